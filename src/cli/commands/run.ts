@@ -1,0 +1,69 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { isVisionopsError } from '../../core/errors.js';
+import { loadDocumentPipeline } from '../../pipeline/document.js';
+import { createPredictionService } from '../../pipeline/service.js';
+import { openStores } from '../../store/open.js';
+import { EXIT } from '../exit-codes.js';
+import { collectFiles } from '../files.js';
+import { asString, commandConfig, withConfigOptions, type ConfigOptions } from '../options.js';
+import { createProgress } from '../progress.js';
+import { RunSummary } from '../summary.js';
+
+interface RunOptions extends ConfigOptions {
+  out?: string;
+  data?: string;
+}
+
+/**
+ * `visionops run`: the whole path in this process, one file after another, each record saved to
+ * the store under the data directory. A file that fails is reported with its code and the run
+ * goes on; a store that goes away stops it, since nothing could be recorded any more.
+ */
+export function registerRun(program: Command): void {
+  withConfigOptions(program.command('run'))
+    .description('predict images in this process and record them; prints a summary')
+    .argument('<paths...>', 'image files, or folders to search for images')
+    .option('-o, --out <file>', 'also write one JSON line per file: {file, record} or {file, error}')
+    .option('-d, --data <dir>', 'data directory for the store (sets data.dir)')
+    .action(async (paths: string[], options: RunOptions) => {
+      const config = commandConfig(options, { 'data.dir': asString(options.data) });
+      const files = await collectFiles(paths);
+      const started = performance.now();
+      const stores = openStores(config.data);
+      const pipeline = await loadDocumentPipeline(config.pipeline, config.runtime);
+      const service = createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs });
+      const out = options.out === undefined ? null : createWriteStream(options.out);
+      const summary = new RunSummary();
+      const progress = createProgress(files.length);
+      try {
+        for (const file of files) {
+          try {
+            const record = await service.predict(await readFile(file), { channel: 'cli', file: resolve(file) });
+            summary.recordPrediction(record.decision, record.timings.total);
+            await writeLine(out, { file, record });
+          } catch (error) {
+            if (!isVisionopsError(error) || error.code === 'STORE_UNAVAILABLE') throw error;
+            summary.recordError(error.code);
+            progress.note(`${file}: ${error.code}: ${error.message}`);
+            await writeLine(out, { file, error: { code: error.code, message: error.message } });
+          }
+          progress.tick(file);
+        }
+      } finally {
+        progress.stop();
+        await new Promise((done) => (out === null ? done(undefined) : out.end(done)));
+        await pipeline.close();
+        await stores.predictions.close();
+      }
+      process.stdout.write(`${summary.format(files.length, (performance.now() - started) / 1000)}\n`);
+      process.exitCode = summary.errorCount > 0 ? EXIT.someFailed : EXIT.ok;
+    });
+}
+
+function writeLine(out: WriteStream | null, value: unknown): Promise<void> {
+  if (out === null) return Promise.resolve();
+  return new Promise((done, fail) => out.write(`${JSON.stringify(value)}\n`, (error) => (error ? fail(error) : done())));
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { isVisionopsError } from '../core/errors.js';
+import { registerCheck } from './commands/check.js';
+import { registerConfig } from './commands/config.js';
+import { registerRun } from './commands/run.js';
+import { registerServe } from './commands/serve.js';
+import { EXIT } from './exit-codes.js';
+
+// src/cli/main.ts under tsx and dist/cli/main.js once built sit equally deep below package.json.
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const program = new Command('visionops')
+  .description('Computer vision in production: quality gate, versioned models, decisions and lineage.')
+  .version(version)
+  .exitOverride();
+registerServe(program);
+registerRun(program);
+registerCheck(program);
+registerConfig(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  process.exitCode = fail(error);
+}
+
+function fail(error: unknown): number {
+  // Commander has printed its own message (usage, --help, --version) already.
+  if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.cannotRun;
+  if (isVisionopsError(error)) process.stderr.write(`visionops: ${error.code}: ${error.message}\n`);
+  else process.stderr.write(`visionops: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return EXIT.cannotRun;
+}

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { qualityConfigSchema } from '../core/quality/config.js';
+import { ingestConfigSchema } from '../image/config.js';
+import { pipelineConfigSchema } from '../pipeline/config.js';
+import { runtimeConfigSchema } from '../runtime/config.js';
+
+/**
+ * The whole configuration of visionops. Every default lives in the module that owns the setting
+ * and is visible here through `visionops config`, which prints the effective values.
+ */
+export const configSchema = z
+  .object({
+    server: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        /** pino level of the server's request log; `silent` turns it off. */
+        logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .strict()
+      .prefault({}),
+    data: z
+      .object({
+        /** SQLite database and content-addressed blobs live here. */
+        dir: z.string().default('./data'),
+      })
+      .strict()
+      .prefault({}),
+    ingest: ingestConfigSchema.prefault({}),
+    quality: qualityConfigSchema.prefault({}),
+    runtime: runtimeConfigSchema.prefault({}),
+    pipeline: pipelineConfigSchema.prefault({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;

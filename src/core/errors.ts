@@ -1,0 +1,46 @@
+/**
+ * The one error family of visionops. Every failure a caller can act on carries a stable `code`
+ * and a message that says what to do; `server/http-errors.ts` maps codes to HTTP statuses.
+ */
+export const ERROR_CODES = [
+  'IMAGE_TOO_LARGE',
+  'TOO_MANY_FRAMES',
+  'UNSUPPORTED_FORMAT',
+  'CORRUPT_IMAGE',
+  'EMPTY_BODY',
+  'INVALID_METADATA',
+  'INVALID_REQUEST',
+  'INVALID_CONFIG',
+  'MODEL_NOT_FOUND',
+  'MODEL_LOAD_FAILED',
+  'INFERENCE_FAILED',
+  'PREDICTION_NOT_FOUND',
+  'TASK_NOT_FOUND',
+  'TASK_NOT_CLAIMED',
+  'TASK_ALREADY_ANSWERED',
+  'LEASE_EXPIRED',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'STORE_UNAVAILABLE',
+  'NOT_READY',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export class VisionopsError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'VisionopsError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function isVisionopsError(error: unknown): error is VisionopsError {
+  return error instanceof VisionopsError;
+}

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+
+/**
+ * How a frame becomes a model's input tensor, as plain data: the same spec drives inference on the
+ * server and in the browser, is exported beside a model for training, and is hashed into every
+ * result's lineage (`preprocessHash`), so a change to any field is a new preprocessing version.
+ */
+export type ResizeSpec =
+  /**
+   * Shrinks so the long side is at most `target` (never enlarges), then rounds each side to the
+   * nearest multiple of `multipleOf` (at least one multiple): PaddleOCR's DetResizeForTest with
+   * limit_type 'max'. The aspect ratio changes slightly; box coordinates scale back per axis.
+   */
+  | { mode: 'limit-long-side'; target: number; multipleOf: number }
+  /**
+   * Scales to `height` and the width that keeps the aspect ratio, rounded up (and up to a multiple
+   * of `multipleOf` when given), capped at `maxWidth`: PaddleOCR's recogniser and classifier.
+   */
+  | { mode: 'fixed-height'; height: number; maxWidth?: number; multipleOf?: number }
+  /** Stretches to exactly width x height. */
+  | { mode: 'fixed'; width: number; height: number };
+
+export interface PreprocessSpec {
+  /**
+   * A border added before resizing, in fractions of the input's height: `vertical` above and
+   * below, `horizontal` left and right, filled with the median colour of the input's edge. Text
+   * line crops are as tight as the detector's boxes; PaddleOCR's recogniser drops the spaces
+   * between words unless the line sits in some background (docs/document-pipeline.md).
+   */
+  margin?: { vertical: number; horizontal: number };
+  resize: ResizeSpec;
+  /** Channel order of the tensor; PaddleOCR's models were trained on OpenCV's BGR. */
+  channelOrder: 'rgb' | 'bgr';
+  /** Each sample is multiplied by this first (1 / 255 maps bytes to 0..1)... */
+  scale: number;
+  /** ...then (value - mean[c]) / std[c], per channel in `channelOrder`. */
+  mean: [number, number, number];
+  std: [number, number, number];
+  layout: 'nchw';
+  /**
+   * Pads the tensor on the right to at least `width` columns (to the widest input in a batch when
+   * wider) with `value`, a value in normalised units: PaddleOCR pads with 0 after normalising.
+   */
+  padding?: { width?: number; value: number };
+}
+
+const positiveInt = z.number().int().positive();
+const triple = z.tuple([z.number(), z.number(), z.number()]);
+
+export const resizeSpecSchema = z.discriminatedUnion('mode', [
+  z.object({ mode: z.literal('limit-long-side'), target: positiveInt, multipleOf: positiveInt }).strict(),
+  z.object({ mode: z.literal('fixed-height'), height: positiveInt, maxWidth: positiveInt.optional(), multipleOf: positiveInt.optional() }).strict(),
+  z.object({ mode: z.literal('fixed'), width: positiveInt, height: positiveInt }).strict(),
+]);
+
+/** Validates a spec at the boundary (a manifest file, a registry entry, a request). */
+export const preprocessSpecSchema: z.ZodType<PreprocessSpec> = z
+  .object({
+    margin: z.object({ vertical: z.number().min(0).max(4), horizontal: z.number().min(0).max(4) }).strict().optional(),
+    resize: resizeSpecSchema,
+    channelOrder: z.enum(['rgb', 'bgr']),
+    scale: z.number().positive(),
+    mean: triple,
+    std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]),
+    layout: z.literal('nchw'),
+    padding: z.object({ width: positiveInt.optional(), value: z.number() }).strict().optional(),
+  })
+  .strict();

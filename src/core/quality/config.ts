@@ -1,0 +1,88 @@
+import { z } from 'zod';
+
+/**
+ * Gate thresholds. Every default is chosen from measurements on generated documents
+ * (`node --import tsx scripts/measure-gate.ts`); docs/quality-gate.md holds the table and the why.
+ */
+export const qualityConfigSchema = z
+  .object({
+    resolution: z
+      .object({
+        /** Fail below this short side in pixels. */
+        minShortSide: z.number().positive().default(200),
+        /** Fail below this many pixels. */
+        minPixels: z.number().positive().default(100_000),
+        /** Warn (never fail: long receipts are real) beyond this long/short ratio. */
+        maxAspectRatio: z.number().positive().default(8),
+      })
+      .strict()
+      .prefault({}),
+    analysis: z
+      .object({
+        /**
+         * Information and the line pitch are read on the luma area-averaged to this long side (an
+         * overview), so one scene reads the same at any capture size.
+         */
+        overviewLongSide: z.number().int().min(256).max(4096).default(1024),
+        /** Blur is read where text lines are this many pixels apart (about 30 px print). */
+        canonicalLinePitch: z.number().positive().default(40),
+        /** The line pitch assumed, as a fraction of the overview's long side, when no regular lines are found. */
+        fallbackLinePitch: z.number().positive().max(1).default(0.045),
+        /** Line structure weaker than this autocorrelation counts as not found. */
+        minLinePitchConfidence: z.number().min(0).max(1).default(0.25),
+        /** Blur is read in this many tiles of the densest content... */
+        tiles: z.number().int().positive().default(6),
+        /** ...each this many working pixels on a side (four canonical lines). */
+        tileSize: z.number().int().min(32).default(160),
+        /** Half-width, in working pixels, of the window whose luma range is an edge's contrast. */
+        edgeWindow: z.number().int().min(2).max(32).default(8),
+        /** An edge counts as content when its contrast reaches this many luma levels... */
+        minEdgeContrast: z.number().positive().default(8),
+        /** ...and this many times the range of the quieter background (grain, sensor and JPEG noise). */
+        backgroundRangeMultiple: z.number().positive().default(5),
+        /** Opposite edges at most this many overview pixels apart are the two sides of one mark. */
+        pairDistance: z.number().int().positive().default(32),
+      })
+      .strict()
+      .prefault({}),
+    blur: z
+      .object({
+        /** Fail below this median edge steepness (gradient / local contrast, per working pixel). */
+        failBelow: z.number().positive().default(0.15),
+        /** Warn below this steepness. */
+        warnBelow: z.number().positive().default(0.2),
+        /** Only edges with at least this fraction of the strong-edge contrast (90th percentile) are measured. */
+        strongEdgeFraction: z.number().min(0).max(1).default(0.5),
+        /** With fewer measurable edges, sharpness is not judged (the information check speaks instead). */
+        minEdges: z.number().int().positive().default(30),
+      })
+      .strict()
+      .prefault({}),
+    exposure: z
+      .object({
+        /** Warn "too dark" when the paper (95th percentile of luma) is below this level. */
+        darkPaperBelow: z.number().min(0).max(255).default(100),
+        /** Warn "overexposed" when the ink (1st percentile) is lifted above this level... */
+        liftedInkAbove: z.number().min(0).max(255).default(165),
+        /** ...while the paper is blown out (95th percentile at or above this level). */
+        blownPaperFrom: z.number().min(0).max(255).default(250),
+        /** With a dark or bright finding, fail when paper minus ink is below this many levels. */
+        minSeparation: z.number().min(0).max(255).default(8),
+        /** Luma at or below this counts as crushed shadow (reported). */
+        crushedBelow: z.number().min(0).max(255).default(8),
+        /** Luma at or above this counts as blown highlight (reported). */
+        blownFrom: z.number().min(0).max(255).default(250),
+      })
+      .strict()
+      .prefault({}),
+    information: z
+      .object({
+        /** Fail below this many content edges per scanned row or column of the working luma. */
+        minEdgeDensity: z.number().min(0).default(0.05),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type QualityConfig = z.infer<typeof qualityConfigSchema>;

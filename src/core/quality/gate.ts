@@ -1,0 +1,41 @@
+import { toGray, type Frame } from '../frame.js';
+import { checkBlur } from './blur.js';
+import type { QualityConfig } from './config.js';
+import { checkExposure } from './exposure.js';
+import { checkInformation } from './information.js';
+import { lumaHistogram } from './luma.js';
+import { checkResolution } from './resolution.js';
+import { measureAtTextScale, overviewOf } from './text-scale.js';
+import type { QualityCheck, QualityReport, Verdict } from './types.js';
+
+const SEVERITY: Record<Verdict, number> = { pass: 0, warn: 1, fail: 2 };
+
+/**
+ * Runs every quality check on a decoded frame (RGB or RGBA). The luma is computed once; exposure
+ * reads its histogram, information and the line pitch read an overview of it, blur and the ink
+ * and paper levels read the densest content again at the text's own scale.
+ *
+ * @example
+ * const report = runQualityGate(frame, qualityConfigSchema.parse({}));
+ * if (report.verdict === 'fail') return reply.status(422).send({ guidance: report.guidance });
+ */
+export function runQualityGate(frame: Frame, config: QualityConfig): QualityReport {
+  const gray = toGray(frame);
+  const overview = overviewOf(gray, config.analysis);
+  const text = measureAtTextScale(gray, overview, config.analysis);
+  const information = checkInformation(overview.edges, config.information);
+  // Sharpness and ink levels are read from the content; an empty image has none to read them from.
+  const hasContent = information.verdict !== 'fail' && text.count >= config.blur.minEdges;
+  const checks: QualityCheck[] = [
+    checkResolution(frame.width, frame.height, config.resolution),
+    information,
+    checkBlur(text, hasContent, config.analysis, config.blur),
+    checkExposure(lumaHistogram(gray), text, hasContent, config.exposure),
+  ];
+  const verdict = checks.reduce<Verdict>((worst, c) => (SEVERITY[c.verdict] > SEVERITY[worst] ? c.verdict : worst), 'pass');
+  const guidance = checks
+    .filter((check) => check.verdict !== 'pass' && check.guidance !== null)
+    .sort((a, b) => SEVERITY[b.verdict] - SEVERITY[a.verdict])
+    .map((check) => check.guidance as string);
+  return { verdict, checks, guidance: [...new Set(guidance)] };
+}

@@ -1,0 +1,158 @@
+import type { EdgeSamples } from './edges.js';
+import { binnedQuantile } from './quantile.js';
+
+export interface LinePitch {
+  /** Distance between text lines, in pixels of the plane the edges were found in. */
+  pitch: number;
+  /** Normalised autocorrelation at that distance: 1 for perfectly regular lines. */
+  confidence: number;
+  /** Skew of the lines that lined them up best, in degrees. */
+  skew: number;
+}
+
+/** Wide enough to hold a few characters; the skew search keeps lines level within one. */
+const STRIP_WIDTH = 32;
+const MAX_SKEW_DEGREES = 10;
+const MIN_PITCH = 5;
+const MAX_PITCH = 160;
+/**
+ * Lines of unequal length make the autocorrelation peak about as high at two or three pitches as
+ * at one; the first peak that comes this close to the highest is the pitch.
+ */
+const FIRST_PEAK_SHARE = 0.8;
+const STRONG_EDGE_SHARE = 0.5;
+
+/**
+ * The line pitch of the text, from the rows where vertical strokes sit. Per vertical strip, the
+ * count of row-scan edges on each row rises on every text line and drops between lines; the
+ * strips are sheared by the skew that makes those profiles peakiest (a tilted page still has
+ * level lines within a strip), and the autocorrelation of the profiles peaks at the pitch. Blur
+ * spreads the lines but leaves them where they are, which is why the pitch (not stroke widths or
+ * letter sizes) sets the scale blur is judged at. Returns null when no regular lines are found (a
+ * label, a photo, a page turned sideways).
+ */
+export function estimateLinePitch(edges: EdgeSamples, width: number, height: number): LinePitch | null {
+  const maxLag = Math.min(MAX_PITCH, Math.floor(height / 3));
+  if (maxLag <= MIN_PITCH || edges.rowEdges === 0) return null;
+  const marks = strongMarks(edges, width);
+  const strips = Math.ceil(width / STRIP_WIDTH);
+  const profiles = new Float32Array(strips * height);
+  const peakiness = (degrees: number) => stripProfiles(marks, profiles, height, Math.tan((degrees * Math.PI) / 180));
+  let skew = 0;
+  let bestPeakiness = -1;
+  for (let degrees = -MAX_SKEW_DEGREES; degrees <= MAX_SKEW_DEGREES; degrees += 2) {
+    const p = peakiness(degrees);
+    if (p > bestPeakiness) [skew, bestPeakiness] = [degrees, p];
+  }
+  for (const degrees of [skew - 1, skew + 1]) {
+    const p = peakiness(degrees);
+    if (p > bestPeakiness) [skew, bestPeakiness] = [degrees, p];
+  }
+  peakiness(skew);
+  const { correlation, energy } = autocorrelation(profiles, strips, height, maxLag + 2);
+  if (energy === 0) return null;
+  const peaks: number[] = [];
+  for (let lag = MIN_PITCH; lag <= maxLag; lag++) {
+    const c = correlation[lag];
+    if (c > 0 && c > correlation[lag - 1] && c >= correlation[lag + 1]) peaks.push(lag);
+  }
+  if (peaks.length === 0) return null;
+  const highest = Math.max(...peaks.map((lag) => correlation[lag]));
+  const lag = peaks.find((l) => correlation[l] >= FIRST_PEAK_SHARE * highest) ?? peaks[0];
+  const before = correlation[lag - 1];
+  const at = correlation[lag];
+  const after = correlation[lag + 1];
+  const curvature = before - 2 * at + after;
+  const shift = curvature < 0 ? (0.5 * (before - after)) / curvature : 0;
+  return { pitch: lag + shift, confidence: at / energy, skew };
+}
+
+/** The strong row-scan edges as (row, strip, offset from the strip's centre). */
+interface Marks {
+  count: number;
+  row: Int32Array;
+  strip: Int32Array;
+  offset: Float32Array;
+}
+
+function strongMarks(edges: EdgeSamples, width: number): Marks {
+  const strong = strongEdgeContrast(edges);
+  const row = new Int32Array(edges.rowEdges);
+  const strip = new Int32Array(edges.rowEdges);
+  const offset = new Float32Array(edges.rowEdges);
+  let count = 0;
+  for (let e = 0; e < edges.rowEdges; e++) {
+    if (edges.high[e] - edges.low[e] < strong) continue;
+    const y = (edges.position[e] / width) | 0;
+    const x = edges.position[e] - y * width;
+    const s = (x / STRIP_WIDTH) | 0;
+    row[count] = y;
+    strip[count] = s;
+    offset[count] = x - s * STRIP_WIDTH - STRIP_WIDTH / 2;
+    count++;
+  }
+  return { count, row, strip, offset };
+}
+
+/**
+ * Fills `profiles` with, per strip, the number of strong edges on each row, each edge moved up or
+ * down by the skew so that a tilted line lands on one row across the strip. Returns the sum of
+ * squared counts, which is highest when the lines are level (their edges pile up on few rows).
+ */
+function stripProfiles(marks: Marks, profiles: Float32Array, height: number, slope: number): number {
+  profiles.fill(0);
+  let squares = 0;
+  for (let m = 0; m < marks.count; m++) {
+    const level = Math.round(marks.row[m] - marks.offset[m] * slope);
+    if (level < 0 || level >= height) continue;
+    const at = marks.strip[m] * height + level;
+    squares += 2 * profiles[at] + 1;
+    profiles[at]++;
+  }
+  return squares;
+}
+
+/** Strips holding fewer edges than this share of the busiest add noise, not lines, and cost time. */
+const STRIP_SHARE = 0.25;
+
+/**
+ * Autocorrelation of the mean-removed strip profiles, summed over the busier strips, with their
+ * energy (the value at lag 0), smoothed [1 2 1] / 4 so one peak split by rounding counts once.
+ */
+function autocorrelation(profiles: Float32Array, strips: number, height: number, lags: number): { correlation: Float64Array; energy: number } {
+  const sums = new Float64Array(strips);
+  for (let s = 0; s < strips; s++) {
+    for (let y = s * height, end = y + height; y < end; y++) sums[s] += profiles[y];
+  }
+  const busiest = Math.max(...sums);
+  const raw = new Float64Array(lags + 2);
+  let energy = 0;
+  for (let s = 0; s < strips; s++) {
+    if (sums[s] === 0 || sums[s] < STRIP_SHARE * busiest) continue;
+    const offset = s * height;
+    const mean = sums[s] / height;
+    for (let y = offset; y < offset + height; y++) {
+      profiles[y] -= mean;
+      energy += profiles[y] * profiles[y];
+    }
+    for (let lag = 1; lag <= lags + 1; lag++) {
+      let sum = 0;
+      for (let y = offset, end = offset + height - lag; y < end; y++) sum += profiles[y] * profiles[y + lag];
+      raw[lag] += sum;
+    }
+  }
+  raw[0] = energy;
+  const correlation = new Float64Array(lags + 1);
+  for (let lag = 1; lag <= lags; lag++) correlation[lag] = (raw[lag - 1] + 2 * raw[lag] + raw[lag + 1]) / 4;
+  return { correlation, energy };
+}
+
+/**
+ * Half the contrast of the strongest edges (90th percentile): the ink's own edges, not the
+ * ringing JPEG leaves between lines of small print, which would fill the gaps between lines.
+ */
+function strongEdgeContrast(edges: EdgeSamples): number {
+  const contrast = new Float32Array(edges.rowEdges);
+  for (let e = 0; e < edges.rowEdges; e++) contrast[e] = edges.high[e] - edges.low[e];
+  return binnedQuantile(contrast, 0.9, 256) * STRONG_EDGE_SHARE;
+}

@@ -1,0 +1,122 @@
+import type { GrayFrame } from '../frame.js';
+import type { QualityConfig } from './config.js';
+import { sampleEdges, type EdgeSamples } from './edges.js';
+import { estimateLinePitch } from './line-pitch.js';
+import { resampleLuma, type LumaPlane } from './luma.js';
+
+/** The overview: the whole image area-averaged to a fixed long side, and its edges. */
+export interface Overview {
+  plane: LumaPlane;
+  /** Overview pixels per input pixel. */
+  scale: number;
+  edges: EdgeSamples;
+}
+
+/** Edges measured in the densest content, at a scale where text lines sit a fixed distance apart. */
+export interface TextScaleEdges {
+  count: number;
+  low: Float32Array;
+  high: Float32Array;
+  steepness: Float32Array;
+  /** Line pitch of the text, in input pixels. */
+  pitch: number;
+  /** How the pitch was found: 1 from the text's own lines, 0 assumed from the image size. */
+  pitchFound: number;
+  pitchConfidence: number;
+  /** Working pixels per input pixel (1 when the text is already smaller than the canonical scale). */
+  scale: number;
+  /** The line pitch at the working scale: the canonical pitch unless the text is smaller. */
+  workingPitch: number;
+}
+
+type AnalysisConfig = QualityConfig['analysis'];
+
+export function edgeOptions(config: AnalysisConfig) {
+  return {
+    window: config.edgeWindow,
+    minContrast: config.minEdgeContrast,
+    backgroundMultiple: config.backgroundRangeMultiple,
+    pairDistance: config.pairDistance,
+  };
+}
+
+export function overviewOf(gray: GrayFrame, config: AnalysisConfig): Overview {
+  const scale = Math.min(1, config.overviewLongSide / Math.max(gray.width, gray.height));
+  const plane = resampleLuma(gray, { x: 0, y: 0, width: gray.width, height: gray.height }, scale);
+  return { plane, scale, edges: sampleEdges(plane, edgeOptions(config)) };
+}
+
+/**
+ * Finds the line pitch on the overview, then re-reads the densest tiles of content from the
+ * full-resolution luma at the scale that puts lines `canonicalLinePitch` pixels apart. Blur then
+ * means the same thing for 16 px print on a 3000 px scan as for 48 px print on an 800 px photo:
+ * how far the edges spread compared with the size of the text, which is what reading it needs.
+ */
+export function measureAtTextScale(gray: GrayFrame, overview: Overview, config: AnalysisConfig): TextScaleEdges {
+  const { plane } = overview;
+  const found = estimateLinePitch(overview.edges, plane.width, plane.height);
+  const useFound = found !== null && found.confidence >= config.minLinePitchConfidence;
+  const overviewPitch = useFound ? found.pitch : config.fallbackLinePitch * Math.max(plane.width, plane.height);
+  const pitch = overviewPitch / overview.scale;
+  const scale = Math.min(1, config.canonicalLinePitch / pitch);
+  const tiles = densestTiles(overview, (config.tileSize * overview.scale) / scale, config.tiles);
+  const margin = Math.ceil((config.edgeWindow + 2) / scale);
+  const parts: EdgeSamples[] = [];
+  for (const tile of tiles) {
+    const x = Math.max(0, Math.floor(tile.x / overview.scale) - margin);
+    const y = Math.max(0, Math.floor(tile.y / overview.scale) - margin);
+    const right = Math.min(gray.width, Math.ceil((tile.x + tile.size) / overview.scale) + margin);
+    const bottom = Math.min(gray.height, Math.ceil((tile.y + tile.size) / overview.scale) + margin);
+    const tilePlane = resampleLuma(gray, { x, y, width: right - x, height: bottom - y }, scale);
+    parts.push(sampleEdges(tilePlane, edgeOptions(config)));
+  }
+  return {
+    ...concatenate(parts),
+    pitch,
+    pitchFound: useFound ? 1 : 0,
+    pitchConfidence: found?.confidence ?? 0,
+    scale,
+    workingPitch: pitch * scale,
+  };
+}
+
+interface Tile {
+  x: number;
+  y: number;
+  size: number;
+}
+
+/** The `count` grid cells of the overview (side `size`) holding the most edges, densest first. */
+function densestTiles(overview: Overview, size: number, count: number): Tile[] {
+  const { width, height } = overview.plane;
+  const cell = Math.max(8, Math.round(size));
+  const columns = Math.ceil(width / cell);
+  const rows = Math.ceil(height / cell);
+  const counts = new Uint32Array(columns * rows);
+  const { position } = overview.edges;
+  for (let e = 0; e < overview.edges.count; e++) {
+    const y = (position[e] / width) | 0;
+    const x = position[e] - y * width;
+    counts[((y / cell) | 0) * columns + ((x / cell) | 0)]++;
+  }
+  const order = Array.from(counts.keys())
+    .filter((c) => counts[c] > 0)
+    .sort((a, b) => counts[b] - counts[a])
+    .slice(0, count);
+  return order.map((c) => ({ x: (c % columns) * cell, y: Math.floor(c / columns) * cell, size: cell }));
+}
+
+function concatenate(parts: EdgeSamples[]): Pick<TextScaleEdges, 'count' | 'low' | 'high' | 'steepness'> {
+  const count = parts.reduce((sum, p) => sum + p.count, 0);
+  const low = new Float32Array(count);
+  const high = new Float32Array(count);
+  const steepness = new Float32Array(count);
+  let at = 0;
+  for (const p of parts) {
+    low.set(p.low, at);
+    high.set(p.high, at);
+    steepness.set(p.steepness, at);
+    at += p.count;
+  }
+  return { count, low, high, steepness };
+}

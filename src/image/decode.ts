@@ -1,0 +1,69 @@
+import sharp, { type Metadata } from 'sharp';
+import { VisionopsError } from '../core/errors.js';
+import type { Frame } from '../core/frame.js';
+import { FORMAT_NAMES, type ImageFormat } from './types.js';
+
+/**
+ * Stricter than 'truncated' (it also refuses e.g. TIFF strips the decoder errors on), yet not
+ * sharp's default 'warning': phones write JPEGs that libjpeg warns about but decodes whole (Pixel:
+ * "N extraneous bytes before marker", Samsung: "Invalid SOS parameters for sequential JPEG"), and
+ * 'warning' refuses them; replicas of both decode here. The price: JPEG scan data replaced by
+ * noise only draws warnings, so such a file decodes to noise and is left to the quality gate.
+ */
+const FAIL_ON = 'error';
+const WHITE = { r: 255, g: 255, b: 255 };
+/** libheif's words when the codec inside a HEIF (HEVC, for HEIC) has no decoder in this build. */
+const MISSING_CODEC = /compression format has not been built in: (\w+)/i;
+
+/** The container's header and tags; libvips decodes no pixel data for it. */
+export async function readHeader(bytes: Uint8Array, format: ImageFormat): Promise<Metadata> {
+  try {
+    // No pixel limit on this read: it allocates no pixels, and the caller explains a refusal better than sharp does.
+    return await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch (error) {
+    throw corruptImage(format, error);
+  }
+}
+
+/** Decodes the first frame once: upright per EXIF, alpha flattened on white, sRGB, 8-bit RGB. */
+export async function decodeUpright(bytes: Uint8Array, format: ImageFormat, maxPixels: number): Promise<Frame> {
+  try {
+    const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: FAIL_ON, pages: 1 })
+      .autoOrient()
+      .flatten({ background: WHITE })
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return { width: info.width, height: info.height, channels: 3, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  } catch (error) {
+    const missingCodec = format === 'heif' ? MISSING_CODEC.exec(reasonOf(error)) : null;
+    if (missingCodec) {
+      const [, codec] = missingCodec;
+      throw new VisionopsError(
+        'UNSUPPORTED_FORMAT',
+        `This HEIF image is compressed with ${codec}, which this server's image decoder cannot read: ` +
+          'send it as JPEG, PNG or AVIF instead (on an iPhone: Settings > Camera > Formats > Most Compatible).',
+        { format, codec, reason: reasonOf(error) },
+        { cause: error },
+      );
+    }
+    throw corruptImage(format, error);
+  }
+}
+
+function corruptImage(format: ImageFormat, error: unknown): VisionopsError {
+  return new VisionopsError(
+    'CORRUPT_IMAGE',
+    `The ${FORMAT_NAMES[format]} file could not be decoded: it is truncated or damaged. ` +
+      'Send the original file again; if it opens elsewhere, re-save it as JPEG or PNG.',
+    { format, reason: reasonOf(error) },
+    { cause: error },
+  );
+}
+
+/** libvips stacks every message of a failed load; the last one names the cause. */
+function reasonOf(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const lines = message.split('\n').filter((line) => line.trim() !== '');
+  return lines[lines.length - 1] ?? message;
+}

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+
+/** The built-in document pipeline; detection defaults are PaddleOCR's for PP-OCRv4. */
+export const pipelineConfigSchema = z
+  .object({
+    detection: z
+      .object({
+        limitSideLen: z.number().int().positive().default(960),
+        threshold: z.number().min(0).max(1).default(0.3),
+        boxThreshold: z.number().min(0).max(1).default(0.6),
+        unclipRatio: z.number().positive().default(1.5),
+        maxCandidates: z.number().int().positive().default(1000),
+      })
+      .strict()
+      .prefault({}),
+    orientation: z
+      .object({
+        /** Look for pages turned by 90, 180 or 270 degrees; off, every page is read as it comes. */
+        enabled: z.boolean().default(true),
+        /** A page is on its side when more than this share of its text boxes (by length) are taller than wide. */
+        sidewaysShare: z.number().min(0).max(1).default(0.5),
+        /** A line counts as upside down when the classifier says 180 with more confidence than this (PaddleOCR's cls_thresh). */
+        lineThreshold: z.number().min(0).max(1).default(0.9),
+        /** The page is turned 180 degrees when more than this share of its lines (by length) are upside down. */
+        upsideDownShare: z.number().min(0).max(1).default(0.5),
+        batchSize: z.number().int().positive().default(6),
+      })
+      .strict()
+      .prefault({}),
+    recognition: z
+      .object({
+        /** Crops of similar width read together, padded to the widest (PaddleOCR's rec_batch_num). */
+        batchSize: z.number().int().positive().default(6),
+        /** Lines read with less confidence than this are dropped as noise (PaddleOCR's drop_score). */
+        dropScore: z.number().min(0).max(1).default(0.5),
+      })
+      .strict()
+      .prefault({}),
+    decision: z
+      .object({
+        /** A line read with less confidence than this sends the page to review. */
+        reviewThreshold: z.number().min(0).max(1).default(0.8),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type PipelineConfig = z.infer<typeof pipelineConfigSchema>;

@@ -1,0 +1,72 @@
+import type { Quad } from '../core/postprocess/geometry.js';
+import type { QuarterTurn } from '../core/preprocess/rotate.js';
+import type { DocumentResult } from './types.js';
+
+function sideLengths(quad: Quad): { across: number; down: number } {
+  const [topLeft, topRight, , bottomLeft] = quad;
+  return {
+    across: Math.hypot(topRight[0] - topLeft[0], topRight[1] - topLeft[1]),
+    down: Math.hypot(bottomLeft[0] - topLeft[0], bottomLeft[1] - topLeft[1]),
+  };
+}
+
+/**
+ * Whether the page lies on its side: more than `share` of its text, measured by the long side of
+ * each box, sits in boxes taller than wide. Weighting by length keeps a few short tall boxes (a
+ * lone "1", a bracket) from turning an upright page.
+ */
+export function isSideways(boxes: Quad[], share: number): boolean {
+  let tall = 0;
+  let total = 0;
+  for (const box of boxes) {
+    const { across, down } = sideLengths(box);
+    total += Math.max(across, down);
+    if (down > across) tall += down;
+  }
+  return total > 0 && tall / total > share;
+}
+
+/** The 0/180 classifier's verdict on one line, with the line's length as its weight in the page vote. */
+export interface LineVote {
+  label: string;
+  confidence: number;
+  length: number;
+}
+
+/**
+ * Whether the page is upside down: more than `share` of its text (by line length) is a line the
+ * classifier calls 180 with more than `threshold` confidence. A page-level vote, because on a
+ * single short crop ("1", "-") the classifier is close to a coin toss.
+ */
+export function isUpsideDown(votes: LineVote[], threshold: number, share: number): boolean {
+  let flipped = 0;
+  let total = 0;
+  for (const vote of votes) {
+    total += vote.length;
+    if (vote.label === '180' && vote.confidence > threshold) flipped += vote.length;
+  }
+  return total > 0 && flipped / total > share;
+}
+
+/** The length of a line's box along its text: the weight of its vote. */
+export function lineLength(box: Quad): number {
+  const { across, down } = sideLengths(box);
+  return Math.max(across, down);
+}
+
+/**
+ * What the result says made the page upright. EXIF orientations 2..8 mean ingest already turned
+ * or mirrored the pixels; of the pipeline's own signals the one named is the last that changed
+ * the rotation: the boxes for a quarter turn, the classifier when it turned the page over.
+ */
+export function orientationSource(exifOrientation: number, turnedByBoxes: boolean, turnedByClassifier: boolean): DocumentResult['orientation']['source'] {
+  const exif = exifOrientation >= 2 && exifOrientation <= 8;
+  const own = turnedByClassifier ? 'classifier' : turnedByBoxes ? 'boxes' : null;
+  if (own === null) return exif ? 'exif' : 'none';
+  return exif ? `exif+${own}` : own;
+}
+
+/** The sum of two clockwise turns. */
+export function addTurns(a: QuarterTurn, b: QuarterTurn): QuarterTurn {
+  return ((a + b) % 360) as QuarterTurn;
+}

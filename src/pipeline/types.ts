@@ -1,0 +1,57 @@
+import type { Quad } from '../core/postprocess/geometry.js';
+import type { QualityReport } from '../core/quality/types.js';
+
+export interface TextLine {
+  text: string;
+  confidence: number;
+  /** Four corners, clockwise from top-left, in the coordinates of the upright (oriented) image. */
+  box: Quad;
+}
+
+export interface DocumentResult {
+  text: string;
+  lines: TextLine[];
+  /** Clockwise rotation applied to make the page upright, and what told it. */
+  orientation: { rotation: 0 | 90 | 180 | 270; source: 'none' | 'exif' | 'boxes' | 'classifier' | 'exif+boxes' | 'exif+classifier' };
+}
+
+export interface ModelLineage {
+  role: string;
+  id: string;
+  version: string;
+  sha256: string;
+  preprocessHash: string;
+}
+
+export interface Lineage {
+  pipeline: { id: string; version: string };
+  models: ModelLineage[];
+  image: { sha256: string; phash: string };
+  /** Hash of the effective gate and decision settings, so a record says which thresholds judged it. */
+  configHash: string;
+}
+
+export type Decision = 'accept' | 'review' | 'reject';
+
+export interface DecisionReason {
+  code: string;
+  message: string;
+}
+
+/** Milliseconds per stage, e.g. {decode, gate, orientation, detection, recognition, decide, total}. */
+export type Timings = Record<string, number>;
+
+export interface PredictionRecord {
+  id: string;
+  createdAt: string;
+  source: Record<string, unknown>;
+  image: { sha256: string; phash: string; format: string; width: number; height: number; bytes: number };
+  quality: QualityReport;
+  decision: Decision;
+  reasons: DecisionReason[];
+  result: DocumentResult | null;
+  lineage: Lineage;
+  timings: Timings;
+  /** Key of the stored image in the blob store when review needs it. */
+  blob: string | null;
+}

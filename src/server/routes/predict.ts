@@ -1,0 +1,123 @@
+import multipart from '@fastify/multipart';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { Config } from '../../config/schema.js';
+import { VisionopsError } from '../../core/errors.js';
+import type { PredictionService } from '../../pipeline/service.js';
+import type { PredictionRecord } from '../../pipeline/types.js';
+import { ACCEPTED_UPLOADS, errorHandler } from '../http-errors.js';
+
+export interface PredictOptions {
+  config: Config;
+  service: PredictionService;
+}
+
+interface Upload {
+  bytes: Uint8Array;
+  contentType: string | undefined;
+  filename: string | undefined;
+  metadata: Record<string, unknown>;
+}
+
+/**
+ * Room above `ingest.maxBytes` for multipart framing and the metadata field, so an image just over
+ * the limit reaches ingest, which refuses it with the same code and a precise message.
+ */
+const ENVELOPE_BYTES = 1024 * 1024;
+const MAX_METADATA_BYTES = 64 * 1024;
+const METADATA_HEADER = 'X-Visionops-Metadata';
+
+/** `POST /v1/predict`: an image in, a decision with its reasons, result, lineage and timings out. */
+export const predictRoutes: FastifyPluginAsync<PredictOptions> = async (app, { config, service }) => {
+  const bodyLimit = config.ingest.maxBytes + ENVELOPE_BYTES;
+  app.setErrorHandler(errorHandler({ uploadMaxBytes: config.ingest.maxBytes }));
+
+  // Only image uploads are parsed in this plugin: JSON or form posts are refused as UNSUPPORTED_FORMAT.
+  app.removeAllContentTypeParsers();
+  for (const type of [/^image\/[\w.+-]+\s*(;.*)?$/i, 'application/octet-stream']) {
+    app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit }, (_request, body, done) => done(null, body));
+  }
+  await app.register(multipart, {
+    limits: { fileSize: config.ingest.maxBytes, files: 1, fields: 1, parts: 2, fieldSize: MAX_METADATA_BYTES },
+  });
+
+  app.post('/v1/predict', { bodyLimit }, async (request) => {
+    const headerMetadata = parseMetadata(request.headers[METADATA_HEADER.toLowerCase()], `the ${METADATA_HEADER} header`);
+    const upload = request.isMultipart() ? await readMultipart(request) : readRaw(request);
+    const record = await service.predict(upload.bytes, {
+      channel: 'http',
+      contentType: upload.contentType ?? null,
+      filename: upload.filename ?? null,
+      metadata: { ...headerMetadata, ...upload.metadata },
+    });
+    request.log.info({ prediction: record.id, decision: record.decision, totalMs: record.timings.total }, 'prediction recorded');
+    return toAnswer(record);
+  });
+};
+
+/** What a client needs at once; GET /v1/predictions/:id returns the whole record. */
+function toAnswer(record: PredictionRecord) {
+  return {
+    id: record.id,
+    decision: record.decision,
+    reasons: record.reasons,
+    quality: { verdict: record.quality.verdict, checks: record.quality.checks, guidance: record.quality.guidance },
+    result: record.result === null ? null : { text: record.result.text, lines: record.result.lines },
+    lineage: record.lineage,
+    timings: record.timings,
+  };
+}
+
+function readRaw(request: FastifyRequest): Upload {
+  const body = request.body;
+  return {
+    bytes: body instanceof Uint8Array ? body : new Uint8Array(0),
+    contentType: request.headers['content-type'],
+    filename: undefined,
+    metadata: {},
+  };
+}
+
+async function readMultipart(request: FastifyRequest): Promise<Upload> {
+  let image: Omit<Upload, 'metadata'> | undefined;
+  let metadata: Record<string, unknown> = {};
+  for await (const part of request.parts()) {
+    if (part.type === 'file' && part.fieldname === 'image') {
+      image = { bytes: await part.toBuffer(), contentType: part.mimetype, filename: part.filename };
+    } else if (part.type === 'field' && part.fieldname === 'metadata') {
+      if (part.valueTruncated) {
+        throw new VisionopsError('INVALID_METADATA', `The multipart field "metadata" is longer than ${MAX_METADATA_BYTES} bytes: send less metadata.`);
+      }
+      metadata = parseMetadata(String(part.value), 'the multipart field "metadata"');
+    } else {
+      if (part.type === 'file') part.file.resume();
+      throw new VisionopsError(
+        'INVALID_REQUEST',
+        `Unexpected multipart ${part.type} "${part.fieldname}": send the image as the file field "image" and optional JSON in the field "metadata".`,
+      );
+    }
+  }
+  if (image === undefined) {
+    throw new VisionopsError('INVALID_REQUEST', `The multipart body has no file field "image": ${ACCEPTED_UPLOADS}.`);
+  }
+  return { ...image, metadata };
+}
+
+/** Metadata a client attaches (device, operator, capture time...): a JSON object, kept as sent. */
+function parseMetadata(raw: string | string[] | undefined, where: string): Record<string, unknown> {
+  if (raw === undefined) return {};
+  if (Array.isArray(raw)) throw new VisionopsError('INVALID_METADATA', `Send ${where} once, holding one JSON object.`);
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (error) {
+    throw new VisionopsError('INVALID_METADATA', `${capitalize(where)} is not valid JSON (${(error as Error).message}): send a JSON object such as {"device": "scanner-3"}.`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new VisionopsError('INVALID_METADATA', `${capitalize(where)} must be a JSON object such as {"device": "scanner-3"}, not ${JSON.stringify(value)}.`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function capitalize(text: string): string {
+  return text[0].toUpperCase() + text.slice(1);
+}

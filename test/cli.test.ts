@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { openSqliteStore } from '../src/store/sqlite.js';
+import { blank, renderDocument } from './fixtures/documents.js';
+import { randomBytes } from './fixtures/images.js';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'visionops-cli-'));
+const images = join(dir, 'images');
+
+before(async () => {
+  mkdirSync(images);
+  writeFileSync(join(images, 'page.png'), await renderDocument({ lines: ['Invoice 20417 paid', 'Total amount: 1250.40'], width: 800 }));
+  writeFileSync(join(images, 'blank.png'), await blank(800, 600));
+  writeFileSync(join(images, 'noise.jpg'), randomBytes(2048));
+  writeFileSync(join(images, 'notes.txt'), 'not an image, and not taken from a folder');
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function visionops(...args: string[]): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test('config prints the effective configuration as JSON, with the file and --set applied', async () => {
+  const file = join(dir, 'visionops.json');
+  writeFileSync(file, JSON.stringify({ server: { port: 9000 } }));
+  const { code, stdout } = await visionops('config', '--config', file, '--set', 'server.host=0.0.0.0', '--set', 'pipeline.decision.reviewThreshold=0.9');
+  assert.equal(code, 0);
+  const config = JSON.parse(stdout);
+  assert.equal(config.server.port, 9000);
+  assert.equal(config.server.host, '0.0.0.0');
+  assert.equal(config.pipeline.decision.reviewThreshold, 0.9);
+  assert.equal(config.data.dir, './data');
+});
+
+test('an invalid configuration stops any command with exit 2, naming the key', async () => {
+  const { code, stderr } = await visionops('config', '--set', 'server.port=high');
+  assert.equal(code, 2);
+  assert.match(stderr, /INVALID_CONFIG/);
+  assert.match(stderr, /server\.port: expected number/);
+});
+
+test('check runs the gate alone: each finding with its guidance, exit 1 when an image fails or cannot be read', async () => {
+  const failing = await visionops('check', images);
+  assert.equal(failing.code, 1, failing.stderr);
+  assert.match(failing.stdout, /page\.png: pass/);
+  assert.match(failing.stdout, /blank\.png: fail/);
+  assert.match(failing.stdout, /FAIL information .*: .+/);
+  assert.match(failing.stdout, /noise\.jpg: error UNSUPPORTED_FORMAT/);
+  assert.doesNotMatch(failing.stdout, /notes\.txt/);
+
+  const passing = await visionops('check', join(images, 'page.png'));
+  assert.equal(passing.code, 0, passing.stderr);
+});
+
+test('run predicts every image, records it under --data, writes results.jsonl and prints the summary', async () => {
+  const data = join(dir, 'data');
+  const out = join(dir, 'results.jsonl');
+  const { code, stdout, stderr } = await visionops('run', images, '--data', data, '--out', out);
+  assert.equal(code, 1, `a file in error makes the exit status 1\n${stderr}`);
+  assert.match(stdout, /^3 files in /m);
+  assert.match(stdout, /accepted (\d+), review (\d+), rejected 1, errors 1 \(UNSUPPORTED_FORMAT 1\)/);
+  const [, accepted, review] = stdout.match(/accepted (\d+), review (\d+)/) ?? [];
+  assert.equal(Number(accepted) + Number(review), 1);
+  assert.match(stdout, /latency per image: p50 [\d.]+ ms, p90 [\d.]+ ms, p99 [\d.]+ ms/);
+  assert.match(stderr, /noise\.jpg: UNSUPPORTED_FORMAT: /);
+
+  const lines = readFileSync(out, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+  assert.equal(lines.length, 3);
+  const byFile = new Map(lines.map((line) => [line.file.split('/').pop(), line]));
+  assert.equal(byFile.get('blank.png').record.decision, 'reject');
+  assert.ok(['accept', 'review'].includes(byFile.get('page.png').record.decision));
+  assert.equal(byFile.get('noise.jpg').error.code, 'UNSUPPORTED_FORMAT');
+
+  const store = openSqliteStore(join(data, 'visionops.db'));
+  try {
+    const saved = await store.list({ limit: 10 });
+    assert.deepEqual(saved.map((r) => r.id).sort(), [byFile.get('blank.png').record.id, byFile.get('page.png').record.id].sort());
+    assert.deepEqual(await store.get(byFile.get('page.png').record.id), byFile.get('page.png').record);
+  } finally {
+    await store.close();
+  }
+});
+
+test('a path that does not exist is a usage error (exit 2) before any model loads', async () => {
+  const { code, stderr } = await visionops('run', join(dir, 'absent'), '--data', join(dir, 'unused'));
+  assert.equal(code, 2);
+  assert.match(stderr, /No such file or folder/);
+});

@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import sharp from 'sharp';
+import type { Frame } from '../src/core/frame.js';
+import { BLURRY } from '../src/core/quality/blur.js';
+import { qualityConfigSchema } from '../src/core/quality/config.js';
+import { OVEREXPOSED, TOO_DARK } from '../src/core/quality/exposure.js';
+import { runQualityGate } from '../src/core/quality/gate.js';
+import { LOOKS_EMPTY } from '../src/core/quality/information.js';
+import { TOO_SMALL } from '../src/core/quality/resolution.js';
+import type { QualityCheck, QualityReport } from '../src/core/quality/types.js';
+import { asJpeg, blank, blurred, exposed, randomLines, renderDocument } from '../test/fixtures/documents.js';
+
+const config = qualityConfigSchema.parse({});
+
+async function toFrame(image: Buffer, channels: 3 | 4 = 3): Promise<Frame> {
+  const pipeline = sharp(image).toColourspace('srgb');
+  const { data, info } = await (channels === 4 ? pipeline.ensureAlpha() : pipeline.removeAlpha())
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  assert.equal(info.channels, channels);
+  return { width: info.width, height: info.height, channels, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+}
+
+async function gate(image: Buffer): Promise<QualityReport> {
+  return runQualityGate(await toFrame(image), config);
+}
+
+function check(report: QualityReport, name: string): QualityCheck {
+  const found = report.checks.find((c) => c.name === name);
+  assert.ok(found, `the report has a ${name} check`);
+  return found;
+}
+
+/** A page of lines that fill most of its width, as on a form or an invoice. */
+function page(seed: number, fontSize: number, width: number, lines: number): string[] {
+  const words = randomLines(seed, lines * 6).join(' ').split(' ');
+  const perLine = Math.max(3, Math.round(width / (fontSize * 0.62 * 7)));
+  return Array.from({ length: lines }, (_, i) => words.slice(i * perLine, (i + 1) * perLine).join(' '));
+}
+
+const sharpPage = renderDocument({ lines: page(1, 32, 1200, 12), fontSize: 32, width: 1200 });
+
+test('a sharp, well exposed page passes every check', async () => {
+  const report = await gate(await sharpPage);
+  assert.equal(report.verdict, 'pass', JSON.stringify(report.checks));
+  assert.deepEqual(report.guidance, []);
+  assert.deepEqual(
+    report.checks.map((c) => c.name),
+    ['resolution', 'information', 'blur', 'exposure'],
+  );
+});
+
+test('a page blurred with sigma 4 fails on blur, with guidance to hold still', async () => {
+  const report = await gate(await blurred(await sharpPage, 4));
+  assert.equal(report.verdict, 'fail');
+  assert.equal(check(report, 'blur').verdict, 'fail');
+  assert.equal(check(report, 'information').verdict, 'pass', 'a blurred page is not empty');
+  assert.equal(report.guidance[0], BLURRY);
+});
+
+test('a dark but sharp page gets an exposure finding and no blur finding', async () => {
+  const report = await gate(await exposed(await sharpPage, 0.3));
+  const exposure = check(report, 'exposure');
+  assert.equal(exposure.verdict, 'warn');
+  assert.equal(exposure.guidance, TOO_DARK);
+  assert.equal(exposure.details?.dark, 1);
+  assert.equal(exposure.details?.bright, 0);
+  assert.equal(check(report, 'blur').verdict, 'pass');
+  assert.equal(report.verdict, 'warn');
+  assert.deepEqual(report.guidance, [TOO_DARK]);
+});
+
+test('a very dark page of faint thermal-like print is still sharp and still readable', async () => {
+  const thermal = await renderDocument({ lines: page(2, 24, 1000, 14), fontSize: 24, width: 1000, ink: '#a8a8a8', background: '#f3efe6' });
+  const report = await gate(await exposed(await asJpeg(thermal, 70), 0.15));
+  assert.equal(check(report, 'blur').verdict, 'pass', JSON.stringify(check(report, 'blur')));
+  assert.equal(check(report, 'information').verdict, 'pass');
+  assert.equal(check(report, 'exposure').verdict, 'warn');
+  assert.notEqual(report.verdict, 'fail');
+});
+
+test('a washed-out page warns about overexposure, and fails once the ink is gone', async () => {
+  const washed = await gate(await exposed(await sharpPage, 0.3, 180));
+  assert.equal(check(washed, 'exposure').verdict, 'warn');
+  assert.equal(check(washed, 'exposure').details?.bright, 1);
+  assert.deepEqual(washed.guidance, [OVEREXPOSED]);
+
+  const thermal = await renderDocument({ lines: page(3, 32, 1200, 10), fontSize: 32, width: 1200, ink: '#a8a8a8' });
+  const gone = await gate(await exposed(thermal, 0.3, 230));
+  assert.equal(gone.verdict, 'fail');
+  assert.equal(check(gone, 'information').verdict, 'fail');
+  assert.deepEqual(gone.guidance, [LOOKS_EMPTY, OVEREXPOSED]);
+});
+
+test('a mostly white page is not overexposed', async () => {
+  const sparse = await renderDocument({ lines: ['Total 42.00'], fontSize: 32, width: 1400 });
+  const padded = await sharp(sparse).extend({ bottom: 900, background: '#fff' }).png().toBuffer();
+  const report = await gate(padded);
+  assert.equal(check(report, 'exposure').verdict, 'pass', JSON.stringify(check(report, 'exposure')));
+  assert.equal(check(report, 'information').verdict, 'pass');
+});
+
+test('blank and uniform images fail as empty, with guidance to point at the document', async () => {
+  for (const image of [
+    await blank(1200, 900, 235),
+    await blank(1200, 900, 0),
+    await sharp({ create: { width: 1600, height: 1200, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 30, sigma: 4 } } })
+      .jpeg({ quality: 60 })
+      .toBuffer(),
+  ]) {
+    const report = await gate(image);
+    assert.equal(report.verdict, 'fail');
+    assert.equal(check(report, 'information').verdict, 'fail');
+    assert.equal(report.guidance[0], LOOKS_EMPTY);
+    assert.notEqual(check(report, 'blur').verdict, 'fail', 'an empty image is not called blurry');
+  }
+});
+
+test('small print on a large scan passes', async () => {
+  const small = await renderDocument({ lines: page(4, 16, 1600, 24), fontSize: 16, width: 1600, skewDegrees: 1.5 });
+  const report = await gate(await asJpeg(small, 80));
+  assert.equal(report.verdict, 'pass', JSON.stringify(report.checks));
+});
+
+test('a 3000 px page passes', async () => {
+  const large = await renderDocument({ lines: page(5, 32, 3000, 30), fontSize: 32, width: 3000 });
+  const report = await gate(large);
+  assert.equal(report.verdict, 'pass', JSON.stringify(report.checks));
+});
+
+test('the same page scores the same sharpness at 1x and 2.5x', async () => {
+  for (const source of [await sharpPage, await blurred(await sharpPage, 2)]) {
+    const { width } = await sharp(source).metadata();
+    const larger = await sharp(source).resize(Math.round(width * 2.5)).png().toBuffer();
+    const one = check(await gate(source), 'blur').score;
+    const scaled = check(await gate(larger), 'blur').score;
+    assert.ok(Math.abs(scaled - one) / one < 0.1, `1x ${one} vs 2.5x ${scaled}`);
+  }
+});
+
+test('an image below the minimum size fails on resolution', async () => {
+  const tiny = await sharp(await sharpPage).resize(300).png().toBuffer();
+  const report = await gate(tiny);
+  assert.equal(check(report, 'resolution').verdict, 'fail');
+  assert.ok(report.guidance.includes(TOO_SMALL));
+});
+
+test('a browser frame (RGBA) gets the same report as the RGB one', async () => {
+  const image = await asJpeg(await exposed(await sharpPage, 0.5), 75);
+  const rgb = runQualityGate(await toFrame(image, 3), config);
+  const rgba = runQualityGate(await toFrame(image, 4), config);
+  assert.deepEqual(rgba, rgb);
+});
+
+test('thresholds come from the configuration', async () => {
+  const strict = qualityConfigSchema.parse({ blur: { failBelow: 0.6, warnBelow: 0.7 } });
+  const report = runQualityGate(await toFrame(await sharpPage), strict);
+  assert.equal(check(report, 'blur').verdict, 'fail');
+  assert.equal(check(report, 'blur').threshold, 0.6);
+});
