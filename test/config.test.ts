@@ -33,7 +33,7 @@ test('with no file and no --set, every setting has its default', () => {
   assert.equal(config.server.port, 8080);
   assert.equal(config.server.host, '127.0.0.1');
   assert.equal(config.data.dir, './data');
-  assert.equal(config.pipeline.decision.reviewThreshold, 0.8);
+  assert.equal(config.pipeline.decision.reviewThreshold, 0.93);
 });
 
 test('the file overrides the defaults and each --set overrides the file', () => {

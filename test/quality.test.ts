@@ -51,12 +51,31 @@ test('a sharp, well exposed page passes every check', async () => {
   );
 });
 
-test('a page blurred with sigma 4 fails on blur, with guidance to hold still', async () => {
-  const report = await gate(await blurred(await sharpPage, 4));
+test('small print blurred past reading (24 px, sigma 4) fails on blur, with guidance to hold still', async () => {
+  const small = await renderDocument({ lines: page(3, 24, 1200, 14), fontSize: 24, width: 1200 });
+  const report = await gate(await blurred(small, 4));
   assert.equal(report.verdict, 'fail');
-  assert.equal(check(report, 'blur').verdict, 'fail');
+  assert.equal(check(report, 'blur').verdict, 'fail', JSON.stringify(check(report, 'blur')));
   assert.equal(check(report, 'information').verdict, 'pass', 'a blurred page is not empty');
-  assert.equal(report.guidance[0], BLURRY);
+  assert.deepEqual(report.guidance, [BLURRY], 'smeared ink is blur, not glare: no exposure finding beside it');
+  assert.equal(check(report, 'exposure').verdict, 'pass');
+});
+
+test('large print blurred as much (48 px, sigma 4) still reads, so it is not refused', async () => {
+  const large = await renderDocument({ lines: page(4, 48, 1600, 8), fontSize: 48, width: 1600 });
+  const report = await gate(await blurred(large, 4));
+  assert.notEqual(check(report, 'blur').verdict, 'fail', JSON.stringify(check(report, 'blur')));
+  assert.notEqual(report.verdict, 'fail');
+});
+
+test('sharpness falls as blur grows', async () => {
+  const scores = [];
+  for (const sigma of [0, 1.5, 3, 6]) {
+    const image = sigma === 0 ? await sharpPage : await blurred(await sharpPage, sigma);
+    scores.push(check(await gate(image), 'blur').score);
+  }
+  for (let i = 1; i < scores.length; i++) assert.ok(scores[i] < scores[i - 1], `sharpness ${scores.join(', ')} falls with sigma`);
+  assert.equal(check(await gate(await blurred(await sharpPage, 6)), 'blur').verdict, 'fail');
 });
 
 test('a dark but sharp page gets an exposure finding and no blur finding', async () => {

@@ -38,8 +38,8 @@ export const pipelineConfigSchema = z
       .prefault({}),
     decision: z
       .object({
-        /** A line read with less confidence than this sends the page to review. */
-        reviewThreshold: z.number().min(0).max(1).default(0.8),
+        /** A line read with less confidence than this sends the page to review; chosen with scripts/measure-ocr.ts (docs/document-pipeline.md). */
+        reviewThreshold: z.number().min(0).max(1).default(0.93),
       })
       .strict()
       .prefault({}),

@@ -32,6 +32,11 @@ export interface DocumentPipeline {
   close(): Promise<void>;
 }
 
+interface Reading {
+  text: string;
+  confidence: number;
+}
+
 /** The page as the pipeline currently holds it: the frame, turned so far by `rotation`, and its lines' boxes. */
 interface Page {
   frame: Frame;
@@ -103,17 +108,29 @@ class DocumentReader implements DocumentPipeline {
     }
 
     let crops = await clock.time('crop', () => page.boxes.map((box) => cropQuad(page.frame, box)));
+    let readings: Reading[] | null = null;
     if (orientation.enabled && crops.length > 0) {
       const classes = await clock.time('classification', () => this.classify(crops));
       const votes = classes.map((c, i) => ({ ...c, length: lineLength(page.boxes[i]) }));
       if (isUpsideDown(votes, orientation.lineThreshold, orientation.upsideDownShare)) {
-        page = await clock.time('orientation', () => turnOver(page));
-        crops = await clock.time('crop', () => page.boxes.map((box) => cropQuad(page.frame, box)));
-        turnedByClassifier = true;
+        // The classifier misfires on some small print; the recogniser settles it: text read the
+        // right way up is read with far more confidence than the same text upside down.
+        const over = await clock.time('orientation', () => turnOver(page));
+        const overCrops = await clock.time('crop', () => over.boxes.map((box) => cropQuad(over.frame, box)));
+        const asIs = await clock.time('recognition', () => this.recognise(crops));
+        const turned = await clock.time('recognition', () => this.recognise(overCrops));
+        if (readingConfidence(turned, over.boxes) > readingConfidence(asIs, page.boxes)) {
+          page = over;
+          crops = overCrops;
+          readings = turned;
+          turnedByClassifier = true;
+        } else {
+          readings = asIs;
+        }
       }
     }
 
-    const readings = crops.length === 0 ? [] : await clock.time('recognition', () => this.recognise(crops));
+    readings ??= crops.length === 0 ? [] : await clock.time('recognition', () => this.recognise(crops));
     const lines: TextLine[] = [];
     readings.forEach((reading, i) => {
       if (reading.confidence >= this.config.recognition.dropScore && reading.text.trim() !== '') {
@@ -166,11 +183,11 @@ class DocumentReader implements DocumentPipeline {
    * Text and confidence of every crop, in the crops' order. Crops are read in batches of similar
    * aspect ratio, as PaddleOCR does, so little of each batch is padding.
    */
-  private async recognise(crops: Frame[]): Promise<{ text: string; confidence: number }[]> {
+  private async recognise(crops: Frame[]): Promise<Reading[]> {
     const alphabet = this.recognition.manifest.labels;
     if (alphabet === undefined) throw new VisionopsError('INTERNAL', 'The recognition model needs its CTC alphabet as labels.');
     const order = crops.map((_, i) => i).sort((a, b) => crops[a].width / crops[a].height - crops[b].width / crops[b].height);
-    const results: { text: string; confidence: number }[] = new Array(crops.length);
+    const results: Reading[] = new Array(crops.length);
     for (const batch of chunks(order, this.config.recognition.batchSize)) {
       const input = toTensorBatch(
         batch.map((i) => crops[i]),
@@ -184,6 +201,18 @@ class DocumentReader implements DocumentPipeline {
     }
     return results;
   }
+}
+
+/** The mean confidence of a page's readings, each weighted by the length of its line. */
+function readingConfidence(readings: Reading[], boxes: Quad[]): number {
+  let weighted = 0;
+  let total = 0;
+  readings.forEach((reading, i) => {
+    const length = lineLength(boxes[i]);
+    weighted += reading.confidence * length;
+    total += length;
+  });
+  return total === 0 ? 0 : weighted / total;
 }
 
 /** The page turned 180 degrees with its boxes carried along (cheaper than detecting again). */

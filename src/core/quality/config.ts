@@ -48,9 +48,9 @@ export const qualityConfigSchema = z
     blur: z
       .object({
         /** Fail below this median edge steepness (gradient / local contrast, per working pixel). */
-        failBelow: z.number().positive().default(0.15),
+        failBelow: z.number().positive().default(0.18),
         /** Warn below this steepness. */
-        warnBelow: z.number().positive().default(0.2),
+        warnBelow: z.number().positive().default(0.25),
         /** Only edges with at least this fraction of the strong-edge contrast (90th percentile) are measured. */
         strongEdgeFraction: z.number().min(0).max(1).default(0.5),
         /** With fewer measurable edges, sharpness is not judged (the information check speaks instead). */

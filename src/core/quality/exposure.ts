@@ -19,14 +19,22 @@ const INK_PERCENTILE = 0.01;
  * ink lifted towards it. Either finding warns; it fails only when the ink no longer separates from
  * the paper, since a dark or washed-out page whose ink still stands out reads once normalised.
  * With no content to read them from (the information check failed) the levels come from the
- * histogram and a finding only warns: the information check reports the emptiness.
+ * histogram and a finding only warns: the information check reports the emptiness. On a blurry
+ * image (`blurry`) thin strokes smear into the paper and lift the ink level as glare does; the
+ * blur finding names that cause, so no overexposure is reported beside it.
  */
-export function checkExposure(histogram: Float64Array, edges: TextScaleEdges, hasContent: boolean, config: QualityConfig['exposure']): QualityCheck {
+export function checkExposure(
+  histogram: Float64Array,
+  edges: TextScaleEdges,
+  hasContent: boolean,
+  blurry: boolean,
+  config: QualityConfig['exposure'],
+): QualityCheck {
   const paper = hasContent ? binnedQuantile(edges.high, 0.5, 256) : histogramPercentile(histogram, PAPER_PERCENTILE);
   const ink = hasContent ? binnedQuantile(edges.low, 0.5, 256) : histogramPercentile(histogram, INK_PERCENTILE);
   const separation = Math.max(0, paper - ink);
   const dark = paper < config.darkPaperBelow;
-  const bright = !dark && paper >= config.blownPaperFrom && ink > config.liftedInkAbove;
+  const bright = !dark && !blurry && paper >= config.blownPaperFrom && ink > config.liftedInkAbove;
   const details = {
     ...levelStatistics(histogram, config),
     paperLevel: paper,

@@ -26,11 +26,12 @@ export function runQualityGate(frame: Frame, config: QualityConfig): QualityRepo
   const information = checkInformation(overview.edges, config.information);
   // Sharpness and ink levels are read from the content; an empty image has none to read them from.
   const hasContent = information.verdict !== 'fail' && text.count >= config.blur.minEdges;
+  const blur = checkBlur(text, hasContent, config.analysis, config.blur);
   const checks: QualityCheck[] = [
     checkResolution(frame.width, frame.height, config.resolution),
     information,
-    checkBlur(text, hasContent, config.analysis, config.blur),
-    checkExposure(lumaHistogram(gray), text, hasContent, config.exposure),
+    blur,
+    checkExposure(lumaHistogram(gray), text, hasContent, blur.verdict !== 'pass', config.exposure),
   ];
   const verdict = checks.reduce<Verdict>((worst, c) => (SEVERITY[c.verdict] > SEVERITY[worst] ? c.verdict : worst), 'pass');
   const guidance = checks
