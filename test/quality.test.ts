@@ -178,3 +178,23 @@ test('thresholds come from the configuration', async () => {
   assert.equal(check(report, 'blur').verdict, 'fail');
   assert.equal(check(report, 'blur').threshold, 0.6);
 });
+
+test('a blurred page whose text correlates most two lines apart is still judged at its own line pitch', async () => {
+  // Six lines of uneven length, 30 px print at 1.6 line spacing: blurred with sigma 4, its line
+  // profile peaks higher at twice the pitch than at the pitch, which once halved the working scale.
+  const words = 'ledger harbour violet nimbus quartz pelican orchard saffron lantern meadow copper tundra glacier walnut'.split(' ');
+  let state = 42;
+  const random = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const word = () => (random() < 0.25 ? (random() * 9999).toFixed(2) : words[Math.floor(random() * words.length)]);
+  const line = () => Array.from({ length: 3 + Math.floor(random() * 4) }, word).join(' ');
+  const lines = Array.from({ length: 18 }, line).slice(12);
+  const [size, lineHeight, margin] = [30, 48, 60];
+  const texts = lines.map((line, i) => `<text x="${margin}" y="${margin + lineHeight * i + size}" font-family="DejaVu Sans" font-size="${size}" fill="#222">${line}</text>`);
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="1100" height="${2 * margin + lineHeight * 6}"><rect width="100%" height="100%" fill="#fbfaf7"/>${texts.join('')}</svg>`;
+  const page = await asJpeg(await sharp(await sharp(Buffer.from(svg)).png().toBuffer()).rotate(0.8, { background: '#fbfaf7' }).png().toBuffer(), 72);
+  const sharpReport = await gate(page);
+  assert.equal(check(sharpReport, 'blur').verdict, 'pass');
+  const blur = check(await gate(await blurred(page, 4)), 'blur');
+  assert.equal(blur.verdict, 'fail', JSON.stringify(blur));
+  assert.ok((blur.details?.linePitch as number) < 60, `line pitch ${blur.details?.linePitch} is about 48, not twice that`);
+});

@@ -21,6 +21,13 @@ const MAX_PITCH = 160;
  */
 const FIRST_PEAK_SHARE = 0.8;
 const STRONG_EDGE_SHARE = 0.5;
+/**
+ * Blur weakens the peak at the pitch more than the one at twice the pitch; a peak at about half
+ * the chosen lag that reaches this share of the chosen one is the real pitch. Between evenly set
+ * lines the mean-removed profiles correlate negatively, so no such peak appears by chance.
+ */
+const HALF_PEAK_SHARE = 0.35;
+const HALF_PEAK_TOLERANCE = 0.15;
 
 /**
  * The line pitch of the text, from the rows where vertical strokes sit. Per vertical strip, the
@@ -58,7 +65,9 @@ export function estimateLinePitch(edges: EdgeSamples, width: number, height: num
   }
   if (peaks.length === 0) return null;
   const highest = Math.max(...peaks.map((lag) => correlation[lag]));
-  const lag = peaks.find((l) => correlation[l] >= FIRST_PEAK_SHARE * highest) ?? peaks[0];
+  const first = peaks.find((l) => correlation[l] >= FIRST_PEAK_SHARE * highest) ?? peaks[0];
+  const half = peaks.find((l) => Math.abs(l - first / 2) <= HALF_PEAK_TOLERANCE * (first / 2) + 1 && correlation[l] >= HALF_PEAK_SHARE * correlation[first]);
+  const lag = half ?? first;
   const before = correlation[lag - 1];
   const at = correlation[lag];
   const after = correlation[lag + 1];
