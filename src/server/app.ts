@@ -6,6 +6,7 @@ import { answer, errorHandler } from './http-errors.js';
 import { healthRoutes } from './routes/health.js';
 import { predictRoutes } from './routes/predict.js';
 import { predictionRoutes } from './routes/predictions.js';
+import { webRoutes } from './routes/web.js';
 
 export interface ServerDeps {
   config: Config;
@@ -34,5 +35,6 @@ export async function buildServer({ config, service, store, ready }: ServerDeps)
   await app.register(healthRoutes, { store, ready });
   await app.register(predictRoutes, { config, service });
   await app.register(predictionRoutes, { store });
+  await app.register(webRoutes);
   return app;
 }

@@ -1,0 +1,27 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyPluginAsync } from 'fastify';
+import { answer } from '../http-errors.js';
+
+/** `npm run build` writes the pages here; the path is the same from src/ (tests) and dist/ (npm start). */
+const builtPages = fileURLToPath(new URL('../../../dist/web/', import.meta.url));
+
+const PAGES = ['review', 'dashboard'] as const;
+
+/** The web pages: each at its own path, their scripts and styles under /web/. */
+export const webRoutes: FastifyPluginAsync = async (app) => {
+  if (!existsSync(builtPages)) {
+    for (const page of PAGES) {
+      app.get(`/${page}`, async (_request, reply) => {
+        const { status, body } = answer('NOT_FOUND', `The ${page} page is not built: run npm run build.`);
+        return reply.status(status).send(body);
+      });
+    }
+    return;
+  }
+  await app.register(fastifyStatic, { root: builtPages, prefix: '/web/', index: false });
+  for (const page of PAGES) {
+    app.get(`/${page}`, async (_request, reply) => reply.sendFile(`${page}/index.html`));
+  }
+};
