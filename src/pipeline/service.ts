@@ -15,6 +15,20 @@ export interface PredictionServiceDeps {
   pipeline: DocumentPipeline;
   store: PredictionStore;
   blobs: BlobStore;
+  /** Told of every record once it is saved, in order: review queues, monitors. */
+  observers?: PredictionObserver[];
+}
+
+/** What an observer learns of one prediction: the saved record, the bytes as sent and the decoded image. */
+export interface RecordedPrediction {
+  record: PredictionRecord;
+  bytes: Uint8Array;
+  image: IngestedImage;
+}
+
+export interface PredictionObserver {
+  /** Awaited before `predict` returns; a throw fails the request, so an observer that may lose work must say so with a VisionopsError. */
+  recorded(prediction: RecordedPrediction): void | Promise<void>;
 }
 
 /** What `checkOnly` tells: the image as ingest saw it and the gate's report, no model run. */
@@ -40,7 +54,7 @@ export interface PredictionService {
  * const service = createPredictionService({ config, pipeline, store, blobs });
  * const record = await service.predict(bytes, { channel: 'cli', file: 'scan.jpg' });
  */
-export function createPredictionService({ config, pipeline, store, blobs }: PredictionServiceDeps): PredictionService {
+export function createPredictionService({ config, pipeline, store, blobs, observers = [] }: PredictionServiceDeps): PredictionService {
   const judgedBy = configHash(config);
   const { reviewThreshold } = config.pipeline.decision;
 
@@ -85,6 +99,7 @@ export function createPredictionService({ config, pipeline, store, blobs }: Pred
         blob,
       };
       await store.save(record);
+      for (const observer of observers) await observer.recorded({ record, bytes, image: ingested });
       return record;
     },
 
