@@ -2,10 +2,12 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
 import type { PredictionService } from '../pipeline/service.js';
 import type { PredictionStore } from '../store/store.js';
+import { authHook } from './auth.js';
 import { answer, errorHandler } from './http-errors.js';
 import { healthRoutes } from './routes/health.js';
 import { predictRoutes } from './routes/predict.js';
 import { predictionRoutes } from './routes/predictions.js';
+import { reviewRoutes, type ReviewRouteOptions } from './routes/reviews.js';
 import { webRoutes } from './routes/web.js';
 
 export interface ServerDeps {
@@ -14,6 +16,8 @@ export interface ServerDeps {
   store: PredictionStore;
   /** True once the models are loaded, false again while the server drains on shutdown. */
   ready: () => boolean;
+  /** The review queue's routes are served when this is given. */
+  review?: Omit<ReviewRouteOptions, 'predictions' | 'config'>;
 }
 
 /**
@@ -24,7 +28,7 @@ export interface ServerDeps {
  * const app = await buildServer({ config, service, store, ready: () => true });
  * await app.listen({ host: config.server.host, port: config.server.port });
  */
-export async function buildServer({ config, service, store, ready }: ServerDeps): Promise<FastifyInstance> {
+export async function buildServer({ config, service, store, ready, review }: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({ logger: { level: config.server.logLevel } });
   app.setErrorHandler(errorHandler());
   app.setNotFoundHandler((request, reply) => {
@@ -32,9 +36,13 @@ export async function buildServer({ config, service, store, ready }: ServerDeps)
     return reply.status(status).send(body);
   });
 
+  app.decorateRequest('principal', null as never);
+  app.addHook('onRequest', authHook(config.auth));
+
   await app.register(healthRoutes, { store, ready });
   await app.register(predictRoutes, { config, service });
   await app.register(predictionRoutes, { store });
+  if (review !== undefined) await app.register(reviewRoutes, { ...review, predictions: store, config: config.review });
   await app.register(webRoutes);
   return app;
 }

@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
+import { openSqliteReviewStore } from '../review/sqlite.js';
+import type { ReviewStore } from '../review/store.js';
 import { createFileBlobStore } from './blobs.js';
 import { openSqliteStore } from './sqlite.js';
 import type { BlobStore, PredictionStore } from './store.js';
@@ -7,15 +9,18 @@ import type { BlobStore, PredictionStore } from './store.js';
 export interface Stores {
   predictions: PredictionStore;
   blobs: BlobStore;
+  reviews: ReviewStore;
 }
 
 /**
  * The stores the configuration asks for: today the embedded ones under `data.dir`
- * (`visionops.db` and `blobs/`). This is the one place that knows which implementation runs.
+ * (`visionops.db`, holding predictions and review tasks, and `blobs/`). This is the one place that knows which implementation runs.
  */
 export function openStores(data: Config['data']): Stores {
+  const database = join(data.dir, 'visionops.db');
   return {
-    predictions: openSqliteStore(join(data.dir, 'visionops.db')),
+    predictions: openSqliteStore(database),
     blobs: createFileBlobStore(join(data.dir, 'blobs')),
+    reviews: openSqliteReviewStore(database),
   };
 }

@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { VisionopsError } from '../../core/errors.js';
 import { loadDocumentPipeline } from '../../pipeline/document.js';
 import { createPredictionService } from '../../pipeline/service.js';
+import { createReviewObserver } from '../../review/queue.js';
+import { builtinManifests } from '../../runtime/builtin.js';
 import { buildServer } from '../../server/app.js';
 import { openStores } from '../../store/open.js';
 import { asString, commandConfig, withConfigOptions, type ConfigOptions } from '../options.js';
@@ -30,13 +32,21 @@ export function registerServe(program: Command): void {
       });
       const stores = openStores(config.data);
       const pipeline = await loadDocumentPipeline(config.pipeline, config.runtime);
-      const service = createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs });
+      const observers = [createReviewObserver({ reviews: stores.reviews, blobs: stores.blobs, auditRate: config.review.auditRate })];
+      const service = createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs, observers });
+      const lab = Object.values(await builtinManifests());
       let accepting = true;
-      const app = await buildServer({ config, service, store: stores.predictions, ready: () => accepting });
+      const app = await buildServer({
+        config,
+        service,
+        store: stores.predictions,
+        ready: () => accepting,
+        review: { reviews: stores.reviews, blobs: stores.blobs, lab },
+      });
       try {
         await app.listen({ host: config.server.host, port: config.server.port });
       } catch (error) {
-        await Promise.all([pipeline.close(), stores.predictions.close()]);
+        await Promise.all([pipeline.close(), stores.predictions.close(), stores.reviews.close()]);
         throw new VisionopsError(
           'INVALID_CONFIG',
           `Cannot listen on ${config.server.host}:${config.server.port} (${(error as Error).message}): ` +
@@ -52,6 +62,7 @@ export function registerServe(program: Command): void {
         await app.close();
         await pipeline.close();
         await stores.predictions.close();
+        await stores.reviews.close();
       };
       process.once('SIGINT', shutdown);
       process.once('SIGTERM', shutdown);
