@@ -1,4 +1,4 @@
-import { constantTensors, floatValues, onnx, type Model, type Node } from './graph.js';
+import { constantTensors, floatValues, onnx, pruneUnusedConstants, type Model, type Node } from './graph.js';
 
 /**
  * Paddle exports hard-swish as four element-wise operators, x * clip(x + 3, 0, 6) / 6, which
@@ -54,6 +54,7 @@ export function fuseHardSwish(model: Model): number {
     ]);
   }
   graph.node = nodes.flatMap((node) => replacement.get(node) ?? (removed.has(node) ? [] : [node]));
+  pruneUnusedConstants(model);
   return replacement.size;
 }
 

@@ -100,3 +100,10 @@ export function toOpset10(model: Model): void {
   }
   opset.version = 10;
 }
+
+/** Drops Constant nodes nothing reads any more (a rewrite left them behind), so onnxruntime has nothing to warn about. */
+export function pruneUnusedConstants(model: Model): void {
+  const graph = model.graph!;
+  const read = new Set([...(graph.node ?? []).flatMap((node) => node.input ?? []), ...(graph.output ?? []).map((o) => o.name)]);
+  graph.node = (graph.node ?? []).filter((node) => node.opType !== 'Constant' || (node.output ?? []).some((output) => read.has(output)));
+}

@@ -8,6 +8,7 @@ import {
   intAttribute,
   MS_DOMAIN,
   onnx,
+  pruneUnusedConstants,
   toOpset10,
   UINT8,
   type Model,
@@ -159,11 +160,11 @@ export function insertQdq(source: Model, ranges: ReadonlyMap<string, ActivationR
   const nodes: Node[] = [...leadingNodes];
   for (const input of graph.input ?? []) if (activationParams.has(input.name!)) nodes.push(...pairFor(input.name!));
   for (const node of graph.node ?? []) {
-    if (node.opType === 'Constant' && replacedWeights.has(node.output![0]) && !stillUsed.has(node.output![0])) continue;
     nodes.push(node);
     for (const output of node.output ?? []) if (activationParams.has(output)) nodes.push(...pairFor(output));
   }
   graph.node = nodes;
+  pruneUnusedConstants(model);
   graph.initializer = [...(graph.initializer ?? []).filter((t) => !replacedWeights.has(t.name!) || stillUsed.has(t.name!)), ...initializers];
   if (!(model.opsetImport ?? []).some((o) => o.domain === MS_DOMAIN)) model.opsetImport = [...(model.opsetImport ?? []), { domain: MS_DOMAIN, version: 1 }];
   return { model, quantizedNodes: targets.length };
