@@ -17,7 +17,7 @@ import { MonitorMetrics } from './metrics.js';
 import { observationOf } from './observation.js';
 import { parseReferenceProfile } from './reference-file.js';
 import type { MonitorStore } from './store.js';
-import { buildSummary, type MonitorSummary, type PredictionPoint } from './summary.js';
+import { buildSummary, type MonitorSummary, type PredictionPoint } from '../core/monitor/summary.js';
 import { sendWebhooks } from './webhooks.js';
 
 export interface MonitorLog {

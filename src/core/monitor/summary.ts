@@ -1,7 +1,7 @@
-import type { AlertState } from '../core/monitor/alerts.js';
-import type { ClusterSummary } from '../core/monitor/clusters.js';
-import type { DataMonitor, DriftPoint } from '../core/monitor/data-monitor.js';
-import { binShares, quantileEdges, quantileOf, sorted } from '../core/monitor/statistics.js';
+import type { AlertState } from './alerts.js';
+import type { ClusterSummary } from './clusters.js';
+import type { DataMonitor, DriftPoint } from './data-monitor.js';
+import { binShares, quantileEdges, quantileOf, sorted } from './statistics.js';
 
 /** One recent prediction, as the dashboard's time series read it. */
 export interface PredictionPoint {
