@@ -11,7 +11,7 @@ import { PROFILE_DEFAULTS, buildReferenceProfile, outlierScore } from '../src/co
 import { seededRandom } from '../src/core/monitor/random.js';
 import { RateWatch } from '../src/core/monitor/rate-shift.js';
 import { kolmogorovSmirnov, populationStabilityIndex } from '../src/core/monitor/statistics.js';
-import { gateObservation } from '../src/monitor/observation.js';
+import { observeImage } from '../src/monitor/observation.js';
 import { streamPage, type Shift } from './fixtures/streams.js';
 
 const config = loadConfig();
@@ -22,7 +22,7 @@ function gaussian(random: () => number, mean = 0, sd = 1): number {
 
 async function observations(seed: number, count: number, shift: Shift): Promise<MonitorObservation[]> {
   const out: MonitorObservation[] = [];
-  for (let i = 0; i < count; i++) out.push(await gateObservation(await streamPage(seed, i, shift), config));
+  for (let i = 0; i < count; i++) out.push(await observeImage(await streamPage(seed, i, shift), config));
   return out;
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -181,4 +181,37 @@ test('drift through the server: darkened pages fire an alert naming the exposure
   } finally {
     store.close();
   }
+});
+
+test('visionops profile writes a reference from a folder, and a server started with it judges drift from the first image', async () => {
+  const folder = join(dir, 'known-good');
+  mkdirSync(folder, { recursive: true });
+  for (let i = 0; i < 30; i++) writeFileSync(join(folder, `page-${String(i).padStart(2, '0')}.jpg`), await streamPage(41, i));
+  const out = join(dir, 'ref.json');
+  const repo = new URL('..', import.meta.url).pathname;
+  const outcome = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'profile', folder, '--out', out, '--gate-only'], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+  assert.equal(outcome.code, 0, outcome.stderr);
+  assert.match(outcome.stdout, /Profile of 30 images written/);
+
+  const server = await startMonitoredServer(join(dir, 'with-reference'), [`monitor.reference.file=${JSON.stringify(out)}`, 'monitor.drift.windowImages=20', 'monitor.drift.evaluateEvery=5', 'monitor.drift.minImages=20']);
+  try {
+    const summary = (await server.app.inject({ method: 'GET', url: '/v1/monitor/summary' })).json();
+    assert.equal(summary.reference.state, 'ready');
+    assert.equal(summary.reference.images, 30);
+    assert.match(summary.reference.source, /known-good/);
+    for (let i = 0; i < 20; i++) await predict(server, await streamPage(42, i, 'dark'));
+    assert.equal(((await server.app.inject({ method: 'GET', url: '/v1/alerts' })).json().alerts as Received[]).find((a) => a.rule === 'drift')?.state, 'firing');
+  } finally {
+    await server.close();
+  }
+  writeFileSync(out, '{"version": 1}');
+  await assert.rejects(startMonitoredServer(join(dir, 'bad-reference'), [`monitor.reference.file=${JSON.stringify(out)}`]), /INVALID_CONFIG|not a visionops profile/);
 });
