@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { loadConfig } from '../src/config/load.js';
+import { MonitorMetrics } from '../src/monitor/metrics.js';
 import { openMonitorStore } from '../src/monitor/store.js';
 import { blank } from './fixtures/documents.js';
 import { randomBytes } from './fixtures/images.js';
@@ -214,4 +216,13 @@ test('visionops profile writes a reference from a folder, and a server started w
   }
   writeFileSync(out, '{"version": 1}');
   await assert.rejects(startMonitoredServer(join(dir, 'bad-reference'), [`monitor.reference.file=${JSON.stringify(out)}`]), /INVALID_CONFIG|not a visionops profile/);
+});
+
+test('the Grafana dashboard queries only metrics the server exports', async () => {
+  const dashboard = JSON.parse(readFileSync(new URL('../deploy/grafana/visionops.json', import.meta.url), 'utf8')) as { panels: { targets?: { expr: string }[] }[] };
+  const exported = new Set(new MonitorMetrics(loadConfig().monitor).registry.getMetricsAsArray().map((m) => m.name));
+  const queried = dashboard.panels.flatMap((p) => p.targets ?? []).flatMap((t) => [...t.expr.matchAll(/visionops_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|count|sum)$/, '')));
+  assert.ok(queried.length > 20);
+  // GPU metrics exist only where nvidia-smi does.
+  assert.deepEqual([...new Set(queried.filter((name) => !exported.has(name) && !name.startsWith('visionops_gpu_')))], []);
 });
