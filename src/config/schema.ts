@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { qualityConfigSchema } from '../core/quality/config.js';
 import { ingestConfigSchema } from '../image/config.js';
+import { monitorConfigSchema } from '../monitor/config.js';
 import { pipelineConfigSchema } from '../pipeline/config.js';
 import { runtimeConfigSchema } from '../runtime/config.js';
 
@@ -39,6 +40,7 @@ export const configSchema = z
     quality: qualityConfigSchema.prefault({}),
     runtime: runtimeConfigSchema.prefault({}),
     pipeline: pipelineConfigSchema.prefault({}),
+    monitor: monitorConfigSchema.prefault({}),
   })
   .strict();
 

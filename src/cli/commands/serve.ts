@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { VisionopsError } from '../../core/errors.js';
+import { createMonitor } from '../../monitor/monitor.js';
+import { openMonitorStore } from '../../monitor/store.js';
 import { loadDocumentPipeline } from '../../pipeline/document.js';
 import { createPredictionService } from '../../pipeline/service.js';
 import { buildServer } from '../../server/app.js';
@@ -30,13 +32,17 @@ export function registerServe(program: Command): void {
       });
       const stores = openStores(config.data);
       const pipeline = await loadDocumentPipeline(config.pipeline, config.runtime);
-      const service = createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs });
+      const monitor = await createMonitor({ config, store: openMonitorStore(config.data.dir) });
+      const service = monitor.instrument(
+        createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs, observers: [monitor.observer] }),
+        pipeline,
+      );
       let accepting = true;
-      const app = await buildServer({ config, service, store: stores.predictions, ready: () => accepting });
+      const app = await buildServer({ config, service, store: stores.predictions, ready: () => accepting, monitor });
       try {
         await app.listen({ host: config.server.host, port: config.server.port });
       } catch (error) {
-        await Promise.all([pipeline.close(), stores.predictions.close()]);
+        await Promise.all([pipeline.close(), stores.predictions.close(), monitor.close()]);
         throw new VisionopsError(
           'INVALID_CONFIG',
           `Cannot listen on ${config.server.host}:${config.server.port} (${(error as Error).message}): ` +
@@ -52,6 +58,7 @@ export function registerServe(program: Command): void {
         await app.close();
         await pipeline.close();
         await stores.predictions.close();
+        await monitor.close();
       };
       process.once('SIGINT', shutdown);
       process.once('SIGTERM', shutdown);
