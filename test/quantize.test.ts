@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import sharp from 'sharp';
 import { ctcGreedyDecode } from '../src/core/postprocess/ctc.js';
@@ -18,8 +16,8 @@ import { activationsToCalibrate, insertQdq, quantizeWeights } from '../src/runti
 import { listRegistered, registeredModel, registerModel } from '../src/runtime/registry.js';
 import type { TensorData } from '../src/runtime/session.js';
 import { asJpeg, characterErrorRate, FONTS, randomLines, renderDocument } from './fixtures/documents.js';
+import { visionops } from './helpers/cli.js';
 
-const repo = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'visionops-quantize-'));
 let recognition: ModelManifest;
 let floatModel: Model;
@@ -107,18 +105,6 @@ test('the registry keeps each version once, with its parent, and names what it h
   assert.deepEqual(await listRegistered(data), [`${recognition.id}@9.9.9-int8`]);
   await assert.rejects(registeredModel(data, 'nope@1'), (error: { code?: string; message: string }) => error.code === 'MODEL_NOT_FOUND' && error.message.includes('9.9.9-int8'));
 });
-
-function visionops(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 test('visionops quantize recognition --calibrate <pages> registers an int8 version and reports its speed and accuracy cost', async () => {
   const pages = join(dir, 'pages');
