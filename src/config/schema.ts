@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { qualityConfigSchema } from '../core/quality/config.js';
 import { ingestConfigSchema } from '../image/config.js';
+import { monitorConfigSchema } from '../monitor/config.js';
 import { pipelineConfigSchema } from '../pipeline/config.js';
 import { reviewConfigSchema } from '../review/config.js';
 import { runtimeConfigSchema } from '../runtime/config.js';
@@ -25,6 +26,15 @@ export const configSchema = z
       .object({
         /** SQLite database and content-addressed blobs live here. */
         dir: z.string().default('./data'),
+        /** Where prediction records go: the embedded SQLite file under `dir`, or a PostgreSQL database several processes share. */
+        store: z.enum(['sqlite', 'postgres']).default('sqlite'),
+        postgres: z
+          .object({
+            url: z.string().default('postgres://postgres@127.0.0.1:5432/visionops'),
+            poolSize: z.number().int().positive().default(10),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),
@@ -32,6 +42,7 @@ export const configSchema = z
     quality: qualityConfigSchema.prefault({}),
     runtime: runtimeConfigSchema.prefault({}),
     pipeline: pipelineConfigSchema.prefault({}),
+    monitor: monitorConfigSchema.prefault({}),
     review: reviewConfigSchema.prefault({}),
     auth: authConfigSchema.prefault({}),
   })

@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.js';
 import { openSqliteReviewStore } from '../review/sqlite.js';
 import type { ReviewStore } from '../review/store.js';
 import { createFileBlobStore } from './blobs.js';
+import { openPostgresStore } from './postgres.js';
 import { openSqliteStore } from './sqlite.js';
 import type { BlobStore, PredictionStore } from './store.js';
 
@@ -13,13 +14,15 @@ export interface Stores {
 }
 
 /**
- * The stores the configuration asks for: today the embedded ones under `data.dir`
- * (`visionops.db`, holding predictions and review tasks, and `blobs/`). This is the one place that knows which implementation runs.
+ * The stores the configuration asks for: records in SQLite (`data.dir/visionops.db`) or
+ * PostgreSQL (`data.postgres.url`), images in `data.dir/blobs/`, review tasks in SQLite
+ * (`data.dir/visionops.db`) whichever records store runs. This is the one place that knows which
+ * implementation runs.
  */
 export function openStores(data: Config['data']): Stores {
   const database = join(data.dir, 'visionops.db');
   return {
-    predictions: openSqliteStore(database),
+    predictions: data.store === 'postgres' ? openPostgresStore(data.postgres) : openSqliteStore(database),
     blobs: createFileBlobStore(join(data.dir, 'blobs')),
     reviews: openSqliteReviewStore(database),
   };

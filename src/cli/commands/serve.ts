@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { VisionopsError } from '../../core/errors.js';
+import { createMonitor } from '../../monitor/monitor.js';
+import { openMonitorStore } from '../../monitor/store.js';
 import { loadDocumentPipeline } from '../../pipeline/document.js';
 import { createPredictionService } from '../../pipeline/service.js';
 import { createReviewObserver } from '../../review/queue.js';
@@ -32,8 +34,12 @@ export function registerServe(program: Command): void {
       });
       const stores = openStores(config.data);
       const pipeline = await loadDocumentPipeline(config.pipeline, config.runtime);
-      const observers = [createReviewObserver({ reviews: stores.reviews, blobs: stores.blobs, auditRate: config.review.auditRate })];
-      const service = createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs, observers });
+      const monitor = await createMonitor({ config, store: openMonitorStore(config.data.dir) });
+      const reviewObserver = createReviewObserver({ reviews: stores.reviews, blobs: stores.blobs, auditRate: config.review.auditRate });
+      const service = monitor.instrument(
+        createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs, observers: [monitor.observer, reviewObserver] }),
+        pipeline,
+      );
       const lab = Object.values(await builtinManifests());
       let accepting = true;
       const app = await buildServer({
@@ -41,12 +47,21 @@ export function registerServe(program: Command): void {
         service,
         store: stores.predictions,
         ready: () => accepting,
-        review: { reviews: stores.reviews, blobs: stores.blobs, lab },
+        monitor,
+        review: {
+          reviews: stores.reviews,
+          blobs: stores.blobs,
+          lab,
+          onAnswered: (task, figures) => {
+            monitor.recordReview({ modelVersion: task.modelVersion, overridden: task.answer?.verdict === 'correct' });
+            monitor.setAccuracy({ modelVersion: task.modelVersion, production: figures.production.lineAccuracy ?? undefined, lab: figures.lab.lineAccuracy ?? undefined });
+          },
+        },
       });
       try {
         await app.listen({ host: config.server.host, port: config.server.port });
       } catch (error) {
-        await Promise.all([pipeline.close(), stores.predictions.close(), stores.reviews.close()]);
+        await Promise.all([pipeline.close(), stores.predictions.close(), stores.reviews.close(), monitor.close()]);
         throw new VisionopsError(
           'INVALID_CONFIG',
           `Cannot listen on ${config.server.host}:${config.server.port} (${(error as Error).message}): ` +
@@ -63,6 +78,7 @@ export function registerServe(program: Command): void {
         await pipeline.close();
         await stores.predictions.close();
         await stores.reviews.close();
+        await monitor.close();
       };
       process.once('SIGINT', shutdown);
       process.once('SIGTERM', shutdown);

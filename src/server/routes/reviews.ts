@@ -4,7 +4,7 @@ import { VisionopsError } from '../../core/errors.js';
 import { answerBodySchema, resolveAnswer } from '../../review/answer.js';
 import type { ReviewConfig } from '../../review/config.js';
 import { uprightJpeg } from '../../review/image.js';
-import { reviewStats, type LabModel } from '../../review/stats.js';
+import { reviewStats, type LabModel, type ModelReviewStats } from '../../review/stats.js';
 import type { ReviewStore } from '../../review/store.js';
 import type { ReviewTask } from '../../review/types.js';
 import { isRecordId } from '../../store/record-id.js';
@@ -19,6 +19,8 @@ export interface ReviewRouteOptions {
   lab: LabModel[];
   /** Milliseconds since the epoch; the answer's time. */
   now?: () => number;
+  /** Told of every kept answer with the updated figures of its model version: the monitor's override alert and accuracy gauges. */
+  onAnswered?: (task: ReviewTask, figures: ModelReviewStats) => void;
 }
 
 const listQuerySchema = z
@@ -32,7 +34,7 @@ const listQuerySchema = z
 const scope = { scope: 'review' as const };
 
 /** The review queue: list, claim, look at, answer; and what the answers tell (`/stats`). */
-export const reviewRoutes: FastifyPluginAsync<ReviewRouteOptions> = async (app, { reviews, predictions, blobs, config, lab, now = Date.now }) => {
+export const reviewRoutes: FastifyPluginAsync<ReviewRouteOptions> = async (app, { reviews, predictions, blobs, config, lab, now = Date.now, onAnswered }) => {
   async function taskOf(id: string): Promise<ReviewTask> {
     if (!isRecordId(id)) throw new VisionopsError('INVALID_REQUEST', `"${id}" is not a review task id: use an id that GET /v1/reviews or POST /v1/reviews/claim gave.`);
     const task = await reviews.get(id);
@@ -88,7 +90,11 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRouteOptions> = async (app, 
         `Bad answer (${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ')}): send JSON {"verdict": "confirm" | "correct" | "unusable", "lines"?: [{"index", "text"}], "added"?: [{"box", "text"}], "removed"?: [index], "reason"?}.`,
       );
     }
-    const answer = resolveAnswer(task, parsed.data, request.principal.id, new Date(now()));
-    return detailOf(await reviews.answer(task.id, answer));
+    const answered = await reviews.answer(task.id, resolveAnswer(task, parsed.data, request.principal.id, new Date(now())));
+    if (onAnswered !== undefined) {
+      const figures = reviewStats(await reviews.counts(), await reviews.tallies(), lab).models.find((model) => model.modelVersion === answered.modelVersion);
+      if (figures !== undefined) onAnswered(answered, figures);
+    }
+    return detailOf(answered);
   });
 };
