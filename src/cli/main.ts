@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { isVisionopsError } from '../core/errors.js';
 import { registerCheck } from './commands/check.js';
 import { registerConfig } from './commands/config.js';
+import { registerKey } from './commands/key.js';
 import { registerProfile } from './commands/profile.js';
 import { registerQuantize } from './commands/quantize.js';
 import { registerRun } from './commands/run.js';
@@ -21,6 +22,7 @@ registerServe(program);
 registerRun(program);
 registerCheck(program);
 registerConfig(program);
+registerKey(program);
 registerProfile(program);
 registerQuantize(program);
 
