@@ -61,13 +61,14 @@ test('in Chromium, a reviewer signs in, corrects a line with the keyboard alone,
   await signIn(page);
   await page.locator('#lines li').first().waitFor();
   assert.equal(await page.locator('#pending').textContent(), '0', 'the claimed task no longer waits');
-  const order = await page.locator('#lines li').evaluateAll((items) => items.map((item) => (item as HTMLElement).dataset.index));
+  const order = await page.locator('#lines li').evaluateAll((items) => items.map((item) => (item as unknown as { dataset: { index: string } }).dataset.index));
   assert.deepEqual(order, ['1', '2', '0'], 'least confident first');
   assert.equal(await page.locator('#lines li canvas').count(), 3, 'each line has its crop');
   assert.equal(await page.locator('#boxes polygon').count(), 3, 'the page shows the detected boxes');
+  // Runs in the page, where the element is a canvas; this file is type-checked without the DOM library.
   const cropInk = await page.locator('#lines li canvas').first().evaluate((canvas) => {
-    const c = canvas as HTMLCanvasElement;
-    const pixels = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data ?? new Uint8ClampedArray();
+    const c = canvas as unknown as { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+    const pixels = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
     let dark = 0;
     for (let i = 0; i < pixels.length; i += 4) if (pixels[i] < 100) dark++;
     return dark;
@@ -99,7 +100,7 @@ test('in Chromium, a transcription holding <script> shows as text and runs nothi
   await page.locator('#lines li').first().waitFor();
   assert.equal(await page.locator('#lines li .text').first().textContent(), HOSTILE);
   assert.equal(await page.locator('#lines script, #lines img').count(), 0, 'no element was made from the text');
-  assert.equal(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
+  assert.equal(await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss), undefined);
 
   await page.keyboard.press('u');
   await page.locator('#reason').fill('glare');
