@@ -152,3 +152,31 @@ test('drift: none on normal pages, fires on darkened ones naming an exposure fea
   }
   assert.ok(clearedAfter !== null && clearedAfter <= SETTINGS.windowImages, `cleared after ${clearedAfter} normal pages`);
 });
+
+test('alert rules: each fires past its threshold with a message naming what and how much, and stays silent without enough data', async () => {
+  const { evaluateRules } = await import('../src/monitor/alert-rules.js');
+  const rules = loadConfig().monitor.alerts;
+  const steady = { rate: 0.02, baseline: 0.02, z: 0, shifted: false, events: 600 };
+  const inputs = {
+    drift: null,
+    driftEvaluated: false,
+    outlierRate: { rate: 0.3, images: 100 },
+    errorRate: { rate: 0.25, events: 100 },
+    shifts: { reject: { rate: 0.4, baseline: 0.05, z: 11, shifted: true, events: 600 }, review: steady, error: steady },
+    latencies: Array.from({ length: 100 }, (_, i) => (i < 90 ? 800 : 12_000)),
+    queueDepth: 17,
+    overrides: [{ modelVersion: 'ppocrv4-rec@4.0', reviews: 40, rate: 0.35 }],
+  };
+  const verdicts = Object.fromEntries(evaluateRules(rules, inputs).map((v) => [v.rule, v]));
+  assert.deepEqual(Object.keys(verdicts).sort(), ['errorRate', 'latency', 'outlierRate', 'overrideRate', 'queueDepth', 'rateShift']);
+  for (const verdict of Object.values(verdicts)) assert.equal(verdict.firing, true, verdict.rule);
+  assert.match(verdicts.outlierRate.message, /30\.0% of the last 100 images/);
+  assert.match(verdicts.errorRate.message, /25\.0% of the last 100 predictions/);
+  assert.match(verdicts.rateShift.message, /reject rate 5\.0% -> 40\.0%/);
+  assert.match(verdicts.latency.message, /p95 is 12000 ms/);
+  assert.match(verdicts.queueDepth.message, /^17 predictions/);
+  assert.match(verdicts.overrideRate.message, /35\.0% of the last 40 reviews of ppocrv4-rec@4\.0/);
+
+  const early = evaluateRules(rules, { ...inputs, outlierRate: { rate: 0.3, images: 10 }, errorRate: { rate: 1, events: 3 }, latencies: [20_000], overrides: [{ modelVersion: 'v', reviews: 3, rate: 1 }] });
+  assert.deepEqual(early.map((v) => v.rule).sort(), ['queueDepth', 'rateShift'], 'too few images, predictions or reviews: no verdict');
+});
