@@ -42,7 +42,7 @@ test('MMD tells a shifted cloud of points from the reference, and not a fresh sa
   const random = seededRandom(3);
   const cloud = (n: number, shift: number) => Array.from({ length: n }, () => [gaussian(random, shift), gaussian(random), gaussian(random)]);
   const reference = cloud(150, 0);
-  const options = { bandwidth: 6, permutations: 100, alpha: 0.01, random };
+  const options = { bandwidth: 6, permutations: 100, random };
   const same = mmdTest(reference, cloud(60, 0), options);
   const moved = mmdTest(reference, cloud(60, 1), options);
   assert.ok(same.z < 3, `same distribution z ${same.z}`);
@@ -179,4 +179,18 @@ test('alert rules: each fires past its threshold with a message naming what and 
 
   const early = evaluateRules(rules, { ...inputs, outlierRate: { rate: 0.3, images: 10 }, errorRate: { rate: 1, events: 3 }, latencies: [20_000], overrides: [{ modelVersion: 'v', reviews: 3, rate: 1 }] });
   assert.deepEqual(early.map((v) => v.rule).sort(), ['queueDepth', 'rateShift'], 'too few images, predictions or reviews: no verdict');
+});
+
+test('busy time: CPU used while two predictions overlap is shared between them, not charged twice', async () => {
+  const { BusyClock } = await import('../src/monitor/busy-time.js');
+  let micros = 0;
+  const clock = new BusyClock(() => micros);
+  const first = clock.start();
+  micros += 1_000_000; // first alone: 1 s
+  const second = clock.start();
+  micros += 2_000_000; // both: 2 s, 1 s each
+  const firstSeconds = clock.finish(first);
+  micros += 500_000; // second alone: 0.5 s
+  assert.equal(firstSeconds, 2);
+  assert.equal(clock.finish(second), 1.5);
 });
