@@ -18,6 +18,8 @@
  *   node --import tsx scripts/measure-drift.ts --set monitor.drift.windowImages=50
  */
 import { loadConfig } from '../src/config/load.js';
+import { describeFrame } from '../src/core/monitor/descriptor.js';
+import { ingestImage } from '../src/image/ingest.js';
 import { createMonitor, type Monitor } from '../src/monitor/monitor.js';
 import { observeImage } from '../src/monitor/observation.js';
 import { streamPage, type Shift } from '../test/fixtures/streams.js';
@@ -42,6 +44,14 @@ async function feed(seed: number, index: number, shift: Shift): Promise<'firing'
   return driftState(monitor);
 }
 
+/** Milliseconds `describeFrame` takes on the decoded page. */
+async function timeDescriptor(page: Promise<Buffer>): Promise<number> {
+  const image = await ingestImage(await page, config.ingest);
+  const t0 = performance.now();
+  describeFrame(image.frame);
+  return performance.now() - t0;
+}
+
 function driftState(m: Monitor): 'firing' | 'resolved' | 'none' {
   return m.alerts().find((a) => a.rule === 'drift')?.state ?? 'none';
 }
@@ -54,11 +64,17 @@ let falseAlarms = 0;
 let firingPages = 0;
 let outliers = 0;
 let evaluations = 0;
+let observeMs = 0;
+let descriptorMs = 0;
 let previous = driftState(monitor);
 const alarmMessages: string[] = [];
 for (let i = 0; i < normalPages; i++) {
   clock++;
-  const outcome = monitor.observe(await observeImage(await streamPage(2, i, 'normal'), config));
+  const observation = await observeImage(await streamPage(2, i, 'normal'), config);
+  const t0 = performance.now();
+  const outcome = monitor.observe(observation);
+  observeMs += performance.now() - t0;
+  descriptorMs += await timeDescriptor(streamPage(2, i, 'normal'));
   if (outcome.outlier) outliers++;
   if (outcome.drift !== null) evaluations++;
   const state = driftState(monitor);
@@ -93,6 +109,7 @@ await monitor.close();
 const { drift } = config.monitor;
 console.log(`settings: reference ${config.monitor.reference.images} pages, window ${drift.windowImages}, evaluated every ${drift.evaluateEvery}, PSI > ${drift.psi} and KS p < ${drift.ksPValue}, MMD z >= ${drift.mmdZ} and MMD² >= ${drift.mmdMin}`);
 console.log(`normal stream: ${normalPages} pages, ${evaluations} drift evaluations, ${falseAlarms} false alarms (${((falseAlarms / normalPages) * 1000).toFixed(2)} per 1000 pages, ${((falseAlarms / Math.max(1, evaluations)) * 100).toFixed(2)}% of evaluations), firing during ${firingPages} pages; outliers ${outliers} (${((outliers / normalPages) * 100).toFixed(2)}%)`);
+console.log(`monitor cost per page: descriptor ${(descriptorMs / normalPages).toFixed(1)} ms, observe (outlier score, window, drift tests every ${drift.evaluateEvery} pages) ${(observeMs / normalPages).toFixed(1)} ms on average`);
 for (const message of alarmMessages) console.log(`  false alarm: ${message}`);
 for (const r of results) {
   console.log(`${r.shift}: fired after ${r.pagesToFire ?? `more than ${MAX_SHIFTED}`} pages; cleared after ${r.pagesToClear ?? `more than ${MAX_RECOVERY}`} normal pages`);

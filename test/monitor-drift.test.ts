@@ -42,7 +42,7 @@ test('MMD tells a shifted cloud of points from the reference, and not a fresh sa
   const random = seededRandom(3);
   const cloud = (n: number, shift: number) => Array.from({ length: n }, () => [gaussian(random, shift), gaussian(random), gaussian(random)]);
   const reference = cloud(150, 0);
-  const options = { bandwidth: 6, permutations: 100, alpha: 0.01, random };
+  const options = { bandwidth: 6, permutations: 100, random };
   const same = mmdTest(reference, cloud(60, 0), options);
   const moved = mmdTest(reference, cloud(60, 1), options);
   assert.ok(same.z < 3, `same distribution z ${same.z}`);
@@ -151,4 +151,46 @@ test('drift: none on normal pages, fires on darkened ones naming an exposure fea
     if (drift !== null && !drift.drifted && clearedAfter === null) clearedAfter = i + 1;
   }
   assert.ok(clearedAfter !== null && clearedAfter <= SETTINGS.windowImages, `cleared after ${clearedAfter} normal pages`);
+});
+
+test('alert rules: each fires past its threshold with a message naming what and how much, and stays silent without enough data', async () => {
+  const { evaluateRules } = await import('../src/monitor/alert-rules.js');
+  const rules = loadConfig().monitor.alerts;
+  const steady = { rate: 0.02, baseline: 0.02, z: 0, shifted: false, events: 600 };
+  const inputs = {
+    drift: null,
+    driftEvaluated: false,
+    outlierRate: { rate: 0.3, images: 100 },
+    errorRate: { rate: 0.25, events: 100 },
+    shifts: { reject: { rate: 0.4, baseline: 0.05, z: 11, shifted: true, events: 600 }, review: steady, error: steady },
+    latencies: Array.from({ length: 100 }, (_, i) => (i < 90 ? 800 : 12_000)),
+    queueDepth: 17,
+    overrides: [{ modelVersion: 'ppocrv4-rec@4.0', reviews: 40, rate: 0.35 }],
+  };
+  const verdicts = Object.fromEntries(evaluateRules(rules, inputs).map((v) => [v.rule, v]));
+  assert.deepEqual(Object.keys(verdicts).sort(), ['errorRate', 'latency', 'outlierRate', 'overrideRate', 'queueDepth', 'rateShift']);
+  for (const verdict of Object.values(verdicts)) assert.equal(verdict.firing, true, verdict.rule);
+  assert.match(verdicts.outlierRate.message, /30\.0% of the last 100 images/);
+  assert.match(verdicts.errorRate.message, /25\.0% of the last 100 predictions/);
+  assert.match(verdicts.rateShift.message, /reject rate 5\.0% -> 40\.0%/);
+  assert.match(verdicts.latency.message, /p95 is 12000 ms/);
+  assert.match(verdicts.queueDepth.message, /^17 predictions/);
+  assert.match(verdicts.overrideRate.message, /35\.0% of the last 40 reviews of ppocrv4-rec@4\.0/);
+
+  const early = evaluateRules(rules, { ...inputs, outlierRate: { rate: 0.3, images: 10 }, errorRate: { rate: 1, events: 3 }, latencies: [20_000], overrides: [{ modelVersion: 'v', reviews: 3, rate: 1 }] });
+  assert.deepEqual(early.map((v) => v.rule).sort(), ['queueDepth', 'rateShift'], 'too few images, predictions or reviews: no verdict');
+});
+
+test('busy time: CPU used while two predictions overlap is shared between them, not charged twice', async () => {
+  const { BusyClock } = await import('../src/monitor/busy-time.js');
+  let micros = 0;
+  const clock = new BusyClock(() => micros);
+  const first = clock.start();
+  micros += 1_000_000; // first alone: 1 s
+  const second = clock.start();
+  micros += 2_000_000; // both: 2 s, 1 s each
+  const firstSeconds = clock.finish(first);
+  micros += 500_000; // second alone: 0.5 s
+  assert.equal(firstSeconds, 2);
+  assert.equal(clock.finish(second), 1.5);
 });

@@ -6,7 +6,6 @@ import { registerCheck } from './commands/check.js';
 import { registerConfig } from './commands/config.js';
 import { registerKey } from './commands/key.js';
 import { registerProfile } from './commands/profile.js';
-import { registerQuantize } from './commands/quantize.js';
 import { registerRun } from './commands/run.js';
 import { registerServe } from './commands/serve.js';
 import { EXIT } from './exit-codes.js';
@@ -24,7 +23,6 @@ registerCheck(program);
 registerConfig(program);
 registerKey(program);
 registerProfile(program);
-registerQuantize(program);
 
 try {
   await program.parseAsync(process.argv);

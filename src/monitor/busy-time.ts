@@ -1,7 +1,7 @@
 /** Microseconds of CPU the process has used so far (user + system). */
 export type CpuReader = () => number;
 
-export const processCpu: CpuReader = () => {
+const processCpu: CpuReader = () => {
   const { user, system } = process.cpuUsage();
   return user + system;
 };

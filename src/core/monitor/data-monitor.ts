@@ -68,8 +68,8 @@ export class DataMonitor {
   private readonly window: WindowEntry[] = [];
   private readonly random: () => number;
   private readonly clusters: UnusualClusters;
-  readonly rejects: RateWatch;
-  readonly reviews: RateWatch;
+  private readonly rejects: RateWatch;
+  private readonly reviews: RateWatch;
   private seen = 0;
   private latest: DriftReport | null = null;
   private readonly history: DriftPoint[] = [];

@@ -92,7 +92,6 @@ function descriptorDrift(profile: ReferenceProfile, descriptors: number[][], thr
   const test = mmdTest(profile.descriptor.points, points, {
     bandwidth: profile.descriptor.bandwidth,
     permutations: thresholds.permutations,
-    alpha: 0.01,
     random,
   });
   const moved = profile.descriptor.names

@@ -6,8 +6,6 @@ export interface MmdResult {
   mmd2: number;
   /** Share of label permutations whose MMD reached the observed one (with the +1 correction). */
   pValue: number;
-  /** The squared MMD a window of this size exceeds by chance with probability `alpha`: the permutation quantile. */
-  threshold: number;
   /** (mmd2 - mean of the permutation null) / its standard deviation: how far beyond chance, past what the permutations can resolve. */
   z: number;
 }
@@ -37,7 +35,7 @@ export function medianBandwidth(points: readonly ArrayLike<number>[]): number {
 export function mmdTest(
   reference: readonly ArrayLike<number>[],
   window: readonly ArrayLike<number>[],
-  options: { bandwidth: number; permutations: number; alpha: number; random: () => number },
+  options: { bandwidth: number; permutations: number; random: () => number },
 ): MmdResult {
   const pooled = [...reference, ...window];
   const size = pooled.length;
@@ -65,7 +63,6 @@ export function mmdTest(
     mmd2: observed,
     z: nullSd > 0 ? (observed - nullMean) / nullSd : 0,
     pValue: (atLeast + 1) / (options.permutations + 1),
-    threshold: quantileOf(sorted(nulls), 1 - options.alpha),
   };
 }
 

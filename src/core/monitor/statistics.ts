@@ -18,13 +18,6 @@ export function mean(values: readonly number[]): number {
   return values.length === 0 ? Number.NaN : sum / values.length;
 }
 
-export function standardDeviation(values: readonly number[]): number {
-  const m = mean(values);
-  let sum = 0;
-  for (const v of values) sum += (v - m) ** 2;
-  return values.length < 2 ? 0 : Math.sqrt(sum / (values.length - 1));
-}
-
 /**
  * Bin edges at the reference's quantiles, ties merged, so each bin holds about the same share of
  * the reference and a feature with few distinct values (lines per page) gets one bin per value.
