@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { VisionopsError } from '../core/errors.js';
+import type { Quad } from '../core/postprocess/geometry.js';
 import type { AnsweredLine, ReviewAnswer, ReviewTask } from './types.js';
 
 const MAX_LINE_CHARS = 2000;
@@ -66,14 +67,22 @@ export function resolveAnswer(task: ReviewTask, body: AnswerBody, by: string, at
   return { ...base, verdict: body.verdict, lines, reason: null, linesReviewed: modelLines.length, linesChanged: changed };
 }
 
+/** One line of training data: where it is, the text a person approved, what the model read (null for lines it missed). */
+export interface LabelledLine {
+  box: Quad;
+  text: string;
+  modelText: string | null;
+  corrected: boolean;
+}
+
 /** The lines a dataset should learn from: the model's lines as the person left them, removed ones dropped, added ones last. */
-export function labelledLines(task: ReviewTask): { box: ReviewTask['modelOutput']['lines'][number]['box']; text: string; corrected: boolean }[] {
+export function labelledLines(task: ReviewTask): LabelledLine[] {
   const answer = task.answer;
   if (answer === null || answer.verdict === 'unusable') return [];
   const kept = answer.lines
     .filter((line) => !answer.removed.includes(line.index))
-    .map((line) => ({ box: task.modelOutput.lines[line.index].box, text: line.text, corrected: line.text !== line.modelText }));
-  return [...kept, ...answer.added.map((line) => ({ box: line.box, text: line.text, corrected: true }))];
+    .map((line) => ({ box: task.modelOutput.lines[line.index].box, text: line.text, modelText: line.modelText, corrected: line.text !== line.modelText }));
+  return [...kept, ...answer.added.map((line) => ({ box: line.box, text: line.text, modelText: null, corrected: true }))];
 }
 
 function invalid(message: string): never {
