@@ -4,6 +4,8 @@ import { Command, CommanderError } from 'commander';
 import { isVisionopsError } from '../core/errors.js';
 import { registerCheck } from './commands/check.js';
 import { registerConfig } from './commands/config.js';
+import { registerExport } from './commands/export.js';
+import { registerKey } from './commands/key.js';
 import { registerProfile } from './commands/profile.js';
 import { registerRun } from './commands/run.js';
 import { registerServe } from './commands/serve.js';
@@ -20,6 +22,8 @@ registerServe(program);
 registerRun(program);
 registerCheck(program);
 registerConfig(program);
+registerKey(program);
+registerExport(program);
 registerProfile(program);
 
 try {

@@ -3,7 +3,9 @@ import { qualityConfigSchema } from '../core/quality/config.js';
 import { ingestConfigSchema } from '../image/config.js';
 import { monitorConfigSchema } from '../monitor/config.js';
 import { pipelineConfigSchema } from '../pipeline/config.js';
+import { reviewConfigSchema } from '../review/config.js';
 import { runtimeConfigSchema } from '../runtime/config.js';
+import { authConfigSchema } from '../server/auth-config.js';
 
 /**
  * The whole configuration of visionops. Every default lives in the module that owns the setting
@@ -41,6 +43,8 @@ export const configSchema = z
     runtime: runtimeConfigSchema.prefault({}),
     pipeline: pipelineConfigSchema.prefault({}),
     monitor: monitorConfigSchema.prefault({}),
+    review: reviewConfigSchema.prefault({}),
+    auth: authConfigSchema.prefault({}),
   })
   .strict();
 

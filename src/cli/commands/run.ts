@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { isVisionopsError } from '../../core/errors.js';
 import { loadDocumentPipeline } from '../../pipeline/document.js';
 import { createPredictionService } from '../../pipeline/service.js';
+import { createReviewObserver } from '../../review/queue.js';
 import { openStores } from '../../store/open.js';
 import { EXIT } from '../exit-codes.js';
 import { collectFiles } from '../files.js';
@@ -34,7 +35,8 @@ export function registerRun(program: Command): void {
       const started = performance.now();
       const stores = openStores(config.data);
       const pipeline = await loadDocumentPipeline(config.pipeline, config.runtime);
-      const service = createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs });
+      const observers = [createReviewObserver({ reviews: stores.reviews, blobs: stores.blobs, auditRate: config.review.auditRate })];
+      const service = createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs, observers });
       const out = options.out === undefined ? null : createWriteStream(options.out);
       const summary = new RunSummary();
       const progress = createProgress(files.length);
@@ -57,6 +59,7 @@ export function registerRun(program: Command): void {
         await new Promise((done) => (out === null ? done(undefined) : out.end(done)));
         await pipeline.close();
         await stores.predictions.close();
+        await stores.reviews.close();
       }
       process.stdout.write(`${summary.format(files.length, (performance.now() - started) / 1000)}\n`);
       process.exitCode = summary.errorCount > 0 ? EXIT.someFailed : EXIT.ok;

@@ -4,6 +4,8 @@ import { createMonitor } from '../../monitor/monitor.js';
 import { openMonitorStore } from '../../monitor/store.js';
 import { loadDocumentPipeline } from '../../pipeline/document.js';
 import { createPredictionService } from '../../pipeline/service.js';
+import { createReviewObserver } from '../../review/queue.js';
+import { builtinManifests } from '../../runtime/builtin.js';
 import { buildServer } from '../../server/app.js';
 import { openStores } from '../../store/open.js';
 import { asString, commandConfig, withConfigOptions, type ConfigOptions } from '../options.js';
@@ -33,16 +35,33 @@ export function registerServe(program: Command): void {
       const stores = openStores(config.data);
       const pipeline = await loadDocumentPipeline(config.pipeline, config.runtime);
       const monitor = await createMonitor({ config, store: openMonitorStore(config.data.dir) });
+      const reviewObserver = createReviewObserver({ reviews: stores.reviews, blobs: stores.blobs, auditRate: config.review.auditRate });
       const service = monitor.instrument(
-        createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs, observers: [monitor.observer] }),
+        createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs, observers: [monitor.observer, reviewObserver] }),
         pipeline,
       );
+      const lab = Object.values(await builtinManifests());
       let accepting = true;
-      const app = await buildServer({ config, service, store: stores.predictions, ready: () => accepting, monitor });
+      const app = await buildServer({
+        config,
+        service,
+        store: stores.predictions,
+        ready: () => accepting,
+        monitor,
+        review: {
+          reviews: stores.reviews,
+          blobs: stores.blobs,
+          lab,
+          onAnswered: (task, figures) => {
+            monitor.recordReview({ modelVersion: task.modelVersion, overridden: task.answer?.verdict === 'correct' });
+            monitor.setAccuracy({ modelVersion: task.modelVersion, production: figures.production.lineAccuracy ?? undefined, lab: figures.lab.lineAccuracy ?? undefined });
+          },
+        },
+      });
       try {
         await app.listen({ host: config.server.host, port: config.server.port });
       } catch (error) {
-        await Promise.all([pipeline.close(), stores.predictions.close(), monitor.close()]);
+        await Promise.all([pipeline.close(), stores.predictions.close(), stores.reviews.close(), monitor.close()]);
         throw new VisionopsError(
           'INVALID_CONFIG',
           `Cannot listen on ${config.server.host}:${config.server.port} (${(error as Error).message}): ` +
@@ -58,6 +77,7 @@ export function registerServe(program: Command): void {
         await app.close();
         await pipeline.close();
         await stores.predictions.close();
+        await stores.reviews.close();
         await monitor.close();
       };
       process.once('SIGINT', shutdown);

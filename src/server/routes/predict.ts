@@ -40,7 +40,7 @@ export const predictRoutes: FastifyPluginAsync<PredictOptions> = async (app, { c
     limits: { fileSize: config.ingest.maxBytes, files: 1, fields: 1, parts: 2, fieldSize: MAX_METADATA_BYTES },
   });
 
-  app.post('/v1/predict', { bodyLimit }, async (request) => {
+  app.post('/v1/predict', { bodyLimit, config: { scope: 'predict' } }, async (request) => {
     const headerMetadata = parseMetadata(request.headers[METADATA_HEADER.toLowerCase()], `the ${METADATA_HEADER} header`);
     const upload = request.isMultipart() ? await readMultipart(request) : readRaw(request);
     const record = await service.predict(upload.bytes, {
