@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { qualityConfigSchema } from '../core/quality/config.js';
 import { ingestConfigSchema } from '../image/config.js';
+import { cacheConfigSchema } from '../pipeline/cache.js';
 import { pipelineConfigSchema } from '../pipeline/config.js';
 import { runtimeConfigSchema } from '../runtime/config.js';
 
@@ -30,6 +31,7 @@ export const configSchema = z
     quality: qualityConfigSchema.prefault({}),
     runtime: runtimeConfigSchema.prefault({}),
     pipeline: pipelineConfigSchema.prefault({}),
+    cache: cacheConfigSchema.prefault({}),
   })
   .strict();
 

@@ -29,6 +29,17 @@ export interface Lineage {
   image: { sha256: string; phash: string };
   /** Hash of the effective gate and decision settings, so a record says which thresholds judged it. */
   configHash: string;
+  /**
+   * Present when the answer was repeated from the cache: `of` is the record that computed it;
+   * `exact` is the same bytes, `near` an image within `distance` bits of perceptual hash.
+   */
+  cache?: CacheLineage;
+}
+
+export interface CacheLineage {
+  hit: 'exact' | 'near';
+  of: string;
+  distance: number;
 }
 
 export type Decision = 'accept' | 'review' | 'reject';
