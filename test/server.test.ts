@@ -201,7 +201,7 @@ test('healthz answers while the process lives; readyz only when the models are l
 });
 
 test('a store that went away answers 503 STORE_UNAVAILABLE', async () => {
-  const closedStores = openStores({ dir: join(dir, 'closed') });
+  const closedStores = openStores({ ...config.data, dir: join(dir, 'closed') });
   await closedStores.predictions.close();
   const closedService = createPredictionService({ config, pipeline, store: closedStores.predictions, blobs: closedStores.blobs });
   const closedApp = await buildServer({ config, service: closedService, store: closedStores.predictions, ready: () => true });

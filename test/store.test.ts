@@ -5,44 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
-import type { Decision, PredictionRecord } from '../src/pipeline/types.js';
 import { createFileBlobStore } from '../src/store/blobs.js';
 import { isRecordId, newRecordId } from '../src/store/record-id.js';
 import { openSqliteStore } from '../src/store/sqlite.js';
+import { record } from './fixtures/records.js';
 
 const root = mkdtempSync(join(tmpdir(), 'visionops-store-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 let folders = 0;
 const freshDir = () => join(root, `case-${++folders}`);
-
-function record(decision: Decision = 'review', id = newRecordId()): PredictionRecord {
-  return {
-    id,
-    createdAt: new Date().toISOString(),
-    source: { channel: 'test', metadata: { device: 'scanner-3', tags: ['a', 'b'] }, exif: { Make: 'Acme' } },
-    image: { sha256: 'a'.repeat(64), phash: '0123456789abcdef', format: 'png', width: 1200, height: 500, bytes: 35_000 },
-    quality: {
-      verdict: 'pass',
-      checks: [{ name: 'blur', score: 0.4, threshold: 0.15, verdict: 'pass', guidance: null, details: { measuredEdges: 120 } }],
-      guidance: [],
-    },
-    decision,
-    reasons: decision === 'review' ? [{ code: 'LOW_CONFIDENCE', message: 'Line 1 "Totl" was read with confidence 0.50' }] : [],
-    result: {
-      text: 'Totl 12.00',
-      lines: [{ text: 'Totl 12.00', confidence: 0.5, box: [[10, 10], [200, 10], [200, 40], [10, 40]] }],
-      orientation: { rotation: 0, source: 'none' },
-    },
-    lineage: {
-      pipeline: { id: 'document', version: '1.0.0' },
-      models: [{ role: 'detection', id: 'det', version: '1', sha256: 'b'.repeat(64), preprocessHash: 'c'.repeat(64) }],
-      image: { sha256: 'a'.repeat(64), phash: '0123456789abcdef' },
-      configHash: 'd'.repeat(64),
-    },
-    timings: { decode: 12.5, gate: 30.25, detection: 120, decide: 0.02, store: 1.1, total: 400.3 },
-    blob: decision === 'review' ? 'e'.repeat(64) : null,
-  };
-}
 
 async function rejectsWith(promise: Promise<unknown>, code: string): Promise<void> {
   await assert.rejects(promise, (error: { code?: string }) => {

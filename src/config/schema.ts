@@ -24,6 +24,15 @@ export const configSchema = z
       .object({
         /** SQLite database and content-addressed blobs live here. */
         dir: z.string().default('./data'),
+        /** Where prediction records go: the embedded SQLite file under `dir`, or a PostgreSQL database several processes share. */
+        store: z.enum(['sqlite', 'postgres']).default('sqlite'),
+        postgres: z
+          .object({
+            url: z.string().default('postgres://postgres@127.0.0.1:5432/visionops'),
+            poolSize: z.number().int().positive().default(10),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { createFileBlobStore } from './blobs.js';
+import { openPostgresStore } from './postgres.js';
 import { openSqliteStore } from './sqlite.js';
 import type { BlobStore, PredictionStore } from './store.js';
 
@@ -10,12 +11,13 @@ export interface Stores {
 }
 
 /**
- * The stores the configuration asks for: today the embedded ones under `data.dir`
- * (`visionops.db` and `blobs/`). This is the one place that knows which implementation runs.
+ * The stores the configuration asks for: records in SQLite (`data.dir/visionops.db`) or
+ * PostgreSQL (`data.postgres.url`), images in `data.dir/blobs/`. This is the one place that
+ * knows which implementation runs.
  */
 export function openStores(data: Config['data']): Stores {
   return {
-    predictions: openSqliteStore(join(data.dir, 'visionops.db')),
+    predictions: data.store === 'postgres' ? openPostgresStore(data.postgres) : openSqliteStore(join(data.dir, 'visionops.db')),
     blobs: createFileBlobStore(join(data.dir, 'blobs')),
   };
 }
