@@ -35,6 +35,18 @@ export const pipelineConfigSchema = z
         bucketWidth: z.number().int().positive().default(160),
         /** Lines read with less confidence than this are dropped as noise (PaddleOCR's drop_score). */
         dropScore: z.number().min(0).max(1).default(0.5),
+        cascade: z
+          .object({
+            /**
+             * A faster recogniser (`id@version` registered under data.dir/models, e.g. an INT8 one
+             * from visionops quantize) read first; null reads every line with the built-in one only.
+             */
+            fastModel: z.string().nullable().default(null),
+            /** A line the fast model reads with at least this confidence is kept; others are read again by the accurate model. */
+            acceptAbove: z.number().min(0).max(1).default(0.95),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

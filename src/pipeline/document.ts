@@ -18,6 +18,7 @@ import type { ModelManifest } from '../runtime/manifest.js';
 import { createOnnxSession } from '../runtime/onnx-node.js';
 import type { ModelSession, TensorData } from '../runtime/session.js';
 import { startWorkerPool } from '../runtime/worker-pool.js';
+import { readRegisteredModel } from '../registry/local-models.js';
 import type { PipelineConfig } from './config.js';
 import { addTurns, isSideways, isUpsideDown, lineLength, orientationSource } from './orientation.js';
 import type { DocumentResult, ModelLineage, TextLine, Timings } from './types.js';
@@ -48,6 +49,14 @@ export interface ReadListener {
 export interface DocumentPipelineOptions {
   /** Told of every batch each model runs: its size and each request's queue delay. */
   onBatch?: BatchListener;
+  /** Where registered models live (data.dir/models): the cascade's fast recogniser comes from here. */
+  modelsDir?: string;
+}
+
+/** Lines a read's recognition cascade handled, and how many exited early on the fast model. */
+interface CascadeCount {
+  lines: number;
+  earlyExits: number;
 }
 
 interface Reading {
@@ -102,11 +111,13 @@ class DocumentReader implements DocumentPipeline {
     private readonly detection: BatchedModel,
     private readonly orientation: BatchedModel,
     private readonly recognition: BatchedModel,
+    private readonly fastRecognition: BatchedModel | null,
     private readonly release: () => Promise<void>,
   ) {}
 
   async read(frame: Frame, context: { exifOrientation: number }, listener: ReadListener = {}): Promise<{ result: DocumentResult; timings: Timings }> {
     const clock = new StageClock();
+    const cascade: CascadeCount = { lines: 0, earlyExits: 0 };
     let page: Page = { frame, rotation: 0, boxes: await clock.time('detection', () => this.detect(frame)) };
     let turnedByBoxes = false;
     let turnedByClassifier = false;
@@ -131,8 +142,8 @@ class DocumentReader implements DocumentPipeline {
         // right way up is read with far more confidence than the same text upside down.
         const over = await clock.time('orientation', () => turnOver(page));
         const overCrops = await clock.time('crop', () => over.boxes.map((box) => cropQuad(over.frame, box)));
-        const asIs = await clock.time('recognition', () => this.recognise(crops));
-        const turned = await clock.time('recognition', () => this.recognise(overCrops));
+        const asIs = await clock.time('recognition', () => this.recognise(crops, cascade));
+        const turned = await clock.time('recognition', () => this.recognise(overCrops, cascade));
         if (readingConfidence(turned, over.boxes) > readingConfidence(asIs, page.boxes)) {
           page = over;
           crops = overCrops;
@@ -148,7 +159,7 @@ class DocumentReader implements DocumentPipeline {
     }
 
     const upright = page;
-    readings ??= crops.length === 0 ? [] : await clock.time('recognition', () => this.recognise(crops, (i, reading) => this.tell(listener, i, reading, upright.boxes[i])));
+    readings ??= crops.length === 0 ? [] : await clock.time('recognition', () => this.recognise(crops, cascade, (i, reading) => this.tell(listener, i, reading, upright.boxes[i])));
     const lines: TextLine[] = [];
     readings.forEach((reading, i) => {
       if (this.kept(reading)) lines.push({ text: reading.text, confidence: reading.confidence, box: page.boxes[i] });
@@ -158,6 +169,7 @@ class DocumentReader implements DocumentPipeline {
       text: lines.map((line) => line.text).join('\n'),
       lines,
       orientation: { rotation: page.rotation, source: orientationSource(context.exifOrientation, turnedByBoxes, turnedByClassifier) },
+      ...(this.fastRecognition === null ? {} : { cascade }),
     };
     return { result, timings: clock.timings };
   }
@@ -208,21 +220,36 @@ class DocumentReader implements DocumentPipeline {
    * Each crop is padded on the right to its width bucket, so crops of similar width (from this
    * page or any other being read) share a batch and a crop reads the same in any batch.
    */
-  private recognise(crops: Frame[], onRead?: (index: number, reading: Reading) => void): Promise<Reading[]> {
-    const alphabet = this.recognition.manifest.labels;
-    if (alphabet === undefined) throw new VisionopsError('INTERNAL', 'The recognition model needs its CTC alphabet as labels.');
+  private recognise(crops: Frame[], cascade: CascadeCount, onRead?: (index: number, reading: Reading) => void): Promise<Reading[]> {
     const spec = this.recognition.manifest.preprocess;
+    const { acceptAbove } = this.config.recognition.cascade;
     return Promise.all(
       crops.map(async (crop, i) => {
         const { data, dims } = toTensorBatch([crop], bucketed(crop, spec, this.config.recognition.bucketWidth));
-        const probs = firstOutput(this.recognition, await this.recognition.infer({ [inputName(this.recognition)]: { data, dims } }));
-        const [, steps, classes] = probs.dims;
-        const [reading] = ctcGreedyDecodeBatch(probs.data, 1, steps, classes, alphabet);
+        let reading: Reading | undefined;
+        if (this.fastRecognition !== null) {
+          cascade.lines++;
+          const fast = await readLine(this.fastRecognition, data, dims);
+          if (fast.confidence >= acceptAbove) {
+            cascade.earlyExits++;
+            reading = fast;
+          }
+        }
+        reading ??= await readLine(this.recognition, data, dims);
         onRead?.(i, reading);
         return reading;
       }),
     );
   }
+}
+
+/** One line's tensor through a CTC recogniser: its text and confidence. */
+async function readLine(model: BatchedModel, data: Float32Array, dims: number[]): Promise<Reading> {
+  const alphabet = model.manifest.labels;
+  if (alphabet === undefined) throw new VisionopsError('INTERNAL', `The recognition model ${model.manifest.id} needs its CTC alphabet as labels.`);
+  const probs = firstOutput(model, await model.infer({ [inputName(model)]: { data, dims } }));
+  const [, steps, classes] = probs.dims;
+  return ctcGreedyDecodeBatch(probs.data, 1, steps, classes, alphabet)[0];
 }
 
 /**
@@ -305,14 +332,20 @@ async function openSessions(manifests: ModelManifest[], runtime: RuntimeConfig):
 export async function loadDocumentPipeline(config: PipelineConfig, runtime: RuntimeConfig, options: DocumentPipelineOptions = {}): Promise<DocumentPipeline> {
   const builtin = await builtinManifests();
   const manifests = [configuredDetection(builtin.detection, config.detection), builtin.orientation, builtin.recognition];
+  const fastModel = config.recognition.cascade.fastModel;
+  if (fastModel !== null) {
+    if (options.modelsDir === undefined) throw new VisionopsError('INTERNAL', 'A recognition cascade needs the models folder: pass modelsDir.');
+    manifests.push((await readRegisteredModel(options.modelsDir, fastModel)).manifest);
+  }
   const { sessions, release } = await openSessions(manifests, runtime);
-  const [detection, orientation, recognition] = sessions;
+  const [detection, orientation, recognition, fast] = sessions;
   const maxInFlight = Math.max(1, runtime.workers);
   const batched = (session: ModelSession, batching: BatchingConfig) => batchedModel(session, { ...batching, maxInFlight, onBatch: options.onBatch });
   const models = await Promise.all([
     lineageOf('detection', detection.manifest),
     lineageOf('orientation', orientation.manifest),
     lineageOf('recognition', recognition.manifest),
+    ...(fast === undefined ? [] : [lineageOf('recognition-fast', fast.manifest)]),
   ]);
   return new DocumentReader(
     models,
@@ -320,6 +353,7 @@ export async function loadDocumentPipeline(config: PipelineConfig, runtime: Runt
     batched(detection, runtime.batching.detection),
     batched(orientation, runtime.batching.orientation),
     batched(recognition, runtime.batching.recognition),
+    fast === undefined ? null : batched(fast, runtime.batching.recognition),
     release,
   );
 }

@@ -13,6 +13,8 @@ export interface DocumentResult {
   lines: TextLine[];
   /** Clockwise rotation applied to make the page upright, and what told it. */
   orientation: { rotation: 0 | 90 | 180 | 270; source: 'none' | 'exif' | 'boxes' | 'classifier' | 'exif+boxes' | 'exif+classifier' };
+  /** With a recognition cascade: lines read, and how many the fast model's reading was kept for (early exits). */
+  cascade?: { lines: number; earlyExits: number };
 }
 
 export interface ModelLineage {

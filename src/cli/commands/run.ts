@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { isVisionopsError, VisionopsError } from '../../core/errors.js';
 import { loadDocumentPipeline } from '../../pipeline/document.js';
+import { modelsDirOf } from '../../registry/local-models.js';
 import { createPredictionService } from '../../pipeline/service.js';
 import type { PredictionRecord } from '../../pipeline/types.js';
 import { openStores } from '../../store/open.js';
@@ -48,7 +49,7 @@ export function registerRun(program: Command): void {
       const files = await collectFiles(paths);
       const started = performance.now();
       const stores = openStores(config.data);
-      const pipeline = await loadDocumentPipeline(config.pipeline, config.runtime);
+      const pipeline = await loadDocumentPipeline(config.pipeline, config.runtime, { modelsDir: modelsDirOf(config.data.dir) });
       const service = createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs });
       const out = options.out === undefined ? null : createWriteStream(options.out);
       const summary = new RunSummary();

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { VisionopsError } from '../../core/errors.js';
 import { loadDocumentPipeline } from '../../pipeline/document.js';
+import { modelsDirOf } from '../../registry/local-models.js';
 import { createPredictionService } from '../../pipeline/service.js';
 import { buildServer } from '../../server/app.js';
 import { openStores } from '../../store/open.js';
@@ -29,7 +30,7 @@ export function registerServe(program: Command): void {
         'data.dir': asString(options.data),
       });
       const stores = openStores(config.data);
-      const pipeline = await loadDocumentPipeline(config.pipeline, config.runtime);
+      const pipeline = await loadDocumentPipeline(config.pipeline, config.runtime, { modelsDir: modelsDirOf(config.data.dir) });
       const service = createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs });
       let accepting = true;
       const app = await buildServer({ config, service, store: stores.predictions, ready: () => accepting });
