@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { isVisionopsError } from '../core/errors.js';
 import { registerCheck } from './commands/check.js';
 import { registerConfig } from './commands/config.js';
+import { registerQuantize } from './commands/quantize.js';
 import { registerRun } from './commands/run.js';
 import { registerServe } from './commands/serve.js';
 import { EXIT } from './exit-codes.js';
@@ -19,6 +20,7 @@ registerServe(program);
 registerRun(program);
 registerCheck(program);
 registerConfig(program);
+registerQuantize(program);
 
 try {
   await program.parseAsync(process.argv);
