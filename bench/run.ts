@@ -11,10 +11,11 @@ import { cacheBenchmark } from './cache.js';
 import { gateBenchmark } from './gate.js';
 import { httpBenchmark } from './http.js';
 import { ingestBenchmark } from './ingest.js';
+import { int8Benchmark } from './int8.js';
 import type { Benchmark, Figure } from './lib.js';
 import { pipelineBenchmark, threadsBenchmark } from './pipeline.js';
 
-export const BENCHMARKS: Benchmark[] = [gateBenchmark, ingestBenchmark, cacheBenchmark, batchingBenchmark, pipelineBenchmark, httpBenchmark, threadsBenchmark];
+export const BENCHMARKS: Benchmark[] = [gateBenchmark, ingestBenchmark, cacheBenchmark, batchingBenchmark, pipelineBenchmark, httpBenchmark, int8Benchmark, threadsBenchmark];
 
 export interface BenchResults {
   quick: boolean;
