@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { Registry } from 'prom-client';
 import { ingestConfigSchema } from '../src/image/config.js';
 import { ingestImage } from '../src/image/ingest.js';
 import { pipelineConfigSchema } from '../src/pipeline/config.js';
 import { loadDocumentPipeline } from '../src/pipeline/document.js';
+import { performanceMetrics } from '../src/pipeline/performance-metrics.js';
 import { batchedModel } from '../src/runtime/batched-model.js';
 import { DynamicBatcher, type BatchEvent } from '../src/runtime/batcher.js';
 import { runtimeConfigSchema } from '../src/runtime/config.js';
@@ -172,4 +174,19 @@ test('lines of pages read at the same time share recognition batches, and read a
   } finally {
     await Promise.all([batched.close(), plain.close()]);
   }
+});
+
+test('batch sizes, queue delays, cache hits and early exits are exported as Prometheus metrics', async () => {
+  const registry = new Registry();
+  const metrics = performanceMetrics(registry);
+  metrics.onBatch({ name: 'rec', bucket: 'x', size: 3, queueDelaysMicros: [100, 2000, 50] });
+  const record = (extra: object) => ({ record: { lineage: {}, result: { cascade: { lines: 4, earlyExits: 3 } }, ...extra } }) as never;
+  await metrics.observer.recorded(record({}));
+  await metrics.observer.recorded(record({ lineage: { cache: { hit: 'exact', of: 'x', distance: 0 } } }));
+  const text = await registry.metrics();
+  assert.match(text, /visionops_batch_size_sum\{model="rec"\} 3/);
+  assert.match(text, /visionops_batch_queue_delay_seconds_count\{model="rec"\} 3/);
+  assert.match(text, /visionops_cache_hits_total\{kind="exact"\} 1/);
+  assert.match(text, /visionops_cascade_lines_total 4/);
+  assert.match(text, /visionops_cascade_early_exits_total 3/);
 });

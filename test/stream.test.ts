@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../src/config/load.js';
+import { createMonitor } from '../src/monitor/monitor.js';
+import { openMonitorStore } from '../src/monitor/store.js';
 import { loadDocumentPipeline, type DocumentPipeline } from '../src/pipeline/document.js';
 import { createPredictionService } from '../src/pipeline/service.js';
 import { buildServer } from '../src/server/app.js';
@@ -20,19 +22,24 @@ let pipeline: DocumentPipeline;
 let stores: Stores;
 let app: FastifyInstance;
 let port: number;
+let closeMonitor: () => Promise<void>;
 
 before(async () => {
   const config = loadConfig({ sets: ['server.logLevel="silent"', `data.dir=${JSON.stringify(dir)}`, 'cache.enabled=false'] });
   pipeline = await loadDocumentPipeline(config.pipeline, config.runtime);
   stores = openStores(config.data);
-  const service = createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs });
-  app = await buildServer({ config, service, store: stores.predictions, ready: () => true });
+  // Wired as `visionops serve` wires it: the monitor wraps the service, and must pass the stream's listener on.
+  const monitor = await createMonitor({ config, store: openMonitorStore(dir) });
+  closeMonitor = () => monitor.close();
+  const service = monitor.instrument(createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs, observers: [monitor.observer] }), pipeline);
+  app = await buildServer({ config, service, store: stores.predictions, ready: () => true, monitor });
   await app.listen({ host: '127.0.0.1', port: 0 });
   port = (app.server.address() as AddressInfo).port;
 });
 
 after(async () => {
   await app.close();
+  await closeMonitor();
   await pipeline.close();
   await stores.predictions.close();
   rmSync(dir, { recursive: true, force: true });

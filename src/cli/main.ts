@@ -5,6 +5,7 @@ import { isVisionopsError } from '../core/errors.js';
 import { registerCheck } from './commands/check.js';
 import { registerConfig } from './commands/config.js';
 import { registerQuantize } from './commands/quantize.js';
+import { registerProfile } from './commands/profile.js';
 import { registerRun } from './commands/run.js';
 import { registerServe } from './commands/serve.js';
 import { EXIT } from './exit-codes.js';
@@ -21,6 +22,7 @@ registerRun(program);
 registerCheck(program);
 registerConfig(program);
 registerQuantize(program);
+registerProfile(program);
 
 try {
   await program.parseAsync(process.argv);

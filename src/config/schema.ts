@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { qualityConfigSchema } from '../core/quality/config.js';
 import { ingestConfigSchema } from '../image/config.js';
 import { cacheConfigSchema } from '../pipeline/cache.js';
+import { monitorConfigSchema } from '../monitor/config.js';
 import { pipelineConfigSchema } from '../pipeline/config.js';
 import { runtimeConfigSchema } from '../runtime/config.js';
 
@@ -41,6 +42,7 @@ export const configSchema = z
     runtime: runtimeConfigSchema.prefault({}),
     pipeline: pipelineConfigSchema.prefault({}),
     cache: cacheConfigSchema.prefault({}),
+    monitor: monitorConfigSchema.prefault({}),
   })
   .strict();
 

@@ -9,6 +9,7 @@ import { topClass } from '../core/postprocess/classification.js';
 import { ctcGreedyDecodeBatch } from '../core/postprocess/ctc.js';
 import { extractTextBoxes } from '../core/postprocess/db.js';
 import type { Quad } from '../core/postprocess/geometry.js';
+import { editDistance } from '../core/text/error-rate.js';
 import type { IngestConfig } from '../image/config.js';
 import type { PipelineConfig } from '../pipeline/config.js';
 import { registerModel, type RegisteredModel } from '../registry/local-models.js';
@@ -120,16 +121,6 @@ export function boxAgreement(reference: Quad[], candidate: Quad[]): number {
     }
   }
   return (2 * matched) / (reference.length + candidate.length);
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    previous = current;
-  }
-  return previous[b.length];
 }
 
 function accuracyOf(role: ModelRole, manifest: ModelManifest, outputs: { fp32: Tensor; int8: Tensor }[]): QuantizeReport['accuracy'] {

@@ -1,9 +1,11 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Config } from '../config/schema.js';
+import { createMonitor, type Monitor } from '../monitor/monitor.js';
 import type { PredictionService } from '../pipeline/service.js';
 import type { PredictionStore } from '../store/store.js';
 import { answer, errorHandler } from './http-errors.js';
 import { healthRoutes } from './routes/health.js';
+import { monitorRoutes } from './routes/monitor.js';
 import { predictRoutes } from './routes/predict.js';
 import { predictionRoutes } from './routes/predictions.js';
 import { webRoutes } from './routes/web.js';
@@ -14,6 +16,8 @@ export interface ServerDeps {
   store: PredictionStore;
   /** True once the models are loaded, false again while the server drains on shutdown. */
   ready: () => boolean;
+  /** Metrics, drift and alerts; without one, a monitor of the HTTP traffic alone is made. */
+  monitor?: Monitor;
 }
 
 /**
@@ -24,9 +28,12 @@ export interface ServerDeps {
  * const app = await buildServer({ config, service, store, ready: () => true });
  * await app.listen({ host: config.server.host, port: config.server.port });
  */
-export async function buildServer({ config, service, store, ready }: ServerDeps): Promise<FastifyInstance> {
+export async function buildServer({ config, service, store, ready, monitor: given }: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({ logger: { level: config.server.logLevel } });
+  const monitor = given ?? (await createMonitor({ config }));
+  monitor.useLog(app.log);
   app.setErrorHandler(errorHandler());
+  watchRequests(app, monitor);
   app.setNotFoundHandler((request, reply) => {
     const { status, body } = answer('NOT_FOUND', `There is no route ${request.method} ${request.url}: see docs/api.md for the routes.`);
     return reply.status(status).send(body);
@@ -35,6 +42,41 @@ export async function buildServer({ config, service, store, ready }: ServerDeps)
   await app.register(healthRoutes, { store, ready });
   await app.register(predictRoutes, { config, service });
   await app.register(predictionRoutes, { store });
+  await app.register(monitorRoutes, { monitor });
   await app.register(webRoutes);
   return app;
+}
+
+/**
+ * Every answer's latency and status, and the code of every error answer, whichever plugin or
+ * handler wrote it: the code is read back from the `{error: {code}}` body as it is sent.
+ */
+function watchRequests(app: FastifyInstance, monitor: Monitor): void {
+  const errorCodes = new WeakMap<FastifyRequest, string>();
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (reply.statusCode >= 400 && typeof payload === 'string') {
+      const code = errorCodeOf(payload);
+      if (code !== null) errorCodes.set(request, code);
+    }
+    return payload;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    monitor.recordRequest({
+      method: request.method,
+      // The route's pattern, not the URL, so ids and unknown paths do not each make a new series.
+      route: request.routeOptions.url ?? 'unmatched',
+      status: reply.statusCode,
+      seconds: reply.elapsedTime / 1000,
+      errorCode: errorCodes.get(request) ?? null,
+    });
+  });
+}
+
+function errorCodeOf(payload: string): string | null {
+  try {
+    const code = (JSON.parse(payload) as { error?: { code?: unknown } }).error?.code;
+    return typeof code === 'string' ? code : null;
+  } catch {
+    return null;
+  }
 }

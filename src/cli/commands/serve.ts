@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
 import { VisionopsError } from '../../core/errors.js';
+import { createMonitor } from '../../monitor/monitor.js';
+import { openMonitorStore } from '../../monitor/store.js';
 import { loadDocumentPipeline } from '../../pipeline/document.js';
-import { modelsDirOf } from '../../registry/local-models.js';
+import { performanceMetrics } from '../../pipeline/performance-metrics.js';
 import { createPredictionService } from '../../pipeline/service.js';
+import { modelsDirOf } from '../../registry/local-models.js';
 import { buildServer } from '../../server/app.js';
 import { openStores } from '../../store/open.js';
 import { asString, commandConfig, withConfigOptions, type ConfigOptions } from '../options.js';
@@ -30,14 +33,19 @@ export function registerServe(program: Command): void {
         'data.dir': asString(options.data),
       });
       const stores = openStores(config.data);
-      const pipeline = await loadDocumentPipeline(config.pipeline, config.runtime, { modelsDir: modelsDirOf(config.data.dir) });
-      const service = createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs });
+      const monitor = await createMonitor({ config, store: openMonitorStore(config.data.dir) });
+      const performanceCounters = performanceMetrics(monitor.metrics.registry);
+      const pipeline = await loadDocumentPipeline(config.pipeline, config.runtime, { modelsDir: modelsDirOf(config.data.dir), onBatch: performanceCounters.onBatch });
+      const service = monitor.instrument(
+        createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs, observers: [monitor.observer, performanceCounters.observer] }),
+        pipeline,
+      );
       let accepting = true;
-      const app = await buildServer({ config, service, store: stores.predictions, ready: () => accepting });
+      const app = await buildServer({ config, service, store: stores.predictions, ready: () => accepting, monitor });
       try {
         await app.listen({ host: config.server.host, port: config.server.port });
       } catch (error) {
-        await Promise.all([pipeline.close(), stores.predictions.close()]);
+        await Promise.all([pipeline.close(), stores.predictions.close(), monitor.close()]);
         throw new VisionopsError(
           'INVALID_CONFIG',
           `Cannot listen on ${config.server.host}:${config.server.port} (${(error as Error).message}): ` +
@@ -53,6 +61,7 @@ export function registerServe(program: Command): void {
         await app.close();
         await pipeline.close();
         await stores.predictions.close();
+        await monitor.close();
       };
       process.once('SIGINT', shutdown);
       process.once('SIGTERM', shutdown);

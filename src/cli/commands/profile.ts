@@ -1,0 +1,71 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { isVisionopsError } from '../../core/errors.js';
+import type { MonitorObservation } from '../../core/monitor/features.js';
+import { PROFILE_DEFAULTS, buildReferenceProfile } from '../../core/monitor/profile.js';
+import { observeImage } from '../../monitor/observation.js';
+import { loadDocumentPipeline, type DocumentPipeline } from '../../pipeline/document.js';
+import { EXIT } from '../exit-codes.js';
+import { collectFiles } from '../files.js';
+import { commandConfig, withConfigOptions, type ConfigOptions } from '../options.js';
+import { createProgress } from '../progress.js';
+
+interface ProfileOptions extends ConfigOptions {
+  out: string;
+  gateOnly?: boolean;
+}
+
+/**
+ * `visionops profile`: the reference profile of known-good images, for `monitor.reference.file`.
+ * Each image goes through the gate and, unless `--gate-only`, the models, so the profile holds the
+ * distributions of confidence and output too.
+ */
+export function registerProfile(program: Command): void {
+  withConfigOptions(program.command('profile'))
+    .description('write the reference profile of known-good images, against which drift is judged')
+    .argument('<paths...>', 'image files, or folders to search for images')
+    .requiredOption('-o, --out <file>', 'where to write the profile (JSON)')
+    .option('--gate-only', 'skip the models: profile the gate scores and the image descriptor only')
+    .action(async (paths: string[], options: ProfileOptions) => {
+      const config = commandConfig(options);
+      const files = await collectFiles(paths);
+      const pipeline: DocumentPipeline | null = options.gateOnly ? null : await loadDocumentPipeline(config.pipeline, config.runtime);
+      const observations: MonitorObservation[] = [];
+      const progress = createProgress(files.length);
+      let failed = 0;
+      try {
+        for (const file of files) {
+          try {
+            observations.push(await observeImage(await readFile(file), config, pipeline));
+          } catch (error) {
+            if (!isVisionopsError(error)) throw error;
+            failed++;
+            progress.note(`${file}: ${error.code}: ${error.message}`);
+          }
+          progress.tick(file);
+        }
+      } finally {
+        progress.stop();
+        await pipeline?.close();
+      }
+      if (observations.length < 2) {
+        process.stderr.write(`visionops: too few readable images for a profile (${observations.length}); give it tens to hundreds of known-good images.\n`);
+        process.exitCode = EXIT.cannotRun;
+        return;
+      }
+      const { outliers } = config.monitor;
+      const profile = buildReferenceProfile(observations, {
+        ...PROFILE_DEFAULTS,
+        neighbours: outliers.neighbours,
+        outlierQuantile: 1 - outliers.referenceShare,
+        source: `profile of ${paths.join(', ')}${options.gateOnly ? ' (gate only)' : ''}`,
+        createdAt: new Date().toISOString(),
+      });
+      await writeFile(options.out, `${JSON.stringify(profile)}\n`);
+      process.stdout.write(
+        `Profile of ${observations.length} images written to ${options.out}: ${Object.keys(profile.features).length} features, ` +
+          `${profile.descriptor.points.length} descriptors, outlier threshold ${profile.descriptor.outlierThreshold.toFixed(2)}.\n`,
+      );
+      process.exitCode = failed > 0 ? EXIT.someFailed : EXIT.ok;
+    });
+}

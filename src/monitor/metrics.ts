@@ -1,0 +1,112 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { MonitorConfig } from './config.js';
+
+/** Gate scores live on different scales (pixels, levels, ratios): buckets span all of them. */
+const QUALITY_BUCKETS = [0.01, 0.02, 0.05, 0.1, 0.15, 0.18, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1, 2, 5, 10, 25, 50, 100, 150, 200, 250, 400, 800, 1600, 3200];
+/** Recognition confidence crowds near 1: fine buckets there, where the review threshold sits. */
+const CONFIDENCE_BUCKETS = [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 1];
+const SECONDS_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64];
+const OUTLIER_BUCKETS = [0.5, 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10, 15, 20, 40];
+
+/**
+ * Every Prometheus metric of one server, in its own registry (several servers in one process,
+ * as in the tests, do not share counters). All names start with `visionops_`.
+ */
+export class MonitorMetrics {
+  readonly registry = new Registry();
+  readonly stageDuration: Histogram<'pipeline' | 'stage' | 'model'>;
+  readonly requestDuration: Histogram<'method' | 'route' | 'status'>;
+  readonly requests: Counter<'method' | 'route' | 'status'>;
+  readonly images: Counter<'pipeline'>;
+  readonly inFlight: Gauge<'pipeline'>;
+  readonly queueDepth: Gauge<'model'>;
+  readonly errors: Counter<'code'>;
+  readonly qualityScore: Histogram<'check'>;
+  readonly qualityVerdicts: Counter<'check' | 'verdict'>;
+  readonly decisions: Counter<'pipeline' | 'decision'>;
+  readonly confidence: Histogram<'pipeline' | 'level'>;
+  readonly driftPsi: Gauge<'feature'>;
+  readonly driftMmdZ: Gauge;
+  readonly driftDetected: Gauge;
+  readonly outlierScore: Histogram;
+  readonly outlierRate: Gauge;
+  readonly rateShift: Gauge<'kind'>;
+  readonly reviews: Counter<'model_version'>;
+  readonly overrides: Counter<'model_version'>;
+  readonly overrideRate: Gauge<'model_version'>;
+  readonly accuracy: Gauge<'model_version' | 'source'>;
+  readonly costPerInference: Gauge<'currency'>;
+  readonly costTotal: Counter<'currency'>;
+  readonly cpuSeconds: Counter;
+  readonly gpuSeconds: Counter;
+  readonly alertsFiring: Gauge<'rule'>;
+  readonly custom = new Map<string, Counter>();
+
+  constructor(config: MonitorConfig) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'visionops_' });
+    this.stageDuration = new Histogram({
+      name: 'visionops_stage_duration_seconds',
+      help: 'Time spent in each stage of a prediction (decode, gate, detection, recognition...), by pipeline and model.',
+      labelNames: ['pipeline', 'stage', 'model'],
+      buckets: SECONDS_BUCKETS,
+      registers,
+    });
+    this.requestDuration = new Histogram({
+      name: 'visionops_request_duration_seconds',
+      help: 'End-to-end HTTP request latency, from the request received to the answer sent.',
+      labelNames: ['method', 'route', 'status'],
+      buckets: SECONDS_BUCKETS,
+      registers,
+    });
+    this.requests = new Counter({ name: 'visionops_requests_total', help: 'HTTP requests answered.', labelNames: ['method', 'route', 'status'], registers });
+    this.images = new Counter({ name: 'visionops_images_total', help: 'Images processed and recorded.', labelNames: ['pipeline'], registers });
+    this.inFlight = new Gauge({ name: 'visionops_in_flight', help: 'Predictions being processed now.', labelNames: ['pipeline'], registers });
+    this.queueDepth = new Gauge({
+      name: 'visionops_queue_depth',
+      help: 'Predictions admitted and waiting for a model, beyond the one it runs at a time.',
+      labelNames: ['model'],
+      registers,
+    });
+    this.errors = new Counter({ name: 'visionops_errors_total', help: 'Error answers, by stable error code.', labelNames: ['code'], registers });
+    this.qualityScore = new Histogram({
+      name: 'visionops_quality_score',
+      help: 'Quality gate scores, per check (resolution in pixels, exposure in luma levels, blur and information as ratios).',
+      labelNames: ['check'],
+      buckets: QUALITY_BUCKETS,
+      registers,
+    });
+    this.qualityVerdicts = new Counter({ name: 'visionops_quality_verdicts_total', help: 'Gate verdicts, per check.', labelNames: ['check', 'verdict'], registers });
+    this.decisions = new Counter({ name: 'visionops_decisions_total', help: 'Decisions: accept, review, reject.', labelNames: ['pipeline', 'decision'], registers });
+    this.confidence = new Histogram({
+      name: 'visionops_confidence',
+      help: 'Model confidence: of each line read (level="line") and of the least sure line of each page (level="page_min").',
+      labelNames: ['pipeline', 'level'],
+      buckets: CONFIDENCE_BUCKETS,
+      registers,
+    });
+    this.driftPsi = new Gauge({ name: 'visionops_drift_psi', help: 'Population stability index of each feature, last window against the reference.', labelNames: ['feature'], registers });
+    this.driftMmdZ = new Gauge({ name: 'visionops_drift_mmd_z', help: 'MMD of the image descriptor, last window against the reference, in permutation-null standard deviations.', registers });
+    this.driftDetected = new Gauge({ name: 'visionops_drift_detected', help: '1 when the last drift evaluation found drift.', registers });
+    this.outlierScore = new Histogram({
+      name: 'visionops_outlier_score',
+      help: 'Distance of each image from the reference in descriptor space; about 1% of reference images exceed the outlier threshold.',
+      buckets: OUTLIER_BUCKETS,
+      registers,
+    });
+    this.outlierRate = new Gauge({ name: 'visionops_outlier_rate', help: 'Share of outliers among the images of the drift window.', registers });
+    this.rateShift = new Gauge({ name: 'visionops_rate_shift_z', help: 'Sudden change of the reject, review and error rates, as a binomial z-score.', labelNames: ['kind'], registers });
+    this.reviews = new Counter({ name: 'visionops_reviews_total', help: 'Human reviews answered, per model version.', labelNames: ['model_version'], registers });
+    this.overrides = new Counter({ name: 'visionops_overrides_total', help: 'Reviews where a person changed the model output, per model version.', labelNames: ['model_version'], registers });
+    this.overrideRate = new Gauge({ name: 'visionops_override_rate', help: 'Share of recent reviews that overrode the model, per model version.', labelNames: ['model_version'], registers });
+    this.accuracy = new Gauge({ name: 'visionops_accuracy', help: 'Accuracy per model version: measured from reviews (source="production") and on the lab test set (source="lab").', labelNames: ['model_version', 'source'], registers });
+    this.costPerInference = new Gauge({ name: 'visionops_cost_per_inference', help: 'Mean cost of one prediction over the recent ones, from the configured prices and measured busy time.', labelNames: ['currency'], registers });
+    this.costTotal = new Counter({ name: 'visionops_inference_cost_total', help: 'Cost of all predictions, from the configured prices and measured busy time.', labelNames: ['currency'], registers });
+    this.cpuSeconds = new Counter({ name: 'visionops_inference_cpu_seconds_total', help: 'CPU time spent in predictions (process CPU shared among the predictions in flight).', registers });
+    this.gpuSeconds = new Counter({ name: 'visionops_inference_gpu_seconds_total', help: 'Wall time of model stages on a GPU execution provider.', registers });
+    this.alertsFiring = new Gauge({ name: 'visionops_alert_firing', help: '1 while an alert rule fires.', labelNames: ['rule'], registers });
+    for (const event of config.events) {
+      this.custom.set(event.name, new Counter({ name: `visionops_${event.name}_total`, help: event.help, registers }));
+    }
+  }
+}

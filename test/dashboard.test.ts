@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { blank } from './fixtures/documents.js';
+import { randomBytes } from './fixtures/images.js';
+import { streamPage } from './fixtures/streams.js';
+import { launchChromium } from './helpers/browser.js';
+import { startMonitoredServer } from './helpers/monitored-server.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'visionops-dashboard-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Every panel that draws data; the alerts list is text. */
+const PANELS = ['latency', 'throughput', 'decisions', 'errors', 'cost', 'drift', 'overrides', 'accuracy', 'clusters', 'quality-blur', 'quality-exposure', 'quality-information', 'quality-resolution'];
+
+test('the dashboard renders every chart with data after traffic, in Chromium', { skip: !existsSync(new URL('../dist/web/dashboard/index.html', import.meta.url)) && 'run npm run build first' }, async () => {
+  const server = await startMonitoredServer(dir, ['monitor.reference.images=20', 'monitor.drift.windowImages=20', 'monitor.drift.evaluateEvery=5', 'monitor.drift.minImages=10']);
+  const browser = await launchChromium();
+  try {
+    const post = (body: Buffer) => server.app.inject({ method: 'POST', url: '/v1/predict', headers: { 'content-type': 'image/jpeg' }, payload: body });
+    for (let i = 0; i < 25; i++) await post(await streamPage(31, i));
+    for (let i = 0; i < 10; i++) await post(await streamPage(32, i, 'dark'));
+    await post(await blank(800, 600));
+    await post(randomBytes(500, 2));
+    // What the review module will report once it lands.
+    for (let i = 0; i < 10; i++) server.monitor.recordReview({ modelVersion: 'ppocrv4-rec@4.0', overridden: i % 5 === 0 });
+    server.monitor.setAccuracy({ modelVersion: 'ppocrv4-rec@4.0', production: 0.8, lab: 0.98 });
+    await server.monitor.settle();
+
+    const address = await server.app.listen({ host: '127.0.0.1', port: 0 });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(error.message));
+    await page.goto(`${address}/dashboard`);
+    await page.waitForSelector('body[data-state="ready"]', { state: 'attached', timeout: 15_000 }).catch(async () => assert.fail(`the dashboard never rendered: ${await page.textContent('#status')}; ${problems.join('; ')}`));
+    for (const id of PANELS) {
+      const points = Number(await page.getAttribute(`#panel-${id}`, 'data-points'));
+      assert.ok(points > 0, `panel ${id} draws data (${points} points)`);
+    }
+    assert.equal(await page.locator('#panel-clusters img').count() > 0, true, 'clusters show thumbnails');
+    assert.ok((await page.locator('canvas').count()) >= PANELS.length - 1, 'each chart is drawn on a canvas');
+    assert.match((await page.textContent('#panel-alerts')) ?? '', /FIRING drift|No alert/);
+    assert.deepEqual(problems, []);
+
+    const shots = join(process.cwd(), 'test-output');
+    mkdirSync(shots, { recursive: true });
+    const file = join(shots, 'dashboard.png');
+    await page.screenshot({ path: file, fullPage: true });
+    assert.ok(statSync(file).size > 10_000);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});
