@@ -7,10 +7,10 @@ import { openSqliteReviewStore } from '../../src/review/sqlite.js';
 import type { ReviewStore } from '../../src/review/store.js';
 import type { ReviewKind, ReviewTask } from '../../src/review/types.js';
 import { createFileBlobStore } from '../../src/store/blobs.js';
-import { newRecordId } from '../../src/store/record-id.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { BlobStore, PredictionStore } from '../../src/store/store.js';
 import { renderDocument } from '../fixtures/documents.js';
+import { record } from '../fixtures/records.js';
 
 export const MODELS = [
   { role: 'detection', id: 'ch_PP-OCRv4_det', version: '1.4.2', sha256: 'b'.repeat(64), preprocessHash: 'c'.repeat(64) },
@@ -66,23 +66,19 @@ export function boxOfRenderedLine(index: number, width: number, fontSize = 32): 
   return [[margin - 4, top], [right, top], [right, bottom], [margin - 4, bottom]];
 }
 
+/** A full prediction record (test/fixtures/records.ts) whose model read `lines`, boxed where renderDocument draws them. */
 export function predictionRecord(decision: Decision, lines: ReadLine[], width = 900): PredictionRecord {
-  const id = newRecordId();
+  const base = record(decision);
   return {
-    id,
-    createdAt: new Date().toISOString(),
-    source: { channel: 'test', exif: {} },
-    image: { sha256: 'a'.repeat(64), phash: '0123456789abcdef', format: 'png', width, height: 400, bytes: 1000 },
-    quality: { verdict: 'pass', checks: [], guidance: [] },
-    decision,
-    reasons: decision === 'review' ? [{ code: 'LOW_CONFIDENCE', message: 'a line was read with low confidence' }] : [],
+    ...base,
+    image: { ...base.image, width },
+    reasons: decision === 'review' ? base.reasons : [],
     result: {
       text: lines.map((line) => line.text).join('\n'),
       lines: lines.map((line, index) => ({ ...line, box: boxOfRenderedLine(index, width) })),
       orientation: { rotation: 0, source: 'none' },
     },
-    lineage: { pipeline: { id: 'document', version: '1.0.0' }, models: MODELS, image: { sha256: 'a'.repeat(64), phash: '0123456789abcdef' }, configHash: 'f'.repeat(64) },
-    timings: { total: 1 },
+    lineage: { ...base.lineage, models: MODELS },
     blob: null,
   };
 }

@@ -92,15 +92,17 @@ export async function writeLabelStudio(items: DatasetItem[], out: DatasetWriter,
     await out.write(imagePath(item), item.image);
     const answer = item.task.answer;
     tasks.push({
-      data: { ocr: `${imagePrefix}${imagePath(item)}`, predictionId: item.task.predictionId, modelVersion: item.task.modelVersion },
-      annotations: [
-        {
-          result: item.lines.flatMap((line, n) => regionResults(`r${n}`, line.box, line.text, item.width, item.height)),
-          ground_truth: true,
-          created_at: answer?.at,
-          meta: { reviewedBy: answer?.by, verdict: answer?.verdict, taskId: item.task.id },
-        },
-      ],
+      // Task data may hold any keys beside the image: where the labels came from travels with them.
+      data: {
+        ocr: `${imagePrefix}${imagePath(item)}`,
+        predictionId: item.task.predictionId,
+        taskId: item.task.id,
+        modelVersion: item.task.modelVersion,
+        verdict: answer?.verdict,
+        reviewedBy: answer?.by,
+        reviewedAt: answer?.at,
+      },
+      annotations: [{ result: item.lines.flatMap((line, n) => regionResults(`r${n}`, line.box, line.text, item.width, item.height)), ground_truth: true }],
       predictions: [
         {
           model_version: item.task.modelVersion,
