@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { openSqliteStore } from '../src/store/sqlite.js';
 import { blank, renderDocument } from './fixtures/documents.js';
 import { randomBytes } from './fixtures/images.js';
+import { visionops } from './helpers/cli.js';
 
-const repo = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'visionops-cli-'));
 const images = join(dir, 'images');
 
@@ -21,24 +19,6 @@ before(async () => {
   writeFileSync(join(images, 'notes.txt'), 'not an image, and not taken from a folder');
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function visionops(...args: string[]): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 test('config prints the effective configuration as JSON, with the file and --set applied', async () => {
   const file = join(dir, 'visionops.json');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +12,7 @@ import { openMonitorStore } from '../src/monitor/store.js';
 import { blank } from './fixtures/documents.js';
 import { randomBytes } from './fixtures/images.js';
 import { streamPage } from './fixtures/streams.js';
+import { visionops } from './helpers/cli.js';
 import { startMonitoredServer, type MonitoredServer } from './helpers/monitored-server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'visionops-monitor-'));
@@ -190,16 +191,7 @@ test('visionops profile writes a reference from a folder, and a server started w
   mkdirSync(folder, { recursive: true });
   for (let i = 0; i < 30; i++) writeFileSync(join(folder, `page-${String(i).padStart(2, '0')}.jpg`), await streamPage(41, i));
   const out = join(dir, 'ref.json');
-  const repo = new URL('..', import.meta.url).pathname;
-  const outcome = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'profile', folder, '--out', out, '--gate-only'], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  const outcome = await visionops('profile', folder, '--out', out, '--gate-only');
   assert.equal(outcome.code, 0, outcome.stderr);
   assert.match(outcome.stdout, /Profile of 30 images written/);
 

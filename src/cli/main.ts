@@ -5,7 +5,6 @@ import { isVisionopsError } from '../core/errors.js';
 import { registerCheck } from './commands/check.js';
 import { registerConfig } from './commands/config.js';
 import { registerProfile } from './commands/profile.js';
-import { registerQuantize } from './commands/quantize.js';
 import { registerRun } from './commands/run.js';
 import { registerServe } from './commands/serve.js';
 import { EXIT } from './exit-codes.js';
@@ -22,7 +21,6 @@ registerRun(program);
 registerCheck(program);
 registerConfig(program);
 registerProfile(program);
-registerQuantize(program);
 
 try {
   await program.parseAsync(process.argv);

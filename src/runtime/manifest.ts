@@ -32,8 +32,6 @@ export interface ModelManifest {
   postprocess: PostprocessSpec;
   labels?: string[];
   metrics?: Record<string, number>;
-  /** The model this one was derived from (an INT8 quantisation of it, say), so lineage reaches the original weights. */
-  parent?: { id: string; version: string; sha256: string };
 }
 
 const tensorDescriptionSchema = z.object({ name: z.string().min(1), shape: z.array(z.union([z.number().int(), z.string()])) }).strict();
@@ -64,6 +62,5 @@ export const modelManifestSchema: z.ZodType<ModelManifest> = z
     ]),
     labels: z.array(z.string()).optional(),
     metrics: z.record(z.string(), z.number()).optional(),
-    parent: z.object({ id: z.string().min(1), version: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).strict().optional(),
   })
   .strict();
