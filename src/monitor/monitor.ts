@@ -104,6 +104,7 @@ export class Monitor {
         referenceImages: this.config.reference.images,
         windowImages: drift.windowImages,
         evaluateEvery: drift.evaluateEvery,
+        clearAfter: drift.clearAfter,
         drift,
         profile: { maxSamples: 2000, maxPoints: 300, neighbours: outliers.neighbours, outlierQuantile: 1 - outliers.referenceShare },
         clusters: {
@@ -337,6 +338,7 @@ export class Monitor {
       evaluateRules(this.config.alerts, {
         drift: this.data.lastDrift,
         driftEvaluated,
+        driftState: { ...this.data.driftState, clearAfter: this.config.drift.clearAfter },
         outlierRate: { rate: this.data.outlierRate(this.config.alerts.outlierRate.window), images: Math.min(this.data.windowSize, this.config.alerts.outlierRate.window) },
         errorRate: { rate: this.errorWatch.share(errorWindow), events: Math.min(errorShift.events, errorWindow) },
         shifts: { ...shifts, error: errorShift },
