@@ -6,8 +6,8 @@
  *   2. a long stream of normal pages (other text, fonts, sizes, skew, JPEG quality and light):
  *      drift alerts that fire there are false alarms, and the outlier rate should be about 1%;
  *   3. for each shift (darkened to 40%, blurred with sigma 2.5): 100 normal pages, then shifted
- *      pages until the drift alert fires (how many, and which features it names), then normal
- *      pages until it resolves (how many).
+ *      pages until the drift alert fires (how many, and which features it names) and the window
+ *      holds only shifted pages, then normal pages until the alert resolves (how many).
  *
  * The pages come from test/fixtures/streams.ts. Every feature drift is judged on here comes from
  * the gate and the image descriptor, so the OCR models are not run (their confidence and output
@@ -98,8 +98,16 @@ const results: ShiftResult[] = [];
 for (const [n, shift] of (['dark', 'blurred'] as const).entries()) {
   for (let i = 0; i < 100; i++) await feed(10 + n, i, 'normal');
   let pagesToFire: number | null = null;
-  for (let i = 0; i < MAX_SHIFTED && pagesToFire === null; i++) if ((await feed(20 + n, i, shift)) === 'firing') pagesToFire = i + 1;
-  const named = monitor.alerts().find((a) => a.rule === 'drift')?.message ?? '';
+  let named = '';
+  let shifted = 0;
+  // The shift lasts until the alert fires and the window holds nothing else, as a real one would.
+  while (shifted < MAX_SHIFTED && (pagesToFire === null || shifted < config.monitor.drift.windowImages)) {
+    const state = await feed(20 + n, shifted++, shift);
+    if (state === 'firing' && pagesToFire === null) {
+      pagesToFire = shifted;
+      named = monitor.alerts().find((a) => a.rule === 'drift')!.message;
+    }
+  }
   let pagesToClear: number | null = null;
   for (let i = 0; i < MAX_RECOVERY && pagesToClear === null; i++) if ((await feed(30 + n, i, 'normal')) === 'resolved') pagesToClear = i + 1;
   results.push({ shift, pagesToFire, named, pagesToClear });
@@ -107,7 +115,7 @@ for (const [n, shift] of (['dark', 'blurred'] as const).entries()) {
 await monitor.close();
 
 const { drift } = config.monitor;
-console.log(`settings: reference ${config.monitor.reference.images} pages, window ${drift.windowImages}, evaluated every ${drift.evaluateEvery}, PSI > ${drift.psi} and KS p < ${drift.ksPValue}, MMD z >= ${drift.mmdZ} and MMD² >= ${drift.mmdMin}`);
+console.log(`settings: reference ${config.monitor.reference.images} pages, window ${drift.windowImages}, evaluated every ${drift.evaluateEvery}, resolved after ${drift.clearAfter} clean evaluations, PSI > ${drift.psi} and KS p < ${drift.ksPValue}, MMD z >= ${drift.mmdZ} and MMD² >= ${drift.mmdMin}`);
 console.log(`normal stream: ${normalPages} pages, ${evaluations} drift evaluations, ${falseAlarms} false alarms (${((falseAlarms / normalPages) * 1000).toFixed(2)} per 1000 pages, ${((falseAlarms / Math.max(1, evaluations)) * 100).toFixed(2)}% of evaluations), firing during ${firingPages} pages; outliers ${outliers} (${((outliers / normalPages) * 100).toFixed(2)}%)`);
 console.log(`monitor cost per page: descriptor ${(descriptorMs / normalPages).toFixed(1)} ms, observe (outlier score, window, drift tests every ${drift.evaluateEvery} pages) ${(observeMs / normalPages).toFixed(1)} ms on average`);
 for (const message of alarmMessages) console.log(`  false alarm: ${message}`);

@@ -6,6 +6,7 @@ import { registerCheck } from './commands/check.js';
 import { registerConfig } from './commands/config.js';
 import { registerExport } from './commands/export.js';
 import { registerKey } from './commands/key.js';
+import { registerQuantize } from './commands/quantize.js';
 import { registerProfile } from './commands/profile.js';
 import { registerRun } from './commands/run.js';
 import { registerServe } from './commands/serve.js';
@@ -24,6 +25,7 @@ registerCheck(program);
 registerConfig(program);
 registerKey(program);
 registerExport(program);
+registerQuantize(program);
 registerProfile(program);
 
 try {

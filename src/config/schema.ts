@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { qualityConfigSchema } from '../core/quality/config.js';
 import { ingestConfigSchema } from '../image/config.js';
+import { cacheConfigSchema } from '../pipeline/cache.js';
 import { monitorConfigSchema } from '../monitor/config.js';
 import { pipelineConfigSchema } from '../pipeline/config.js';
 import { reviewConfigSchema } from '../review/config.js';
@@ -42,6 +43,7 @@ export const configSchema = z
     quality: qualityConfigSchema.prefault({}),
     runtime: runtimeConfigSchema.prefault({}),
     pipeline: pipelineConfigSchema.prefault({}),
+    cache: cacheConfigSchema.prefault({}),
     monitor: monitorConfigSchema.prefault({}),
     review: reviewConfigSchema.prefault({}),
     auth: authConfigSchema.prefault({}),

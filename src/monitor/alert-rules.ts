@@ -8,6 +8,8 @@ export interface AlertInputs {
   drift: DriftReport | null;
   /** Set only when a drift evaluation just ran, so the rule keeps its state between evaluations. */
   driftEvaluated: boolean;
+  /** Drift stays on until `clearAfter` evaluations in a row find none. */
+  driftState: { active: boolean; cleanEvaluations: number; clearAfter: number };
   outlierRate: { rate: number; images: number };
   errorRate: { rate: number; events: number };
   shifts: Record<'reject' | 'review' | 'error', RateShift>;
@@ -27,14 +29,18 @@ export function evaluateRules(rules: MonitorConfig['alerts'], inputs: AlertInput
   const verdicts: RuleVerdict[] = [];
   if (rules.drift.enabled && inputs.driftEvaluated && inputs.drift !== null) {
     const drift = inputs.drift;
+    const { active, cleanEvaluations, clearAfter } = inputs.driftState;
     const top = drift.features[0];
+    const largest = top ? `: largest PSI ${top.psi.toFixed(2)} on ${top.feature}` : '';
     const drifted = drift.features.filter((f) => f.drifted);
     verdicts.push({
       rule: 'drift',
-      firing: drift.drifted,
+      firing: active,
       message:
         drift.message ??
-        `No drift over the last ${drift.images} images${top ? `: largest PSI ${top.psi.toFixed(2)} on ${top.feature}` : ''}.`,
+        (active
+          ? `Drift easing: ${cleanEvaluations} of the ${clearAfter} evaluations in a row needed to resolve found none${largest}.`
+          : `No drift over the last ${drift.images} images in ${clearAfter} evaluations in a row${largest}.`),
       details: {
         images: drift.images,
         features: (drifted.length > 0 ? drifted : drift.features.slice(0, 3)).map((f) => ({

@@ -20,6 +20,8 @@ export const monitorConfigSchema = z
         windowImages: window(100),
         /** ...every this many images. */
         evaluateEvery: window(10),
+        /** A drift alert resolves after this many evaluations in a row find no drift. */
+        clearAfter: z.number().int().min(1).default(3),
         bins: z.number().int().min(2).default(10),
         psi: z.number().positive().default(0.25),
         ksPValue: z.number().positive().max(1).default(0.001),

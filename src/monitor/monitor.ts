@@ -104,6 +104,7 @@ export class Monitor {
         referenceImages: this.config.reference.images,
         windowImages: drift.windowImages,
         evaluateEvery: drift.evaluateEvery,
+        clearAfter: drift.clearAfter,
         drift,
         profile: { maxSamples: 2000, maxPoints: 300, neighbours: outliers.neighbours, outlierQuantile: 1 - outliers.referenceShare },
         clusters: {
@@ -145,13 +146,13 @@ export class Monitor {
     };
     setQueue();
     return {
-      predict: async (bytes, source) => {
+      predict: async (bytes, source, listener) => {
         this.inFlight++;
         this.metrics.inFlight.set({ pipeline: pipeline.id }, this.inFlight);
         setQueue();
         const clock = this.busy.start();
         try {
-          const record = await service.predict(bytes, source);
+          const record = await service.predict(bytes, source, listener);
           this.charge(record, this.busy.finish(clock));
           this.countOutcome(false);
           return record;
@@ -337,6 +338,7 @@ export class Monitor {
       evaluateRules(this.config.alerts, {
         drift: this.data.lastDrift,
         driftEvaluated,
+        driftState: { ...this.data.driftState, clearAfter: this.config.drift.clearAfter },
         outlierRate: { rate: this.data.outlierRate(this.config.alerts.outlierRate.window), images: Math.min(this.data.windowSize, this.config.alerts.outlierRate.window) },
         errorRate: { rate: this.errorWatch.share(errorWindow), events: Math.min(errorShift.events, errorWindow) },
         shifts: { ...shifts, error: errorShift },

@@ -3,7 +3,9 @@ import { VisionopsError } from '../../core/errors.js';
 import { createMonitor } from '../../monitor/monitor.js';
 import { openMonitorStore } from '../../monitor/store.js';
 import { loadDocumentPipeline } from '../../pipeline/document.js';
+import { performanceMetrics } from '../../pipeline/performance-metrics.js';
 import { createPredictionService } from '../../pipeline/service.js';
+import { modelsDirOf } from '../../registry/local-models.js';
 import { createReviewObserver } from '../../review/queue.js';
 import { builtinManifests } from '../../runtime/builtin.js';
 import { buildServer } from '../../server/app.js';
@@ -33,11 +35,18 @@ export function registerServe(program: Command): void {
         'data.dir': asString(options.data),
       });
       const stores = openStores(config.data);
-      const pipeline = await loadDocumentPipeline(config.pipeline, config.runtime);
       const monitor = await createMonitor({ config, store: openMonitorStore(config.data.dir) });
       const reviewObserver = createReviewObserver({ reviews: stores.reviews, blobs: stores.blobs, auditRate: config.review.auditRate });
+      const performanceCounters = performanceMetrics(monitor.metrics.registry);
+      const pipeline = await loadDocumentPipeline(config.pipeline, config.runtime, { modelsDir: modelsDirOf(config.data.dir), onBatch: performanceCounters.onBatch });
       const service = monitor.instrument(
-        createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs, observers: [monitor.observer, reviewObserver] }),
+        createPredictionService({
+          config,
+          pipeline,
+          store: stores.predictions,
+          blobs: stores.blobs,
+          observers: [monitor.observer, performanceCounters.observer, reviewObserver],
+        }),
         pipeline,
       );
       const lab = Object.values(await builtinManifests());

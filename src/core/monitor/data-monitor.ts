@@ -13,6 +13,8 @@ export interface DataMonitorSettings {
   windowImages: number;
   /** ...once every this many images. */
   evaluateEvery: number;
+  /** Drift found once stays on until this many evaluations in a row find none, so a shift at the threshold does not flap. */
+  clearAfter: number;
   drift: DriftThresholds;
   profile: Omit<ProfileOptions, 'source' | 'createdAt'>;
   clusters: ClusterSettings;
@@ -72,6 +74,8 @@ export class DataMonitor {
   private readonly reviews: RateWatch;
   private seen = 0;
   private latest: DriftReport | null = null;
+  private drifting = false;
+  private cleanEvaluations = 0;
   private readonly history: DriftPoint[] = [];
 
   constructor(
@@ -92,6 +96,11 @@ export class DataMonitor {
   /** The last drift evaluation, null before the first. */
   get lastDrift(): DriftReport | null {
     return this.latest;
+  }
+
+  /** Whether drift is on (found, and not yet absent for `clearAfter` evaluations in a row), and for how many evaluations it has been absent. */
+  get driftState(): { active: boolean; cleanEvaluations: number } {
+    return { active: this.drifting, cleanEvaluations: this.cleanEvaluations };
   }
 
   get driftHistory(): readonly DriftPoint[] {
@@ -144,6 +153,9 @@ export class DataMonitor {
       );
       this.latest = report;
       outcome.drift = report;
+      this.cleanEvaluations = report.drifted ? 0 : this.cleanEvaluations + 1;
+      if (report.drifted) this.drifting = true;
+      else if (this.cleanEvaluations >= this.settings.clearAfter) this.drifting = false;
       this.history.push({
         index,
         time: now.toISOString(),
