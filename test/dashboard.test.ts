@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { loadConfig } from '../src/config/load.js';
 import { loadDocumentPipeline } from '../src/pipeline/document.js';
+import { hashKey } from '../src/server/auth.js';
 import { blank } from './fixtures/documents.js';
 import { randomBytes } from './fixtures/images.js';
 import { streamPage } from './fixtures/streams.js';
@@ -58,5 +59,38 @@ test('the dashboard renders every chart with data after traffic through the real
     await browser.close();
     await server.close();
     await pipeline.close();
+  }
+});
+
+test('with API keys on, the dashboard asks for an admin key, and draws once it has one', async () => {
+  const adminKey = 'dashboard-admin-key-for-the-test';
+  const reviewKey = 'a-reviewer-key-without-admin';
+  const keys = [
+    { id: 'ops', sha256: hashKey(adminKey), scopes: ['admin'] },
+    { id: 'ana', sha256: hashKey(reviewKey), scopes: ['review'] },
+  ];
+  const server = await startMonitoredServer(join(dir, 'keys'), [`auth.keys=${JSON.stringify(keys)}`]);
+  const browser = await launchChromium();
+  try {
+    for (let i = 0; i < 5; i++) {
+      const response = await server.app.inject({ method: 'POST', url: '/v1/predict', headers: { 'content-type': 'image/jpeg', authorization: `Bearer ${adminKey}` }, payload: await streamPage(33, i) });
+      assert.equal(response.statusCode, 200);
+    }
+    const address = await server.app.listen({ host: '127.0.0.1', port: 0 });
+    const page = await browser.newPage();
+    await page.goto(`${address}/dashboard`);
+    await page.waitForSelector('#login:not([hidden])');
+    await page.fill('#key', reviewKey);
+    await page.press('#key', 'Enter');
+    await page.waitForSelector('#login:not([hidden])', { timeout: 10_000 });
+    assert.notEqual(await page.getAttribute('body', 'data-state'), 'ready', 'a key without the admin scope shows nothing');
+    await page.fill('#key', adminKey);
+    await page.press('#key', 'Enter');
+    await page.waitForSelector('body[data-state="ready"]', { state: 'attached', timeout: 15_000 });
+    assert.ok(Number(await page.getAttribute('#panel-decisions', 'data-points')) > 0);
+    assert.equal(await page.isHidden('#login'), true);
+  } finally {
+    await browser.close();
+    await server.close();
   }
 });

@@ -1,6 +1,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { MonitorSummary } from '../../src/core/monitor/summary.ts';
+import { forgetKey, keyHeaders, rememberKey } from '../shared/api-key.js';
 
 /** How often the page asks the server for a new summary. */
 const POLL_MS = 2000;
@@ -183,9 +184,23 @@ function fmt(value: number): string {
   return Math.abs(value) >= 100 ? value.toFixed(0) : value.toPrecision(2);
 }
 
+const login = document.getElementById('login') as HTMLFormElement;
+const keyInput = document.getElementById('key') as HTMLInputElement;
+login.addEventListener('submit', (event) => {
+  event.preventDefault();
+  rememberKey(keyInput.value);
+  keyInput.value = '';
+  login.hidden = true;
+});
+
 async function refresh(): Promise<void> {
   try {
-    const response = await fetch('/v1/monitor/summary');
+    const response = await fetch('/v1/monitor/summary', { headers: keyHeaders(), credentials: 'omit' });
+    if (response.status === 401 || response.status === 403) {
+      // No key, an unknown one, or one without the admin scope: ask for another.
+      forgetKey();
+      login.hidden = false;
+    }
     if (!response.ok) throw new Error(`the server answered ${response.status}`);
     render((await response.json()) as MonitorSummary);
     document.body.dataset.state = 'ready';

@@ -2,10 +2,8 @@
  * The review page: claim a task, look at the page and each line's crop beside what the model
  * read, fix text in place, answer; all from the keyboard. Everything a model or a person wrote
  * is put on the page with textContent or attributes, never parsed as HTML.
- *
- * The API key (when the server has keys) travels in the Authorization header of each request and
- * lives in sessionStorage: never in a cookie, so a forged cross-site request carries no credential.
  */
+import { forgetKey, keyHeaders, rememberKey } from '../shared/api-key.js';
 
 interface Line {
   text: string;
@@ -33,7 +31,6 @@ interface LineState {
   polygon: SVGPolygonElement;
 }
 
-const KEY_STORAGE = 'visionops.reviewKey';
 /** Lines under this confidence are marked: the default review threshold. */
 const LOW_CONFIDENCE = 0.93;
 const SVG = 'http://www.w3.org/2000/svg';
@@ -73,9 +70,7 @@ class ApiError extends Error {
 }
 
 async function api(method: string, path: string, body?: unknown): Promise<Response> {
-  const headers: Record<string, string> = {};
-  const key = sessionStorage.getItem(KEY_STORAGE);
-  if (key !== null) headers.authorization = `Bearer ${key}`;
+  const headers = keyHeaders();
   if (body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'omit' });
   if (response.ok) return response;
@@ -104,7 +99,7 @@ async function run(work: () => Promise<void>): Promise<void> {
   } catch (error) {
     // No key, an unknown one, or one without the review scope: ask for another.
     if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
-      sessionStorage.removeItem(KEY_STORAGE);
+      forgetKey();
       showOnly(ui.login);
       ui.key.focus();
     }
@@ -288,7 +283,7 @@ ui.unusable.addEventListener('submit', (event) => {
 
 ui.login.addEventListener('submit', (event) => {
   event.preventDefault();
-  sessionStorage.setItem(KEY_STORAGE, ui.key.value.trim());
+  rememberKey(ui.key.value);
   ui.key.value = '';
   void run(claimNext);
 });
