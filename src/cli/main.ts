@@ -4,6 +4,9 @@ import { Command, CommanderError } from 'commander';
 import { isVisionopsError } from '../core/errors.js';
 import { registerCheck } from './commands/check.js';
 import { registerConfig } from './commands/config.js';
+import { registerExport } from './commands/export.js';
+import { registerKey } from './commands/key.js';
+import { registerQuantize } from './commands/quantize.js';
 import { registerProfile } from './commands/profile.js';
 import { registerRun } from './commands/run.js';
 import { registerServe } from './commands/serve.js';
@@ -20,6 +23,9 @@ registerServe(program);
 registerRun(program);
 registerCheck(program);
 registerConfig(program);
+registerKey(program);
+registerExport(program);
+registerQuantize(program);
 registerProfile(program);
 
 try {

@@ -55,7 +55,7 @@ export function configHash(config: Config): string {
   return createHash('sha256').update(canonicalJson(judged)).digest('hex');
 }
 
-function canonicalJson(value: unknown): string {
+export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value)

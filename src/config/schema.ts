@@ -1,9 +1,12 @@
 import { z } from 'zod';
 import { qualityConfigSchema } from '../core/quality/config.js';
 import { ingestConfigSchema } from '../image/config.js';
+import { cacheConfigSchema } from '../pipeline/cache.js';
 import { monitorConfigSchema } from '../monitor/config.js';
 import { pipelineConfigSchema } from '../pipeline/config.js';
+import { reviewConfigSchema } from '../review/config.js';
 import { runtimeConfigSchema } from '../runtime/config.js';
+import { authConfigSchema } from '../server/auth-config.js';
 
 /**
  * The whole configuration of visionops. Every default lives in the module that owns the setting
@@ -40,7 +43,10 @@ export const configSchema = z
     quality: qualityConfigSchema.prefault({}),
     runtime: runtimeConfigSchema.prefault({}),
     pipeline: pipelineConfigSchema.prefault({}),
+    cache: cacheConfigSchema.prefault({}),
     monitor: monitorConfigSchema.prefault({}),
+    review: reviewConfigSchema.prefault({}),
+    auth: authConfigSchema.prefault({}),
   })
   .strict();
 

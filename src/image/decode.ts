@@ -67,3 +67,12 @@ function reasonOf(error: unknown): string {
   const lines = message.split('\n').filter((line) => line.trim() !== '');
   return lines[lines.length - 1] ?? message;
 }
+
+/**
+ * libvips threads per decode (sharp.concurrency), process-wide; 0 restores sharp's default of one
+ * per core. With images decoded while the models run, one each keeps the cores from being
+ * oversubscribed (docs/performance.md).
+ */
+export function setDecodeThreads(threads: number): void {
+  sharp.concurrency(threads);
+}

@@ -146,13 +146,13 @@ export class Monitor {
     };
     setQueue();
     return {
-      predict: async (bytes, source) => {
+      predict: async (bytes, source, listener) => {
         this.inFlight++;
         this.metrics.inFlight.set({ pipeline: pipeline.id }, this.inFlight);
         setQueue();
         const clock = this.busy.start();
         try {
-          const record = await service.predict(bytes, source);
+          const record = await service.predict(bytes, source, listener);
           this.charge(record, this.busy.finish(clock));
           this.countOutcome(false);
           return record;

@@ -23,19 +23,47 @@ export const pipelineConfigSchema = z
         lineThreshold: z.number().min(0).max(1).default(0.9),
         /** The page is turned 180 degrees when more than this share of its lines (by length) are upside down. */
         upsideDownShare: z.number().min(0).max(1).default(0.5),
-        batchSize: z.number().int().positive().default(6),
       })
       .strict()
       .prefault({}),
     recognition: z
       .object({
-        /** Crops of similar width read together, padded to the widest (PaddleOCR's rec_batch_num). */
-        batchSize: z.number().int().positive().default(6),
+        /**
+         * Crops are padded on the right to the next multiple of this many pixels (after resizing
+         * to the model's height), so crops of similar width batch together (runtime.batching).
+         */
+        bucketWidth: z.number().int().positive().default(160),
         /** Lines read with less confidence than this are dropped as noise (PaddleOCR's drop_score). */
         dropScore: z.number().min(0).max(1).default(0.5),
+        cascade: z
+          .object({
+            /**
+             * A faster recogniser (`id@version` registered under data.dir/models, e.g. an INT8 one
+             * from visionops quantize) read first; null reads every line with the built-in one only.
+             */
+            fastModel: z.string().nullable().default(null),
+            /** A line the fast model reads with at least this confidence is kept; others are read again by the accurate model. */
+            acceptAbove: z.number().min(0).max(1).default(0.95),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),
+    /**
+     * A fixed region of the upright image, in pixels, cropped before the gate and the models see
+     * anything (fixed cameras): null reads the whole image.
+     */
+    roi: z
+      .object({
+        left: z.number().int().min(0),
+        top: z.number().int().min(0),
+        width: z.number().int().positive(),
+        height: z.number().int().positive(),
+      })
+      .strict()
+      .nullable()
+      .default(null),
     decision: z
       .object({
         /** A line read with less confidence than this sends the page to review; chosen with scripts/measure-ocr.ts (docs/document-pipeline.md). */

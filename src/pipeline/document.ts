@@ -8,17 +8,23 @@ import { cropQuad } from '../core/preprocess/crop.js';
 import { preprocessHash } from '../core/preprocess/hash.js';
 import { rotateFrame, rotateQuad, type QuarterTurn } from '../core/preprocess/rotate.js';
 import { toTensor, toTensorBatch } from '../core/preprocess/tensor.js';
+import { resizedSize } from '../core/preprocess/tensor.js';
+import type { PreprocessSpec } from '../core/preprocess/spec.js';
+import { batchedModel, type BatchedModel } from '../runtime/batched-model.js';
+import type { BatchListener } from '../runtime/batcher.js';
 import { builtinManifests } from '../runtime/builtin.js';
-import type { RuntimeConfig } from '../runtime/config.js';
+import type { BatchingConfig, RuntimeConfig } from '../runtime/config.js';
 import type { ModelManifest } from '../runtime/manifest.js';
 import { createOnnxSession } from '../runtime/onnx-node.js';
 import type { ModelSession, TensorData } from '../runtime/session.js';
+import { startWorkerPool } from '../runtime/worker-pool.js';
+import { readRegisteredModel } from '../registry/local-models.js';
 import type { PipelineConfig } from './config.js';
 import { addTurns, isSideways, isUpsideDown, lineLength, orientationSource } from './orientation.js';
 import type { DocumentResult, ModelLineage, TextLine, Timings } from './types.js';
 
 /** Bumped whenever the steps between the models change what a page reads as. */
-export const DOCUMENT_PIPELINE_VERSION = '1.0.0';
+export const DOCUMENT_PIPELINE_VERSION = '1.1.0';
 
 export interface DocumentPipeline {
   readonly id: 'document';
@@ -28,8 +34,29 @@ export interface DocumentPipeline {
    * Reads an RGB frame (EXIF orientation already applied by ingest; `exifOrientation` says which
    * tag it had, 1 or 0 for none) into lines in reading order, with the time each stage took.
    */
-  read(frame: Frame, context: { exifOrientation: number }): Promise<{ result: DocumentResult; timings: Timings }>;
+  read(frame: Frame, context: { exifOrientation: number }, listener?: ReadListener): Promise<{ result: DocumentResult; timings: Timings }>;
   close(): Promise<void>;
+}
+
+/** Told of a read's progress, for clients that draw while the rest computes (SSE). */
+export interface ReadListener {
+  /** The boxes of the text lines as found, in reading order, and the rotation they are in. */
+  boxes?(boxes: Quad[], rotation: QuarterTurn): void;
+  /** A line as soon as it is read (lines dropped as noise are not told); `index` is its box's. */
+  line?(index: number, line: TextLine): void;
+}
+
+export interface DocumentPipelineOptions {
+  /** Told of every batch each model runs: its size and each request's queue delay. */
+  onBatch?: BatchListener;
+  /** Where registered models live (data.dir/models): the cascade's fast recogniser comes from here. */
+  modelsDir?: string;
+}
+
+/** Lines a read's recognition cascade handled, and how many exited early on the fast model. */
+interface CascadeCount {
+  lines: number;
+  earlyExits: number;
 }
 
 interface Reading {
@@ -44,7 +71,7 @@ interface Page {
   boxes: Quad[];
 }
 
-function firstOutput(session: ModelSession, outputs: Record<string, TensorData>): TensorData {
+function firstOutput(session: { manifest: ModelManifest }, outputs: Record<string, TensorData>): TensorData {
   const name = session.manifest.outputs[0].name;
   const output = outputs[name];
   if (output === undefined) {
@@ -56,14 +83,8 @@ function firstOutput(session: ModelSession, outputs: Record<string, TensorData>)
   return output;
 }
 
-function inputName(session: ModelSession): string {
+function inputName(session: { manifest: ModelManifest }): string {
   return session.manifest.inputs[0].name;
-}
-
-function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 /** Accumulates the milliseconds spent in each stage of one read. */
@@ -87,13 +108,16 @@ class DocumentReader implements DocumentPipeline {
   constructor(
     readonly models: ModelLineage[],
     private readonly config: PipelineConfig,
-    private readonly detection: ModelSession,
-    private readonly orientation: ModelSession,
-    private readonly recognition: ModelSession,
+    private readonly detection: BatchedModel,
+    private readonly orientation: BatchedModel,
+    private readonly recognition: BatchedModel,
+    private readonly fastRecognition: BatchedModel | null,
+    private readonly release: () => Promise<void>,
   ) {}
 
-  async read(frame: Frame, context: { exifOrientation: number }): Promise<{ result: DocumentResult; timings: Timings }> {
+  async read(frame: Frame, context: { exifOrientation: number }, listener: ReadListener = {}): Promise<{ result: DocumentResult; timings: Timings }> {
     const clock = new StageClock();
+    const cascade: CascadeCount = { lines: 0, earlyExits: 0 };
     let page: Page = { frame, rotation: 0, boxes: await clock.time('detection', () => this.detect(frame)) };
     let turnedByBoxes = false;
     let turnedByClassifier = false;
@@ -107,6 +131,7 @@ class DocumentReader implements DocumentPipeline {
       turnedByBoxes = true;
     }
 
+    listener.boxes?.(page.boxes, page.rotation);
     let crops = await clock.time('crop', () => page.boxes.map((box) => cropQuad(page.frame, box)));
     let readings: Reading[] | null = null;
     if (orientation.enabled && crops.length > 0) {
@@ -117,37 +142,49 @@ class DocumentReader implements DocumentPipeline {
         // right way up is read with far more confidence than the same text upside down.
         const over = await clock.time('orientation', () => turnOver(page));
         const overCrops = await clock.time('crop', () => over.boxes.map((box) => cropQuad(over.frame, box)));
-        const asIs = await clock.time('recognition', () => this.recognise(crops));
-        const turned = await clock.time('recognition', () => this.recognise(overCrops));
+        const asIs = await clock.time('recognition', () => this.recognise(crops, cascade));
+        const turned = await clock.time('recognition', () => this.recognise(overCrops, cascade));
         if (readingConfidence(turned, over.boxes) > readingConfidence(asIs, page.boxes)) {
           page = over;
           crops = overCrops;
           readings = turned;
           turnedByClassifier = true;
+          listener.boxes?.(page.boxes, page.rotation);
         } else {
           readings = asIs;
         }
+        const chosen = page;
+        readings.forEach((reading, i) => this.tell(listener, i, reading, chosen.boxes[i]));
       }
     }
 
-    readings ??= crops.length === 0 ? [] : await clock.time('recognition', () => this.recognise(crops));
+    const upright = page;
+    readings ??= crops.length === 0 ? [] : await clock.time('recognition', () => this.recognise(crops, cascade, (i, reading) => this.tell(listener, i, reading, upright.boxes[i])));
     const lines: TextLine[] = [];
     readings.forEach((reading, i) => {
-      if (reading.confidence >= this.config.recognition.dropScore && reading.text.trim() !== '') {
-        lines.push({ text: reading.text, confidence: reading.confidence, box: page.boxes[i] });
-      }
+      if (this.kept(reading)) lines.push({ text: reading.text, confidence: reading.confidence, box: page.boxes[i] });
     });
 
     const result: DocumentResult = {
       text: lines.map((line) => line.text).join('\n'),
       lines,
       orientation: { rotation: page.rotation, source: orientationSource(context.exifOrientation, turnedByBoxes, turnedByClassifier) },
+      ...(this.fastRecognition === null ? {} : { cascade }),
     };
     return { result, timings: clock.timings };
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.detection.close(), this.orientation.close(), this.recognition.close()]);
+    await this.release();
+  }
+
+  /** Lines read with too little confidence, or as nothing but spaces, are noise. */
+  private kept(reading: Reading): boolean {
+    return reading.confidence >= this.config.recognition.dropScore && reading.text.trim() !== '';
+  }
+
+  private tell(listener: ReadListener, index: number, reading: Reading, box: Quad): void {
+    if (listener.line !== undefined && this.kept(reading)) listener.line(index, { text: reading.text, confidence: reading.confidence, box });
   }
 
   /** Text line boxes in the frame's coordinates, in reading order. */
@@ -155,7 +192,7 @@ class DocumentReader implements DocumentPipeline {
     const manifest = this.detection.manifest;
     if (manifest.postprocess.kind !== 'db') throw new VisionopsError('INTERNAL', 'The detection model must have DB post-processing.');
     const input = toTensor(frame, manifest.preprocess);
-    const map = firstOutput(this.detection, await this.detection.run({ [inputName(this.detection)]: input }));
+    const map = firstOutput(this.detection, await this.detection.infer({ [inputName(this.detection)]: { data: input.data, dims: input.dims } }));
     const { threshold, boxThreshold, unclipRatio, maxCandidates } = manifest.postprocess;
     const boxes = extractTextBoxes(
       { data: map.data, width: map.dims[3], height: map.dims[2] },
@@ -166,41 +203,66 @@ class DocumentReader implements DocumentPipeline {
     return sortReadingOrder(boxes).map((b: DetectedBox) => b.box);
   }
 
-  /** The 0/180 classifier on every crop, in the crops' order. */
-  private async classify(crops: Frame[]): Promise<{ label: string; confidence: number }[]> {
+  /** The 0/180 classifier on every crop, in the crops' order; the crops join the model's batches one by one. */
+  private classify(crops: Frame[]): Promise<{ label: string; confidence: number }[]> {
     const labels = this.orientation.manifest.labels ?? ['0', '180'];
-    const results: { label: string; confidence: number }[] = [];
-    for (const batch of chunks(crops, this.config.orientation.batchSize)) {
-      const input = toTensorBatch(batch, this.orientation.manifest.preprocess);
-      const scores = firstOutput(this.orientation, await this.orientation.run({ [inputName(this.orientation)]: input }));
-      const classes = scores.dims[1];
-      for (let n = 0; n < batch.length; n++) results.push(topClass(scores.data.subarray(n * classes, (n + 1) * classes), labels));
-    }
-    return results;
+    return Promise.all(
+      crops.map(async (crop) => {
+        const { data, dims } = toTensor(crop, this.orientation.manifest.preprocess);
+        const scores = firstOutput(this.orientation, await this.orientation.infer({ [inputName(this.orientation)]: { data, dims } }));
+        return topClass(scores.data.subarray(0, scores.dims[1]), labels);
+      }),
+    );
   }
 
   /**
-   * Text and confidence of every crop, in the crops' order. Crops are read in batches of similar
-   * aspect ratio, as PaddleOCR does, so little of each batch is padding.
+   * Text and confidence of every crop, in the crops' order; `onRead` hears each as it is read.
+   * Each crop is padded on the right to its width bucket, so crops of similar width (from this
+   * page or any other being read) share a batch and a crop reads the same in any batch.
    */
-  private async recognise(crops: Frame[]): Promise<Reading[]> {
-    const alphabet = this.recognition.manifest.labels;
-    if (alphabet === undefined) throw new VisionopsError('INTERNAL', 'The recognition model needs its CTC alphabet as labels.');
-    const order = crops.map((_, i) => i).sort((a, b) => crops[a].width / crops[a].height - crops[b].width / crops[b].height);
-    const results: Reading[] = new Array(crops.length);
-    for (const batch of chunks(order, this.config.recognition.batchSize)) {
-      const input = toTensorBatch(
-        batch.map((i) => crops[i]),
-        this.recognition.manifest.preprocess,
-      );
-      const probs = firstOutput(this.recognition, await this.recognition.run({ [inputName(this.recognition)]: input }));
-      const [size, steps, classes] = probs.dims;
-      ctcGreedyDecodeBatch(probs.data, size, steps, classes, alphabet).forEach((reading, k) => {
-        results[batch[k]] = reading;
-      });
-    }
-    return results;
+  private recognise(crops: Frame[], cascade: CascadeCount, onRead?: (index: number, reading: Reading) => void): Promise<Reading[]> {
+    const spec = this.recognition.manifest.preprocess;
+    const { acceptAbove } = this.config.recognition.cascade;
+    return Promise.all(
+      crops.map(async (crop, i) => {
+        const { data, dims } = toTensorBatch([crop], bucketed(crop, spec, this.config.recognition.bucketWidth));
+        let reading: Reading | undefined;
+        if (this.fastRecognition !== null) {
+          cascade.lines++;
+          const fast = await readLine(this.fastRecognition, data, dims);
+          if (fast.confidence >= acceptAbove) {
+            cascade.earlyExits++;
+            reading = fast;
+          }
+        }
+        reading ??= await readLine(this.recognition, data, dims);
+        onRead?.(i, reading);
+        return reading;
+      }),
+    );
   }
+}
+
+/** One line's tensor through a CTC recogniser: its text and confidence. */
+async function readLine(model: BatchedModel, data: Float32Array, dims: number[]): Promise<Reading> {
+  const alphabet = model.manifest.labels;
+  if (alphabet === undefined) throw new VisionopsError('INTERNAL', `The recognition model ${model.manifest.id} needs its CTC alphabet as labels.`);
+  const probs = firstOutput(model, await model.infer({ [inputName(model)]: { data, dims } }));
+  const [, steps, classes] = probs.dims;
+  return ctcGreedyDecodeBatch(probs.data, 1, steps, classes, alphabet)[0];
+}
+
+/**
+ * The recognition spec with the crop's padding widened to the next multiple of `bucketWidth`
+ * (never under the spec's own padding width): the crop's width bucket.
+ */
+export function bucketed(crop: Frame, spec: PreprocessSpec, bucketWidth: number): PreprocessSpec {
+  if (spec.padding === undefined) return spec;
+  const vertical = spec.margin === undefined ? 0 : Math.round(crop.height * spec.margin.vertical);
+  const horizontal = spec.margin === undefined ? 0 : Math.round(crop.height * spec.margin.horizontal);
+  const { width } = resizedSize(crop.width + 2 * horizontal, crop.height + 2 * vertical, spec.resize);
+  const bucket = Math.max(spec.padding.width ?? 0, Math.ceil(width / bucketWidth) * bucketWidth);
+  return { ...spec, padding: { ...spec.padding, width: bucket } };
 }
 
 /** The mean confidence of a page's readings, each weighted by the length of its line. */
@@ -246,25 +308,52 @@ async function lineageOf(role: string, manifest: ModelManifest): Promise<ModelLi
   return { role, id: manifest.id, version: manifest.version, sha256: manifest.sha256, preprocessHash: await preprocessHash(manifest.preprocess) };
 }
 
-/**
- * Loads the built-in PaddleOCR PP-OCRv4 document pipeline: text detection, the 0/180 line
- * classifier that finds upside-down pages, and text recognition. Throws MODEL_NOT_FOUND or
- * MODEL_LOAD_FAILED when a model cannot be loaded; nothing stays open then.
- */
-export async function loadDocumentPipeline(config: PipelineConfig, runtime: RuntimeConfig): Promise<DocumentPipeline> {
-  const builtin = await builtinManifests();
-  const manifests = [configuredDetection(builtin.detection, config.detection), builtin.orientation, builtin.recognition];
+/** Sessions of the three models: in inference worker threads, or on this thread when `runtime.workers` is 0. */
+async function openSessions(manifests: ModelManifest[], runtime: RuntimeConfig): Promise<{ sessions: ModelSession[]; release: () => Promise<void> }> {
+  if (runtime.workers > 0) {
+    const pool = await startWorkerPool(manifests, runtime, runtime.workers);
+    return { sessions: pool.sessions, release: () => pool.close() };
+  }
   const loaded = await Promise.allSettled(manifests.map((manifest) => createOnnxSession(manifest, runtime)));
   const failure = loaded.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
   if (failure !== undefined) {
     await Promise.all(loaded.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value.close() : undefined)));
     throw failure.reason;
   }
-  const [detection, orientation, recognition] = loaded.map((outcome) => (outcome as PromiseFulfilledResult<ModelSession>).value);
+  const sessions = loaded.map((outcome) => (outcome as PromiseFulfilledResult<ModelSession>).value);
+  return { sessions, release: async () => void (await Promise.all(sessions.map((session) => session.close()))) };
+}
+
+/**
+ * Loads the built-in PaddleOCR PP-OCRv4 document pipeline: text detection, the 0/180 line
+ * classifier that finds upside-down pages, and text recognition, each behind its dynamic batcher.
+ * Throws MODEL_NOT_FOUND or MODEL_LOAD_FAILED when a model cannot be loaded; nothing stays open then.
+ */
+export async function loadDocumentPipeline(config: PipelineConfig, runtime: RuntimeConfig, options: DocumentPipelineOptions = {}): Promise<DocumentPipeline> {
+  const builtin = await builtinManifests();
+  const manifests = [configuredDetection(builtin.detection, config.detection), builtin.orientation, builtin.recognition];
+  const fastModel = config.recognition.cascade.fastModel;
+  if (fastModel !== null) {
+    if (options.modelsDir === undefined) throw new VisionopsError('INTERNAL', 'A recognition cascade needs the models folder: pass modelsDir.');
+    manifests.push((await readRegisteredModel(options.modelsDir, fastModel)).manifest);
+  }
+  const { sessions, release } = await openSessions(manifests, runtime);
+  const [detection, orientation, recognition, fast] = sessions;
+  const maxInFlight = Math.max(1, runtime.workers);
+  const batched = (session: ModelSession, batching: BatchingConfig) => batchedModel(session, { ...batching, maxInFlight, onBatch: options.onBatch });
   const models = await Promise.all([
     lineageOf('detection', detection.manifest),
     lineageOf('orientation', orientation.manifest),
     lineageOf('recognition', recognition.manifest),
+    ...(fast === undefined ? [] : [lineageOf('recognition-fast', fast.manifest)]),
   ]);
-  return new DocumentReader(models, config, detection, orientation, recognition);
+  return new DocumentReader(
+    models,
+    config,
+    batched(detection, runtime.batching.detection),
+    batched(orientation, runtime.batching.orientation),
+    batched(recognition, runtime.batching.recognition),
+    fast === undefined ? null : batched(fast, runtime.batching.recognition),
+    release,
+  );
 }

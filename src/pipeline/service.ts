@@ -1,13 +1,17 @@
-import { configHash } from '../config/load.js';
+import { createHash } from 'node:crypto';
+import { canonicalJson, configHash } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { decideDocument } from '../core/decision/document.js';
+import { cropRegion } from '../core/preprocess/region.js';
 import { runQualityGate } from '../core/quality/gate.js';
 import type { QualityReport } from '../core/quality/types.js';
+import { setDecodeThreads } from '../image/decode.js';
 import { ingestImage } from '../image/ingest.js';
 import type { IngestedImage } from '../image/types.js';
 import { newRecordId } from '../store/record-id.js';
 import type { BlobStore, PredictionStore } from '../store/store.js';
-import type { DocumentPipeline } from './document.js';
+import { ResultCache, type CacheHit } from './cache.js';
+import type { DocumentPipeline, ReadListener } from './document.js';
 import type { DocumentResult, ModelLineage, PredictionRecord, Timings } from './types.js';
 
 export interface PredictionServiceDeps {
@@ -17,6 +21,14 @@ export interface PredictionServiceDeps {
   blobs: BlobStore;
   /** Told of every record once it is saved, in order: review queues, monitors. */
   observers?: PredictionObserver[];
+  /** The answers cache; by default one of `config.cache.maxBytes` is made when `config.cache.enabled`. */
+  cache?: ResultCache | null;
+}
+
+/** Told of one prediction's progress as it happens (the SSE route streams these). */
+export interface PredictionListener extends ReadListener {
+  /** The gate's report, before any model runs. */
+  quality?(report: QualityReport): void;
 }
 
 /** What an observer learns of one prediction: the saved record, the bytes as sent and the decoded image. */
@@ -44,7 +56,7 @@ export interface PredictionService {
    * the image kept when a person must review it, and the record saved with its lineage. Throws the
    * ingest errors (EMPTY_BODY, IMAGE_TOO_LARGE, ...), the model errors and STORE_UNAVAILABLE.
    */
-  predict(bytes: Uint8Array, source: Record<string, unknown>): Promise<PredictionRecord>;
+  predict(bytes: Uint8Array, source: Record<string, unknown>, listener?: PredictionListener): Promise<PredictionRecord>;
   /** Ingest and gate only: what `visionops check` prints. */
   checkOnly(bytes: Uint8Array): Promise<CheckOutcome>;
 }
@@ -54,23 +66,85 @@ export interface PredictionService {
  * const service = createPredictionService({ config, pipeline, store, blobs });
  * const record = await service.predict(bytes, { channel: 'cli', file: 'scan.jpg' });
  */
-export function createPredictionService({ config, pipeline, store, blobs, observers = [] }: PredictionServiceDeps): PredictionService {
+export function createPredictionService({ config, pipeline, store, blobs, observers = [], cache }: PredictionServiceDeps): PredictionService {
+  setDecodeThreads(config.runtime.decodeThreads);
   const judgedBy = configHash(config);
   const { reviewThreshold } = config.pipeline.decision;
+  const answers = cache === undefined ? (config.cache.enabled ? new ResultCache(config.cache.maxBytes) : null) : cache;
+  const near = config.cache.nearDuplicate;
+  // Everything that can change an answer: the pipeline, its weights and preprocessing, and the settings.
+  const scope = createHash('sha256')
+    .update(canonicalJson({ pipeline: [pipeline.id, pipeline.version], models: pipeline.models, ingest: config.ingest, quality: config.quality, settings: config.pipeline }))
+    .digest('hex')
+    .slice(0, 16);
+
+  /** A new record repeating a cached answer, and its bytes kept again if a person must review it. */
+  async function repeat(hit: CacheHit, bytes: Uint8Array, source: Record<string, unknown>, image: IngestedImage | null, started: number, timings: Timings, listener: PredictionListener) {
+    const { answer } = hit;
+    tellCached(answer, listener);
+    const blob = await timed(timings, 'store', () => (answer.decision === 'review' ? blobs.put(bytes) : null));
+    timings.total = round(performance.now() - started);
+    const createdAt = new Date();
+    const record: PredictionRecord = {
+      id: newRecordId(createdAt.getTime()),
+      createdAt: createdAt.toISOString(),
+      source: { ...source, exif: image === null ? answer.exif : image.metadata.exif },
+      image: image === null ? answer.image : describeImage(image),
+      quality: answer.quality,
+      decision: answer.decision,
+      reasons: answer.reasons,
+      result: answer.result,
+      lineage: {
+        ...answer.lineage,
+        image: image === null ? answer.lineage.image : { sha256: image.sha256, phash: image.phash },
+        cache: { hit: hit.kind, of: answer.id, distance: hit.distance },
+      },
+      timings,
+      blob,
+    };
+    return record;
+  }
+
+  async function finish(record: PredictionRecord, bytes: Uint8Array, image: IngestedImage): Promise<PredictionRecord> {
+    await store.save(record);
+    for (const observer of observers) await observer.recorded({ record, bytes, image });
+    return record;
+  }
 
   return {
-    async predict(bytes, source) {
+    async predict(bytes, source, listener = {}) {
       const started = performance.now();
       const createdAt = new Date();
       const timings: Timings = {};
+
+      const sha256 = answers === null ? null : createHash('sha256').update(bytes).digest('hex');
+      const exact = answers === null || sha256 === null ? undefined : await timed(timings, 'cache', () => answers.exact(scope, sha256));
+      if (exact !== undefined) {
+        // Observers are promised the decoded image; without any, a repeat never decodes.
+        const image = observers.length === 0 ? null : await timed(timings, 'decode', () => ingestImage(bytes, config.ingest, source));
+        const record = await repeat(exact, bytes, source, image, started, timings, listener);
+        if (image === null) {
+          await store.save(record);
+          return record;
+        }
+        return finish(record, bytes, image);
+      }
+
       const ingested = await timed(timings, 'decode', () => ingestImage(bytes, config.ingest, source));
-      const quality = await timed(timings, 'gate', () => runQualityGate(ingested.frame, config.quality));
+      if (answers !== null && near.enabled) {
+        const hit = await timed(timings, 'cache', () => answers.near(scope, ingested.phash, near.maxDistance));
+        if (hit !== undefined) return finish(await repeat(hit, bytes, source, ingested, started, timings, listener), bytes, ingested);
+      }
+      const roi = config.pipeline.roi;
+      const frame = roi === null ? ingested.frame : await timed(timings, 'roi', () => cropRegion(ingested.frame, roi));
+      const quality = await timed(timings, 'gate', () => runQualityGate(frame, config.quality));
+      listener.quality?.(quality);
 
       let result: DocumentResult | null = null;
       // Only models that saw the image belong in its lineage: a page the gate stops has none.
       let models: ModelLineage[] = [];
       if (quality.verdict !== 'fail') {
-        const read = await pipeline.read(ingested.frame, { exifOrientation: ingested.exifOrientation });
+        const read = await pipeline.read(frame, { exifOrientation: ingested.exifOrientation }, listener);
         result = read.result;
         models = pipeline.models;
         for (const [stage, ms] of Object.entries(read.timings)) timings[stage] = round(ms);
@@ -98,8 +172,11 @@ export function createPredictionService({ config, pipeline, store, blobs, observ
         timings,
         blob,
       };
-      await store.save(record);
-      for (const observer of observers) await observer.recorded({ record, bytes, image: ingested });
+      await finish(record, bytes, ingested);
+      if (answers !== null) {
+        const { id, image, quality: q, decision: d, reasons: r, result: res, lineage } = record;
+        answers.put(scope, ingested.sha256, { id, image, quality: q, decision: d, reasons: r, result: res, lineage, exif: ingested.metadata.exif });
+      }
       return record;
     },
 
@@ -109,12 +186,27 @@ export function createPredictionService({ config, pipeline, store, blobs, observ
   };
 }
 
+/** A repeated answer told to a listener in the order a computed one would be. */
+function tellCached(answer: CachedAnswerLike, listener: PredictionListener): void {
+  listener.quality?.(answer.quality);
+  if (answer.result === null) return;
+  listener.boxes?.(
+    answer.result.lines.map((line) => line.box),
+    answer.result.orientation.rotation,
+  );
+  answer.result.lines.forEach((line, i) => listener.line?.(i, line));
+}
+
+type CachedAnswerLike = Pick<PredictionRecord, 'quality' | 'result'>;
+
 /** Ingest and gate without models or a store, for `visionops check` and the edge. */
 export async function checkImage(bytes: Uint8Array, config: Config): Promise<CheckOutcome> {
   const started = performance.now();
   const timings: Timings = {};
   const ingested = await timed(timings, 'decode', () => ingestImage(bytes, config.ingest));
-  const quality = await timed(timings, 'gate', () => runQualityGate(ingested.frame, config.quality));
+  const roi = config.pipeline.roi;
+  const frame = roi === null ? ingested.frame : cropRegion(ingested.frame, roi);
+  const quality = await timed(timings, 'gate', () => runQualityGate(frame, config.quality));
   timings.total = round(performance.now() - started);
   return { image: describeImage(ingested), quality, timings };
 }

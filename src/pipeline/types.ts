@@ -13,6 +13,8 @@ export interface DocumentResult {
   lines: TextLine[];
   /** Clockwise rotation applied to make the page upright, and what told it. */
   orientation: { rotation: 0 | 90 | 180 | 270; source: 'none' | 'exif' | 'boxes' | 'classifier' | 'exif+boxes' | 'exif+classifier' };
+  /** With a recognition cascade: lines read, and how many the fast model's reading was kept for (early exits). */
+  cascade?: { lines: number; earlyExits: number };
 }
 
 export interface ModelLineage {
@@ -29,6 +31,17 @@ export interface Lineage {
   image: { sha256: string; phash: string };
   /** Hash of the effective gate and decision settings, so a record says which thresholds judged it. */
   configHash: string;
+  /**
+   * Present when the answer was repeated from the cache: `of` is the record that computed it;
+   * `exact` is the same bytes, `near` an image within `distance` bits of perceptual hash.
+   */
+  cache?: CacheLineage;
+}
+
+export interface CacheLineage {
+  hit: 'exact' | 'near';
+  of: string;
+  distance: number;
 }
 
 export type Decision = 'accept' | 'review' | 'reject';

@@ -1,16 +1,48 @@
 import { z } from 'zod';
 
+/** Triton's dynamic batcher settings for one model. */
+const batchingSchema = (maxBatchSize: number, maxQueueDelayMicros: number) =>
+  z
+    .object({
+      /** Examples stacked into one run at most; 1 turns batching off. */
+      maxBatchSize: z.number().int().positive().default(maxBatchSize),
+      /** How long a request may wait for others to share its run, in microseconds. */
+      maxQueueDelayMicros: z.number().int().min(0).default(maxQueueDelayMicros),
+    })
+    .strict()
+    .prefault({});
+
 export const runtimeConfigSchema = z
   .object({
-    /** onnxruntime intra-op threads per session; 0 lets onnxruntime pick. */
-    intraOpThreads: z.number().int().min(0).default(2),
+    /**
+     * onnxruntime intra-op threads per session; 0 lets onnxruntime pick. One per session with
+     * one worker per core measured fastest on 2 cores (docs/performance.md).
+     */
+    intraOpThreads: z.number().int().min(0).default(1),
     interOpThreads: z.number().int().min(0).default(1),
+    /**
+     * Inference worker threads, each holding every model; 0 runs the models on the main thread,
+     * where onnxruntime-node blocks everything else while it computes.
+     */
+    workers: z.number().int().min(0).default(2),
+    /** libvips threads per image decode (sharp.concurrency); 0 leaves sharp's default (one per core). */
+    decodeThreads: z.number().int().min(0).default(1),
     /**
      * onnxruntime execution providers, first preferred. The npm package ships the CPU one; 'cuda'
      * and 'tensorrt' need onnxruntime-node's GPU binaries and the NVIDIA libraries installed.
      */
     executionProviders: z.array(z.enum(['cpu', 'cuda', 'tensorrt', 'coreml', 'dml'])).min(1).default(['cpu']),
+    /** Dynamic batching per model role; requests of concurrent pages share batches. */
+    batching: z
+      .object({
+        detection: batchingSchema(1, 0),
+        orientation: batchingSchema(16, 1000),
+        recognition: batchingSchema(8, 2000),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
 export type RuntimeConfig = z.infer<typeof runtimeConfigSchema>;
+export type BatchingConfig = RuntimeConfig['batching']['recognition'];

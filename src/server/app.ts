@@ -3,11 +3,13 @@ import type { Config } from '../config/schema.js';
 import { createMonitor, type Monitor } from '../monitor/monitor.js';
 import type { PredictionService } from '../pipeline/service.js';
 import type { PredictionStore } from '../store/store.js';
+import { authHook } from './auth.js';
 import { answer, errorHandler } from './http-errors.js';
 import { healthRoutes } from './routes/health.js';
 import { monitorRoutes } from './routes/monitor.js';
 import { predictRoutes } from './routes/predict.js';
 import { predictionRoutes } from './routes/predictions.js';
+import { reviewRoutes, type ReviewRouteOptions } from './routes/reviews.js';
 import { webRoutes } from './routes/web.js';
 
 export interface ServerDeps {
@@ -16,6 +18,8 @@ export interface ServerDeps {
   store: PredictionStore;
   /** True once the models are loaded, false again while the server drains on shutdown. */
   ready: () => boolean;
+  /** The review queue's routes are served when this is given. */
+  review?: Omit<ReviewRouteOptions, 'predictions' | 'config'>;
   /** Metrics, drift and alerts; without one, a monitor of the HTTP traffic alone is made. */
   monitor?: Monitor;
 }
@@ -28,7 +32,7 @@ export interface ServerDeps {
  * const app = await buildServer({ config, service, store, ready: () => true });
  * await app.listen({ host: config.server.host, port: config.server.port });
  */
-export async function buildServer({ config, service, store, ready, monitor: given }: ServerDeps): Promise<FastifyInstance> {
+export async function buildServer({ config, service, store, ready, monitor: given, review }: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({ logger: { level: config.server.logLevel } });
   const monitor = given ?? (await createMonitor({ config }));
   monitor.useLog(app.log);
@@ -39,10 +43,14 @@ export async function buildServer({ config, service, store, ready, monitor: give
     return reply.status(status).send(body);
   });
 
+  app.decorateRequest('principal', null as never);
+  app.addHook('onRequest', authHook(config.auth));
+
   await app.register(healthRoutes, { store, ready });
   await app.register(predictRoutes, { config, service });
   await app.register(predictionRoutes, { store });
   await app.register(monitorRoutes, { monitor });
+  if (review !== undefined) await app.register(reviewRoutes, { ...review, predictions: store, config: config.review });
   await app.register(webRoutes);
   return app;
 }

@@ -3,10 +3,11 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { VisionopsError } from '../core/errors.js';
 import type { PredictionRecord } from '../pipeline/types.js';
+import { applyMigrations, type Migration } from './sqlite-migrations.js';
 import type { PredictionStore } from './store.js';
 
 /** Schema changes, applied in order once each; a migration is never edited after it ships. */
-const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+const MIGRATIONS: ReadonlyArray<Migration> = [
   {
     version: 1,
     name: 'predictions',
@@ -70,7 +71,7 @@ export function openSqliteStore(file: string): PredictionStore {
     db.pragma('synchronous = NORMAL');
     // The server and a `visionops run` may share the file; a writer waits this long for the other.
     db.pragma('busy_timeout = 5000');
-    migrate(db);
+    applyMigrations(db, 'migrations', MIGRATIONS);
   } catch (error) {
     throw unavailable(file, error);
   }
@@ -151,19 +152,6 @@ export function openSqliteStore(file: string): PredictionStore {
   };
 }
 
-function migrate(db: Database.Database): void {
-  db.exec('CREATE TABLE IF NOT EXISTS migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT');
-  const applied = new Set(db.prepare<[], { version: number }>('SELECT version FROM migrations').all().map((row) => row.version));
-  const record = db.prepare('INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, ?)');
-  for (const migration of MIGRATIONS) {
-    if (applied.has(migration.version)) continue;
-    db.transaction(() => {
-      db.exec(migration.sql);
-      record.run(migration.version, migration.name, new Date().toISOString());
-    }).immediate();
-  }
-}
-
 function toRecord(row: Row): PredictionRecord {
   return {
     id: row.id,
@@ -180,7 +168,7 @@ function toRecord(row: Row): PredictionRecord {
   };
 }
 
-function fileIdentity(file: string): string | null {
+export function fileIdentity(file: string): string | null {
   try {
     const stat = statSync(file);
     return `${stat.dev}:${stat.ino}`;
@@ -189,13 +177,13 @@ function fileIdentity(file: string): string | null {
   }
 }
 
-function isUnavailable(error: unknown): boolean {
+export function isUnavailable(error: unknown): boolean {
   if (error instanceof Database.SqliteError) return UNAVAILABLE.test(error.code);
   // better-sqlite3 throws a TypeError for a connection that is no longer open.
   return error instanceof TypeError && /database connection is not open/i.test(error.message);
 }
 
-function unavailable(file: string, error: unknown): VisionopsError {
+export function unavailable(file: string, error: unknown): VisionopsError {
   const reason = error instanceof Error ? error.message : String(error);
   return new VisionopsError(
     'STORE_UNAVAILABLE',

@@ -2,10 +2,14 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { isVisionopsError } from '../../core/errors.js';
+import { isVisionopsError, VisionopsError } from '../../core/errors.js';
 import { loadDocumentPipeline } from '../../pipeline/document.js';
 import { createPredictionService } from '../../pipeline/service.js';
+import type { PredictionRecord } from '../../pipeline/types.js';
+import { modelsDirOf } from '../../registry/local-models.js';
+import { createReviewObserver } from '../../review/queue.js';
 import { openStores } from '../../store/open.js';
+import { inOrderConcurrently } from '../concurrent.js';
 import { EXIT } from '../exit-codes.js';
 import { collectFiles } from '../files.js';
 import { asString, commandConfig, withConfigOptions, type ConfigOptions } from '../options.js';
@@ -15,12 +19,20 @@ import { RunSummary } from '../summary.js';
 interface RunOptions extends ConfigOptions {
   out?: string;
   data?: string;
+  concurrency: string;
 }
 
+/** Images under way at once: enough that the next ones decode and pass the gate while the models read the current ones, and that their lines fill batches. */
+const DEFAULT_CONCURRENCY = 4;
+
+type Outcome = { record: PredictionRecord } | { error: { code: string; message: string } };
+
 /**
- * `visionops run`: the whole path in this process, one file after another, each record saved to
- * the store under the data directory. A file that fails is reported with its code and the run
- * goes on; a store that goes away stops it, since nothing could be recorded any more.
+ * `visionops run`: the whole path in this process, each record saved to the store under the data
+ * directory. Several files are under way at once (`--concurrency`), so decoding overlaps
+ * inference and lines of different pages share batches; results are written in the files' order.
+ * A file that fails is reported with its code and the run goes on; a store that goes away stops
+ * it, since nothing could be recorded any more.
  */
 export function registerRun(program: Command): void {
   withConfigOptions(program.command('run'))
@@ -28,35 +40,47 @@ export function registerRun(program: Command): void {
     .argument('<paths...>', 'image files, or folders to search for images')
     .option('-o, --out <file>', 'also write one JSON line per file: {file, record} or {file, error}')
     .option('-d, --data <dir>', 'data directory for the store (sets data.dir)')
+    .option('-j, --concurrency <n>', 'images under way at once', String(DEFAULT_CONCURRENCY))
     .action(async (paths: string[], options: RunOptions) => {
+      const concurrency = Number(options.concurrency);
+      if (!Number.isInteger(concurrency) || concurrency < 1) {
+        throw new VisionopsError('INVALID_REQUEST', `--concurrency must be a whole number of at least 1, not "${options.concurrency}".`);
+      }
       const config = commandConfig(options, { 'data.dir': asString(options.data) });
       const files = await collectFiles(paths);
       const started = performance.now();
       const stores = openStores(config.data);
-      const pipeline = await loadDocumentPipeline(config.pipeline, config.runtime);
-      const service = createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs });
+      const pipeline = await loadDocumentPipeline(config.pipeline, config.runtime, { modelsDir: modelsDirOf(config.data.dir) });
+      const observers = [createReviewObserver({ reviews: stores.reviews, blobs: stores.blobs, auditRate: config.review.auditRate })];
+      const service = createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs, observers });
       const out = options.out === undefined ? null : createWriteStream(options.out);
       const summary = new RunSummary();
       const progress = createProgress(files.length);
-      try {
-        for (const file of files) {
-          try {
-            const record = await service.predict(await readFile(file), { channel: 'cli', file: resolve(file) });
-            summary.recordPrediction(record.decision, record.timings.total);
-            await writeLine(out, { file, record });
-          } catch (error) {
-            if (!isVisionopsError(error) || error.code === 'STORE_UNAVAILABLE') throw error;
-            summary.recordError(error.code);
-            progress.note(`${file}: ${error.code}: ${error.message}`);
-            await writeLine(out, { file, error: { code: error.code, message: error.message } });
-          }
-          progress.tick(file);
+      const predict = async (file: string): Promise<Outcome> => {
+        try {
+          return { record: await service.predict(await readFile(file), { channel: 'cli', file: resolve(file) }) };
+        } catch (error) {
+          if (!isVisionopsError(error) || error.code === 'STORE_UNAVAILABLE') throw error;
+          return { error: { code: error.code, message: error.message } };
         }
+      };
+      try {
+        await inOrderConcurrently(files, concurrency, predict, async (outcome, file) => {
+          if ('record' in outcome) {
+            summary.recordPrediction(outcome.record.decision, outcome.record.timings.total);
+          } else {
+            summary.recordError(outcome.error.code);
+            progress.note(`${file}: ${outcome.error.code}: ${outcome.error.message}`);
+          }
+          await writeLine(out, { file, ...outcome });
+          progress.tick(file);
+        });
       } finally {
         progress.stop();
         await new Promise((done) => (out === null ? done(undefined) : out.end(done)));
         await pipeline.close();
         await stores.predictions.close();
+        await stores.reviews.close();
       }
       process.stdout.write(`${summary.format(files.length, (performance.now() - started) / 1000)}\n`);
       process.exitCode = summary.errorCount > 0 ? EXIT.someFailed : EXIT.ok;

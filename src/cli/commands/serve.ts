@@ -3,7 +3,11 @@ import { VisionopsError } from '../../core/errors.js';
 import { createMonitor } from '../../monitor/monitor.js';
 import { openMonitorStore } from '../../monitor/store.js';
 import { loadDocumentPipeline } from '../../pipeline/document.js';
+import { performanceMetrics } from '../../pipeline/performance-metrics.js';
 import { createPredictionService } from '../../pipeline/service.js';
+import { modelsDirOf } from '../../registry/local-models.js';
+import { createReviewObserver } from '../../review/queue.js';
+import { builtinManifests } from '../../runtime/builtin.js';
 import { buildServer } from '../../server/app.js';
 import { openStores } from '../../store/open.js';
 import { asString, commandConfig, withConfigOptions, type ConfigOptions } from '../options.js';
@@ -31,18 +35,42 @@ export function registerServe(program: Command): void {
         'data.dir': asString(options.data),
       });
       const stores = openStores(config.data);
-      const pipeline = await loadDocumentPipeline(config.pipeline, config.runtime);
       const monitor = await createMonitor({ config, store: openMonitorStore(config.data.dir) });
+      const reviewObserver = createReviewObserver({ reviews: stores.reviews, blobs: stores.blobs, auditRate: config.review.auditRate });
+      const performanceCounters = performanceMetrics(monitor.metrics.registry);
+      const pipeline = await loadDocumentPipeline(config.pipeline, config.runtime, { modelsDir: modelsDirOf(config.data.dir), onBatch: performanceCounters.onBatch });
       const service = monitor.instrument(
-        createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs, observers: [monitor.observer] }),
+        createPredictionService({
+          config,
+          pipeline,
+          store: stores.predictions,
+          blobs: stores.blobs,
+          observers: [monitor.observer, performanceCounters.observer, reviewObserver],
+        }),
         pipeline,
       );
+      const lab = Object.values(await builtinManifests());
       let accepting = true;
-      const app = await buildServer({ config, service, store: stores.predictions, ready: () => accepting, monitor });
+      const app = await buildServer({
+        config,
+        service,
+        store: stores.predictions,
+        ready: () => accepting,
+        monitor,
+        review: {
+          reviews: stores.reviews,
+          blobs: stores.blobs,
+          lab,
+          onAnswered: (task, figures) => {
+            monitor.recordReview({ modelVersion: task.modelVersion, overridden: task.answer?.verdict === 'correct' });
+            monitor.setAccuracy({ modelVersion: task.modelVersion, production: figures.production.lineAccuracy ?? undefined, lab: figures.lab.lineAccuracy ?? undefined });
+          },
+        },
+      });
       try {
         await app.listen({ host: config.server.host, port: config.server.port });
       } catch (error) {
-        await Promise.all([pipeline.close(), stores.predictions.close(), monitor.close()]);
+        await Promise.all([pipeline.close(), stores.predictions.close(), stores.reviews.close(), monitor.close()]);
         throw new VisionopsError(
           'INVALID_CONFIG',
           `Cannot listen on ${config.server.host}:${config.server.port} (${(error as Error).message}): ` +
@@ -58,6 +86,7 @@ export function registerServe(program: Command): void {
         await app.close();
         await pipeline.close();
         await stores.predictions.close();
+        await stores.reviews.close();
         await monitor.close();
       };
       process.once('SIGINT', shutdown);

@@ -20,7 +20,7 @@ export const monitorRoutes: FastifyPluginAsync<MonitorOptions> = async (app, { m
 
   app.get('/v1/monitor/summary', async () => monitor.summary());
 
-  app.post('/v1/events', async (request, reply) => {
+  app.post('/v1/events', { config: { scope: 'predict' } }, async (request, reply) => {
     const parsed = eventSchema.safeParse(request.body);
     if (!parsed.success) {
       throw new VisionopsError('INVALID_REQUEST', 'Send a JSON object {"name": "<a counter in monitor.events>", "value": <a positive number, 1 when left out>}.');

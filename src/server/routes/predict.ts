@@ -4,7 +4,8 @@ import type { Config } from '../../config/schema.js';
 import { VisionopsError } from '../../core/errors.js';
 import type { PredictionService } from '../../pipeline/service.js';
 import type { PredictionRecord } from '../../pipeline/types.js';
-import { ACCEPTED_UPLOADS, errorHandler } from '../http-errors.js';
+import { EventStream } from '../event-stream.js';
+import { ACCEPTED_UPLOADS, errorHandler, toHttpError } from '../http-errors.js';
 
 export interface PredictOptions {
   config: Config;
@@ -26,7 +27,11 @@ const ENVELOPE_BYTES = 1024 * 1024;
 const MAX_METADATA_BYTES = 64 * 1024;
 const METADATA_HEADER = 'X-Visionops-Metadata';
 
-/** `POST /v1/predict`: an image in, a decision with its reasons, result, lineage and timings out. */
+/**
+ * `POST /v1/predict`: an image in, a decision with its reasons, result, lineage and timings out.
+ * With `?stream=1` the answer is Server-Sent Events: `quality` (the gate's report), `boxes`, one
+ * `line` per line as it is read, then `record` (the same body as without streaming), or `error`.
+ */
 export const predictRoutes: FastifyPluginAsync<PredictOptions> = async (app, { config, service }) => {
   const bodyLimit = config.ingest.maxBytes + ENVELOPE_BYTES;
   app.setErrorHandler(errorHandler({ uploadMaxBytes: config.ingest.maxBytes }));
@@ -40,19 +45,45 @@ export const predictRoutes: FastifyPluginAsync<PredictOptions> = async (app, { c
     limits: { fileSize: config.ingest.maxBytes, files: 1, fields: 1, parts: 2, fieldSize: MAX_METADATA_BYTES },
   });
 
-  app.post('/v1/predict', { bodyLimit }, async (request) => {
+  app.post('/v1/predict', { bodyLimit, config: { scope: 'predict' } }, async (request, reply) => {
     const headerMetadata = parseMetadata(request.headers[METADATA_HEADER.toLowerCase()], `the ${METADATA_HEADER} header`);
     const upload = request.isMultipart() ? await readMultipart(request) : readRaw(request);
-    const record = await service.predict(upload.bytes, {
+    const source = {
       channel: 'http',
       contentType: upload.contentType ?? null,
       filename: upload.filename ?? null,
       metadata: { ...headerMetadata, ...upload.metadata },
-    });
-    request.log.info({ prediction: record.id, decision: record.decision, totalMs: record.timings.total }, 'prediction recorded');
-    return toAnswer(record);
+    };
+    if (!wantsStream(request)) {
+      const record = await service.predict(upload.bytes, source);
+      request.log.info({ prediction: record.id, decision: record.decision, totalMs: record.timings.total }, 'prediction recorded');
+      return toAnswer(record);
+    }
+
+    const stream = new EventStream(reply);
+    try {
+      const record = await service.predict(upload.bytes, source, {
+        quality: (quality) => stream.send('quality', { verdict: quality.verdict, checks: quality.checks, guidance: quality.guidance }),
+        boxes: (boxes, rotation) => stream.send('boxes', { boxes, rotation }),
+        line: (index, line) => stream.send('line', { index, ...line }),
+      });
+      request.log.info({ prediction: record.id, decision: record.decision, totalMs: record.timings.total, stream: true }, 'prediction recorded');
+      stream.send('record', toAnswer(record));
+    } catch (error) {
+      if (!stream.opened) throw error;
+      const { status, body } = toHttpError(error);
+      if (status >= 500) request.log.error({ err: error }, 'streamed prediction failed');
+      stream.send('error', { status, ...body });
+    }
+    stream.end();
+    return reply;
   });
 };
+
+function wantsStream(request: FastifyRequest): boolean {
+  const value = (request.query as Record<string, unknown> | undefined)?.stream;
+  return value === '1' || value === 'true';
+}
 
 /** What a client needs at once; GET /v1/predictions/:id returns the whole record. */
 function toAnswer(record: PredictionRecord) {
@@ -64,6 +95,7 @@ function toAnswer(record: PredictionRecord) {
     result: record.result === null ? null : { text: record.result.text, lines: record.result.lines },
     lineage: record.lineage,
     timings: record.timings,
+    cache: record.lineage.cache === undefined ? null : { hit: record.lineage.cache.hit, of: record.lineage.cache.of },
   };
 }
 

@@ -9,7 +9,7 @@ export interface PredictionsOptions {
 
 /** Reading back what was recorded: the full record, lineage and timings included. */
 export const predictionRoutes: FastifyPluginAsync<PredictionsOptions> = async (app, { store }) => {
-  app.get<{ Params: { id: string } }>('/v1/predictions/:id', async (request) => {
+  app.get<{ Params: { id: string } }>('/v1/predictions/:id', { config: { scope: 'predict' } }, async (request) => {
     const { id } = request.params;
     if (!isRecordId(id)) {
       throw new VisionopsError('INVALID_REQUEST', `"${id}" is not a prediction id: use the id that POST /v1/predict answered (a UUIDv7).`);
