@@ -5,7 +5,7 @@ import { AlertBook } from '../src/core/monitor/alerts.js';
 import { UnusualClusters } from '../src/core/monitor/clusters.js';
 import { DataMonitor, type DataMonitorSettings } from '../src/core/monitor/data-monitor.js';
 import { DESCRIPTOR_NAMES, describeFrame } from '../src/core/monitor/descriptor.js';
-import type { MonitorObservation } from '../src/core/monitor/features.js';
+import { scalarFeatures, type MonitorObservation } from '../src/core/monitor/features.js';
 import { mmdTest } from '../src/core/monitor/mmd.js';
 import { PROFILE_DEFAULTS, buildReferenceProfile, outlierScore } from '../src/core/monitor/profile.js';
 import { seededRandom } from '../src/core/monitor/random.js';
@@ -196,4 +196,25 @@ test('busy time: CPU used while two predictions overlap is shared between them, 
   micros += 500_000; // second alone: 0.5 s
   assert.equal(firstSeconds, 2);
   assert.equal(clock.finish(second), 1.5);
+});
+
+test('scalar features: gate scores and exposure levels always, confidence and output shape when lines were read', () => {
+  const quality = { verdict: 'pass' as const, guidance: [], checks: [
+    { name: 'blur', score: 0.4, threshold: 0.18, verdict: 'pass' as const, guidance: null },
+    { name: 'exposure', score: 180, threshold: 8, verdict: 'pass' as const, guidance: null, details: { meanLuma: 230, paperLevel: 250, inkLevel: 40, dark: 0 } },
+  ] };
+  const read = scalarFeatures({ quality, decision: 'accept', descriptor: [], lines: [
+    { text: 'Total 12', confidence: 0.9 },
+    { text: 'ab, c', confidence: 0.8 },
+  ] });
+  assert.equal(read['quality.blur'], 0.4);
+  assert.equal(read['exposure.paperLevel'], 250);
+  assert.equal(read['exposure.dark'], undefined, 'flags are not features');
+  assert.equal(read['output.lines'], 2);
+  assert.equal(read['output.charsPerLine'], 6.5);
+  assert.ok(Math.abs(read['confidence.mean'] - 0.85) < 1e-9);
+  assert.equal(read['confidence.min'], 0.8);
+  assert.deepEqual([read['output.letterShare'], read['output.digitShare'], read['output.spaceShare'], read['output.punctuationShare']], [8 / 13, 2 / 13, 2 / 13, 1 / 13]);
+  const refused = scalarFeatures({ quality, decision: 'reject', descriptor: [], lines: null });
+  assert.deepEqual(Object.keys(refused).sort(), ['exposure.inkLevel', 'exposure.meanLuma', 'exposure.paperLevel', 'quality.blur', 'quality.exposure']);
 });
