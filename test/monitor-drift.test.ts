@@ -102,11 +102,13 @@ const SETTINGS: DataMonitorSettings = {
 let reference: MonitorObservation[];
 let normal: MonitorObservation[];
 let dark: MonitorObservation[];
+let coloured: MonitorObservation[];
 
 before(async () => {
   reference = await observations(1, 60, 'normal');
   normal = await observations(2, 60, 'normal');
   dark = await observations(3, 40, 'dark');
+  coloured = await observations(4, 20, 'coloured');
 });
 
 test('the descriptor is a few dozen finite numbers, and darkening moves its luma', async () => {
@@ -217,4 +219,19 @@ test('scalar features: gate scores and exposure levels always, confidence and ou
   assert.deepEqual([read['output.letterShare'], read['output.digitShare'], read['output.spaceShare'], read['output.punctuationShare']], [8 / 13, 2 / 13, 2 / 13, 1 / 13]);
   const refused = scalarFeatures({ quality, decision: 'reject', descriptor: [], lines: null });
   assert.deepEqual(Object.keys(refused).sort(), ['exposure.inkLevel', 'exposure.meanLuma', 'exposure.paperLevel', 'quality.blur', 'quality.exposure']);
+});
+
+test('a new kind of document (blue ink on yellow paper) shows as one emerging cluster of outliers', () => {
+  const monitor = new DataMonitor(SETTINGS, null);
+  const at = new Date(0);
+  for (const o of reference) monitor.observe(o, at);
+  for (const [i, o] of normal.slice(0, 30).entries()) {
+    monitor.observe(o, at);
+    if (i < coloured.length) monitor.observe(coloured[i], at);
+  }
+  const clusters = monitor.clusterSummary();
+  const emerging = clusters.filter((c) => c.emerging);
+  assert.equal(emerging.length, 1, JSON.stringify(clusters.map((c) => [c.size, c.reasons])));
+  assert.ok(emerging[0].size >= 18, `the new kind grouped together: ${emerging[0].size} of 20`);
+  assert.deepEqual(Object.keys(emerging[0].reasons), ['outlier']);
 });
