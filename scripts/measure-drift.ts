@@ -5,7 +5,8 @@
  *   1. a reference from the first `monitor.reference.images` (200) normal pages;
  *   2. a long stream of normal pages (other text, fonts, sizes, skew, JPEG quality and light):
  *      drift alerts that fire there are false alarms, and the outlier rate should be about 1%;
- *   3. for each shift (darkened to 40%, blurred with sigma 2.5): 100 normal pages, then shifted
+ *   3. for each shift (darkened to 40%, blurred with sigma 2.5, a new kind of document: blue ink
+ *      on yellow paper): 100 normal pages, then shifted
  *      pages until the drift alert fires (how many, and which features it names) and the window
  *      holds only shifted pages, then normal pages until the alert resolves (how many).
  *
@@ -95,7 +96,7 @@ interface ShiftResult {
   pagesToClear: number | null;
 }
 const results: ShiftResult[] = [];
-for (const [n, shift] of (['dark', 'blurred'] as const).entries()) {
+for (const [n, shift] of (['dark', 'blurred', 'coloured'] as const).entries()) {
   for (let i = 0; i < 100; i++) await feed(10 + n, i, 'normal');
   let pagesToFire: number | null = null;
   let named = '';

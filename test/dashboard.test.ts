@@ -50,6 +50,12 @@ test('the dashboard renders every chart with data after traffic through the real
     assert.match((await page.textContent('#panel-alerts')) ?? '', /FIRING drift|No alert/);
     assert.deepEqual(problems, []);
 
+    // Live: the page polls, so an image sent now shows without a reload.
+    const before = (await page.textContent('#status')) ?? '';
+    assert.match(before, /^36 images/);
+    await post(await streamPage(31, 99));
+    await page.locator('#status', { hasText: /^37 images/ }).waitFor({ timeout: 10_000 });
+
     const shots = join(process.cwd(), 'test-output');
     mkdirSync(shots, { recursive: true });
     const file = join(shots, 'dashboard.png');

@@ -5,7 +5,7 @@ import { AlertBook } from '../src/core/monitor/alerts.js';
 import { UnusualClusters } from '../src/core/monitor/clusters.js';
 import { DataMonitor, type DataMonitorSettings } from '../src/core/monitor/data-monitor.js';
 import { DESCRIPTOR_NAMES, describeFrame } from '../src/core/monitor/descriptor.js';
-import type { MonitorObservation } from '../src/core/monitor/features.js';
+import { scalarFeatures, type MonitorObservation } from '../src/core/monitor/features.js';
 import { mmdTest } from '../src/core/monitor/mmd.js';
 import { PROFILE_DEFAULTS, buildReferenceProfile, outlierScore } from '../src/core/monitor/profile.js';
 import { seededRandom } from '../src/core/monitor/random.js';
@@ -102,11 +102,13 @@ const SETTINGS: DataMonitorSettings = {
 let reference: MonitorObservation[];
 let normal: MonitorObservation[];
 let dark: MonitorObservation[];
+let coloured: MonitorObservation[];
 
 before(async () => {
   reference = await observations(1, 60, 'normal');
   normal = await observations(2, 60, 'normal');
   dark = await observations(3, 40, 'dark');
+  coloured = await observations(4, 20, 'coloured');
 });
 
 test('the descriptor is a few dozen finite numbers, and darkening moves its luma', async () => {
@@ -196,4 +198,40 @@ test('busy time: CPU used while two predictions overlap is shared between them, 
   micros += 500_000; // second alone: 0.5 s
   assert.equal(firstSeconds, 2);
   assert.equal(clock.finish(second), 1.5);
+});
+
+test('scalar features: gate scores and exposure levels always, confidence and output shape when lines were read', () => {
+  const quality = { verdict: 'pass' as const, guidance: [], checks: [
+    { name: 'blur', score: 0.4, threshold: 0.18, verdict: 'pass' as const, guidance: null },
+    { name: 'exposure', score: 180, threshold: 8, verdict: 'pass' as const, guidance: null, details: { meanLuma: 230, paperLevel: 250, inkLevel: 40, dark: 0 } },
+  ] };
+  const read = scalarFeatures({ quality, decision: 'accept', descriptor: [], lines: [
+    { text: 'Total 12', confidence: 0.9 },
+    { text: 'ab, c', confidence: 0.8 },
+  ] });
+  assert.equal(read['quality.blur'], 0.4);
+  assert.equal(read['exposure.paperLevel'], 250);
+  assert.equal(read['exposure.dark'], undefined, 'flags are not features');
+  assert.equal(read['output.lines'], 2);
+  assert.equal(read['output.charsPerLine'], 6.5);
+  assert.ok(Math.abs(read['confidence.mean'] - 0.85) < 1e-9);
+  assert.equal(read['confidence.min'], 0.8);
+  assert.deepEqual([read['output.letterShare'], read['output.digitShare'], read['output.spaceShare'], read['output.punctuationShare']], [8 / 13, 2 / 13, 2 / 13, 1 / 13]);
+  const refused = scalarFeatures({ quality, decision: 'reject', descriptor: [], lines: null });
+  assert.deepEqual(Object.keys(refused).sort(), ['exposure.inkLevel', 'exposure.meanLuma', 'exposure.paperLevel', 'quality.blur', 'quality.exposure']);
+});
+
+test('a new kind of document (blue ink on yellow paper) shows as one emerging cluster of outliers', () => {
+  const monitor = new DataMonitor(SETTINGS, null);
+  const at = new Date(0);
+  for (const o of reference) monitor.observe(o, at);
+  for (const [i, o] of normal.slice(0, 30).entries()) {
+    monitor.observe(o, at);
+    if (i < coloured.length) monitor.observe(coloured[i], at);
+  }
+  const clusters = monitor.clusterSummary();
+  const emerging = clusters.filter((c) => c.emerging);
+  assert.equal(emerging.length, 1, JSON.stringify(clusters.map((c) => [c.size, c.reasons])));
+  assert.ok(emerging[0].size >= 18, `the new kind grouped together: ${emerging[0].size} of 20`);
+  assert.deepEqual(Object.keys(emerging[0].reasons), ['outlier']);
 });

@@ -138,7 +138,7 @@ export class DataMonitor {
     outcome.outlier = outlier;
     if (outlier || observation.decision !== 'accept') {
       const reason = outlier ? 'outlier' : observation.decision;
-      const filed = this.clusters.add(standardise(observation.descriptor, profile.descriptor), index, reason);
+      const filed = this.clusters.add(compressed(standardise(observation.descriptor, profile.descriptor)), index, reason);
       outcome.cluster = { id: filed.cluster, wantsThumbnail: filed.wantsThumbnail };
     }
 
@@ -192,4 +192,13 @@ export class DataMonitor {
   rateShifts(): { reject: RateShift; review: RateShift } {
     return { reject: this.rejects.current(), review: this.reviews.current() };
   }
+}
+
+/**
+ * sign(x) ln(1 + |x|) of each standardised number: unusual images lie tens of standard deviations
+ * out, where two of the same new kind still differ by many; compressed, images far out in the
+ * same direction fall together and apart from those out in another.
+ */
+function compressed(point: number[]): number[] {
+  return point.map((v) => Math.sign(v) * Math.log1p(Math.abs(v)));
 }
