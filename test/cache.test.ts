@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import { loadConfig } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
 import { ResultCache, type CachedAnswer } from '../src/pipeline/cache.js';
+import { openSharedAnswers } from '../src/pipeline/shared-answers.js';
 import { loadDocumentPipeline, type DocumentPipeline } from '../src/pipeline/document.js';
 import { createPredictionService, type PredictionService } from '../src/pipeline/service.js';
 import { openStores, type Stores } from '../src/store/open.js';
@@ -131,4 +132,45 @@ test('with the cache off every image is computed', async () => {
   const { service } = serviceWith(['cache.enabled=false']);
   await service.predict(page, {});
   assert.equal((await service.predict(page, {})).lineage.cache, undefined);
+});
+
+/** A key prefix of its own per run, so runs sharing the machine's Redis never see each other's answers. */
+const redisPrefix = `visionops-test:${process.pid}:${Date.now()}:`;
+const TEST_REDIS = process.env.VISIONOPS_TEST_REDIS ?? 'redis://127.0.0.1:6379';
+
+function sharedServiceWith(url: string, onError: (error: Error, failures: number) => void = () => assert.fail('the shared cache failed')) {
+  const config = loadConfig({ sets: [`data.dir=${JSON.stringify(dir)}`, `cache.redis.url=${JSON.stringify(url)}`, `cache.redis.keyPrefix=${JSON.stringify(redisPrefix)}`] });
+  const shared = openSharedAnswers(config.cache, onError);
+  assert.ok(shared);
+  // Each service has a memory cache of its own, as two processes would.
+  return { shared, service: createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs, shared }) };
+}
+
+test('processes sharing a Redis answer each other’s images: the second never runs a model', async () => {
+  const first = sharedServiceWith(TEST_REDIS);
+  const second = sharedServiceWith(TEST_REDIS);
+  try {
+    const bytes = await renderDocument({ lines: ['Shared through Redis', 'Order 88-2031'], width: 900 });
+    const computed = await first.service.predict(bytes, { worker: 1 });
+    assert.equal(computed.lineage.cache, undefined);
+    const repeated = await second.service.predict(bytes, { worker: 2 });
+    assert.deepEqual(repeated.lineage.cache, { hit: 'exact', of: computed.id, distance: 0 });
+    assert.equal(repeated.result?.text, computed.result?.text);
+    assert.equal(repeated.timings.detection, undefined, 'no model ran in the second process');
+  } finally {
+    await Promise.all([first.shared.close(), second.shared.close()]);
+  }
+});
+
+test('a Redis that does not answer costs speed, not answers: images are computed and the failure is told', async () => {
+  const failures: number[] = [];
+  const { shared, service } = sharedServiceWith('redis://127.0.0.1:1', (_error, count) => failures.push(count));
+  try {
+    const record = await service.predict(page, { channel: 'no-redis' });
+    assert.equal(record.decision, 'accept');
+    assert.ok(record.result?.text.includes('Invoice 20417'));
+    assert.equal(failures.length, 1, 'told once, not per failure');
+  } finally {
+    await shared.close();
+  }
 });

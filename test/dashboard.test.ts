@@ -3,6 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { loadConfig } from '../src/config/load.js';
+import { loadDocumentPipeline } from '../src/pipeline/document.js';
 import { blank } from './fixtures/documents.js';
 import { randomBytes } from './fixtures/images.js';
 import { streamPage } from './fixtures/streams.js';
@@ -15,8 +17,11 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 /** Every panel that draws data; the alerts list is text. */
 const PANELS = ['latency', 'throughput', 'decisions', 'errors', 'cost', 'drift', 'overrides', 'accuracy', 'clusters', 'quality-blur', 'quality-exposure', 'quality-information', 'quality-resolution'];
 
-test('the dashboard renders every chart with data after traffic, in Chromium', { skip: !existsSync(new URL('../dist/web/dashboard/index.html', import.meta.url)) && 'run npm run build first' }, async () => {
-  const server = await startMonitoredServer(dir, ['monitor.reference.images=20', 'monitor.drift.windowImages=20', 'monitor.drift.evaluateEvery=5', 'monitor.drift.minImages=10']);
+test('the dashboard renders every chart with data after traffic through the real models, in Chromium', async () => {
+  assert.ok(existsSync(new URL('../dist/web/dashboard/index.html', import.meta.url)), 'the pages are not built: npm ci builds them, or run npm run build');
+  const config = loadConfig({});
+  const pipeline = await loadDocumentPipeline(config.pipeline, config.runtime);
+  const server = await startMonitoredServer(dir, ['monitor.reference.images=20', 'monitor.drift.windowImages=20', 'monitor.drift.evaluateEvery=5', 'monitor.drift.minImages=10'], undefined, pipeline);
   const browser = await launchChromium();
   try {
     const post = (body: Buffer) => server.app.inject({ method: 'POST', url: '/v1/predict', headers: { 'content-type': 'image/jpeg' }, payload: body });
@@ -52,5 +57,6 @@ test('the dashboard renders every chart with data after traffic, in Chromium', {
   } finally {
     await browser.close();
     await server.close();
+    await pipeline.close();
   }
 });

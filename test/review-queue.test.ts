@@ -94,7 +94,7 @@ test('four reviewers claiming at once from separate processes never get the same
       (reviewer) =>
         new Promise<string[]>((resolve, reject) => {
           const worker = fileURLToPath(new URL('./helpers/claim-worker.ts', import.meta.url));
-          execFile(process.execPath, ['--import', 'tsx', worker, fixture.file, reviewer], (error, stdout) => (error ? reject(error) : resolve(JSON.parse(stdout))));
+          execFile(process.execPath, ['--import', 'tsx', worker, fixture.file, reviewer, String(start)], (error, stdout) => (error ? reject(error) : resolve(JSON.parse(stdout))));
         }),
     ),
   );

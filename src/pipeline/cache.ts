@@ -19,6 +19,18 @@ export const cacheConfigSchema = z
       })
       .strict()
       .prefault({}),
+    redis: z
+      .object({
+        /** A Redis that several visionops processes share answers through (`redis://127.0.0.1:6379`); null keeps answers in this process only. */
+        url: z.string().nullable().default(null),
+        /** How long Redis keeps an answer. */
+        ttlSeconds: z.number().int().positive().default(86_400),
+        keyPrefix: z.string().default('visionops:answer:'),
+        /** A lookup that takes longer counts as a miss: the cache must never be slower than the work it saves. */
+        timeoutMs: z.number().int().positive().default(200),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

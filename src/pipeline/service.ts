@@ -10,8 +10,9 @@ import { ingestImage } from '../image/ingest.js';
 import type { IngestedImage } from '../image/types.js';
 import { newRecordId } from '../store/record-id.js';
 import type { BlobStore, PredictionStore } from '../store/store.js';
-import { ResultCache, type CacheHit } from './cache.js';
+import { ResultCache, type CachedAnswer, type CacheHit } from './cache.js';
 import type { DocumentPipeline, ReadListener } from './document.js';
+import type { SharedAnswers } from './shared-answers.js';
 import type { DocumentResult, ModelLineage, PredictionRecord, Timings } from './types.js';
 
 export interface PredictionServiceDeps {
@@ -23,6 +24,8 @@ export interface PredictionServiceDeps {
   observers?: PredictionObserver[];
   /** The answers cache; by default one of `config.cache.maxBytes` is made when `config.cache.enabled`. */
   cache?: ResultCache | null;
+  /** Answers shared with other processes (Redis), asked after this process's own cache misses. */
+  shared?: SharedAnswers | null;
 }
 
 /** Told of one prediction's progress as it happens (the SSE route streams these). */
@@ -66,7 +69,7 @@ export interface PredictionService {
  * const service = createPredictionService({ config, pipeline, store, blobs });
  * const record = await service.predict(bytes, { channel: 'cli', file: 'scan.jpg' });
  */
-export function createPredictionService({ config, pipeline, store, blobs, observers = [], cache }: PredictionServiceDeps): PredictionService {
+export function createPredictionService({ config, pipeline, store, blobs, observers = [], cache, shared = null }: PredictionServiceDeps): PredictionService {
   setDecodeThreads(config.runtime.decodeThreads);
   const judgedBy = configHash(config);
   const { reviewThreshold } = config.pipeline.decision;
@@ -118,7 +121,14 @@ export function createPredictionService({ config, pipeline, store, blobs, observ
       const timings: Timings = {};
 
       const sha256 = answers === null ? null : createHash('sha256').update(bytes).digest('hex');
-      const exact = answers === null || sha256 === null ? undefined : await timed(timings, 'cache', () => answers.exact(scope, sha256));
+      let exact = answers === null || sha256 === null ? undefined : await timed(timings, 'cache', () => answers.exact(scope, sha256));
+      if (exact === undefined && answers !== null && shared !== null && sha256 !== null) {
+        const answer = await timed(timings, 'sharedCache', () => shared.get(scope, sha256));
+        if (answer !== null) {
+          answers.put(scope, sha256, answer);
+          exact = { kind: 'exact', answer, distance: 0 };
+        }
+      }
       if (exact !== undefined) {
         // Observers are promised the decoded image; without any, a repeat never decodes.
         const image = observers.length === 0 ? null : await timed(timings, 'decode', () => ingestImage(bytes, config.ingest, source));
@@ -175,7 +185,9 @@ export function createPredictionService({ config, pipeline, store, blobs, observ
       await finish(record, bytes, ingested);
       if (answers !== null) {
         const { id, image, quality: q, decision: d, reasons: r, result: res, lineage } = record;
-        answers.put(scope, ingested.sha256, { id, image, quality: q, decision: d, reasons: r, result: res, lineage, exif: ingested.metadata.exif });
+        const answer: CachedAnswer = { id, image, quality: q, decision: d, reasons: r, result: res, lineage, exif: ingested.metadata.exif };
+        answers.put(scope, ingested.sha256, answer);
+        await shared?.put(scope, ingested.sha256, answer);
       }
       return record;
     },

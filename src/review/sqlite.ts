@@ -1,10 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { VisionopsError } from '../core/errors.js';
 import { newRecordId } from '../store/record-id.js';
 import { isUnavailable, unavailable } from '../store/sqlite.js';
-import { applyMigrations, type Migration } from '../store/sqlite-migrations.js';
+import { openSqliteDatabase, type Migration } from '../store/sqlite-database.js';
 import type { ReviewStore } from './store.js';
 import type { ReviewAnswer, ReviewKind, ReviewStatus, ReviewTally, ReviewTask } from './types.js';
 
@@ -76,12 +74,7 @@ export interface SqliteReviewStoreOptions {
 export function openSqliteReviewStore(file: string, { now = Date.now }: SqliteReviewStoreOptions = {}): ReviewStore {
   let db: Database.Database;
   try {
-    mkdirSync(dirname(file), { recursive: true });
-    db = new Database(file);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
-    applyMigrations(db, 'review_migrations', MIGRATIONS);
+    db = openSqliteDatabase(file, 'review_migrations', MIGRATIONS);
   } catch (error) {
     throw unavailable(file, error);
   }

@@ -1,9 +1,8 @@
-import { mkdirSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { VisionopsError } from '../core/errors.js';
 import type { PredictionRecord } from '../pipeline/types.js';
-import { applyMigrations, type Migration } from './sqlite-migrations.js';
+import { openSqliteDatabase, type Migration } from './sqlite-database.js';
 import type { PredictionStore } from './store.js';
 
 /** Schema changes, applied in order once each; a migration is never edited after it ships. */
@@ -64,14 +63,7 @@ const UNAVAILABLE = /^SQLITE_(READONLY|IOERR|CANTOPEN|FULL|CORRUPT|NOTADB|BUSY|L
 export function openSqliteStore(file: string): PredictionStore {
   let db: Database.Database;
   try {
-    mkdirSync(dirname(file), { recursive: true });
-    db = new Database(file);
-    db.pragma('journal_mode = WAL');
-    // NORMAL is WAL's usual pairing: a crash of the process loses nothing; a power cut may lose the last commits.
-    db.pragma('synchronous = NORMAL');
-    // The server and a `visionops run` may share the file; a writer waits this long for the other.
-    db.pragma('busy_timeout = 5000');
-    applyMigrations(db, 'migrations', MIGRATIONS);
+    db = openSqliteDatabase(file, 'migrations', MIGRATIONS);
   } catch (error) {
     throw unavailable(file, error);
   }

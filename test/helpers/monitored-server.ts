@@ -11,10 +11,11 @@ import { buildServer } from '../../src/server/app.js';
 import { openStores, type Stores } from '../../src/store/open.js';
 
 /**
- * A pipeline that reads every page as the same two lines, in no time: the monitor's tests
- * exercise the gate, the metrics and the drift, not the OCR models.
+ * A pipeline that reads every page as the same two lines, in no time, for the monitor tests that
+ * stream hundreds of pages through the gate, the descriptor and the drift tests (none of which
+ * read the models' output). The metrics and dashboard tests run the real models.
  */
-export const stubPipeline: DocumentPipeline = {
+export const fixedReadingPipeline: DocumentPipeline = {
   id: 'document',
   version: 'stub',
   models: [
@@ -40,14 +41,19 @@ export interface MonitoredServer {
   close(): Promise<void>;
 }
 
-/** The server as `visionops serve` wires it (monitor observing and instrumenting the service), on the stub pipeline. */
-export async function startMonitoredServer(dataDir: string, sets: string[], now?: () => Date): Promise<MonitoredServer> {
+/** The server as `visionops serve` wires it (monitor observing and instrumenting the service), on the given pipeline. */
+export async function startMonitoredServer(
+  dataDir: string,
+  sets: string[],
+  now?: () => Date,
+  pipeline: DocumentPipeline = fixedReadingPipeline,
+): Promise<MonitoredServer> {
   const config = loadConfig({ sets: ['server.logLevel="silent"', `data.dir=${JSON.stringify(dataDir)}`, 'monitor.gpu.enabled=false', ...sets] });
   const stores = openStores(config.data);
   const monitor = await createMonitor({ config, store: openMonitorStore(config.data.dir), now });
   const service = monitor.instrument(
-    createPredictionService({ config, pipeline: stubPipeline, store: stores.predictions, blobs: stores.blobs, observers: [monitor.observer] }),
-    stubPipeline,
+    createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs, observers: [monitor.observer] }),
+    pipeline,
   );
   const app = await buildServer({ config, service, store: stores.predictions, ready: () => true, monitor });
   return {

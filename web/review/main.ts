@@ -102,7 +102,8 @@ async function run(work: () => Promise<void>): Promise<void> {
   try {
     await work();
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) {
+    // No key, an unknown one, or one without the review scope: ask for another.
+    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
       sessionStorage.removeItem(KEY_STORAGE);
       showOnly(ui.login);
       ui.key.focus();
@@ -292,5 +293,11 @@ ui.login.addEventListener('submit', (event) => {
   void run(claimNext);
 });
 
+/** How often the waiting count is refreshed between answers. */
+const PENDING_REFRESH_MS = 15_000;
+
 document.addEventListener('keydown', onKey);
 void run(claimNext);
+setInterval(() => {
+  if (ui.login.hidden) refreshPending().catch(() => undefined);
+}, PENDING_REFRESH_MS);

@@ -13,6 +13,7 @@ import { inOrderConcurrently } from '../concurrent.js';
 import { EXIT } from '../exit-codes.js';
 import { collectFiles } from '../files.js';
 import { asString, commandConfig, withConfigOptions, type ConfigOptions } from '../options.js';
+import { openSharedCache } from '../shared-cache.js';
 import { createProgress } from '../progress.js';
 import { RunSummary } from '../summary.js';
 
@@ -52,7 +53,8 @@ export function registerRun(program: Command): void {
       const stores = openStores(config.data);
       const pipeline = await loadDocumentPipeline(config.pipeline, config.runtime, { modelsDir: modelsDirOf(config.data.dir) });
       const observers = [createReviewObserver({ reviews: stores.reviews, blobs: stores.blobs, auditRate: config.review.auditRate })];
-      const service = createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs, observers });
+      const shared = openSharedCache(config);
+      const service = createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs, observers, shared });
       const out = options.out === undefined ? null : createWriteStream(options.out);
       const summary = new RunSummary();
       const progress = createProgress(files.length);
@@ -81,6 +83,7 @@ export function registerRun(program: Command): void {
         await pipeline.close();
         await stores.predictions.close();
         await stores.reviews.close();
+        await shared?.close();
       }
       process.stdout.write(`${summary.format(files.length, (performance.now() - started) / 1000)}\n`);
       process.exitCode = summary.errorCount > 0 ? EXIT.someFailed : EXIT.ok;

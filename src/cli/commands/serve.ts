@@ -11,6 +11,7 @@ import { builtinManifests } from '../../runtime/builtin.js';
 import { buildServer } from '../../server/app.js';
 import { openStores } from '../../store/open.js';
 import { asString, commandConfig, withConfigOptions, type ConfigOptions } from '../options.js';
+import { openSharedCache } from '../shared-cache.js';
 
 interface ServeOptions extends ConfigOptions {
   port?: string;
@@ -39,12 +40,14 @@ export function registerServe(program: Command): void {
       const reviewObserver = createReviewObserver({ reviews: stores.reviews, blobs: stores.blobs, auditRate: config.review.auditRate });
       const performanceCounters = performanceMetrics(monitor.metrics.registry);
       const pipeline = await loadDocumentPipeline(config.pipeline, config.runtime, { modelsDir: modelsDirOf(config.data.dir), onBatch: performanceCounters.onBatch });
+      const shared = openSharedCache(config);
       const service = monitor.instrument(
         createPredictionService({
           config,
           pipeline,
           store: stores.predictions,
           blobs: stores.blobs,
+          shared,
           observers: [monitor.observer, performanceCounters.observer, reviewObserver],
         }),
         pipeline,
@@ -70,7 +73,7 @@ export function registerServe(program: Command): void {
       try {
         await app.listen({ host: config.server.host, port: config.server.port });
       } catch (error) {
-        await Promise.all([pipeline.close(), stores.predictions.close(), stores.reviews.close(), monitor.close()]);
+        await Promise.all([pipeline.close(), stores.predictions.close(), stores.reviews.close(), monitor.close(), shared?.close()]);
         throw new VisionopsError(
           'INVALID_CONFIG',
           `Cannot listen on ${config.server.host}:${config.server.port} (${(error as Error).message}): ` +
@@ -88,6 +91,7 @@ export function registerServe(program: Command): void {
         await stores.predictions.close();
         await stores.reviews.close();
         await monitor.close();
+        await shared?.close();
       };
       process.once('SIGINT', shutdown);
       process.once('SIGTERM', shutdown);

@@ -1,4 +1,6 @@
-import type Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
 
 /** One schema change; applied once, in version order, and never edited after it ships. */
 export interface Migration {
@@ -23,4 +25,21 @@ export function applyMigrations(db: Database.Database, table: string, migrations
       record.run(migration.version, migration.name, new Date().toISOString());
     }).immediate();
   }
+}
+
+/**
+ * A connection to the visionops database file as every store opens it: WAL mode (readers never
+ * wait for the writer), its module's migrations applied. Throws what SQLite throws; the caller
+ * turns it into STORE_UNAVAILABLE.
+ */
+export function openSqliteDatabase(file: string, migrationsTable: string, migrations: ReadonlyArray<Migration>): Database.Database {
+  mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  // NORMAL is WAL's usual pairing: a crash of the process loses nothing; a power cut may lose the last commits.
+  db.pragma('synchronous = NORMAL');
+  // The server and a `visionops run` may share the file; a writer waits this long for the other.
+  db.pragma('busy_timeout = 5000');
+  applyMigrations(db, migrationsTable, migrations);
+  return db;
 }
