@@ -32,7 +32,7 @@ function randomValues(count: number, seed: number, scale = 1): number[] {
 
 /**
  * An opset 9 graph shaped like the PaddleOCR models: weights in Constant nodes, Conv -> BatchNorm
- * -> Relu, a Slice with attributes (changed at opset 10), pooling, then a MatMul with a constant weight.
+ * -> hard-swish, a Slice with attributes (changed at opset 10), pooling, then a MatMul with a constant weight.
  */
 function tinyModel(): Uint8Array {
   const nodes: onnxProto.onnx.INodeProto[] = [
@@ -43,9 +43,24 @@ function tinyModel(): Uint8Array {
     constant('mean', [4], [0.05, 0, -0.05, 0.1]),
     constant('var', [4], [1, 0.5, 2, 1]),
     constant('m', [4, 5], randomValues(20, 3)),
+    constant('three', [], [3]),
+    constant('six', [], [6]),
     { opType: 'Conv', name: 'conv', input: ['x', 'w', 'b'], output: ['c'], attribute: [{ name: 'pads', type: INTS, ints: [1, 1, 1, 1] }] },
     { opType: 'BatchNormalization', name: 'bn', input: ['c', 'gamma', 'beta', 'mean', 'var'], output: ['n'] },
-    { opType: 'Relu', name: 'relu', input: ['n'], output: ['r'] },
+    // Hard-swish as Paddle exports it: x * clip(x + 3, 0, 6) / 6.
+    { opType: 'Add', name: 'add3', input: ['n', 'three'], output: ['n3'] },
+    {
+      opType: 'Clip',
+      name: 'clip',
+      input: ['n3'],
+      output: ['k'],
+      attribute: [
+        { name: 'min', type: onnx.AttributeProto.AttributeType.FLOAT, f: 0 },
+        { name: 'max', type: onnx.AttributeProto.AttributeType.FLOAT, f: 6 },
+      ],
+    },
+    { opType: 'Mul', name: 'mul', input: ['n', 'k'], output: ['nk'] },
+    { opType: 'Div', name: 'div6', input: ['nk', 'six'], output: ['r'] },
     {
       opType: 'Slice',
       name: 'slice',
@@ -81,6 +96,7 @@ test('a Conv and a MatMul with constant weights are quantised to QDQ that onnxru
   const prepared = prepareModel(bytes);
   assert.deepEqual(prepared.targets.map((node) => node.opType), ['Conv', 'MatMul']);
   assert.equal(prepared.foldedBatchNorms, 1);
+  assert.equal(prepared.fusedHardSwish, 1);
 
   const calibration = await InferenceSession.create(calibrationModel(prepared));
   const ranges = new Map<string, ActivationRange>();
@@ -93,7 +109,7 @@ test('a Conv and a MatMul with constant weights are quantised to QDQ that onnxru
     }
   }
   const { bytes: int8, summary } = quantizeQdq(prepared, ranges);
-  assert.deepEqual(summary, { quantizedConv: 1, quantizedMatMul: 1, activations: prepared.activations.length, foldedBatchNorms: 1 });
+  assert.deepEqual(summary, { quantizedConv: 1, quantizedMatMul: 1, activations: prepared.activations.length, foldedBatchNorms: 1, fusedHardSwish: 1 });
 
   const optimized = join(dir, 'optimized.onnx');
   const quantized = await InferenceSession.create(int8, { graphOptimizationLevel: 'all', optimizedModelFilePath: optimized });
@@ -103,6 +119,10 @@ test('a Conv and a MatMul with constant weights are quantised to QDQ that onnxru
 
   const float = await InferenceSession.create(bytes);
   const probe = input(99);
+  const rewritten = await InferenceSession.create(onnx.ModelProto.encode(prepared.model).finish());
+  const folded = (await rewritten.run(probe)).y.data as Float32Array;
+  const reference = (await float.run(probe)).y.data as Float32Array;
+  folded.forEach((value, i) => assert.ok(Math.abs(value - reference[i]) < 1e-4, `folding and fusing change nothing: ${value} vs ${reference[i]}`));
   const expected = (await float.run(probe)).y.data as Float32Array;
   const actual = (await quantized.run(probe)).y.data as Float32Array;
   const scale = Math.max(...expected.map(Math.abs));

@@ -42,6 +42,8 @@ export interface PreparedModel {
   activations: string[];
   /** BatchNormalization nodes folded into the Conv before them. */
   foldedBatchNorms: number;
+  /** Hard-swish chains (Add, Clip, Mul, Div) rewritten as x * HardSigmoid(x). */
+  fusedHardSwish: number;
 }
 
 export interface QuantizationSummary {
@@ -49,6 +51,7 @@ export interface QuantizationSummary {
   quantizedMatMul: number;
   activations: number;
   foldedBatchNorms: number;
+  fusedHardSwish: number;
 }
 
 function toNumber(value: number | { toNumber(): number } | null | undefined): number {
@@ -140,6 +143,51 @@ function foldBatchNorms(model: Model, constants: Map<string, FloatTensor>): numb
   return folded;
 }
 
+function isScalar(constants: Map<string, FloatTensor>, name: string, value: number): boolean {
+  const tensor = constants.get(name);
+  return tensor !== undefined && tensor.data.length === 1 && tensor.data[0] === value;
+}
+
+/**
+ * Paddle exports hard-swish as x * clip(x + 3, 0, 6) / 6: four element-wise passes, which took a
+ * third of the recogniser's kernel time once its convolutions ran in int8. HardSigmoid(alpha 1/6,
+ * beta 0.5) is clip(x + 3, 0, 6) / 6 in one pass (opset 6), so each chain becomes x * HardSigmoid(x).
+ * Only Clip's attribute form (opset < 11) is matched, as these models use it.
+ */
+function fuseHardSwish(model: Model, constants: Map<string, FloatTensor>): number {
+  const graph = model.graph!;
+  let nodes = graph.node ?? [];
+  const producerOf = new Map<string, Node>();
+  for (const node of nodes) for (const output of node.output ?? []) producerOf.set(output, node);
+  const removed = new Set<Node>();
+  let fused = 0;
+  for (const clip of nodes) {
+    if (clip.opType !== 'Clip' || (clip.input ?? []).length !== 1) continue;
+    if (attributeFloat(clip, 'min', NaN) !== 0 || attributeFloat(clip, 'max', NaN) !== 6) continue;
+    const add = producerOf.get(clip.input![0]);
+    if (add?.opType !== 'Add') continue;
+    const three = (add.input ?? []).findIndex((name) => isScalar(constants, name, 3));
+    if (three < 0) continue;
+    const x = add.input![1 - three];
+    const [mul, ...otherMuls] = consumers(nodes, clip.output![0]);
+    if (mul?.opType !== 'Mul' || otherMuls.length > 0 || consumers(nodes, add.output![0]).length !== 1 || !(mul.input ?? []).includes(x)) continue;
+    const [div, ...otherDivs] = consumers(nodes, mul.output![0]);
+    if (div?.opType !== 'Div' || otherDivs.length > 0 || div.input![0] !== mul.output![0] || !isScalar(constants, div.input![1], 6)) continue;
+    clip.opType = 'HardSigmoid';
+    clip.input = [x];
+    clip.attribute = [
+      { name: 'alpha', type: onnx.AttributeProto.AttributeType.FLOAT, f: 1 / 6 },
+      { name: 'beta', type: onnx.AttributeProto.AttributeType.FLOAT, f: 0.5 },
+    ];
+    mul.output = div.output;
+    removed.add(add).add(div);
+    fused++;
+  }
+  nodes = nodes.filter((node) => !removed.has(node));
+  graph.node = nodes;
+  return fused;
+}
+
 /** Operators whose meaning changed at opset 10 in a way `raiseToOpset10` does not rewrite. */
 const CHANGED_AT_10 = new Set(['TopK', 'Upsample', 'Dropout']);
 
@@ -197,6 +245,7 @@ export function prepareModel(bytes: Uint8Array): PreparedModel {
   raiseToOpset10(model);
   const constants = floatConstants(model);
   const foldedBatchNorms = foldBatchNorms(model, constants);
+  const fusedHardSwish = fuseHardSwish(model, constants);
   const targets = (model.graph.node ?? []).filter((node) => {
     if (node.opType !== 'Conv' && node.opType !== 'MatMul') return false;
     if (node.opType === 'Conv' && isDepthwise(node)) return false;
@@ -208,7 +257,7 @@ export function prepareModel(bytes: Uint8Array): PreparedModel {
     activations.add(node.input![0]);
     activations.add(node.output![0]);
   }
-  return { model, targets, activations: [...activations], foldedBatchNorms };
+  return { model, targets, activations: [...activations], foldedBatchNorms, fusedHardSwish };
 }
 
 /** The model with every activation to calibrate added as a graph output, to run in float. */
@@ -339,6 +388,6 @@ export function quantizeQdq(prepared: PreparedModel, ranges: Map<string, Activat
   model.opsetImport = [...(model.opsetImport ?? []).filter((opset) => opset.domain !== MS_DOMAIN), { domain: MS_DOMAIN, version: 1 }];
   return {
     bytes: onnx.ModelProto.encode(model).finish(),
-    summary: { quantizedConv: convs, quantizedMatMul: matmuls, activations: prepared.activations.length, foldedBatchNorms: prepared.foldedBatchNorms },
+    summary: { quantizedConv: convs, quantizedMatMul: matmuls, activations: prepared.activations.length, foldedBatchNorms: prepared.foldedBatchNorms, fusedHardSwish: prepared.fusedHardSwish },
   };
 }

@@ -24,6 +24,8 @@ interface PoolWorker {
   worker: Worker;
   busy: number;
   jobs: Map<number, Job>;
+  /** Set once the thread has exited: no job is sent to it again. */
+  exited: boolean;
 }
 
 function deserialize(error: SerializedError, fallback: ErrorCode): VisionopsError {
@@ -47,7 +49,7 @@ function newInferenceWorker(setup: WorkerSetup): Worker {
 function startWorker(setup: WorkerSetup): Promise<PoolWorker> {
   return new Promise((resolve, reject) => {
     const worker = newInferenceWorker(setup);
-    const pooled: PoolWorker = { worker, busy: 0, jobs: new Map() };
+    const pooled: PoolWorker = { worker, busy: 0, jobs: new Map(), exited: false };
     const onStartError = (error: Error) => reject(new VisionopsError('MODEL_LOAD_FAILED', `An inference worker failed to start (${error.message}).`, {}, { cause: error }));
     worker.once('error', onStartError);
     worker.on('message', (reply: WorkerReply) => {
@@ -55,6 +57,10 @@ function startWorker(setup: WorkerSetup): Promise<PoolWorker> {
         case 'loaded':
           worker.off('error', onStartError);
           worker.on('error', (error) => failAll(pooled, error));
+          worker.on('exit', (code) => {
+            pooled.exited = true;
+            failAll(pooled, new Error(`the thread exited with code ${code}`));
+          });
           resolve(pooled);
           return;
         case 'load-failed':
@@ -111,7 +117,11 @@ export async function startWorkerPool(manifests: ModelManifest[], runtime: Runti
       manifest,
       run(feeds) {
         if (closed) return Promise.reject(new VisionopsError('INFERENCE_FAILED', `The session of model ${manifest.id}@${manifest.version} is closed: load the model again.`));
-        const pooled = workers.reduce((least, candidate) => (candidate.busy < least.busy ? candidate : least));
+        const alive = workers.filter((candidate) => !candidate.exited);
+        if (alive.length === 0) {
+          return Promise.reject(new VisionopsError('INFERENCE_FAILED', `Every inference worker has stopped, so model ${manifest.id}@${manifest.version} cannot run: restart visionops.`));
+        }
+        const pooled = alive.reduce((least, candidate) => (candidate.busy < least.busy ? candidate : least));
         const id = nextId++;
         return new Promise((resolve, reject) => {
           pooled.jobs.set(id, { resolve, reject });
@@ -136,6 +146,7 @@ export async function startWorkerPool(manifests: ModelManifest[], runtime: Runti
         workers.map(
           (pooled) =>
             new Promise<void>((done) => {
+              if (pooled.exited) return done();
               pooled.worker.once('exit', () => done());
               pooled.worker.postMessage({ kind: 'close' } satisfies WorkerRequest);
               setTimeout(() => void pooled.worker.terminate(), 2000).unref();
