@@ -20,10 +20,11 @@ const PANELS = ['latency', 'throughput', 'decisions', 'errors', 'cost', 'drift',
 
 test('the dashboard renders every chart with data after traffic through the real models, in Chromium', async () => {
   assert.ok(existsSync(new URL('../dist/web/dashboard/index.html', import.meta.url)), 'the pages are not built: npm ci builds them, or run npm run build');
+  // The browser first: when it cannot start, no model worker or server is left keeping the run alive.
+  const browser = await launchChromium();
   const config = loadConfig({});
   const pipeline = await loadDocumentPipeline(config.pipeline, config.runtime);
   const server = await startMonitoredServer(dir, ['monitor.reference.images=20', 'monitor.drift.windowImages=20', 'monitor.drift.evaluateEvery=5', 'monitor.drift.minImages=10'], undefined, pipeline);
-  const browser = await launchChromium();
   try {
     const post = (body: Buffer) => server.app.inject({ method: 'POST', url: '/v1/predict', headers: { 'content-type': 'image/jpeg' }, payload: body });
     for (let i = 0; i < 25; i++) await post(await streamPage(31, i));
@@ -75,8 +76,8 @@ test('with API keys on, the dashboard asks for an admin key, and draws once it h
     { id: 'ops', sha256: hashKey(adminKey), scopes: ['admin'] },
     { id: 'ana', sha256: hashKey(reviewKey), scopes: ['review'] },
   ];
-  const server = await startMonitoredServer(join(dir, 'keys'), [`auth.keys=${JSON.stringify(keys)}`]);
   const browser = await launchChromium();
+  const server = await startMonitoredServer(join(dir, 'keys'), [`auth.keys=${JSON.stringify(keys)}`]);
   try {
     for (let i = 0; i < 5; i++) {
       const response = await server.app.inject({ method: 'POST', url: '/v1/predict', headers: { 'content-type': 'image/jpeg', authorization: `Bearer ${adminKey}` }, payload: await streamPage(33, i) });

@@ -21,18 +21,20 @@ let browser: Browser;
 const noService = { predict: () => Promise.reject(new Error('not in this test')), checkOnly: () => Promise.reject(new Error('not in this test')) } as PredictionService;
 
 before(async () => {
+  browser = await launchChromium();
   fixture = reviewFixture();
   const keys = [{ id: 'ana', sha256: hashKey(REVIEW_KEY), scopes: ['review'] }];
   const config = loadConfig({ sets: ['server.logLevel="silent"', `auth.keys=${JSON.stringify(keys)}`] });
   app = await buildServer({ config, service: noService, store: fixture.predictions, ready: () => true, review: { reviews: fixture.reviews, blobs: fixture.blobs, lab: [] } });
   address = await app.listen({ host: '127.0.0.1', port: 0 });
-  browser = await launchChromium();
 });
 after(async () => {
-  await browser.close();
-  await app.close();
-  await closeFixture(fixture);
-  rmSync(fixture.dir, { recursive: true, force: true });
+  await browser?.close();
+  await app?.close();
+  if (fixture !== undefined) {
+    await closeFixture(fixture);
+    rmSync(fixture.dir, { recursive: true, force: true });
+  }
 });
 
 async function api(path: string): Promise<any> {
