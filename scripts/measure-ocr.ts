@@ -7,8 +7,10 @@
  *
  * Pages: DejaVu Sans, Serif and Mono in turn; 18-40 px; skew -3..3 degrees; JPEG quality 60-90;
  * 3-8 lines of words, amounts and codes. The seeds differ from the tests' so the pages are new.
- * Variants: the pages as they are, turned 90/180/270 degrees clockwise, and `tight`: the same
- * kind of page set with 1.2 line spacing instead of the fixtures' 1.8 (receipts are set tight).
+ * Variants: the pages as they are, turned 90/180/270 degrees clockwise, `tight`: the same
+ * kind of page set with 1.2 line spacing instead of the fixtures' 1.8 (receipts are set tight),
+ * and `varied`: receipts, labels and forms in seven fonts, 16-38 px, on grainy paper
+ * (scripts/varied-pages.ts).
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -21,27 +23,17 @@ import { pipelineConfigSchema } from '../src/pipeline/config.js';
 import type { DocumentResult } from '../src/pipeline/types.js';
 import { runtimeConfigSchema } from '../src/runtime/config.js';
 import { asJpeg, characterErrorRate, FONTS, randomLines, renderDocument, rotated, seededRandom } from '../test/fixtures/documents.js';
+import { escapeXml, generateVariedPage, type GeneratedPage } from './varied-pages.js';
 
 const { values: args } = parseArgs({
   options: {
     pages: { type: 'string', default: '30' },
-    variants: { type: 'string', default: 'upright,90,180,270,tight' },
+    variants: { type: 'string', default: 'upright,90,180,270,tight,varied' },
     dump: { type: 'string' },
   },
 });
 
-interface Page {
-  lines: string[];
-  font: string;
-  fontSize: number;
-  skew: number;
-  quality: number;
-  image: Buffer;
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
+type Page = GeneratedPage;
 
 /** renderDocument's page with a chosen line spacing (the fixture's is 1.8 font sizes). */
 async function renderTight(lines: string[], font: string, fontSize: number, width: number, skew: number, spacing: number): Promise<Buffer> {
@@ -179,7 +171,9 @@ const pages: Page[] = [];
 for (let i = 0; i < pageCount; i++) pages.push(await generatePage(i, false));
 const reports: VariantReport[] = [];
 for (const variant of variants) {
-  const set = variant === 'tight' ? await Promise.all(Array.from({ length: pageCount }, (_, i) => generatePage(i, true))) : pages;
+  const indices = Array.from({ length: pageCount }, (_, i) => i);
+  const set =
+    variant === 'tight' ? await Promise.all(indices.map((i) => generatePage(i, true))) : variant === 'varied' ? await Promise.all(indices.map(generateVariedPage)) : pages;
   reports.push(await measureVariant(pipeline, variant, set));
 }
 await pipeline.close();

@@ -323,6 +323,59 @@ test('CTC: repeats collapse, a blank keeps a double letter, confidence is the me
   assertVisionopsError(() => ctcGreedyDecode(hello, 9, 6, LETTERS.slice(0, 5)), 'INFERENCE_FAILED');
 });
 
+/** Steps with explicit probabilities for the blank, 'h', 'e', 'l', 'o' and the space (LETTERS' order). */
+function steps(rows: number[][]): Float32Array {
+  return new Float32Array(rows.flat());
+}
+
+test('CTC space boost: a blank step whose space probability, boosted, beats the blank parts two characters', () => {
+  // h, a gap where the space rises to 0.02 (the blank still wins), e, a step inside a word at 0.001, l.
+  const probs = steps([
+    [0.01, 0.99, 0, 0, 0, 0],
+    [0.98, 0, 0, 0, 0, 0.02],
+    [0.01, 0, 0.99, 0, 0, 0],
+    [0.999, 0, 0, 0, 0, 0.001],
+    [0.01, 0, 0, 0.99, 0, 0],
+  ]);
+  assert.equal(ctcGreedyDecode(probs, 5, 6, LETTERS).text, 'hel', 'plain greedy decoding drops the space');
+  const boosted = ctcGreedyDecode(probs, 5, 6, LETTERS, { spaceBoost: 100 });
+  assert.equal(boosted.text, 'h el', 'x100 lifts 0.02 over 0.98 but not 0.001 over 0.999');
+  assert.ok(Math.abs(boosted.confidence - 0.99) < 1e-6, 'a boosted space does not count towards the confidence');
+  assert.equal(ctcGreedyDecode(probs, 5, 6, LETTERS, { spaceBoost: 10 }).text, 'hel');
+});
+
+test('CTC space boost: no space before the first or after the last character, and none beside one the model wrote', () => {
+  const probs = steps([
+    [0.9, 0, 0, 0, 0, 0.1],
+    [0.01, 0.99, 0, 0, 0, 0],
+    [0.2, 0, 0, 0, 0, 0.8],
+    [0.9, 0, 0, 0, 0, 0.1],
+    [0.01, 0, 0, 0, 0.99, 0],
+    [0.9, 0, 0, 0, 0, 0.1],
+  ]);
+  assert.equal(ctcGreedyDecode(probs, 6, 6, LETTERS, { spaceBoost: 100 }).text, 'h o');
+  assert.equal(ctcGreedyDecode(probs, 6, 6, LETTERS).text, 'h o');
+  // Two letters in a row with no blank step between them stay together.
+  const word = steps([
+    [0.01, 0.99, 0, 0, 0, 0],
+    [0.01, 0, 0, 0, 0.99, 0],
+  ]);
+  assert.equal(ctcGreedyDecode(word, 2, 6, LETTERS, { spaceBoost: 1000 }).text, 'ho');
+});
+
+test('CTC ASCII forms: full-width punctuation beside ASCII becomes ASCII, beside Chinese it stays', () => {
+  const alphabet = ['blank', 'k', '（', 'l', '！', '中', '文', ' '];
+  const read = (classes: number[], options = { asciiForms: true }) => {
+    const probs = new Float32Array(classes.length * alphabet.length);
+    classes.forEach((c, t) => (probs[t * alphabet.length + c] = 1));
+    return ctcGreedyDecode(probs, classes.length, alphabet.length, alphabet, options).text;
+  };
+  assert.equal(read([1, 7, 2, 3, 4]), 'k (l!');
+  assert.equal(read([5, 2, 6, 4]), '中（文！');
+  assert.equal(read([2, 0, 4]), '（！', 'no ASCII neighbour');
+  assert.equal(read([1, 7, 2, 3, 4], { asciiForms: false }), 'k （l！');
+});
+
 test('topClass picks the highest score and refuses labels that do not match the scores', () => {
   assert.deepEqual(topClass(new Float32Array([0.25, 0.75]), ['0', '180']), { label: '180', index: 1, confidence: 0.75 });
   assert.deepEqual(topClass([0.4, 0.4, 0.2], ['a', 'b', 'c']), { label: 'a', index: 0, confidence: 0.4 });

@@ -251,12 +251,12 @@ test('toTensorBatch pads to the widest frame when it is wider than the padding w
 test('the built-in recognition spec pads a short line to 320 columns of zero', () => {
   const line = makeFrame(20, 10, 3, () => [255, 255, 255]);
   const tensor = toTensor(line, RECOGNITION_PREPROCESS);
-  // Margin: round(10 * 0.35) = 4 above and below, round(10 * 0.2) = 2 each side: 24 x 18, then 48 high.
-  assert.deepEqual([tensor.resizedWidth, tensor.resizedHeight], [64, 48]);
+  // Margin: round(10 * 0.1) = 1 on every side: 22 x 12, then 48 high and ceil(48 * 22 / 12) = 88 wide.
+  assert.deepEqual([tensor.resizedWidth, tensor.resizedHeight], [88, 48]);
   assert.deepEqual(tensor.dims, [1, 3, 48, 320]);
   for (let c = 0; c < 3; c++) {
     assert.equal(at(tensor, 0, c, 20, 30), 1); // white: (1 - 0.5) / 0.5
-    assert.equal(at(tensor, 0, c, 20, 64), 0);
+    assert.equal(at(tensor, 0, c, 20, 88), 0);
     assert.equal(at(tensor, 0, c, 47, 319), 0);
   }
 });

@@ -23,7 +23,7 @@ import { addTurns, isSideways, isUpsideDown, lineLength, orientationSource } fro
 import type { DocumentResult, ModelLineage, TextLine, Timings } from './types.js';
 
 /** Bumped whenever the steps between the models change what a page reads as. */
-export const DOCUMENT_PIPELINE_VERSION = '1.1.0';
+export const DOCUMENT_PIPELINE_VERSION = '1.2.0';
 
 export interface DocumentPipeline {
   readonly id: 'document';
@@ -248,7 +248,8 @@ async function readLine(model: BatchedModel, data: Float32Array, dims: number[])
   if (alphabet === undefined) throw new VisionopsError('INTERNAL', `The recognition model ${model.manifest.id} needs its CTC alphabet as labels.`);
   const probs = firstOutput(model, await model.infer({ [inputName(model)]: { data, dims } }));
   const [, steps, classes] = probs.dims;
-  return ctcGreedyDecodeBatch(probs.data, 1, steps, classes, alphabet)[0];
+  const { postprocess } = model.manifest;
+  return ctcGreedyDecodeBatch(probs.data, 1, steps, classes, alphabet, postprocess.kind === 'ctc' ? postprocess : {})[0];
 }
 
 /**

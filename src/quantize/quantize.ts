@@ -125,7 +125,8 @@ export function boxAgreement(reference: Quad[], candidate: Quad[]): number {
 
 function accuracyOf(role: ModelRole, manifest: ModelManifest, outputs: { fp32: Tensor; int8: Tensor }[]): QuantizeReport['accuracy'] {
   if (role === 'recognition') {
-    const read = (t: Tensor) => ctcGreedyDecodeBatch(t.data as Float32Array, 1, t.dims[1], t.dims[2], manifest.labels ?? [])[0].text;
+    const options = manifest.postprocess.kind === 'ctc' ? manifest.postprocess : {};
+    const read = (t: Tensor) => ctcGreedyDecodeBatch(t.data as Float32Array, 1, t.dims[1], t.dims[2], manifest.labels ?? [], options)[0].text;
     let errors = 0;
     let characters = 0;
     for (const { fp32, int8 } of outputs) {

@@ -10,7 +10,7 @@ export interface TensorDescription {
 /** How a model's raw output becomes a result, and the settings that step needs. */
 export type PostprocessSpec =
   | { kind: 'db'; threshold: number; boxThreshold: number; unclipRatio: number; maxCandidates: number }
-  | { kind: 'ctc' }
+  | { kind: 'ctc'; spaceBoost?: number; asciiForms?: boolean }
   | { kind: 'classification'; threshold?: number };
 
 /**
@@ -57,7 +57,7 @@ export const modelManifestSchema: z.ZodType<ModelManifest> = z
           maxCandidates: z.number().int().positive(),
         })
         .strict(),
-      z.object({ kind: z.literal('ctc') }).strict(),
+      z.object({ kind: z.literal('ctc'), spaceBoost: z.number().min(1).optional(), asciiForms: z.boolean().optional() }).strict(),
       z.object({ kind: z.literal('classification'), threshold: probability.optional() }).strict(),
     ]),
     labels: z.array(z.string()).optional(),
