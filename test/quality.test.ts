@@ -158,6 +158,28 @@ test('the same page scores the same sharpness at 1x and 2.5x', async () => {
   }
 });
 
+/** A receipt: item names on the left, prices on the right, set tight, with a wide empty column between them. */
+async function receipt(): Promise<Buffer> {
+  const items = randomLines(8, 14).map((line) => line.split(' ').slice(0, 2).join(' '));
+  const rows = items.map((item, i) => `<text x="24" y="${36 + i * 22}" font-family="DejaVu Sans Mono" font-size="17">${item}</text><text x="420" y="${36 + i * 22}" font-family="DejaVu Sans Mono" font-size="17">${(i * 7.31 + 2).toFixed(2)}</text>`);
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="520" height="${items.length * 22 + 40}"><rect width="100%" height="100%" fill="#fff"/>${rows.join('')}</svg>`;
+  return asJpeg(await sharp(Buffer.from(svg)).png().toBuffer(), 80);
+}
+
+test('a page turned a quarter scores the same sharpness as upright: letters along a line are not lines', async () => {
+  // Small print on grainy paper: along a line, its letters repeat about as regularly as its lines.
+  const small = await renderDocument({ lines: page(6, 16, 560, 7), fontSize: 16, width: 560, skewDegrees: -0.9, background: '#fdfcf7' });
+  for (const source of [await asJpeg(small, 70), await asJpeg(await blurred(small, 1), 70), await receipt()]) {
+    const upright = check(await gate(source), 'blur');
+    assert.equal(upright.verdict, 'pass', JSON.stringify(upright));
+    for (const degrees of [90, 270]) {
+      const turned = check(await gate(await sharp(source).rotate(degrees).png().toBuffer()), 'blur');
+      assert.equal(turned.verdict, upright.verdict, `turned ${degrees}: ${JSON.stringify(turned)} vs upright ${JSON.stringify(upright)}`);
+      assert.ok(Math.abs(turned.score - upright.score) / upright.score < 0.1, `turned ${degrees}: ${turned.score} vs upright ${upright.score}`);
+    }
+  }
+});
+
 test('an image below the minimum size fails on resolution', async () => {
   const tiny = await sharp(await sharpPage).resize(300).png().toBuffer();
   const report = await gate(tiny);

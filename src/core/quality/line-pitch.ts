@@ -36,7 +36,7 @@ const HALF_PEAK_TOLERANCE = 0.15;
  * level lines within a strip), and the autocorrelation of the profiles peaks at the pitch. Blur
  * spreads the lines but leaves them where they are, which is why the pitch (not stroke widths or
  * letter sizes) sets the scale blur is judged at. Returns null when no regular lines are found (a
- * label, a photo, a page turned sideways).
+ * label, a photo); on a page turned sideways it finds the letters' pitch (see `estimateLinePitchEitherWay`).
  */
 export function estimateLinePitch(edges: EdgeSamples, width: number, height: number): LinePitch | null {
   const maxLag = Math.min(MAX_PITCH, Math.floor(height / 3));
@@ -74,6 +74,104 @@ export function estimateLinePitch(edges: EdgeSamples, width: number, height: num
   const curvature = before - 2 * at + after;
   const shift = curvature < 0 ? (0.5 * (before - after)) / curvature : 0;
   return { pitch: lag + shift, confidence: at / energy, skew };
+}
+
+/**
+ * The line pitch whichever way the page lies. Across the rows (upright or upside down) is the
+ * default; on a page turned a quarter that analysis finds the letters' pitch along each line, so
+ * the page is read across its columns instead when two things say so: the gaps between lines show
+ * that way (projected across the lines, at the slant that levels them, edges leave empty bands;
+ * projected along them, the lines fill each other's gaps), and the pitch found that way is the
+ * wider, as line spacing always is beside a letter. A receipt's gap between item and price
+ * columns shows gaps too, but across it the pitch is a letter's. Blur that fills the gaps, or a
+ * single line, leaves the default.
+ */
+export function estimateLinePitchEitherWay(edges: EdgeSamples, width: number, height: number, minConfidence: number): LinePitch | null {
+  const acrossRows = estimateLinePitch(edges, width, height);
+  const columnEdges = columnEdgesAsRows(edges, width, height);
+  const acrossColumns = estimateLinePitch(columnEdges, height, width);
+  if (acrossColumns === null || acrossColumns.confidence < minConfidence) return acrossRows;
+  if (acrossRows !== null && acrossRows.pitch >= acrossColumns.pitch) return acrossRows;
+  const rowGaps = gapShare(edges, width, height, acrossRows?.skew ?? 0);
+  const columnGaps = gapShare(columnEdges, height, width, acrossColumns.skew);
+  return columnGaps >= MIN_GAP_SHARE && columnGaps > GAP_SHARE_RATIO * rowGaps ? acrossColumns : acrossRows;
+}
+
+/** The share of the text's extent that must lie in empty bands for lines to show, and how much more one way than the other. */
+const MIN_GAP_SHARE = 0.1;
+const GAP_SHARE_RATIO = 1.25;
+/** A band this far under the mean count per row is empty: the stray edge of a descender or JPEG ringing does not fill it. */
+const EMPTY_BAND_SHARE = 0.05;
+/** Rows this share of the edges from either end bound the text's extent, so that margins do not count as gaps. */
+const EXTENT_TAIL = 0.02;
+/** The pitch analysis finds the slant to a degree; the gaps need it to a quarter. */
+const SLANT_SEARCH_DEGREES = 1.5;
+const SLANT_STEP_DEGREES = 0.25;
+/** Edges beyond this many are sampled evenly: enough to see the bands, and bounded work. */
+const GAP_SAMPLES = 20_000;
+
+/**
+ * The share of rows, between the first and last 2% of the edges, that hold almost none: the
+ * strong row-scan edges (of a plane width x height; the weak ones include the ringing JPEG leaves
+ * between lines) projected on its rows after shearing by the slant within 1.5 degrees of
+ * `skewDegrees` that empties the most rows.
+ */
+function gapShare(edges: EdgeSamples, width: number, height: number, skewDegrees: number): number {
+  const marks = strongMarks(edges, width);
+  if (marks.count === 0) return 0;
+  const x = new Float32Array(marks.count);
+  for (let m = 0; m < marks.count; m++) x[m] = marks.strip[m] * STRIP_WIDTH + STRIP_WIDTH / 2 + marks.offset[m] - width / 2;
+  const stride = Math.max(1, Math.ceil(marks.count / GAP_SAMPLES));
+  const rows = new Float64Array(height);
+  let best = 0;
+  for (let degrees = skewDegrees - SLANT_SEARCH_DEGREES; degrees <= skewDegrees + SLANT_SEARCH_DEGREES + 1e-9; degrees += SLANT_STEP_DEGREES) {
+    const slope = Math.tan((degrees * Math.PI) / 180);
+    rows.fill(0);
+    for (let m = 0; m < marks.count; m += stride) {
+      const level = Math.round(marks.row[m] - x[m] * slope);
+      if (level >= 0 && level < height) rows[level]++;
+    }
+    best = Math.max(best, emptyShare(rows));
+  }
+  return best;
+}
+
+/** The share of rows within the profile's extent (its first and last 2% of mass cut) that are nearly empty. */
+function emptyShare(rows: Float64Array): number {
+  let total = 0;
+  for (let y = 0; y < rows.length; y++) total += rows[y];
+  let first = 0;
+  let last = rows.length - 1;
+  for (let seen = 0; first < rows.length && seen + rows[first] <= EXTENT_TAIL * total; first++) seen += rows[first];
+  for (let seen = 0; last > first && seen + rows[last] <= EXTENT_TAIL * total; last--) seen += rows[last];
+  const span = last - first + 1;
+  if (total === 0 || span <= 0) return 0;
+  let inside = 0;
+  for (let y = first; y <= last; y++) inside += rows[y];
+  const empty = (EMPTY_BAND_SHARE * inside) / span;
+  let gaps = 0;
+  for (let y = first; y <= last; y++) if (rows[y] <= empty) gaps++;
+  return gaps / span;
+}
+
+/** The column-scan edges placed as row-scan edges of the transposed plane (height x width). */
+function columnEdgesAsRows(edges: EdgeSamples, width: number, height: number): EdgeSamples {
+  const count = edges.count - edges.rowEdges;
+  const position = new Int32Array(count);
+  for (let e = 0; e < count; e++) {
+    const at = edges.position[edges.rowEdges + e];
+    const y = (at / width) | 0;
+    position[e] = (at - y * width) * height + y;
+  }
+  return {
+    ...edges,
+    count,
+    rowEdges: count,
+    position,
+    low: edges.low.subarray(edges.rowEdges),
+    high: edges.high.subarray(edges.rowEdges),
+    steepness: edges.steepness.subarray(edges.rowEdges),
+  };
 }
 
 /** The strong row-scan edges as (row, strip, offset from the strip's centre). */

@@ -1,7 +1,7 @@
 import type { GrayFrame } from '../frame.js';
 import type { QualityConfig } from './config.js';
 import { sampleEdges, type EdgeSamples } from './edges.js';
-import { estimateLinePitch } from './line-pitch.js';
+import { estimateLinePitchEitherWay } from './line-pitch.js';
 import { resampleLuma, type LumaPlane } from './luma.js';
 
 /** The overview: the whole image area-averaged to a fixed long side, and its edges. */
@@ -54,7 +54,7 @@ export function overviewOf(gray: GrayFrame, config: AnalysisConfig): Overview {
  */
 export function measureAtTextScale(gray: GrayFrame, overview: Overview, config: AnalysisConfig): TextScaleEdges {
   const { plane } = overview;
-  const found = estimateLinePitch(overview.edges, plane.width, plane.height);
+  const found = estimateLinePitchEitherWay(overview.edges, plane.width, plane.height, config.minLinePitchConfidence);
   const useFound = found !== null && found.confidence >= config.minLinePitchConfidence;
   const overviewPitch = useFound ? found.pitch : config.fallbackLinePitch * Math.max(plane.width, plane.height);
   const pitch = overviewPitch / overview.scale;
