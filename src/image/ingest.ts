@@ -32,6 +32,7 @@ export async function ingestImage(
   const header = await readHeader(bytes, format);
   assertHeaderWithinLimits(header, config);
   const frame = await decodeUpright(bytes, format, config.maxPixels);
+  const luma = toGray(frame);
   return {
     frame,
     format,
@@ -46,6 +47,7 @@ export async function ingestImage(
       source,
     },
     sha256: createHash('sha256').update(bytes).digest('hex'),
-    phash: perceptualHash(toGray(frame)),
+    phash: perceptualHash(luma),
+    luma,
   };
 }

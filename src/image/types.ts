@@ -1,4 +1,4 @@
-import type { Frame } from '../core/frame.js';
+import type { Frame, GrayFrame } from '../core/frame.js';
 
 /** The formats ingest accepts, each recognised from its magic bytes (see sniff.ts). */
 export const IMAGE_FORMATS = ['jpeg', 'png', 'webp', 'tiff', 'gif', 'avif', 'heif'] as const;
@@ -31,6 +31,8 @@ export interface IngestedImage {
   sha256: string;
   /** 16 hex chars, 64-bit perceptual hash of the pixels: near-duplicates differ in few bits. */
   phash: string;
+  /** The frame's luma (BT.601), computed once for the hash, the gate and the monitor's descriptor. */
+  luma: GrayFrame;
 }
 
 /** How messages name each format. */

@@ -13,7 +13,7 @@ export function observationOf({ record, image }: RecordedPrediction): MonitorObs
     quality: record.quality,
     lines: record.result === null ? null : record.result.lines.map((line) => ({ text: line.text, confidence: line.confidence })),
     decision: record.decision,
-    descriptor: describeFrame(image.frame),
+    descriptor: describeFrame(image.frame, image.luma),
   };
 }
 
@@ -25,8 +25,8 @@ export function observationOf({ record, image }: RecordedPrediction): MonitorObs
  */
 export async function observeImage(bytes: Uint8Array, config: Config, pipeline: DocumentPipeline | null = null): Promise<MonitorObservation> {
   const image = await ingestImage(bytes, config.ingest);
-  const quality = runQualityGate(image.frame, config.quality);
-  const descriptor = describeFrame(image.frame);
+  const quality = runQualityGate(image.frame, config.quality, image.luma);
+  const descriptor = describeFrame(image.frame, image.luma);
   if (quality.verdict === 'fail') return { quality, lines: null, decision: 'reject', descriptor };
   if (pipeline === null) return { quality, lines: null, decision: 'accept', descriptor };
   const { result } = await pipeline.read(image.frame, { exifOrientation: image.exifOrientation });

@@ -147,7 +147,7 @@ export function createPredictionService({ config, pipeline, store, blobs, observ
       }
       const roi = config.pipeline.roi;
       const frame = roi === null ? ingested.frame : await timed(timings, 'roi', () => cropRegion(ingested.frame, roi));
-      const quality = await timed(timings, 'gate', () => runQualityGate(frame, config.quality));
+      const quality = await timed(timings, 'gate', () => runQualityGate(frame, config.quality, roi === null ? ingested.luma : undefined));
       listener.quality?.(quality);
 
       let result: DocumentResult | null = null;
@@ -218,7 +218,7 @@ export async function checkImage(bytes: Uint8Array, config: Config): Promise<Che
   const ingested = await timed(timings, 'decode', () => ingestImage(bytes, config.ingest));
   const roi = config.pipeline.roi;
   const frame = roi === null ? ingested.frame : cropRegion(ingested.frame, roi);
-  const quality = await timed(timings, 'gate', () => runQualityGate(frame, config.quality));
+  const quality = await timed(timings, 'gate', () => runQualityGate(frame, config.quality, roi === null ? ingested.luma : undefined));
   timings.total = round(performance.now() - started);
   return { image: describeImage(ingested), quality, timings };
 }

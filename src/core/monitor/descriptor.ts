@@ -1,4 +1,4 @@
-import { toGray, type Frame } from '../frame.js';
+import { toGray, type Frame, type GrayFrame } from '../frame.js';
 import { histogramPercentile, lumaHistogram, resampleLuma } from '../quality/luma.js';
 
 /**
@@ -46,8 +46,7 @@ const COLOURFUL_CHROMA = 32;
  * @example
  * const descriptor = describeFrame(ingested.frame); // number[29]
  */
-export function describeFrame(frame: Frame): number[] {
-  const gray = toGray(frame);
+export function describeFrame(frame: Frame, gray: GrayFrame = toGray(frame)): number[] {
   const histogram = lumaHistogram(gray);
   return [...lumaFeatures(histogram), ...colourFeatures(frame), ...edgeFeatures(gray), Math.log(frame.width / frame.height)];
 }

@@ -1,4 +1,4 @@
-import { toGray, type Frame } from '../frame.js';
+import { toGray, type Frame, type GrayFrame } from '../frame.js';
 import { checkBlur } from './blur.js';
 import type { QualityConfig } from './config.js';
 import { checkExposure } from './exposure.js';
@@ -11,16 +11,16 @@ import type { QualityCheck, QualityReport, Verdict } from './types.js';
 const SEVERITY: Record<Verdict, number> = { pass: 0, warn: 1, fail: 2 };
 
 /**
- * Runs every quality check on a decoded frame (RGB or RGBA). The luma is computed once; exposure
- * reads its histogram, information and the line pitch read an overview of it, blur and the ink
- * and paper levels read the densest content again at the text's own scale.
+ * Runs every quality check on a decoded frame (RGB or RGBA). The luma is computed once (or passed
+ * in by a caller that has it); exposure reads its histogram, information and the line pitch read
+ * an overview of it, blur and the ink and paper levels read the densest content again at the
+ * text's own scale.
  *
  * @example
  * const report = runQualityGate(frame, qualityConfigSchema.parse({}));
  * if (report.verdict === 'fail') return reply.status(422).send({ guidance: report.guidance });
  */
-export function runQualityGate(frame: Frame, config: QualityConfig): QualityReport {
-  const gray = toGray(frame);
+export function runQualityGate(frame: Frame, config: QualityConfig, gray: GrayFrame = toGray(frame)): QualityReport {
   const overview = overviewOf(gray, config.analysis);
   const text = measureAtTextScale(gray, overview, config.analysis);
   const information = checkInformation(overview.edges, config.information);
