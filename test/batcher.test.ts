@@ -55,6 +55,13 @@ test('a lone request goes once it has waited maxQueueDelayMicros, without compan
   assert.ok(events[0].queueDelaysMicros[0] >= 3000, `waited ${events[0].queueDelaysMicros[0]} us`);
 });
 
+test('requests submitted in the same turn meet in one batch even with no queue delay', async () => {
+  const { batcher, batches } = doubling({ maxBatchSize: 8, maxQueueDelayMicros: 0 });
+  await Promise.all([1, 2, 3].map((n) => batcher.submit(n)));
+  await batcher.submit(4);
+  assert.deepEqual(batches, [[1, 2, 3], [4]]);
+});
+
 test('with maxBatchSize 1 every request runs alone', async () => {
   const { batcher, batches } = doubling({ maxBatchSize: 1, maxQueueDelayMicros: 0 });
   await Promise.all([1, 2, 3].map((n) => batcher.submit(n)));
@@ -73,10 +80,21 @@ test('requests of different buckets never share a batch', async () => {
 test('no more than maxInFlight batches run at once; the queue fills meanwhile and the next batch is bigger', async () => {
   const { batcher, batches, mostRunning } = doubling({ maxBatchSize: 16, maxQueueDelayMicros: 0, maxInFlight: 1 });
   const first = batcher.submit(0);
+  await new Promise((done) => setImmediate(done));
   const rest = [1, 2, 3, 4, 5].map((n) => batcher.submit(n));
   await Promise.all([first, ...rest]);
   assert.equal(mostRunning(), 1);
   assert.deepEqual(batches, [[0], [1, 2, 3, 4, 5]]);
+});
+
+test('what waits is shared out over the free slots: eight requests and two idle workers make two batches of four', async () => {
+  const { batcher, batches, mostRunning } = doubling({ maxBatchSize: 16, maxQueueDelayMicros: 2000, maxInFlight: 2 });
+  await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((n) => batcher.submit(n)));
+  assert.deepEqual(batches, [
+    [1, 2, 3, 4],
+    [5, 6, 7, 8],
+  ]);
+  assert.equal(mostRunning(), 2);
 });
 
 test('a failed run rejects every request of its batch, and the batcher goes on', async () => {
@@ -149,7 +167,8 @@ test('lines of pages read at the same time share recognition batches, and read a
   const events: BatchEvent[] = [];
   const batched = await loadDocumentPipeline(
     settings,
-    runtimeConfigSchema.parse({ workers: 2, batching: { recognition: { maxBatchSize: 16, maxQueueDelayMicros: 300_000 } } }),
+    // One worker: with two, the six lines would be shared out as two batches of three.
+    runtimeConfigSchema.parse({ workers: 1, batching: { recognition: { maxBatchSize: 16, maxQueueDelayMicros: 300_000 } } }),
     { onBatch: (event) => events.push(event) },
   );
   const plain = await loadDocumentPipeline(

@@ -14,13 +14,13 @@ test('the benchmarks run on tiny inputs, print a table and write their named fig
   await runBenchmarks({ quick: true, only: ['ingest', 'batching'], out, print: (line) => printed.push(line) });
   const results = JSON.parse(readFileSync(out, 'utf8')) as BenchResults;
   assert.equal(results.quick, true);
-  for (const name of ['ingest.small.ingest_ms', 'batching.throughput_ratio', 'batching.dynamic_p99_ms', 'batching.mean_batch_size']) {
+  for (const name of ['ingest.small.ingest_ms', 'batching.recognition.throughput_ratio', 'batching.recognition.dynamic_p99_ms', 'batching.orientation.mean_batch_size', 'batching.recognition.model_batch_gain']) {
     assert.ok(Number.isFinite(results.figures[name]?.value), `${name} is measured`);
   }
-  assert.equal(results.figures['batching.throughput_ratio'].target, 1.5);
-  assert.equal(typeof results.figures['batching.throughput_ratio'].met, 'boolean');
+  assert.equal(results.figures['batching.recognition.throughput_ratio'].target, 1.5);
+  assert.equal(typeof results.figures['batching.recognition.throughput_ratio'].met, 'boolean');
   assert.ok(printed.some((line) => line.startsWith('batching:')));
-  assert.ok(printed.some((line) => line.includes('batching.throughput_ratio')));
+  assert.ok(printed.some((line) => line.includes('batching.recognition.throughput_ratio')));
 });
 
 test('an unknown benchmark name is refused with the list of names', async () => {

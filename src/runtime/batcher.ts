@@ -34,11 +34,14 @@ interface Pending<I, O> {
 }
 
 /**
- * Triton-style dynamic batcher. A request joins the queue of its bucket; a bucket is sent as one
- * batch as soon as it holds `maxBatchSize` requests, or when its oldest request has waited
+ * Triton-style dynamic batcher. A request joins the queue of its bucket; a bucket is sent as soon
+ * as it holds `maxBatchSize` requests, or when its oldest request has waited
  * `maxQueueDelayMicros`, whichever comes first, provided fewer than `maxInFlight` batches run.
- * While every slot is busy the queues keep filling, so batches grow with load without waiting
- * longer than the work ahead of them takes anyway.
+ * What a bucket holds is shared evenly among the free slots (eight requests and two idle workers
+ * make two batches of four), so no worker idles while another runs everything. Requests submitted
+ * in the same turn of the event loop always meet, even with no queue delay. While every slot is
+ * busy the queues keep filling, so batches grow with load without waiting longer than the work
+ * ahead of them takes anyway.
  *
  * @example
  * const batcher = new DynamicBatcher({ name: 'rec', maxBatchSize: 8, maxQueueDelayMicros: 2000, maxInFlight: 2,
@@ -50,6 +53,7 @@ export class DynamicBatcher<I, O> {
   private inFlight = 0;
   private timer: NodeJS.Timeout | undefined;
   private timerDue = Infinity;
+  private dispatchScheduled = false;
 
   constructor(private readonly options: BatcherOptions<I, O>) {}
 
@@ -62,6 +66,20 @@ export class DynamicBatcher<I, O> {
         this.queues.set(key, queue);
       }
       queue.push({ item, enqueuedAt: performance.now(), resolve, reject });
+      this.dispatchSoon();
+    });
+  }
+
+  /**
+   * Dispatches once the current turn of the event loop is over, so that requests submitted
+   * together (the lines of a page, callers woken by the same finished batch) meet in one batch
+   * even with no queue delay.
+   */
+  private dispatchSoon(): void {
+    if (this.dispatchScheduled) return;
+    this.dispatchScheduled = true;
+    setImmediate(() => {
+      this.dispatchScheduled = false;
       this.dispatch();
     });
   }
@@ -80,7 +98,8 @@ export class DynamicBatcher<I, O> {
       const ready = this.readyBucket(now);
       if (ready === undefined) break;
       const queue = this.queues.get(ready)!;
-      const batch = queue.splice(0, maxBatchSize);
+      // Spread what waits over the free slots rather than queueing it all behind one worker.
+      const batch = queue.splice(0, Math.min(maxBatchSize, Math.ceil(queue.length / (maxInFlight - this.inFlight))));
       if (queue.length === 0) this.queues.delete(ready);
       this.send(ready, batch, now);
     }

@@ -32,12 +32,18 @@ export const runtimeConfigSchema = z
      * and 'tensorrt' need onnxruntime-node's GPU binaries and the NVIDIA libraries installed.
      */
     executionProviders: z.array(z.enum(['cpu', 'cuda', 'tensorrt', 'coreml', 'dml'])).min(1).default(['cpu']),
-    /** Dynamic batching per model role; requests of concurrent pages share batches. */
+    /**
+     * Dynamic batching per model role; requests of concurrent pages share batches. Off by default:
+     * on these models' CPU kernels a batch of 8 lines costs as much per line as 8 runs of one or
+     * more, and end to end batching made 4 pages at a time 17-20% slower on 2 cores
+     * (docs/performance.md). With a GPU execution provider, turn it on (recognition 16 lines, 2000
+     * microseconds, for a start).
+     */
     batching: z
       .object({
         detection: batchingSchema(1, 0),
-        orientation: batchingSchema(16, 1000),
-        recognition: batchingSchema(8, 2000),
+        orientation: batchingSchema(1, 0),
+        recognition: batchingSchema(1, 0),
       })
       .strict()
       .prefault({}),
