@@ -12,6 +12,10 @@ import { builtinManifests, DETECTION_PREPROCESS, ORIENTATION_PREPROCESS, RECOGNI
 import { runtimeConfigSchema, type RuntimeConfig } from '../src/runtime/config.js';
 import { modelManifestSchema, type ModelManifest } from '../src/runtime/manifest.js';
 import { createOnnxSession } from '../src/runtime/onnx-node.js';
+import { startWorkerPool } from '../src/runtime/worker-pool.js';
+import { CTC_STEP_FIELDS, ctcDecodeSteps, ctcGreedyDecode } from '../src/core/postprocess/ctc.js';
+import sharp from 'sharp';
+import { renderDocument } from './fixtures/documents.js';
 import type { ModelSession, TensorData } from '../src/runtime/session.js';
 
 const runtime: RuntimeConfig = runtimeConfigSchema.parse({ intraOpThreads: 1 });
@@ -117,6 +121,29 @@ test('the manifest schema refuses an uppercase hash, no inputs and an out-of-ran
 });
 
 // --- sessions on the real models ---------------------------------------------------------------
+
+test('an inference worker answers the recogniser with step summaries that decode to the text its probabilities decode to', async () => {
+  const manifest = builtin.recognition;
+  const page = await renderDocument({ lines: ['Total due 42.50, card ****1234'], fontSize: 28, width: 600 });
+  const { data, info } = await sharp(page).trim().removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const line = toTensor({ width: info.width, height: info.height, channels: 3, data }, manifest.preprocess);
+  const feeds = { [manifest.inputs[0].name]: { data: line.data, dims: line.dims } };
+  const pool = await startWorkerPool([manifest], runtime, 1);
+  try {
+    const summary = (await pool.sessions[0].run(feeds))[manifest.outputs[0].name];
+    assert.deepEqual(summary.dims, [1, line.dims[3] / 8, CTC_STEP_FIELDS]);
+    await withSession(manifest, async (session) => {
+      const probs = (await session.run(feeds))[manifest.outputs[0].name];
+      const options = manifest.postprocess.kind === 'ctc' ? manifest.postprocess : {};
+      const fromProbs = ctcGreedyDecode(probs.data, probs.dims[1], probs.dims[2], manifest.labels ?? [], options);
+      assert.deepEqual(ctcDecodeSteps(summary.data, 1, summary.dims[1], manifest.labels ?? [], options)[0], fromProbs);
+      assert.equal(fromProbs.text, 'Total due 42.50, card ****1234');
+    });
+  } finally {
+    await pool.close();
+  }
+});
+
 
 test('the recognition model runs a 1x3x48x320 zero tensor into [1, steps, alphabet] probabilities', async () => {
   const manifest = builtin.recognition;

@@ -1,7 +1,7 @@
 import { VisionopsError } from '../core/errors.js';
 import type { Frame } from '../core/frame.js';
 import { topClass } from '../core/postprocess/classification.js';
-import { ctcGreedyDecodeBatch } from '../core/postprocess/ctc.js';
+import { ctcDecodeSteps } from '../core/postprocess/ctc.js';
 import { extractTextBoxes, sortReadingOrder, type DetectedBox } from '../core/postprocess/db.js';
 import type { Quad } from '../core/postprocess/geometry.js';
 import { cropQuad } from '../core/preprocess/crop.js';
@@ -15,6 +15,7 @@ import type { BatchListener } from '../runtime/batcher.js';
 import { builtinManifests } from '../runtime/builtin.js';
 import type { BatchingConfig, RuntimeConfig } from '../runtime/config.js';
 import type { ModelManifest } from '../runtime/manifest.js';
+import { summarizingCtc } from '../runtime/ctc-summary.js';
 import { createOnnxSession } from '../runtime/onnx-node.js';
 import type { ModelSession, TensorData } from '../runtime/session.js';
 import { startWorkerPool } from '../runtime/worker-pool.js';
@@ -242,14 +243,13 @@ class DocumentReader implements DocumentPipeline {
   }
 }
 
-/** One line's tensor through a CTC recogniser: its text and confidence. */
+/** One line's tensor through a CTC recogniser (whose session answers step summaries): its text and confidence. */
 async function readLine(model: BatchedModel, data: Float32Array, dims: number[]): Promise<Reading> {
   const alphabet = model.manifest.labels;
   if (alphabet === undefined) throw new VisionopsError('INTERNAL', `The recognition model ${model.manifest.id} needs its CTC alphabet as labels.`);
-  const probs = firstOutput(model, await model.infer({ [inputName(model)]: { data, dims } }));
-  const [, steps, classes] = probs.dims;
+  const summary = firstOutput(model, await model.infer({ [inputName(model)]: { data, dims } }));
   const { postprocess } = model.manifest;
-  return ctcGreedyDecodeBatch(probs.data, 1, steps, classes, alphabet, postprocess.kind === 'ctc' ? postprocess : {})[0];
+  return ctcDecodeSteps(summary.data, 1, summary.dims[1], alphabet, postprocess.kind === 'ctc' ? postprocess : {})[0];
 }
 
 /**
@@ -320,7 +320,7 @@ async function openSessions(manifests: ModelManifest[], runtime: RuntimeConfig):
     await Promise.all(loaded.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value.close() : undefined)));
     throw failure.reason;
   }
-  const sessions = loaded.map((outcome) => (outcome as PromiseFulfilledResult<ModelSession>).value);
+  const sessions = loaded.map((outcome) => summarizingCtc((outcome as PromiseFulfilledResult<ModelSession>).value));
   return { sessions, release: async () => void (await Promise.all(sessions.map((session) => session.close()))) };
 }
 

@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { isVisionopsError } from '../core/errors.js';
 import type { RuntimeConfig } from './config.js';
 import type { ModelManifest } from './manifest.js';
+import { summarizeCtcOutputs } from './ctc-summary.js';
 import { createOnnxSession } from './onnx-node.js';
 import type { ModelSession, TensorData } from './session.js';
 
@@ -56,7 +57,8 @@ port.on('message', async (request: WorkerRequest) => {
     return;
   }
   try {
-    const outputs = await sessions[request.model].run(request.feeds);
+    const session = sessions[request.model];
+    const outputs = summarizeCtcOutputs(session.manifest, await session.run(request.feeds));
     const buffers = Object.values(outputs).map((tensor) => tensor.data.buffer as ArrayBuffer);
     port.postMessage({ kind: 'done', id: request.id, outputs } satisfies WorkerReply, buffers);
   } catch (error) {

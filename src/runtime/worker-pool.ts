@@ -7,7 +7,11 @@ import type { SerializedError, WorkerReply, WorkerRequest, WorkerSetup } from '.
 import type { ModelManifest } from './manifest.js';
 import type { ModelSession, TensorData } from './session.js';
 
-/** Sessions of the same models in several worker threads; each `run` goes to the least busy worker. */
+/**
+ * Sessions of the same models in several worker threads; each `run` goes to the least busy
+ * worker. Sessions of CTC models answer per-step summaries (`summarizeCtcOutputs`), made in the
+ * worker.
+ */
 export interface WorkerPool {
   /** One session per manifest, in the order given. */
   readonly sessions: ModelSession[];

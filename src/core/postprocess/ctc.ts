@@ -63,22 +63,25 @@ function checkShape(probs: Float32Array, batch: number, steps: number, classes: 
   }
 }
 
+/** The space's class: PaddleOCR's alphabet ends with it; -1 when the alphabet has none. */
+function spaceClass(dictionary: string[], classes: number): number {
+  return dictionary.lastIndexOf(' ', classes - 1);
+}
+
+/** Numbers per step in a `ctcStepSummary`: the most probable class, its probability, the blank's and the space's. */
+export const CTC_STEP_FIELDS = 4;
+
 /**
- * Greedy CTC over one sequence starting at `offset`: PaddleOCR's CTCLabelDecode, with the space
- * boosted on blank steps when `spaceBoost` > 1 and full-width forms made ASCII when `asciiForms` asks. A boosted space is written only between two
- * characters and only where the model wrote no space itself; it does not count towards the
- * confidence, which stays the mean of what the model chose.
+ * All that greedy decoding reads of a [batch, steps, classes] probability matrix, per step: the
+ * most probable class, its probability, the blank's probability and the space's (0 without a
+ * space class). Four numbers a step instead of 6,625: an inference worker sends this, not the
+ * matrix, back to the thread that decodes.
  */
-function decodeAt(probs: Float32Array, offset: number, steps: number, classes: number, dictionary: string[], options: CtcOptions): DecodedText {
-  const spaceBoost = options.spaceBoost ?? 1;
-  const space = spaceBoost > 1 ? dictionary.lastIndexOf(' ', classes - 1) : -1;
-  const characters: string[] = [];
-  let sum = 0;
-  let chosen = 0;
-  let previous = -1;
-  let gapHasSpace = false;
-  let spaceSeen = false;
-  for (let t = 0, base = offset; t < steps; t++, base += classes) {
+export function ctcStepSummary(probs: Float32Array, batch: number, steps: number, classes: number, dictionary: string[]): Float32Array {
+  checkShape(probs, batch, steps, classes, dictionary);
+  const space = spaceClass(dictionary, classes);
+  const summary = new Float32Array(batch * steps * CTC_STEP_FIELDS);
+  for (let row = 0, base = 0, out = 0; row < batch * steps; row++, base += classes, out += CTC_STEP_FIELDS) {
     let best = 0;
     let bestProb = probs[base];
     for (let c = 1; c < classes; c++) {
@@ -87,7 +90,33 @@ function decodeAt(probs: Float32Array, offset: number, steps: number, classes: n
         best = c;
       }
     }
-    if (best === 0 && space > 0 && probs[base + space] * spaceBoost > bestProb) spaceSeen = true;
+    summary[out] = best;
+    summary[out + 1] = bestProb;
+    summary[out + 2] = probs[base];
+    summary[out + 3] = space > 0 ? probs[base + space] : 0;
+  }
+  return summary;
+}
+
+/**
+ * Greedy CTC over one sequence of a step summary, starting at step `first`: PaddleOCR's
+ * CTCLabelDecode, with the space boosted on blank steps when `spaceBoost` > 1 and full-width forms
+ * made ASCII when `asciiForms` asks. A boosted space is written only between two characters and
+ * only where the model wrote no space itself; it does not count towards the confidence, which
+ * stays the mean of what the model chose.
+ */
+function decodeAt(summary: Float32Array, first: number, steps: number, space: number, dictionary: string[], options: CtcOptions): DecodedText {
+  const spaceBoost = options.spaceBoost ?? 1;
+  const characters: string[] = [];
+  let sum = 0;
+  let chosen = 0;
+  let previous = -1;
+  let gapHasSpace = false;
+  let spaceSeen = false;
+  for (let t = 0, at = first * CTC_STEP_FIELDS; t < steps; t++, at += CTC_STEP_FIELDS) {
+    const best = summary[at];
+    const bestProb = summary[at + 1];
+    if (best === 0 && space > 0 && spaceBoost > 1 && summary[at + 3] * spaceBoost > bestProb) spaceSeen = true;
     // Class 0 is the blank: it ends a run of the same class, which is how double letters survive.
     if (best !== 0 && best !== previous) {
       if (best !== space) {
@@ -107,6 +136,21 @@ function decodeAt(probs: Float32Array, offset: number, steps: number, classes: n
   return { text: characters.join(''), confidence: chosen === 0 ? 0 : sum / chosen };
 }
 
+/** Greedy decoding of a `ctcStepSummary` of `batch` sequences of `steps` steps, one result per sequence. */
+export function ctcDecodeSteps(summary: Float32Array, batch: number, steps: number, dictionary: string[], options: CtcOptions = {}): DecodedText[] {
+  if (summary.length !== batch * steps * CTC_STEP_FIELDS) {
+    throw new VisionopsError(
+      'INFERENCE_FAILED',
+      `The recognition step summary holds ${summary.length} values, not ${batch} x ${steps} x ${CTC_STEP_FIELDS}: pass batch and steps from its dims.`,
+      { length: summary.length, batch, steps },
+    );
+  }
+  const space = dictionary.lastIndexOf(' ');
+  const results: DecodedText[] = [];
+  for (let n = 0; n < batch; n++) results.push(decodeAt(summary, n * steps, steps, space, dictionary, options));
+  return results;
+}
+
 /**
  * Greedy CTC decoding of one [steps, classes] probability matrix (already a softmax, as PP-OCRv4's
  * recogniser outputs): the most probable class per step, repeats collapsed, blanks dropped.
@@ -115,14 +159,10 @@ function decodeAt(probs: Float32Array, offset: number, steps: number, classes: n
  * of its run), 0 when the line reads empty.
  */
 export function ctcGreedyDecode(probs: Float32Array, steps: number, classes: number, dictionary: string[], options: CtcOptions = {}): DecodedText {
-  checkShape(probs, 1, steps, classes, dictionary);
-  return decodeAt(probs, 0, steps, classes, dictionary, options);
+  return ctcGreedyDecodeBatch(probs, 1, steps, classes, dictionary, options)[0];
 }
 
 /** `ctcGreedyDecode` over a batched [batch, steps, classes] output, one result per crop. */
 export function ctcGreedyDecodeBatch(probs: Float32Array, batch: number, steps: number, classes: number, dictionary: string[], options: CtcOptions = {}): DecodedText[] {
-  checkShape(probs, batch, steps, classes, dictionary);
-  const results: DecodedText[] = [];
-  for (let n = 0; n < batch; n++) results.push(decodeAt(probs, n * steps * classes, steps, classes, dictionary, options));
-  return results;
+  return ctcDecodeSteps(ctcStepSummary(probs, batch, steps, classes, dictionary), batch, steps, dictionary.slice(0, classes), options);
 }
