@@ -5,7 +5,8 @@ import type { Frame } from '../frame.js';
 const WEIGHT_BITS = 11;
 const WEIGHT_ONE = 1 << WEIGHT_BITS;
 const ROUNDING = 1 << (2 * WEIGHT_BITS - 1);
-const SHIFT = 2 ** (2 * WEIGHT_BITS);
+/** 255 * 2048 * 2048 plus the rounding stays under 2^31, so the sum is an int32 and a shift divides it. */
+const SHIFT_BITS = 2 * WEIGHT_BITS;
 
 interface Taps {
   first: Int32Array;
@@ -83,7 +84,7 @@ export function resizeBilinear(frame: Frame, width: number, height: number): Fra
       for (let c = 0; c < channels; c++, o++) {
         const upper = data[top + left + c] * leftWeight + data[top + right + c] * rightWeight;
         const lower = data[bottom + left + c] * leftWeight + data[bottom + right + c] * rightWeight;
-        out[o] = Math.floor((upper * above + lower * below + ROUNDING) / SHIFT);
+        out[o] = (upper * above + lower * below + ROUNDING) >> SHIFT_BITS;
       }
     }
   }
