@@ -66,18 +66,15 @@ function expectError(response: { statusCode: number; json(): unknown }, status: 
   return body.error.message;
 }
 
-function withoutSpaces(text: string): string {
-  return text.replace(/\s+/g, '');
-}
-
 test('a rendered page is read, decided, recorded with its full lineage, and GET returns the same record', async () => {
   const response = await postRaw(page, { 'x-visionops-metadata': JSON.stringify({ device: 'scanner-3', operator: 'ana' }) });
   assert.equal(response.statusCode, 200, response.body);
   const answer = response.json();
   assert.ok(['accept', 'review'].includes(answer.decision));
   assert.equal(answer.quality.verdict === 'fail', false);
-  assert.ok(characterErrorRate(withoutSpaces(LINES.join('')), withoutSpaces(answer.result.text)) < 0.2, answer.result.text);
+  assert.ok(characterErrorRate(LINES.join('\n'), answer.result.text) < 0.03, answer.result.text);
   assert.equal(answer.result.lines.length, LINES.length);
+  assert.deepEqual(answer.result.orientation, { rotation: 0, source: 'none' });
 
   const { lineage } = answer;
   assert.deepEqual(lineage.pipeline, { id: pipeline.id, version: pipeline.version });

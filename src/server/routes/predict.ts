@@ -92,7 +92,7 @@ function toAnswer(record: PredictionRecord) {
     decision: record.decision,
     reasons: record.reasons,
     quality: { verdict: record.quality.verdict, checks: record.quality.checks, guidance: record.quality.guidance },
-    result: record.result === null ? null : { text: record.result.text, lines: record.result.lines },
+    result: record.result,
     lineage: record.lineage,
     timings: record.timings,
     cache: record.lineage.cache === undefined ? null : { hit: record.lineage.cache.hit, of: record.lineage.cache.of },
