@@ -34,8 +34,8 @@ export const runtimeConfigSchema = z
     executionProviders: z.array(z.enum(['cpu', 'cuda', 'tensorrt', 'coreml', 'dml'])).min(1).default(['cpu']),
     /**
      * Dynamic batching per model role; requests of concurrent pages share batches. Off by default:
-     * on these models' CPU kernels a batch of 8 lines costs as much per line as 8 runs of one or
-     * more, and end to end batching made 4 pages at a time 17-20% slower on 2 cores
+     * on these models' CPU kernels a batch of 8 lines costs the recogniser more per line than 8
+     * runs of one, and end to end batching made 4 pages at a time 17-27% slower on 2 cores
      * (docs/performance.md). With a GPU execution provider, turn it on (recognition 16 lines, 2000
      * microseconds, for a start).
      */

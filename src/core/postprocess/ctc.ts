@@ -145,7 +145,7 @@ export function ctcDecodeSteps(summary: Float32Array, batch: number, steps: numb
       { length: summary.length, batch, steps },
     );
   }
-  const space = dictionary.lastIndexOf(' ');
+  const space = spaceClass(dictionary, dictionary.length);
   const results: DecodedText[] = [];
   for (let n = 0; n < batch; n++) results.push(decodeAt(summary, n * steps, steps, space, dictionary, options));
   return results;
