@@ -57,3 +57,13 @@ test('a page read confidently is accepted, a gate warning notwithstanding; the t
   const outcome = decideDocument(report(check('exposure', 'warn', 'Add light.')), { lines: [line('Total 12.00', 0.8), line('Paid', 0.99)] }, options);
   assert.deepEqual(outcome, { decision: 'accept', reasons: [] });
 });
+
+test('text found but not read sends the page to review, even when every line read was confident', () => {
+  const outcome = decideDocument(report(check('blur', 'pass')), { lines: [line('Invoice 1234', 0.99)], unreadLines: 1 }, options);
+  assert.equal(outcome.decision, 'review');
+  assert.deepEqual(outcome.reasons.map((r) => r.code), ['UNREAD_LINES']);
+  assert.match(outcome.reasons[0].message, /1 line was found on the page but could not be read/);
+  const none = decideDocument(report(check('blur', 'pass')), { lines: [], unreadLines: 2 }, options);
+  assert.deepEqual(none.reasons.map((r) => r.code), ['UNREAD_LINES']);
+  assert.equal(decideDocument(report(check('blur', 'pass')), { lines: [line('Paid', 0.99)], unreadLines: 0 }, options).decision, 'accept');
+});

@@ -130,6 +130,16 @@ test('a region whose mean probability is under boxThreshold is dropped, one abov
   assert.equal(extractTextBoxes(halo, PADDLE, 200, 100).length, 0);
 });
 
+test('a line a stamp crosses bulges: its rectangle scores under boxThreshold, the region itself (slow mode) does not', () => {
+  const map = probabilityMap(300, 100, [
+    { cx: 150, cy: 50, w: 240, h: 8, value: 0.9 },
+    { cx: 150, cy: 50, w: 40, h: 44, value: 0.9, angle: 30 },
+  ]);
+  assert.equal(extractTextBoxes(map, PADDLE, 300, 100).length, 0);
+  const [kept] = extractTextBoxes(map, { ...PADDLE, scoreMode: 'slow' }, 300, 100);
+  assert.ok(kept.score > 0.85, `the region's own mean: ${kept.score}`);
+});
+
 test('specks and hairlines shorter than minSize are dropped', () => {
   const map = probabilityMap(200, 100, [
     { cx: 20, cy: 20, w: 2.9, h: 2.9, value: 0.9 }, // 3 x 3 pixels: a short side of 2

@@ -10,6 +10,11 @@ export const pipelineConfigSchema = z
         boxThreshold: z.number().min(0).max(1).default(0.6),
         unclipRatio: z.number().positive().default(1.5),
         maxCandidates: z.number().int().positive().default(1000),
+        /**
+         * PaddleOCR's det_db_score_mode: 'slow' scores a region by the mean inside the region,
+         * 'fast' inside its rectangle, which a stamp across a line swells until the line is dropped.
+         */
+        scoreMode: z.enum(['fast', 'slow']).default('slow'),
       })
       .strict()
       .prefault({}),

@@ -24,7 +24,7 @@ import { addTurns, isSideways, isUpsideDown, lineLength, orientationSource } fro
 import type { DocumentResult, ModelLineage, TextLine, Timings } from './types.js';
 
 /** Bumped whenever the steps between the models change what a page reads as. */
-export const DOCUMENT_PIPELINE_VERSION = '1.2.0';
+export const DOCUMENT_PIPELINE_VERSION = '1.3.0';
 
 export interface DocumentPipeline {
   readonly id: 'document';
@@ -168,6 +168,7 @@ class DocumentReader implements DocumentPipeline {
     const result: DocumentResult = {
       text: lines.map((line) => line.text).join('\n'),
       lines,
+      unreadLines: readings.length - lines.length,
       orientation: { rotation: page.rotation, source: orientationSource(context.exifOrientation, turnedByBoxes, turnedByClassifier) },
       ...(this.fastRecognition === null ? {} : { cascade }),
     };
@@ -193,10 +194,10 @@ class DocumentReader implements DocumentPipeline {
     if (manifest.postprocess.kind !== 'db') throw new VisionopsError('INTERNAL', 'The detection model must have DB post-processing.');
     const input = toTensor(frame, manifest.preprocess);
     const map = firstOutput(this.detection, await this.detection.infer({ [inputName(this.detection)]: { data: input.data, dims: input.dims } }));
-    const { threshold, boxThreshold, unclipRatio, maxCandidates } = manifest.postprocess;
+    const { threshold, boxThreshold, unclipRatio, maxCandidates, scoreMode } = manifest.postprocess;
     const boxes = extractTextBoxes(
       { data: map.data, width: map.dims[3], height: map.dims[2] },
-      { threshold, boxThreshold, unclipRatio, maxCandidates },
+      { threshold, boxThreshold, unclipRatio, maxCandidates, scoreMode },
       frame.width,
       frame.height,
     );
@@ -300,6 +301,7 @@ function configuredDetection(manifest: ModelManifest, detection: PipelineConfig[
       boxThreshold: detection.boxThreshold,
       unclipRatio: detection.unclipRatio,
       maxCandidates: detection.maxCandidates,
+      scoreMode: detection.scoreMode,
     },
   };
 }

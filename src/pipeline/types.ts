@@ -11,6 +11,13 @@ export interface TextLine {
 export interface DocumentResult {
   text: string;
   lines: TextLine[];
+  /**
+   * Text the detector found but the recogniser could not read (confidence under
+   * `pipeline.recognition.dropScore`, or nothing but spaces): left out of `lines`, as PaddleOCR
+   * leaves them, and counted, so that the page goes to a person instead of losing a line unseen.
+   * Absent on records made before pipeline 1.3.0.
+   */
+  unreadLines?: number;
   /** Clockwise rotation applied to make the page upright, and what told it. */
   orientation: { rotation: 0 | 90 | 180 | 270; source: 'none' | 'exif' | 'boxes' | 'classifier' | 'exif+boxes' | 'exif+classifier' };
   /** With a recognition cascade: lines read, and how many the fast model's reading was kept for (early exits). */

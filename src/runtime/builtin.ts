@@ -116,7 +116,7 @@ async function readManifests(): Promise<BuiltinManifests> {
       inputs: image('height', 'width'),
       outputs: [{ name: 'sigmoid_0.tmp_0', shape: ['batch', 1, 'height', 'width'] }],
       preprocess: DETECTION_PREPROCESS,
-      postprocess: { kind: 'db', threshold: 0.3, boxThreshold: 0.6, unclipRatio: 1.5, maxCandidates: 1000 },
+      postprocess: { kind: 'db', threshold: 0.3, boxThreshold: 0.6, unclipRatio: 1.5, maxCandidates: 1000, scoreMode: 'slow' },
     },
     orientation: {
       id: 'ch_ppocr_mobile_v2.0_cls',

@@ -9,7 +9,7 @@ export interface TensorDescription {
 
 /** How a model's raw output becomes a result, and the settings that step needs. */
 export type PostprocessSpec =
-  | { kind: 'db'; threshold: number; boxThreshold: number; unclipRatio: number; maxCandidates: number }
+  | { kind: 'db'; threshold: number; boxThreshold: number; unclipRatio: number; maxCandidates: number; scoreMode?: 'fast' | 'slow' }
   | { kind: 'ctc'; spaceBoost?: number; asciiForms?: boolean }
   | { kind: 'classification'; threshold?: number };
 
@@ -55,6 +55,7 @@ export const modelManifestSchema: z.ZodType<ModelManifest> = z
           boxThreshold: probability,
           unclipRatio: z.number().positive(),
           maxCandidates: z.number().int().positive(),
+          scoreMode: z.enum(['fast', 'slow']).optional(),
         })
         .strict(),
       z.object({ kind: z.literal('ctc'), spaceBoost: z.number().min(1).optional(), asciiForms: z.boolean().optional() }).strict(),

@@ -19,6 +19,8 @@ export interface DecisionOutcome {
  */
 export interface ReadText {
   lines: ReadonlyArray<{ text: string; confidence: number }>;
+  /** Text found on the page but not read (too unsure to keep): the page goes to a person. */
+  unreadLines?: number;
 }
 
 export interface DocumentDecisionOptions {
@@ -30,6 +32,7 @@ export interface DocumentDecisionOptions {
 export const REASON_CODES = {
   qualityFailed: 'QUALITY_FAILED',
   lowConfidence: 'LOW_CONFIDENCE',
+  unreadLines: 'UNREAD_LINES',
   noText: 'NO_TEXT',
 } as const;
 
@@ -38,7 +41,8 @@ const QUOTE_LENGTH = 40;
 
 /**
  * Routes a read page: reject when the gate failed (each failing check with its guidance), review
- * when any line is read with less confidence than the threshold or no text was found, else accept.
+ * when any line is read with less confidence than the threshold, when text was found that could
+ * not be read at all, or when no text was found; else accept.
  *
  * @example
  * const { decision, reasons } = decideDocument(report, result, { reviewThreshold: 0.8 });
@@ -46,13 +50,13 @@ const QUOTE_LENGTH = 40;
  */
 export function decideDocument(quality: QualityReport, result: ReadText | null, options: DocumentDecisionOptions): DecisionOutcome {
   if (quality.verdict === 'fail') return { decision: 'reject', reasons: qualityReasons(quality) };
-  if (result === null || result.lines.length === 0) {
+  if (result === null || (result.lines.length === 0 && (result.unreadLines ?? 0) === 0)) {
     return {
       decision: 'review',
       reasons: [{ code: REASON_CODES.noText, message: 'No text was found on the image: a person should check what it shows.' }],
     };
   }
-  const reasons = result.lines.flatMap((line, index) =>
+  const reasons: DecisionReason[] = result.lines.flatMap((line, index) =>
     line.confidence < options.reviewThreshold
       ? [
           {
@@ -64,6 +68,13 @@ export function decideDocument(quality: QualityReport, result: ReadText | null, 
         ]
       : [],
   );
+  const unread = result.unreadLines ?? 0;
+  if (unread > 0) {
+    reasons.push({
+      code: REASON_CODES.unreadLines,
+      message: `${unread} ${unread === 1 ? 'line was' : 'lines were'} found on the page but could not be read (a stamp, a smudge or a fold across it?): a person should read ${unread === 1 ? 'it' : 'them'}.`,
+    });
+  }
   return { decision: reasons.length > 0 ? 'review' : 'accept', reasons };
 }
 

@@ -1,5 +1,5 @@
 import { VisionopsError } from '../errors.js';
-import { meanInsideQuad } from './box-score.js';
+import { meanInsideQuad, meanInsideRegion } from './box-score.js';
 import { minAreaRect, rectCorners, type Point, type Quad, type RotatedRect } from './geometry.js';
 import { foregroundRegions } from './regions.js';
 
@@ -21,6 +21,12 @@ export interface DbOptions {
   maxCandidates: number;
   /** Shortest side, in map pixels, of a region's box; PaddleOCR's min_size, 3 by default. */
   minSize?: number;
+  /**
+   * PaddleOCR's det_db_score_mode: 'fast' (its default, and here when absent) scores a region by
+   * the mean inside its min-area rect, 'slow' by the mean inside the region itself, so that a line
+   * a stamp crosses keeps its score (the document pipeline's default; docs/document-pipeline.md).
+   */
+  scoreMode?: 'fast' | 'slow';
 }
 
 export interface DetectedBox {
@@ -89,7 +95,7 @@ export function extractTextBoxes(map: ProbabilityMap, options: DbOptions, source
   for (const pixels of regions) {
     const rect = minAreaRect(pixels);
     if (shortSide(rect) < minSize) continue;
-    const score = meanInsideQuad(map, rectCorners(rect), rowLow, rowHigh);
+    const score = options.scoreMode === 'slow' ? meanInsideRegion(map, pixels) : meanInsideQuad(map, rectCorners(rect), rowLow, rowHigh);
     if (score < options.boxThreshold) continue;
     const grown = unclip(rect, options.unclipRatio);
     if (shortSide(grown) < minSize + 2) continue;
