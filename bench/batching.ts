@@ -18,15 +18,10 @@ import type { ModelManifest } from '../src/runtime/manifest.js';
 import { createOnnxSession } from '../src/runtime/onnx-node.js';
 import type { TensorData } from '../src/runtime/session.js';
 import { startWorkerPool, type WorkerPool } from '../src/runtime/worker-pool.js';
-import { documentPages, median, percentile, type Benchmark, type Figure } from './lib.js';
+import { BATCHING_ON, documentPages, median, percentile, type Benchmark, type Figure } from './lib.js';
 
 const PAGES_AT_ONCE = 4;
 const RAW_BATCH = 8;
-/** Batching as a deployment turns it on (it is off by default, this being the measurement why). */
-const BATCHING_ON: Record<Role, BatchingConfig> = {
-  orientation: { maxBatchSize: 16, maxQueueDelayMicros: 1000 },
-  recognition: { maxBatchSize: 16, maxQueueDelayMicros: 2000 },
-};
 
 type Role = 'recognition' | 'orientation';
 
@@ -81,7 +76,9 @@ async function modelEfficiency(manifest: ModelManifest, inputs: TensorData[][], 
     const shapes = new Map<string, TensorData[]>();
     for (const line of inputs.flat()) {
       const key = line.dims.join('x');
-      shapes.set(key, [...(shapes.get(key) ?? []), line]);
+      const same = shapes.get(key) ?? [];
+      same.push(line);
+      shapes.set(key, same);
     }
     const lines = [...shapes.values()].sort((a, b) => b.length - a.length)[0].slice(0, RAW_BATCH);
     const stacked = new Float32Array(lines.length * lines[0].data.length);

@@ -1,6 +1,12 @@
 import sharp from 'sharp';
 import { randomLines, renderDocument, FONTS, asJpeg } from '../test/fixtures/documents.js';
 
+/** Dynamic batching as a deployment turns it on (it is off by default; the benchmarks measure why). */
+export const BATCHING_ON = {
+  orientation: { maxBatchSize: 16, maxQueueDelayMicros: 1000 },
+  recognition: { maxBatchSize: 16, maxQueueDelayMicros: 2000 },
+} as const;
+
 export interface BenchContext {
   /** Tiny inputs and few rounds: proves the machinery, measures nothing. */
   quick: boolean;

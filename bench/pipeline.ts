@@ -13,7 +13,7 @@ import { loadDocumentPipeline } from '../src/pipeline/document.js';
 import { createPredictionService } from '../src/pipeline/service.js';
 import { openStores } from '../src/store/open.js';
 import { characterErrorRate } from '../test/fixtures/documents.js';
-import { documentPages, type Benchmark } from './lib.js';
+import { BATCHING_ON, documentPages, type Benchmark } from './lib.js';
 
 /** The settings of the plain loop: models on the main thread with both cores, no batching. */
 export const PLAIN_LOOP_SETTINGS = [
@@ -24,13 +24,10 @@ export const PLAIN_LOOP_SETTINGS = [
   'runtime.batching.recognition.maxBatchSize=1',
 ];
 
-/** Dynamic batching on, as a deployment with a GPU would set it. */
-const BATCHING_ON_SETTINGS = [
-  'runtime.batching.orientation.maxBatchSize=16',
-  'runtime.batching.orientation.maxQueueDelayMicros=1000',
-  'runtime.batching.recognition.maxBatchSize=16',
-  'runtime.batching.recognition.maxQueueDelayMicros=2000',
-];
+/** `BATCHING_ON` as --set overrides. */
+const BATCHING_ON_SETTINGS = Object.entries(BATCHING_ON).flatMap(([model, settings]) =>
+  Object.entries(settings).map(([key, value]) => `runtime.batching.${model}.${key}=${value}`),
+);
 
 export interface PipelineRun {
   seconds: number;

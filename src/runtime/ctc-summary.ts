@@ -3,7 +3,7 @@ import type { ModelManifest } from './manifest.js';
 import type { ModelSession, TensorData } from './session.js';
 
 /**
- * A CTC model's outputs ([N, steps, classes] probabilities) as per-step summaries ([N, steps, 4]:
+ * A CTC model's outputs ([N, steps, classes] probabilities) as per-step summaries ([N, steps, 3]:
  * `ctcStepSummary`), the form the document pipeline's recognition sessions answer in. Greedy
  * decoding reads nothing else, and a line's summary is a few hundred bytes where its
  * probabilities are megabytes that the thread receiving them would copy and collect. Outputs of

@@ -68,14 +68,14 @@ function spaceClass(dictionary: string[], classes: number): number {
   return dictionary.lastIndexOf(' ', classes - 1);
 }
 
-/** Numbers per step in a `ctcStepSummary`: the most probable class, its probability, the blank's and the space's. */
-export const CTC_STEP_FIELDS = 4;
+/** Numbers per step in a `ctcStepSummary`: the most probable class, its probability and the space's. */
+export const CTC_STEP_FIELDS = 3;
 
 /**
  * All that greedy decoding reads of a [batch, steps, classes] probability matrix, per step: the
- * most probable class, its probability, the blank's probability and the space's (0 without a
- * space class). Four numbers a step instead of 6,625: an inference worker sends this, not the
- * matrix, back to the thread that decodes.
+ * most probable class, its probability (the blank's, when the blank wins) and the space's (0
+ * without a space class). Three numbers a step instead of 6,625: an inference worker sends this,
+ * not the matrix, back to the thread that decodes.
  */
 export function ctcStepSummary(probs: Float32Array, batch: number, steps: number, classes: number, dictionary: string[]): Float32Array {
   checkShape(probs, batch, steps, classes, dictionary);
@@ -92,8 +92,7 @@ export function ctcStepSummary(probs: Float32Array, batch: number, steps: number
     }
     summary[out] = best;
     summary[out + 1] = bestProb;
-    summary[out + 2] = probs[base];
-    summary[out + 3] = space > 0 ? probs[base + space] : 0;
+    summary[out + 2] = space > 0 ? probs[base + space] : 0;
   }
   return summary;
 }
@@ -116,7 +115,7 @@ function decodeAt(summary: Float32Array, first: number, steps: number, space: nu
   for (let t = 0, at = first * CTC_STEP_FIELDS; t < steps; t++, at += CTC_STEP_FIELDS) {
     const best = summary[at];
     const bestProb = summary[at + 1];
-    if (best === 0 && space > 0 && spaceBoost > 1 && summary[at + 3] * spaceBoost > bestProb) spaceSeen = true;
+    if (best === 0 && space > 0 && spaceBoost > 1 && summary[at + 2] * spaceBoost > bestProb) spaceSeen = true;
     // Class 0 is the blank: it ends a run of the same class, which is how double letters survive.
     if (best !== 0 && best !== previous) {
       if (best !== space) {
