@@ -20,7 +20,7 @@ import type { Frame } from '../src/core/frame.js';
 import { cropQuad } from '../src/core/preprocess/crop.js';
 import { loadDocumentPipeline, type DocumentPipeline } from '../src/pipeline/document.js';
 import { pipelineConfigSchema } from '../src/pipeline/config.js';
-import type { DocumentResult } from '../src/pipeline/types.js';
+import type { DocumentResult } from '../src/core/records/prediction.js';
 import { runtimeConfigSchema } from '../src/runtime/config.js';
 import { asJpeg, characterErrorRate, FONTS, randomLines, renderDocument, rotated, seededRandom } from '../test/fixtures/documents.js';
 import { escapeXml, generateVariedPage, type GeneratedPage } from './varied-pages.js';

@@ -6,7 +6,7 @@ import { ingestImage } from '../src/image/ingest.js';
 import { ingestConfigSchema } from '../src/image/config.js';
 import { loadDocumentPipeline, type DocumentPipeline } from '../src/pipeline/document.js';
 import { pipelineConfigSchema } from '../src/pipeline/config.js';
-import type { DocumentResult } from '../src/pipeline/types.js';
+import type { DocumentResult } from '../src/core/records/prediction.js';
 import { runtimeConfigSchema } from '../src/runtime/config.js';
 import { asJpeg, characterErrorRate, FONTS, randomLines, renderDocument, rotated, seededRandom, withGrain } from './fixtures/documents.js';
 

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import sharp from 'sharp';
 import { resolveAnswer } from '../src/review/answer.js';
 import { exportDataset } from '../src/review/export/export.js';
-import type { ReviewTask } from '../src/review/types.js';
+import type { ReviewTask } from '../src/core/records/review.js';
 import { visionops } from './helpers/cli.js';
 import { boxOfRenderedLine, closeFixture, MODEL_VERSION, reviewFixture, seedTask, type ReviewFixture } from './helpers/review.js';
 

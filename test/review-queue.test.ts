@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 import type { IngestedImage } from '../src/image/types.js';
 import { resolveAnswer } from '../src/review/answer.js';
 import { createReviewObserver } from '../src/review/queue.js';
-import { openSqliteReviewStore } from '../src/review/sqlite.js';
+import { openSqliteReviewStore } from '../src/store/review-sqlite.js';
 import { reviewStats, wilsonInterval } from '../src/review/stats.js';
-import type { ReviewTask } from '../src/review/types.js';
+import type { ReviewTask } from '../src/core/records/review.js';
 import { seededRandom } from './fixtures/documents.js';
 import { closeFixture, MODEL_VERSION, predictionRecord, reviewFixture, seedTask, type ReviewFixture } from './helpers/review.js';
 

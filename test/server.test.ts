@@ -9,7 +9,7 @@ import { configHash, loadConfig } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
 import { loadDocumentPipeline, type DocumentPipeline } from '../src/pipeline/document.js';
 import { createPredictionService, type PredictionService } from '../src/pipeline/service.js';
-import type { PredictionRecord } from '../src/pipeline/types.js';
+import type { PredictionRecord } from '../src/core/records/prediction.js';
 import { buildServer } from '../src/server/app.js';
 import { openStores, type Stores } from '../src/store/open.js';
 import type { PredictionStore } from '../src/store/store.js';

@@ -1,4 +1,4 @@
-import type { Decision } from '../pipeline/types.js';
+import type { Decision } from '../core/records/prediction.js';
 
 /** Tallies of a `visionops run`, printed when it ends. */
 export class RunSummary {

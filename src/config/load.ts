@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
+import { canonicalJson } from '../core/canonical-json.js';
 import { VisionopsError } from '../core/errors.js';
 import { editDistance } from '../core/text/error-rate.js';
 import { configSchema, type Config } from './schema.js';
@@ -53,17 +54,6 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
 export function configHash(config: Config): string {
   const judged = { quality: config.quality, decision: config.pipeline.decision };
   return createHash('sha256').update(canonicalJson(judged)).digest('hex');
-}
-
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 function readConfigFile(file: string): Tree {

@@ -8,7 +8,7 @@ import type { MonitorObservation } from '../core/monitor/features.js';
 import type { ReferenceProfile } from '../core/monitor/profile.js';
 import { RateWatch } from '../core/monitor/rate-shift.js';
 import type { PredictionObserver, PredictionService, RecordedPrediction } from '../pipeline/service.js';
-import type { ModelLineage, PredictionRecord } from '../pipeline/types.js';
+import type { ModelLineage, PredictionRecord } from '../core/records/prediction.js';
 import { evaluateRules } from './alert-rules.js';
 import { BusyClock, type CpuReader } from './busy-time.js';
 import type { MonitorConfig } from './config.js';
@@ -16,7 +16,7 @@ import { watchGpus } from './gpu.js';
 import { MonitorMetrics } from './metrics.js';
 import { observationOf } from './observation.js';
 import { parseReferenceProfile } from './reference-file.js';
-import type { MonitorStore } from './store.js';
+import type { MonitorStore } from '../store/store.js';
 import { buildSummary, type MonitorSummary, type PredictionPoint } from '../core/monitor/summary.js';
 import { sendWebhooks } from './webhooks.js';
 

@@ -1,21 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { VisionopsError } from '../core/errors.js';
 import type { AlertState } from '../core/monitor/alerts.js';
 import type { ReferenceProfile } from '../core/monitor/profile.js';
-import { VisionopsError } from '../core/errors.js';
-
-/** Alert transitions and the reference built from production, kept across restarts. */
-export interface MonitorStore {
-  recordTransition(state: AlertState): void;
-  /** Every transition, newest first. */
-  transitions(limit: number): AlertState[];
-  /** The latest state of each rule that ever fired. */
-  latestStates(): AlertState[];
-  saveReference(profile: ReferenceProfile): void;
-  loadReference(): ReferenceProfile | null;
-  close(): void;
-}
+import type { MonitorStore } from '../store/store.js';
 
 interface TransitionRow {
   rule: string;

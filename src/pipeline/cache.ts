@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { hammingDistance } from '../core/hash/perceptual.js';
-import type { PredictionRecord } from './types.js';
+import type { PredictionRecord } from '../core/records/prediction.js';
 
 export const cacheConfigSchema = z
   .object({

@@ -21,7 +21,7 @@ import type { ModelSession, TensorData } from '../runtime/session.js';
 import { startWorkerPool } from '../runtime/worker-pool.js';
 import type { PipelineConfig } from './config.js';
 import { addTurns, isSideways, isUpsideDown, lineLength, orientationSource } from './orientation.js';
-import type { DocumentResult, ModelLineage, TextLine, Timings } from './types.js';
+import type { DocumentResult, ModelLineage, TextLine, Timings } from '../core/records/prediction.js';
 
 /** Bumped whenever the steps between the models change what a page reads as. */
 export const DOCUMENT_PIPELINE_VERSION = '1.3.0';

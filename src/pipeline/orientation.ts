@@ -1,6 +1,6 @@
 import type { Quad } from '../core/postprocess/geometry.js';
 import type { QuarterTurn } from '../core/preprocess/rotate.js';
-import type { DocumentResult } from './types.js';
+import type { DocumentResult } from '../core/records/prediction.js';
 
 function sideLengths(quad: Quad): { across: number; down: number } {
   const [topLeft, topRight, , bottomLeft] = quad;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson, configHash } from '../config/load.js';
+import { configHash } from '../config/load.js';
+import { canonicalJson } from '../core/canonical-json.js';
 import type { Config } from '../config/schema.js';
 import { decideDocument } from '../core/decision/document.js';
 import { cropRegion } from '../core/preprocess/region.js';
@@ -13,7 +14,7 @@ import type { BlobStore, PredictionStore } from '../store/store.js';
 import { ResultCache, type CachedAnswer, type CacheHit } from './cache.js';
 import type { DocumentPipeline, ReadListener } from './document.js';
 import type { SharedAnswers } from './shared-answers.js';
-import type { DocumentResult, ModelLineage, PredictionRecord, Timings } from './types.js';
+import type { DocumentResult, ModelLineage, PredictionRecord, Timings } from '../core/records/prediction.js';
 
 export interface PredictionServiceDeps {
   config: Config;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { VisionopsError } from '../core/errors.js';
 import type { Quad } from '../core/postprocess/geometry.js';
-import type { AnsweredLine, ReviewAnswer, ReviewTask } from './types.js';
+import type { AnsweredLine, ReviewAnswer, ReviewTask } from '../core/records/review.js';
 
 const MAX_LINE_CHARS = 2000;
 const point = z.tuple([z.number().finite(), z.number().finite()]);

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import type { Frame } from '../core/frame.js';
-import type { ModelOutput } from './types.js';
+import type { ModelOutput } from '../core/records/review.js';
 
 const WHITE = { r: 255, g: 255, b: 255 };
 

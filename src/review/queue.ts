@@ -1,8 +1,8 @@
 import type { PredictionObserver } from '../pipeline/service.js';
-import type { PredictionRecord } from '../pipeline/types.js';
+import type { PredictionRecord } from '../core/records/prediction.js';
 import type { BlobStore } from '../store/store.js';
-import type { ReviewStore } from './store.js';
-import type { ModelOutput, ReviewKind } from './types.js';
+import type { ReviewStore } from '../store/store.js';
+import type { ModelOutput, ReviewKind } from '../core/records/review.js';
 
 export interface ReviewObserverDeps {
   reviews: ReviewStore;

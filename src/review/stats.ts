@@ -1,4 +1,4 @@
-import type { ReviewStatus, ReviewTally } from './types.js';
+import type { ReviewStatus, ReviewTally } from '../core/records/review.js';
 
 /** The two-sided 95% normal quantile. */
 const Z_95 = 1.959964;

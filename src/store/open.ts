@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
-import { openSqliteReviewStore } from '../review/sqlite.js';
-import type { ReviewStore } from '../review/store.js';
+import { openSqliteReviewStore } from './review-sqlite.js';
+
 import { createFileBlobStore } from './blobs.js';
 import { openPostgresStore } from './postgres.js';
 import { openSqliteStore } from './sqlite.js';
-import type { BlobStore, PredictionStore } from './store.js';
+import type { BlobStore, PredictionStore, ReviewStore } from './store.js';
 
 export interface Stores {
   predictions: PredictionStore;

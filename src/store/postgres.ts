@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { VisionopsError } from '../core/errors.js';
-import type { PredictionRecord } from '../pipeline/types.js';
+import type { PredictionRecord } from '../core/records/prediction.js';
 import type { PredictionStore } from './store.js';
 
 /** Schema changes, applied in order once each; a migration is never edited after it ships. */

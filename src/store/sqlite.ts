@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { VisionopsError } from '../core/errors.js';
-import type { PredictionRecord } from '../pipeline/types.js';
+import type { PredictionRecord } from '../core/records/prediction.js';
 import { openSqliteDatabase, type Migration } from './sqlite-database.js';
 import type { PredictionStore } from './store.js';
 

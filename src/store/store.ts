@@ -1,4 +1,7 @@
-import type { PredictionRecord } from '../pipeline/types.js';
+import type { AlertState } from '../core/monitor/alerts.js';
+import type { ReferenceProfile } from '../core/monitor/profile.js';
+import type { PredictionRecord } from '../core/records/prediction.js';
+import type { NewReviewTask, ReviewAnswer, ReviewStatus, ReviewTally, ReviewTask } from '../core/records/review.js';
 
 /**
  * Where prediction records live. SQLite embedded (`sqlite.ts`) by default, PostgreSQL scaled out;
@@ -21,4 +24,45 @@ export interface BlobStore {
   /** Keeps the bytes once, however often they are put, and returns their key. */
   put(bytes: Uint8Array): Promise<string>;
   get(key: string): Promise<Uint8Array | null>;
+}
+
+/**
+ * Where review tasks live: SQLite beside the predictions by default, PostgreSQL scaled out;
+ * callers hold this interface. Every state change is atomic, so two reviewers never hold one task
+ * and a crash never leaves an answer half kept. A store that cannot be used throws STORE_UNAVAILABLE.
+ */
+export interface ReviewStore {
+  /** Adds a pending task; a prediction has at most one, so adding it again returns the existing task. */
+  create(task: NewReviewTask): Promise<ReviewTask>;
+  get(id: string): Promise<ReviewTask | null>;
+  /** Newest first; `before` is a task id, to page back from it. */
+  list(options: { status?: ReviewStatus; limit: number; before?: string }): Promise<ReviewTask[]>;
+  /**
+   * Leases the oldest pending task (never claimed, or its lease expired) to `reviewer` for
+   * `leaseMs`, or returns null when none waits. One transaction: concurrent claims never get the same task.
+   */
+  claim(reviewer: string, leaseMs: number): Promise<ReviewTask | null>;
+  /**
+   * Keeps the answer of the reviewer who holds the task's lease. Throws TASK_NOT_FOUND,
+   * TASK_ALREADY_ANSWERED, TASK_NOT_CLAIMED (nobody's, or someone else's) or LEASE_EXPIRED.
+   */
+  answer(id: string, answer: ReviewAnswer): Promise<ReviewTask>;
+  counts(): Promise<Record<ReviewStatus, number>>;
+  /** Answered tasks counted by model version and kind. */
+  tallies(): Promise<ReviewTally[]>;
+  /** Answered tasks, oldest answer first; `since` keeps those answered at or after it (ISO time). */
+  answered(options: { since?: string }): Promise<ReviewTask[]>;
+  close(): Promise<void>;
+}
+
+/** Alert transitions and the reference built from production, kept across restarts. */
+export interface MonitorStore {
+  recordTransition(state: AlertState): void;
+  /** Every transition, newest first. */
+  transitions(limit: number): AlertState[];
+  /** The latest state of each rule that ever fired. */
+  latestStates(): AlertState[];
+  saveReference(profile: ReferenceProfile): void;
+  loadReference(): ReferenceProfile | null;
+  close(): void;
 }

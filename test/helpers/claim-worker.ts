@@ -1,4 +1,4 @@
-import { openSqliteReviewStore } from '../../src/review/sqlite.js';
+import { openSqliteReviewStore } from '../../src/store/review-sqlite.js';
 
 /**
  * One reviewer in its own process: claims tasks from the shared database until none is left and

@@ -6,7 +6,7 @@ import { createMonitor, type Monitor } from '../../src/monitor/monitor.js';
 import { openMonitorStore } from '../../src/monitor/store.js';
 import type { DocumentPipeline } from '../../src/pipeline/document.js';
 import { createPredictionService } from '../../src/pipeline/service.js';
-import type { TextLine } from '../../src/pipeline/types.js';
+import type { TextLine } from '../../src/core/records/prediction.js';
 import { buildServer } from '../../src/server/app.js';
 import { openStores, type Stores } from '../../src/store/open.js';
 

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { isVisionopsError, VisionopsError } from '../../core/errors.js';
 import { loadDocumentPipeline } from '../../pipeline/document.js';
 import { createPredictionService } from '../../pipeline/service.js';
-import type { PredictionRecord } from '../../pipeline/types.js';
+import type { PredictionRecord } from '../../core/records/prediction.js';
 import { modelsDirOf } from '../../registry/local-models.js';
 import { createReviewObserver } from '../../review/queue.js';
 import { openStores } from '../../store/open.js';

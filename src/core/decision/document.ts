@@ -1,12 +1,5 @@
 import type { QualityReport } from '../quality/types.js';
-
-export type Decision = 'accept' | 'review' | 'reject';
-
-/** Why a page was routed where it was. `code` is stable for dashboards and clients; `message` is for people. */
-export interface DecisionReason {
-  code: string;
-  message: string;
-}
+import type { Decision, DecisionReason } from '../records/prediction.js';
 
 export interface DecisionOutcome {
   decision: Decision;

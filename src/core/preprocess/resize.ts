@@ -1,5 +1,6 @@
 import { VisionopsError } from '../errors.js';
 import type { Frame } from '../frame.js';
+import { roundHalfEven } from '../numbers.js';
 
 /** OpenCV's INTER_RESIZE_COEF_BITS: 8-bit images are interpolated with 11-bit integer weights. */
 const WEIGHT_BITS = 11;
@@ -13,11 +14,6 @@ interface Taps {
   second: Int32Array;
   firstWeight: Int32Array;
   secondWeight: Int32Array;
-}
-
-function roundHalfEven(value: number): number {
-  const rounded = Math.round(value);
-  return value % 1 === 0.5 && rounded % 2 !== 0 ? rounded - 1 : rounded;
 }
 
 /**

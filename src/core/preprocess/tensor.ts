@@ -3,6 +3,7 @@ import type { Frame } from '../frame.js';
 import { addMargin } from './margin.js';
 import { resizeBilinear } from './resize.js';
 import type { PreprocessSpec, ResizeSpec } from './spec.js';
+import { roundHalfEven } from '../numbers.js';
 
 export interface Tensor {
   data: Float32Array;
@@ -18,12 +19,6 @@ export interface FrameTensor extends Tensor {
 export interface BatchTensor extends Tensor {
   /** Per frame, the size of its image inside the tensor before padding. */
   resized: { width: number; height: number }[];
-}
-
-/** Python's round(): halves go to the even neighbour. */
-function roundHalfEven(value: number): number {
-  const rounded = Math.round(value);
-  return value % 1 === 0.5 && rounded % 2 !== 0 ? rounded - 1 : rounded;
 }
 
 function roundUpToMultiple(value: number, multiple: number | undefined): number {

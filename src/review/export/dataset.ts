@@ -2,8 +2,8 @@ import { VisionopsError } from '../../core/errors.js';
 import type { BlobStore } from '../../store/store.js';
 import { labelledLines, type LabelledLine } from '../answer.js';
 import { uprightJpeg } from '../image.js';
-import type { ReviewStore } from '../store.js';
-import type { ReviewTask } from '../types.js';
+import type { ReviewStore } from '../../store/store.js';
+import type { ReviewTask } from '../../core/records/review.js';
 
 /** One reviewed page ready to be written: its upright image and the lines as people left them. */
 export interface DatasetItem {

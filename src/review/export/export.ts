@@ -1,5 +1,5 @@
 import type { BlobStore } from '../../store/store.js';
-import type { ReviewStore } from '../store.js';
+import type { ReviewStore } from '../../store/store.js';
 import { collectDataset, type DatasetFilter } from './dataset.js';
 import { writeJsonl, writeLabelStudio, writePaddleOcr, type ExportFormat } from './formats.js';
 import { DatasetWriter, type DatasetManifest } from './writer.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { VisionopsError } from '../../core/errors.js';
-import { canonicalJson } from '../../core/preprocess/hash.js';
+import { canonicalJson } from '../../core/canonical-json.js';
 
 export interface ManifestFile {
   path: string;

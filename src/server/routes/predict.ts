@@ -3,7 +3,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Config } from '../../config/schema.js';
 import { VisionopsError } from '../../core/errors.js';
 import type { PredictionService } from '../../pipeline/service.js';
-import type { PredictionRecord } from '../../pipeline/types.js';
+import type { PredictionRecord } from '../../core/records/prediction.js';
 import { EventStream } from '../event-stream.js';
 import { ACCEPTED_UPLOADS, errorHandler, toHttpError } from '../http-errors.js';
 

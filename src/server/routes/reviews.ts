@@ -5,8 +5,8 @@ import { answerBodySchema, resolveAnswer } from '../../review/answer.js';
 import type { ReviewConfig } from '../../review/config.js';
 import { uprightJpeg } from '../../review/image.js';
 import { reviewStats, type LabModel, type ModelReviewStats } from '../../review/stats.js';
-import type { ReviewStore } from '../../review/store.js';
-import type { ReviewTask } from '../../review/types.js';
+import type { ReviewStore } from '../../store/store.js';
+import type { ReviewTask } from '../../core/records/review.js';
 import { isRecordId } from '../../store/record-id.js';
 import type { BlobStore, PredictionStore } from '../../store/store.js';
 

@@ -1,10 +1,10 @@
 import Database from 'better-sqlite3';
 import { VisionopsError } from '../core/errors.js';
-import { newRecordId } from '../store/record-id.js';
-import { isUnavailable, unavailable } from '../store/sqlite.js';
-import { openSqliteDatabase, type Migration } from '../store/sqlite-database.js';
+import { newRecordId } from './record-id.js';
+import { isUnavailable, unavailable } from './sqlite.js';
+import { openSqliteDatabase, type Migration } from './sqlite-database.js';
 import type { ReviewStore } from './store.js';
-import type { ReviewAnswer, ReviewKind, ReviewStatus, ReviewTally, ReviewTask } from './types.js';
+import type { ReviewAnswer, ReviewKind, ReviewStatus, ReviewTally, ReviewTask } from '../core/records/review.js';
 
 const MIGRATIONS: ReadonlyArray<Migration> = [
   {

@@ -1,5 +1,5 @@
-import type { Quad } from '../core/postprocess/geometry.js';
-import type { QualityReport } from '../core/quality/types.js';
+import type { Quad } from '../postprocess/geometry.js';
+import type { QualityReport } from '../quality/types.js';
 
 export interface TextLine {
   text: string;
@@ -53,6 +53,7 @@ export interface CacheLineage {
 
 export type Decision = 'accept' | 'review' | 'reject';
 
+/** Why an image was routed where it was. `code` is stable for dashboards and clients; `message` is for people. */
 export interface DecisionReason {
   code: string;
   message: string;

@@ -1,5 +1,5 @@
-import type { Quad } from '../core/postprocess/geometry.js';
-import type { TextLine } from '../pipeline/types.js';
+import type { Quad } from '../postprocess/geometry.js';
+import type { TextLine } from './prediction.js';
 
 /** Why a task exists: the decision asked for a person, or an accepted result was drawn for audit. */
 export type ReviewKind = 'review' | 'audit';
