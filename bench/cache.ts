@@ -33,7 +33,7 @@ export const cacheBenchmark: Benchmark = {
       }
     } finally {
       await pipeline.close();
-      await stores.predictions.close();
+      await stores.close();
       await rm(dir, { recursive: true, force: true });
     }
     return [

@@ -57,7 +57,7 @@ export const httpBenchmark: Benchmark = {
     } finally {
       await app.close();
       await pipeline.close();
-      await stores.predictions.close();
+      await stores.close();
       await rm(dir, { recursive: true, force: true });
     }
     const count = pages.length * 2;

@@ -54,7 +54,7 @@ export async function runPages(pages: Buffer[], sets: string[], concurrency: num
     return { seconds: (performance.now() - started) / 1000, texts };
   } finally {
     await pipeline.close();
-    await stores.predictions.close();
+    await stores.close();
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -88,7 +88,7 @@ before(async () => {
 
 after(async () => {
   await pipeline.close();
-  await stores.predictions.close();
+  await stores.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -89,6 +89,6 @@ test('a region of interest is cropped before the gate and the models see the ima
     assert.ok(record.image.height > 300, 'the record describes the image as sent');
   } finally {
     await pipeline.close();
-    await stores.predictions.close();
+    await stores.close();
   }
 });

@@ -40,7 +40,7 @@ before(async () => {
 after(async () => {
   await app.close();
   await pipeline.close();
-  await stores.predictions.close();
+  await stores.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

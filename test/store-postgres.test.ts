@@ -135,7 +135,7 @@ test('the server keeps its records in PostgreSQL when data.store says so, and re
     assert.equal(refused.json().error.code, 'STORE_UNAVAILABLE');
   } finally {
     await Promise.all([app.close(), goneApp.close()]);
-    await Promise.all([pipeline.close(), stores.predictions.close(), gone.predictions.close()]);
+    await Promise.all([pipeline.close(), stores.close(), gone.close()]);
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -8,7 +8,6 @@ import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../src/config/load.js';
 import { createMonitor } from '../src/monitor/monitor.js';
-import { openMonitorStore } from '../src/monitor/store.js';
 import { loadDocumentPipeline, type DocumentPipeline } from '../src/pipeline/document.js';
 import { createPredictionService } from '../src/pipeline/service.js';
 import { buildServer } from '../src/server/app.js';
@@ -29,7 +28,7 @@ before(async () => {
   pipeline = await loadDocumentPipeline(config.pipeline, config.runtime);
   stores = openStores(config.data);
   // Wired as `visionops serve` wires it: the monitor wraps the service, and must pass the stream's listener on.
-  const monitor = await createMonitor({ config, store: openMonitorStore(dir) });
+  const monitor = await createMonitor({ config, store: stores.monitor });
   closeMonitor = () => monitor.close();
   const service = monitor.instrument(createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs, observers: [monitor.observer] }), pipeline);
   app = await buildServer({ config, service, store: stores.predictions, ready: () => true, monitor });
@@ -41,7 +40,7 @@ after(async () => {
   await app.close();
   await closeMonitor();
   await pipeline.close();
-  await stores.predictions.close();
+  await stores.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

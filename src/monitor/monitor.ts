@@ -63,7 +63,7 @@ const silentLog: MonitorLog = { info: () => {}, warn: () => {} };
  * told of, alert rules with their transitions recorded and sent, and the dashboard's summary.
  *
  * @example
- * const monitor = await createMonitor({ config, store: openMonitorStore(config.data.dir) });
+ * const monitor = await createMonitor({ config, store: stores.monitor });
  * const service = monitor.instrument(createPredictionService({ config, pipeline, store, blobs, observers: [monitor.observer] }), pipeline);
  */
 export class Monitor {

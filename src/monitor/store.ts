@@ -61,6 +61,6 @@ export function openMonitorStore(dataDir: string): MonitorStore {
       const row = loadProfile.get();
       return row === undefined ? null : (JSON.parse(row.profile) as ReferenceProfile);
     },
-    close: () => db.close(),
+    close: () => void (db.open && db.close()),
   };
 }

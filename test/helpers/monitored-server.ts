@@ -3,7 +3,6 @@ import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import type { Quad } from '../../src/core/postprocess/geometry.js';
 import { createMonitor, type Monitor } from '../../src/monitor/monitor.js';
-import { openMonitorStore } from '../../src/monitor/store.js';
 import type { DocumentPipeline } from '../../src/pipeline/document.js';
 import { createPredictionService } from '../../src/pipeline/service.js';
 import type { TextLine } from '../../src/core/records/prediction.js';
@@ -50,7 +49,7 @@ export async function startMonitoredServer(
 ): Promise<MonitoredServer> {
   const config = loadConfig({ sets: ['server.logLevel="silent"', `data.dir=${JSON.stringify(dataDir)}`, 'monitor.gpu.enabled=false', ...sets] });
   const stores = openStores(config.data);
-  const monitor = await createMonitor({ config, store: openMonitorStore(config.data.dir), now });
+  const monitor = await createMonitor({ config, store: stores.monitor, now });
   const service = monitor.instrument(
     createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs, observers: [monitor.observer] }),
     pipeline,
@@ -64,7 +63,7 @@ export async function startMonitoredServer(
     async close() {
       await app.close();
       await monitor.close();
-      await stores.predictions.close();
+      await stores.close();
     },
   };
 }

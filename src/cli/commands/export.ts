@@ -48,8 +48,7 @@ export function registerExport(program: Command): void {
             `${unusableSkipped > 0 ? `; ${unusableSkipped} pages marked unusable left out` : ''}\n`,
         );
       } finally {
-        await stores.predictions.close();
-        await stores.reviews.close();
+        await stores.close();
       }
     });
 }

@@ -81,8 +81,7 @@ export function registerRun(program: Command): void {
         progress.stop();
         await new Promise((done) => (out === null ? done(undefined) : out.end(done)));
         await pipeline.close();
-        await stores.predictions.close();
-        await stores.reviews.close();
+        await stores.close();
         await shared?.close();
       }
       process.stdout.write(`${summary.format(files.length, (performance.now() - started) / 1000)}\n`);

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { VisionopsError } from '../../core/errors.js';
 import { createMonitor } from '../../monitor/monitor.js';
-import { openMonitorStore } from '../../monitor/store.js';
 import { loadDocumentPipeline } from '../../pipeline/document.js';
 import { performanceMetrics } from '../../pipeline/performance-metrics.js';
 import { createPredictionService } from '../../pipeline/service.js';
@@ -36,7 +35,7 @@ export function registerServe(program: Command): void {
         'data.dir': asString(options.data),
       });
       const stores = openStores(config.data);
-      const monitor = await createMonitor({ config, store: openMonitorStore(config.data.dir) });
+      const monitor = await createMonitor({ config, store: stores.monitor });
       const reviewObserver = createReviewObserver({ reviews: stores.reviews, blobs: stores.blobs, auditRate: config.review.auditRate });
       const performanceCounters = performanceMetrics(monitor.metrics.registry);
       const pipeline = await loadDocumentPipeline(config.pipeline, config.runtime, { modelsDir: modelsDirOf(config.data.dir), onBatch: performanceCounters.onBatch });
@@ -73,7 +72,8 @@ export function registerServe(program: Command): void {
       try {
         await app.listen({ host: config.server.host, port: config.server.port });
       } catch (error) {
-        await Promise.all([pipeline.close(), stores.predictions.close(), stores.reviews.close(), monitor.close(), shared?.close()]);
+        await Promise.all([pipeline.close(), monitor.close(), shared?.close()]);
+        await stores.close();
         throw new VisionopsError(
           'INVALID_CONFIG',
           `Cannot listen on ${config.server.host}:${config.server.port} (${(error as Error).message}): ` +
@@ -88,10 +88,9 @@ export function registerServe(program: Command): void {
         app.log.info({ signal }, 'shutting down');
         await app.close();
         await pipeline.close();
-        await stores.predictions.close();
-        await stores.reviews.close();
         await monitor.close();
         await shared?.close();
+        await stores.close();
       };
       process.once('SIGINT', shutdown);
       process.once('SIGTERM', shutdown);
