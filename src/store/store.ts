@@ -12,7 +12,8 @@ export interface PredictionStore {
   /**
    * Keeps the record and returns what is kept under its id or `idempotencyKey`: the record itself
    * the first time, the one kept earlier on a repeat (same id, or same key), never a second copy.
-   * One atomic step, so retried and replayed writes are safe.
+   * The insert is one statement that does nothing when the id or key is taken, so retried and
+   * replayed writes, even racing ones, keep one record.
    */
   save(record: PredictionRecord, options?: SaveOptions): Promise<PredictionRecord>;
   /** The record saved with this idempotency key, or null. */
@@ -38,7 +39,7 @@ export interface BlobStore {
 }
 
 /**
- * Where review tasks live: SQLite beside the predictions by default, PostgreSQL scaled out;
+ * Where review tasks live: beside the predictions, in SQLite by default or PostgreSQL scaled out;
  * callers hold this interface. Every state change is atomic, so two reviewers never hold one task
  * and a crash never leaves an answer half kept. A store that cannot be used throws STORE_UNAVAILABLE.
  */
