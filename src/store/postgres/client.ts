@@ -160,7 +160,6 @@ function isUnavailable(error: unknown): boolean {
 }
 
 function unavailable(store: StoreName, where: string, error: unknown): VisionopsError {
-  if (error instanceof VisionopsError) return error;
   const reason = error instanceof Error ? error.message || String((error as { code?: string }).code) : String(error);
   return new VisionopsError(
     'STORE_UNAVAILABLE',
