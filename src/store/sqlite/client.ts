@@ -17,7 +17,7 @@ const UNAVAILABLE = /^SQLITE_(READONLY|IOERR|CANTOPEN|FULL|CORRUPT|NOTADB|BUSY|L
  * failing or taking the same task.
  */
 export function openSqliteClient(file: string, users: number): SqlClient {
-  let db: Database.Database;
+  let db: Database.Database | undefined;
   try {
     mkdirSync(dirname(file), { recursive: true });
     db = new Database(file);
@@ -28,19 +28,21 @@ export function openSqliteClient(file: string, users: number): SqlClient {
     db.pragma('busy_timeout = 5000');
     applyMigrations(db, file, SQLITE_MIGRATIONS);
   } catch (error) {
+    db?.close();
     throw unavailable('database', file, error);
   }
+  const open = db;
   const identity = fileIdentity(file);
   const statements = new Map<string, Database.Statement>();
   const prepared = (sql: string) => {
     let statement = statements.get(sql);
-    if (statement === undefined) statements.set(sql, (statement = db.prepare(sql)));
+    if (statement === undefined) statements.set(sql, (statement = open.prepare(sql)));
     return statement;
   };
   const run = (sql: string, params: ReadonlyArray<SqlValue>) => {
     const statement = prepared(sql);
     const execute = () => (statement.reader ? statement.all(...params) : (statement.run(...params), []));
-    return statement.readonly ? execute() : db.transaction(execute).immediate();
+    return statement.readonly ? execute() : open.transaction(execute).immediate();
   };
 
   /**
@@ -69,7 +71,7 @@ export function openSqliteClient(file: string, users: number): SqlClient {
     claimLock: '',
     query: async <Row>(store: StoreName, sql: string, params: ReadonlyArray<SqlValue> = []) => use(store, () => run(sql, params) as Row[]),
     ping: async (store) => void use(store, () => run('SELECT 1', [])),
-    release: sharedClose(users, async () => void db.close()),
+    release: sharedClose(users, async () => void open.close()),
   };
 }
 
