@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { openSqliteStore } from '../src/store/sqlite.js';
+import { openSqliteStores } from '../src/store/sqlite/index.js';
 import { blank, renderDocument } from './fixtures/documents.js';
 import { randomBytes } from './fixtures/images.js';
 import { visionops } from './helpers/cli.js';
@@ -71,13 +71,14 @@ test('run predicts every image, records it under --data, writes results.jsonl an
   assert.ok(['accept', 'review'].includes(byFile.get('page.png').record.decision));
   assert.equal(byFile.get('noise.jpg').error.code, 'UNSUPPORTED_FORMAT');
 
-  const store = openSqliteStore(join(data, 'visionops.db'));
+  const stores = openSqliteStores(join(data, 'visionops.db'));
+  const store = stores.predictions;
   try {
     const saved = await store.list({ limit: 10 });
     assert.deepEqual(saved.map((r) => r.id).sort(), [byFile.get('blank.png').record.id, byFile.get('page.png').record.id].sort());
     assert.deepEqual(await store.get(byFile.get('page.png').record.id), byFile.get('page.png').record);
   } finally {
-    await store.close();
+    await stores.close();
   }
 });
 

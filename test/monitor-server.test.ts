@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { loadConfig } from '../src/config/load.js';
 import { MonitorMetrics } from '../src/monitor/metrics.js';
 import { loadDocumentPipeline } from '../src/pipeline/document.js';
-import { openMonitorStore } from '../src/monitor/store.js';
+import { openSqliteStores } from '../src/store/sqlite/index.js';
 import { blank } from './fixtures/documents.js';
 import { randomBytes } from './fixtures/images.js';
 import { streamPage } from './fixtures/streams.js';
@@ -188,16 +188,17 @@ test('drift through the server: darkened pages fire an alert naming the exposure
   } finally {
     await server.close();
   }
-  const store = openMonitorStore(data);
+  const stores = openSqliteStores(join(data, 'visionops.db'));
+  const store = stores.monitor;
   try {
     assert.deepEqual(
-      store.transitions(10).filter((t) => t.rule === 'drift').map((t) => t.state),
+      (await store.transitions(10)).filter((t) => t.rule === 'drift').map((t) => t.state),
       ['resolved', 'firing'],
       'both transitions are recorded in SQLite',
     );
-    assert.ok(store.loadReference()?.images === 30, 'the reference built from production is kept');
+    assert.ok((await store.loadReference())?.images === 30, 'the reference built from production is kept');
   } finally {
-    store.close();
+    await stores.close();
   }
 });
 

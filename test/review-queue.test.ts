@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { IngestedImage } from '../src/image/types.js';
 import { resolveAnswer } from '../src/review/answer.js';
 import { createReviewObserver } from '../src/review/queue.js';
-import { openSqliteReviewStore } from '../src/store/review-sqlite.js';
+import { openSqliteStores } from '../src/store/sqlite/index.js';
 import { reviewStats, wilsonInterval } from '../src/review/stats.js';
 import type { ReviewTask } from '../src/core/records/review.js';
 import { seededRandom } from './fixtures/documents.js';
@@ -230,7 +230,7 @@ test('tasks page newest first by status', async () => {
   assert.deepEqual(older.map((task) => task.id), [ids[2], ids[1]]);
   assert.deepEqual((await fixture.reviews.list({ status: 'claimed', limit: 10 })).map((task) => task.id), [ids[0]]);
   assert.deepEqual(await fixture.reviews.list({ status: 'done', limit: 10 }), []);
-  const reopened = openSqliteReviewStore(fixture.file);
-  assert.equal((await reopened.list({ limit: 10 })).length, 5, 'a second connection sees the same tasks');
+  const reopened = openSqliteStores(fixture.file);
+  assert.equal((await reopened.reviews.list({ limit: 10 })).length, 5, 'a second connection sees the same tasks');
   await reopened.close();
 });

@@ -25,14 +25,24 @@ export const configSchema = z
       .prefault({}),
     data: z
       .object({
-        /** SQLite database and content-addressed blobs live here. */
+        /** The SQLite database (with `store: sqlite`) and the content-addressed blobs live here. */
         dir: z.string().default('./data'),
-        /** Where prediction records go: the embedded SQLite file under `dir`, or a PostgreSQL database several processes share. */
+        /** Where predictions, review tasks and monitor state go: the embedded SQLite file under `dir`, or a PostgreSQL database several processes share. */
         store: z.enum(['sqlite', 'postgres']).default('sqlite'),
         postgres: z
           .object({
             url: z.string().default('postgres://postgres@127.0.0.1:5432/visionops'),
             poolSize: z.number().int().positive().default(10),
+            /** Longest wait for a connection, new or from the pool, before STORE_UNAVAILABLE. */
+            connectTimeoutMs: z.number().int().positive().default(5000),
+            /** The server cancels a statement running longer (PostgreSQL `statement_timeout`); the client gives up a second later. */
+            statementTimeoutMs: z.number().int().positive().default(30_000),
+            /** The server ends a session left idle inside a transaction this long (`idle_in_transaction_session_timeout`). */
+            idleInTransactionTimeoutMs: z.number().int().positive().default(60_000),
+            /** TCP keepalive starts probing an idle connection after this long, so a silent server is noticed. */
+            keepAliveDelayMs: z.number().int().positive().default(10_000),
+            /** `/readyz` and other pings answer within this long, STORE_UNAVAILABLE if the database does not. */
+            pingTimeoutMs: z.number().int().positive().default(1000),
           })
           .strict()
           .prefault({}),

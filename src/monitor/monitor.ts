@@ -90,6 +90,7 @@ export class Monitor {
   constructor(
     private readonly deps: MonitorDeps,
     reference: ReferenceProfile | null,
+    alerts: AlertState[] = [],
   ) {
     this.config = deps.config.monitor;
     this.now = deps.now ?? (() => new Date());
@@ -119,7 +120,7 @@ export class Monitor {
       },
       reference,
     );
-    this.book = new AlertBook(deps.store?.latestStates() ?? []);
+    this.book = new AlertBook(alerts);
     for (const state of this.book.list()) this.metrics.alertsFiring.set({ rule: state.rule }, state.state === 'firing' ? 1 : 0);
     this.observer = { recorded: (prediction) => this.recorded(prediction) };
   }
@@ -246,14 +247,14 @@ export class Monitor {
   async close(): Promise<void> {
     this.stopGpu();
     await this.settle();
-    this.deps.store?.close();
+    await this.deps.store?.close();
   }
 
   /** One image seen without the prediction service (scripts, imports): the data side only. */
   observe(observation: MonitorObservation, thumbnail?: () => Promise<string>): ObservationOutcome {
     const outcome = this.data.observe(observation, this.now());
     if (outcome.profileBuilt !== null) {
-      this.deps.store?.saveReference(outcome.profileBuilt);
+      if (this.deps.store !== undefined) this.track(this.deps.store.saveReference(outcome.profileBuilt));
       this.log.info({ images: outcome.profileBuilt.images }, 'reference profile built from production images');
     }
     if (outcome.outlierScore !== null) this.metrics.outlierScore.observe(outcome.outlierScore);
@@ -351,7 +352,7 @@ export class Monitor {
     for (const transition of transitions) {
       this.metrics.alertsFiring.set({ rule: transition.rule }, transition.state === 'firing' ? 1 : 0);
       this.log[transition.state === 'firing' ? 'warn' : 'info']({ rule: transition.rule, details: transition.details }, `alert ${transition.state}: ${transition.message}`);
-      this.deps.store?.recordTransition(transition);
+      if (this.deps.store !== undefined) this.track(this.deps.store.recordTransition(transition));
       const { webhooks, webhookTimeoutMs } = this.config.alerts;
       if (webhooks.length > 0) this.track(sendWebhooks(webhooks, transition, webhookTimeoutMs, this.log));
     }
@@ -369,8 +370,8 @@ export class Monitor {
  */
 export async function createMonitor(deps: MonitorDeps): Promise<Monitor> {
   const file = deps.config.monitor.reference.file;
-  const reference = file !== null ? parseReferenceProfile(readReferenceFile(file), file) : (deps.store?.loadReference() ?? null);
-  const monitor = new Monitor(deps, reference);
+  const reference = file !== null ? parseReferenceProfile(readReferenceFile(file), file) : ((await deps.store?.loadReference()) ?? null);
+  const monitor = new Monitor(deps, reference, (await deps.store?.latestStates()) ?? []);
   await monitor.start();
   return monitor;
 }

@@ -4,19 +4,31 @@ import type { PredictionRecord } from '../core/records/prediction.js';
 import type { NewReviewTask, ReviewAnswer, ReviewStatus, ReviewTally, ReviewTask } from '../core/records/review.js';
 
 /**
- * Where prediction records live. SQLite embedded (`sqlite.ts`) by default, PostgreSQL scaled out;
+ * Where prediction records live. SQLite embedded (`sqlite/`) by default, PostgreSQL scaled out;
  * callers hold this interface and never learn which one runs. A store that can no longer keep a
  * record throws STORE_UNAVAILABLE: nothing is dropped silently.
  */
 export interface PredictionStore {
-  /** Keeps the record; its `id` must be new. */
-  save(record: PredictionRecord): Promise<void>;
+  /**
+   * Keeps the record and returns what is kept under its id or `idempotencyKey`: the record itself
+   * the first time, the one kept earlier on a repeat (same id, or same key), never a second copy.
+   * The insert is one statement that does nothing when the id or key is taken, so retried and
+   * replayed writes, even racing ones, keep one record.
+   */
+  save(record: PredictionRecord, options?: SaveOptions): Promise<PredictionRecord>;
+  /** The record saved with this idempotency key, or null. */
+  findByIdempotencyKey(key: string): Promise<PredictionRecord | null>;
   get(id: string): Promise<PredictionRecord | null>;
   /** Newest first; `before` is the id of a record, to page back from it. */
   list(options: { limit: number; before?: string }): Promise<PredictionRecord[]>;
   /** Resolves when the store answers and could keep a record; throws STORE_UNAVAILABLE otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface SaveOptions {
+  /** A caller's name for this write (a request's Idempotency-Key, a job id); unique across records. */
+  idempotencyKey?: string;
 }
 
 /** Content-addressed bytes (images kept for review): the key is the SHA-256 of the bytes, in hex. */
@@ -27,7 +39,7 @@ export interface BlobStore {
 }
 
 /**
- * Where review tasks live: SQLite beside the predictions by default, PostgreSQL scaled out;
+ * Where review tasks live: beside the predictions, in SQLite by default or PostgreSQL scaled out;
  * callers hold this interface. Every state change is atomic, so two reviewers never hold one task
  * and a crash never leaves an answer half kept. A store that cannot be used throws STORE_UNAVAILABLE.
  */
@@ -55,14 +67,17 @@ export interface ReviewStore {
   close(): Promise<void>;
 }
 
-/** Alert transitions and the reference built from production, kept across restarts. */
+/**
+ * Alert transitions and the reference built from production, kept across restarts in the same
+ * database as the records. A store that cannot be used throws STORE_UNAVAILABLE.
+ */
 export interface MonitorStore {
-  recordTransition(state: AlertState): void;
+  recordTransition(state: AlertState): Promise<void>;
   /** Every transition, newest first. */
-  transitions(limit: number): AlertState[];
+  transitions(limit: number): Promise<AlertState[]>;
   /** The latest state of each rule that ever fired. */
-  latestStates(): AlertState[];
-  saveReference(profile: ReferenceProfile): void;
-  loadReference(): ReferenceProfile | null;
-  close(): void;
+  latestStates(): Promise<AlertState[]>;
+  saveReference(profile: ReferenceProfile): Promise<void>;
+  loadReference(): Promise<ReferenceProfile | null>;
+  close(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { openSqliteReviewStore } from '../../src/store/review-sqlite.js';
+import { openSqliteStores } from '../../src/store/sqlite/index.js';
 
 /**
  * One reviewer in its own process: claims tasks from the shared database until none is left and
@@ -6,7 +6,8 @@ import { openSqliteReviewStore } from '../../src/store/review-sqlite.js';
  * Every worker waits for the same start time, so their claims overlap despite uneven start-up.
  */
 const [file, reviewer, start] = process.argv.slice(2);
-const reviews = openSqliteReviewStore(file);
+const stores = openSqliteStores(file);
+const { reviews } = stores;
 while (Date.now() < Number(start)) await new Promise((resolve) => setTimeout(resolve, 5));
 const claimed: string[] = [];
 for (;;) {
@@ -14,5 +15,5 @@ for (;;) {
   if (task === null) break;
   claimed.push(task.id);
 }
-await reviews.close();
+await stores.close();
 process.stdout.write(JSON.stringify(claimed));

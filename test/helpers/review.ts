@@ -3,11 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Quad } from '../../src/core/postprocess/geometry.js';
 import type { Decision, PredictionRecord } from '../../src/core/records/prediction.js';
-import { openSqliteReviewStore } from '../../src/store/review-sqlite.js';
 import type { ReviewStore } from '../../src/store/store.js';
 import type { ReviewKind, ReviewTask } from '../../src/core/records/review.js';
 import { createFileBlobStore } from '../../src/store/blobs.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
+import { openSqliteStores } from '../../src/store/sqlite/index.js';
 import type { BlobStore, PredictionStore } from '../../src/store/store.js';
 import { renderDocument } from '../fixtures/documents.js';
 import { record } from '../fixtures/records.js';
@@ -34,6 +33,7 @@ export interface ReviewFixture {
   reviews: ReviewStore;
   blobs: BlobStore;
   clock: TestClock;
+  close(): Promise<void>;
 }
 
 /** Fresh stores in a temporary data directory, the review store on a test clock. */
@@ -41,13 +41,15 @@ export function reviewFixture(prefix = 'visionops-review-'): ReviewFixture {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const file = join(dir, 'visionops.db');
   const clock = new TestClock();
+  const stores = openSqliteStores(file, { now: clock.now });
   return {
     dir,
     file,
-    predictions: openSqliteStore(file),
-    reviews: openSqliteReviewStore(file, { now: clock.now }),
+    predictions: stores.predictions,
+    reviews: stores.reviews,
     blobs: createFileBlobStore(join(dir, 'blobs')),
     clock,
+    close: stores.close,
   };
 }
 
@@ -105,6 +107,5 @@ export async function seedTask(fixture: ReviewFixture, options: { truth: string[
 }
 
 export async function closeFixture(fixture: ReviewFixture): Promise<void> {
-  await fixture.reviews.close();
-  await fixture.predictions.close();
+  await fixture.close();
 }

@@ -1,0 +1,91 @@
+/** One schema change; applied once, in version order, and never edited after it ships. */
+export interface PostgresMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * The PostgreSQL schema, every store's tables in one ordered list (version 1 is what earlier
+ * releases made).
+ */
+export const POSTGRES_MIGRATIONS: ReadonlyArray<PostgresMigration> = [
+  {
+    version: 1,
+    name: 'predictions',
+    sql: `
+      CREATE TABLE predictions (
+        id TEXT PRIMARY KEY,
+        created_at TIMESTAMPTZ NOT NULL,
+        decision TEXT NOT NULL CHECK (decision IN ('accept', 'review', 'reject')),
+        image_sha256 TEXT NOT NULL,
+        pipeline_id TEXT NOT NULL,
+        pipeline_version TEXT NOT NULL,
+        config_hash TEXT NOT NULL,
+        blob TEXT,
+        source JSONB NOT NULL,
+        image JSONB NOT NULL,
+        quality JSONB NOT NULL,
+        reasons JSONB NOT NULL,
+        result JSONB,
+        lineage JSONB NOT NULL,
+        timings JSONB NOT NULL
+      );
+      CREATE INDEX predictions_created_at ON predictions (created_at);
+      CREATE INDEX predictions_decision ON predictions (decision, created_at);
+      CREATE INDEX predictions_image_sha256 ON predictions (image_sha256);
+    `,
+  },
+  {
+    version: 2,
+    name: 'review_tasks',
+    sql: `
+      CREATE TABLE review_tasks (
+        id TEXT PRIMARY KEY,
+        prediction_id TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL CHECK (kind IN ('review', 'audit')),
+        created_at TIMESTAMPTZ NOT NULL,
+        model_version TEXT NOT NULL,
+        blob TEXT NOT NULL,
+        model_output JSONB NOT NULL,
+        claimed_by TEXT,
+        claimed_at TIMESTAMPTZ,
+        lease_expires_at BIGINT,
+        answered_at TIMESTAMPTZ,
+        verdict TEXT CHECK (verdict IS NULL OR verdict IN ('confirm', 'correct', 'unusable')),
+        answer JSONB,
+        lines_reviewed INTEGER,
+        lines_changed INTEGER,
+        lines_added INTEGER
+      );
+      CREATE INDEX review_tasks_open ON review_tasks (answered_at, lease_expires_at);
+      CREATE INDEX review_tasks_answered ON review_tasks (answered_at, id) WHERE answered_at IS NOT NULL;
+    `,
+  },
+  {
+    version: 3,
+    name: 'monitor',
+    sql: `
+      CREATE TABLE alert_transitions (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        rule TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('firing', 'resolved')),
+        since TEXT NOT NULL,
+        message TEXT NOT NULL,
+        details JSONB NOT NULL
+      );
+      CREATE TABLE reference_profile (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        profile JSONB NOT NULL
+      );
+    `,
+  },
+  {
+    version: 4,
+    name: 'prediction idempotency keys',
+    sql: `
+      ALTER TABLE predictions ADD COLUMN idempotency_key TEXT;
+      CREATE UNIQUE INDEX predictions_idempotency_key ON predictions (idempotency_key);
+    `,
+  },
+];
