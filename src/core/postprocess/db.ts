@@ -2,6 +2,7 @@ import { VisionopsError } from '../errors.js';
 import { meanInsideQuad, meanInsideRegion } from './box-score.js';
 import { minAreaRect, rectCorners, type Point, type Quad, type RotatedRect } from './geometry.js';
 import { foregroundRegions } from './regions.js';
+import { roundHalfEven } from '../rounding.js';
 
 /** The text probability map a DB detector outputs ([1, 1, H, W] without the leading axes). */
 export interface ProbabilityMap {
@@ -34,12 +35,6 @@ export interface DetectedBox {
   box: Quad;
   /** Mean probability inside the region's box before it was grown. */
   score: number;
-}
-
-/** numpy's `round`: halves go to the even neighbour. */
-function roundHalfEven(value: number): number {
-  const rounded = Math.round(value);
-  return Math.abs(value % 1) === 0.5 && rounded % 2 !== 0 ? rounded - 1 : rounded;
 }
 
 /**
