@@ -22,9 +22,11 @@ interface Taps {
  * centres aligned ((d + 0.5) * source / target - 0.5), edges repeated instead of extrapolated.
  * `areaMode` maps them as INTER_AREA does when it enlarges, which OpenCV emulates with the same
  * two-tap kernel: each output pixel takes the source pixel its left edge falls in, blended with
- * the next by how far the output pixel's right edge reaches past it.
+ * the next by how far the output pixel's right edge reaches past it. Without `edgeWeightsZeroed`,
+ * a position beyond the edge keeps its weights and both taps read the edge pixel, as OpenCV's
+ * rows do (its columns zero the weights); the sum is the same but its rounding is not.
  */
-function axisTaps(source: number, target: number, stride: number, areaMode = false): Taps {
+function axisTaps(source: number, target: number, stride: number, areaMode = false, edgeWeightsZeroed = true): Taps {
   const first = new Int32Array(target);
   const second = new Int32Array(target);
   const firstWeight = new Int32Array(target);
@@ -44,16 +46,12 @@ function axisTaps(source: number, target: number, stride: number, areaMode = fal
       index = Math.floor(position);
       fraction = Math.fround(position - index);
     }
-    if (index < 0) {
-      index = 0;
+    if (edgeWeightsZeroed && (index < 0 || index >= source - 1)) {
+      index = Math.min(Math.max(index, 0), source - 1);
       fraction = 0;
     }
-    if (index >= source - 1) {
-      index = source - 1;
-      fraction = 0;
-    }
-    first[d] = index * stride;
-    second[d] = Math.min(index + 1, source - 1) * stride;
+    first[d] = Math.min(Math.max(index, 0), source - 1) * stride;
+    second[d] = Math.min(Math.max(index + 1, 0), source - 1) * stride;
     // Each weight is rounded on its own (cvRound), as OpenCV does.
     firstWeight[d] = roundHalfEven(Math.fround(1 - fraction) * WEIGHT_ONE);
     secondWeight[d] = roundHalfEven(fraction * WEIGHT_ONE);
@@ -78,14 +76,47 @@ export function resizeBilinear(frame: Frame, width: number, height: number): Fra
   if (frame.width === width && frame.height === height) {
     return { width, height, channels: frame.channels, data: new Uint8Array(frame.data) };
   }
-  return twoTapResize(frame, width, height, false);
+  return twoTapResize(frame, width, height, false, false);
 }
 
-function twoTapResize(frame: Frame, width: number, height: number, areaMode: boolean): Frame {
+/**
+ * Whether OpenCV's vertical pass blends the rows with vectors (VResizeLinearVec_32s8u), which
+ * round differently from its scalar code: rows of at least one 128-bit vector of samples are
+ * vector throughout, as measured against OpenCV 4.6 (Debian 12) on 183- and 219-sample rows
+ * (test/fixtures/parity, made by scripts/make-parity-fixtures.py).
+ */
+function blendsWithVectors(rowLength: number): boolean {
+  return rowLength >= 16;
+}
+
+/**
+ * OpenCV's vector rounding of one vertical blend: both horizontal sums shifted right by 4 to fit
+ * 16 bits, each product's high half kept (v_mul_hi), then a rounding shift by 2.
+ */
+function vectorBlend(upper: number, lower: number, above: number, below: number): number {
+  const value = ((((upper >> 4) * above) >> 16) + (((lower >> 4) * below) >> 16) + 2) >> 2;
+  return value > 255 ? 255 : value;
+}
+
+/**
+ * Bilinear resize that matches cv2.resize's INTER_LINEAR sample for sample, its vector code's
+ * rounding included (the default `resizeBilinear` rounds every sample as OpenCV's scalar code
+ * does, which is how the built-in models have been fed).
+ */
+export function resizeLinearExact(frame: Frame, width: number, height: number): Frame {
+  checkTargetSize(width, height);
+  if (frame.width === width && frame.height === height) {
+    return { width, height, channels: frame.channels, data: new Uint8Array(frame.data) };
+  }
+  return twoTapResize(frame, width, height, false, true);
+}
+
+function twoTapResize(frame: Frame, width: number, height: number, areaMode: boolean, vectorRounding: boolean): Frame {
   const { channels, data } = frame;
   const columns = axisTaps(frame.width, width, channels, areaMode);
-  const rows = axisTaps(frame.height, height, frame.width * channels, areaMode);
+  const rows = axisTaps(frame.height, height, frame.width * channels, areaMode, !vectorRounding);
   const out = new Uint8Array(width * height * channels);
+  const vector = vectorRounding && blendsWithVectors(width * channels);
 
   for (let y = 0, o = 0; y < height; y++) {
     const top = rows.first[y];
@@ -100,7 +131,7 @@ function twoTapResize(frame: Frame, width: number, height: number, areaMode: boo
       for (let c = 0; c < channels; c++, o++) {
         const upper = data[top + left + c] * leftWeight + data[top + right + c] * rightWeight;
         const lower = data[bottom + left + c] * leftWeight + data[bottom + right + c] * rightWeight;
-        out[o] = (upper * above + lower * below + ROUNDING) >> SHIFT_BITS;
+        out[o] = vector ? vectorBlend(upper, lower, above, below) : (upper * above + lower * below + ROUNDING) >> SHIFT_BITS;
       }
     }
   }
@@ -142,7 +173,7 @@ export function resizeArea(frame: Frame, width: number, height: number): Frame {
   }
   const scaleX = frame.width / width;
   const scaleY = frame.height / height;
-  if (scaleX < 1 || scaleY < 1) return twoTapResize(frame, width, height, true);
+  if (scaleX < 1 || scaleY < 1) return twoTapResize(frame, width, height, true, true);
   if (Number.isInteger(scaleX) && Number.isInteger(scaleY)) return blockMean(frame, width, height, scaleX, scaleY);
   return coverageMean(frame, width, height, scaleX, scaleY);
 }
