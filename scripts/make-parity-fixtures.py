@@ -112,7 +112,7 @@ def main():
     boxed, ratio, (left, top) = ultralytics_letterbox(bgr['scene'], (40, 64))
     tensor = boxed[..., ::-1].transpose(2, 0, 1).astype(np.float32) / 255
     save('ultralytics-letterbox', tensor, kind='tensor', image='scene.png', ratio=ratio, pad=[left, top],
-         spec={'resize': {'mode': 'letterbox', 'width': 64, 'height': 40}, 'channelOrder': 'rgb', 'scale': 1 / 255,
+         spec={'resize': {'mode': 'letterbox', 'width': 64, 'height': 40}, 'interpolation': 'opencv-linear', 'channelOrder': 'rgb', 'scale': 1 / 255,
                'mean': [0, 0, 0], 'std': [1, 1, 1], 'layout': 'nchw'})
 
     # torchvision's ImageNet eval transform: Resize(50), CenterCrop(48), ToTensor, Normalize.
