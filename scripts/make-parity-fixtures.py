@@ -130,6 +130,18 @@ def main():
          spec={'resize': {'mode': 'fixed', 'width': 64, 'height': 48}, 'interpolation': 'opencv-area', 'channelOrder': 'bgr',
                'scale': 1 / 255, 'mean': [0.5, 0.5, 0.5], 'std': [0.5, 0.5, 0.5], 'layout': 'nhwc'})
 
+    # Many small and odd sizes from one noise image, every interpolation: each reference is the
+    # results for all sizes, flattened and concatenated in the order of `sizes`.
+    noise = np.random.RandomState(18).randint(0, 256, (17, 23, 3)).astype(np.uint8)
+    np.save(os.path.join(OUT, 'noise.npy'), noise)
+    sweep_sizes = [(1, 1), (2, 3), (5, 2), (4, 5), (7, 7), (11, 3), (1, 30), (2, 25), (16, 16), (29, 23), (12, 31), (46, 34)]
+    for interpolation, flag in cv_flags.items():
+        out = np.concatenate([cv2.cvtColor(cv2.resize(noise[..., ::-1], size, interpolation=flag), cv2.COLOR_BGR2RGB).ravel() for size in sweep_sizes])
+        save(f'sweep-{interpolation}', out, kind='sweep', image='noise.npy', interpolation=interpolation, sizes=sweep_sizes)
+    for interpolation, flag in pil_filters.items():
+        out = np.concatenate([np.asarray(Image.fromarray(noise).resize(size, flag)).ravel() for size in sweep_sizes])
+        save(f'sweep-{interpolation}', out, kind='sweep', image='noise.npy', interpolation=interpolation, sizes=sweep_sizes)
+
     made_with = {'pillow': PIL.__version__, 'numpy': np.__version__, 'opencv': cv2.__version__}
     with open(os.path.join(OUT, 'cases.json'), 'w') as f:
         json.dump({'madeWith': made_with, 'cases': cases}, f, indent=1)

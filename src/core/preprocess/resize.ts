@@ -80,25 +80,6 @@ export function resizeBilinear(frame: Frame, width: number, height: number): Fra
 }
 
 /**
- * Whether OpenCV's vertical pass blends the rows with vectors (VResizeLinearVec_32s8u), which
- * round differently from its scalar code: rows of at least one 128-bit vector of samples are
- * vector throughout, as measured against OpenCV 4.6 (Debian 12) on 183- and 219-sample rows
- * (test/fixtures/parity, made by scripts/make-parity-fixtures.py).
- */
-function blendsWithVectors(rowLength: number): boolean {
-  return rowLength >= 16;
-}
-
-/**
- * OpenCV's vector rounding of one vertical blend: both horizontal sums shifted right by 4 to fit
- * 16 bits, each product's high half kept (v_mul_hi), then a rounding shift by 2.
- */
-function vectorBlend(upper: number, lower: number, above: number, below: number): number {
-  const value = ((((upper >> 4) * above) >> 16) + (((lower >> 4) * below) >> 16) + 2) >> 2;
-  return value > 255 ? 255 : value;
-}
-
-/**
  * Bilinear resize that matches cv2.resize's INTER_LINEAR sample for sample, its vector code's
  * rounding included (the default `resizeBilinear` rounds every sample as OpenCV's scalar code
  * does, which is how the built-in models have been fed).
@@ -112,12 +93,19 @@ export function resizeLinearExact(frame: Frame, width: number, height: number): 
 }
 
 function twoTapResize(frame: Frame, width: number, height: number, areaMode: boolean, vectorRounding: boolean): Frame {
-  const { channels, data } = frame;
-  const columns = axisTaps(frame.width, width, channels, areaMode);
-  const rows = axisTaps(frame.height, height, frame.width * channels, areaMode, !vectorRounding);
-  const out = new Uint8Array(width * height * channels);
-  const vector = vectorRounding && blendsWithVectors(width * channels);
+  const columns = axisTaps(frame.width, width, frame.channels, areaMode);
+  const rows = axisTaps(frame.height, height, frame.width * frame.channels, areaMode, !vectorRounding);
+  return vectorRounding ? blendWithVectorRounding(frame, width, height, columns, rows) : blend(frame, width, height, columns, rows);
+}
 
+/*
+ * The two blends below differ only in the last step; they are written out twice because a
+ * per-sample choice between them made the built-in models' resize 1.5 times slower.
+ */
+
+function blend(frame: Frame, width: number, height: number, columns: Taps, rows: Taps): Frame {
+  const { channels, data } = frame;
+  const out = new Uint8Array(width * height * channels);
   for (let y = 0, o = 0; y < height; y++) {
     const top = rows.first[y];
     const bottom = rows.second[y];
@@ -131,7 +119,37 @@ function twoTapResize(frame: Frame, width: number, height: number, areaMode: boo
       for (let c = 0; c < channels; c++, o++) {
         const upper = data[top + left + c] * leftWeight + data[top + right + c] * rightWeight;
         const lower = data[bottom + left + c] * leftWeight + data[bottom + right + c] * rightWeight;
-        out[o] = vector ? vectorBlend(upper, lower, above, below) : (upper * above + lower * below + ROUNDING) >> SHIFT_BITS;
+        out[o] = (upper * above + lower * below + ROUNDING) >> SHIFT_BITS;
+      }
+    }
+  }
+  return { width, height, channels, data: out };
+}
+
+/**
+ * OpenCV's vector rounding of the vertical blend (VResizeLinearVec_32s8u): both horizontal sums
+ * shifted right by 4 to fit 16 bits, each product's high half kept (v_mul_hi), then a rounding
+ * shift by 2. OpenCV 4.6 on x86 (Debian 12) rounds every sample of every row so, rows of 3
+ * samples included (test/fixtures/parity: 14 sizes from 1 x 1 to 73 x 53, up and down).
+ */
+function blendWithVectorRounding(frame: Frame, width: number, height: number, columns: Taps, rows: Taps): Frame {
+  const { channels, data } = frame;
+  const out = new Uint8Array(width * height * channels);
+  for (let y = 0, o = 0; y < height; y++) {
+    const top = rows.first[y];
+    const bottom = rows.second[y];
+    const above = rows.firstWeight[y];
+    const below = rows.secondWeight[y];
+    for (let x = 0; x < width; x++) {
+      const left = columns.first[x];
+      const right = columns.second[x];
+      const leftWeight = columns.firstWeight[x];
+      const rightWeight = columns.secondWeight[x];
+      for (let c = 0; c < channels; c++, o++) {
+        const upper = data[top + left + c] * leftWeight + data[top + right + c] * rightWeight;
+        const lower = data[bottom + left + c] * leftWeight + data[bottom + right + c] * rightWeight;
+        const value = ((((upper >> 4) * above) >> 16) + (((lower >> 4) * below) >> 16) + 2) >> 2;
+        out[o] = value > 255 ? 255 : value;
       }
     }
   }
