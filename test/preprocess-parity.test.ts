@@ -259,3 +259,18 @@ test("Pillow's bicubic overshoots at a hard edge and is clamped to bytes, biline
   assert.ok(cubic.data[3 * 8] > linear.data[3 * 8]);
   assert.ok(cubic.data.every((v) => v >= 0 && v <= 255));
 });
+
+test('an RGBA frame (a browser canvas) resizes its colour as the RGB frame does, with every interpolation', async () => {
+  const rgb = await image('small.png');
+  const rgba: Frame = { width: rgb.width, height: rgb.height, channels: 4, data: new Uint8Array(rgb.width * rgb.height * 4).fill(255) };
+  for (let p = 0; p < rgb.width * rgb.height; p++) rgba.data.set(rgb.data.subarray(p * 3, p * 3 + 3), p * 4);
+  for (const interpolation of ['opencv-linear', 'opencv-area', 'opencv-nearest', 'pil-bilinear', 'pil-bicubic'] as const) {
+    for (const [width, height] of [[17, 13], [73, 53]]) {
+      const fromRgb = resizeWith(rgb, width, height, interpolation).data;
+      const fromRgba = resizeWith(rgba, width, height, interpolation).data;
+      for (let p = 0; p < width * height; p++) {
+        for (let c = 0; c < 3; c++) assert.equal(fromRgba[p * 4 + c], fromRgb[p * 3 + c], `${interpolation} ${width}x${height} pixel ${p}`);
+      }
+    }
+  }
+});

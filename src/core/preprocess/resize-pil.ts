@@ -86,17 +86,28 @@ function clampByte(sum: number): number {
 function resampleColumns(frame: Frame, width: number, kernel: Kernel, fromRow: number, rows: number): Frame {
   const { channels, data } = frame;
   const out = new Uint8Array(width * rows * channels);
+  const { start, count, weights, size } = kernel;
   for (let y = 0, o = 0; y < rows; y++) {
     const row = (fromRow + y) * frame.width * channels;
     for (let x = 0; x < width; x++) {
-      const first = row + kernel.start[x] * channels;
-      const n = kernel.count[x];
-      const w = x * kernel.size;
-      for (let c = 0; c < channels; c++, o++) {
-        let sum = HALF;
-        for (let k = 0, p = first + c; k < n; k++, p += channels) sum += data[p] * kernel.weights[w + k];
-        out[o] = clampByte(sum);
+      const n = count[x];
+      const w = x * size;
+      // All channels of a pixel in one pass over the kernel: RGB and RGBA are the only shapes.
+      let first = HALF;
+      let second = HALF;
+      let third = HALF;
+      let fourth = HALF;
+      for (let k = 0, p = row + start[x] * channels; k < n; k++, p += channels) {
+        const weight = weights[w + k];
+        first += data[p] * weight;
+        second += data[p + 1] * weight;
+        third += data[p + 2] * weight;
+        if (channels === 4) fourth += data[p + 3] * weight;
       }
+      out[o++] = clampByte(first);
+      out[o++] = clampByte(second);
+      out[o++] = clampByte(third);
+      if (channels === 4) out[o++] = clampByte(fourth);
     }
   }
   return { width, height: rows, channels, data: out };
@@ -107,15 +118,18 @@ function resampleRows(frame: Frame, height: number, kernel: Kernel, rowOffset: n
   const { width, channels, data } = frame;
   const rowLength = width * channels;
   const out = new Uint8Array(height * rowLength);
-  for (let y = 0, o = 0; y < height; y++) {
+  // Whole source rows are weighted into one accumulator row, reading memory in order.
+  const sums = new Int32Array(rowLength);
+  for (let y = 0; y < height; y++) {
+    sums.fill(HALF);
     const first = (kernel.start[y] - rowOffset) * rowLength;
-    const n = kernel.count[y];
-    const w = y * kernel.size;
-    for (let i = 0; i < rowLength; i++, o++) {
-      let sum = HALF;
-      for (let k = 0, p = first + i; k < n; k++, p += rowLength) sum += data[p] * kernel.weights[w + k];
-      out[o] = clampByte(sum);
+    for (let k = 0; k < kernel.count[y]; k++) {
+      const weight = kernel.weights[y * kernel.size + k];
+      const row = first + k * rowLength;
+      for (let i = 0; i < rowLength; i++) sums[i] += data[row + i] * weight;
     }
+    const base = y * rowLength;
+    for (let i = 0; i < rowLength; i++) out[base + i] = clampByte(sums[i]);
   }
   return { width, height, channels, data: out };
 }

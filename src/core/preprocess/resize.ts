@@ -277,7 +277,10 @@ function coverageMean(frame: Frame, width: number, height: number, scaleX: numbe
       const alpha = columns.weight[k];
       const to = columns.target[k] * channels;
       const from = sourceRow + columns.source[k] * channels;
-      for (let c = 0; c < channels; c++) reduced[to + c] += Math.fround(data[from + c] * alpha);
+      reduced[to] += Math.fround(data[from] * alpha);
+      reduced[to + 1] += Math.fround(data[from + 1] * alpha);
+      reduced[to + 2] += Math.fround(data[from + 2] * alpha);
+      if (channels === 4) reduced[to + 3] += Math.fround(data[from + 3] * alpha);
     }
     if (rows.target[j] !== currentRow) {
       flush(currentRow);
