@@ -49,7 +49,11 @@ export interface PreprocessSpec {
    */
   margin?: { vertical: number; horizontal: number };
   resize: ResizeSpec;
-  /** How samples are resampled; OpenCV's INTER_LINEAR when absent (the PaddleOCR models' training). */
+  /**
+   * How samples are resampled. Absent: the built-in models' resize, INTER_LINEAR's positions and
+   * weights with OpenCV's scalar rounding, which cv2.resize's vector code differs from by one level
+   * on about a tenth of the samples; 'opencv-linear' is cv2.resize's result exactly.
+   */
   interpolation?: Interpolation;
   /** Channel order of the tensor; PaddleOCR's models were trained on OpenCV's BGR. */
   channelOrder: 'rgb' | 'bgr';

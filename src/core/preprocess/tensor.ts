@@ -1,10 +1,10 @@
 import { VisionopsError } from '../errors.js';
 import type { Frame } from '../frame.js';
+import { roundHalfEven } from '../rounding.js';
 import { resizeWith } from './interpolation.js';
 import { addMargin } from './margin.js';
 import { centreCropOffset, letterbox, placeOnCanvas, shorterSideSize, type Placement } from './placement.js';
 import type { PreprocessSpec, ResizeSpec } from './spec.js';
-import { roundHalfEven } from '../rounding.js';
 
 export interface Tensor {
   data: Float32Array;
@@ -116,7 +116,7 @@ function writeInterleaved(frame: Frame, spec: PreprocessSpec, tables: Float32Arr
 function placeFrame(original: Frame, spec: PreprocessSpec): { frame: Frame; placement: Placement } {
   const top = spec.margin === undefined ? 0 : Math.round(original.height * spec.margin.vertical);
   const side = spec.margin === undefined ? 0 : Math.round(original.height * spec.margin.horizontal);
-  const frame = spec.margin === undefined ? original : addMargin(original, top, side);
+  const frame = addMargin(original, top, side);
   const { resize } = spec;
   const size = resizedSize(frame.width, frame.height, resize);
   const resized = resizeWith(frame, size.width, size.height, spec.interpolation);
@@ -146,7 +146,7 @@ function paddedWidthFor(spec: PreprocessSpec, widest: number): number {
 
 /**
  * One frame as the model's input: surrounded by `spec.margin`, resized per `spec.resize` with
- * `spec.interpolation` (cv2.INTER_LINEAR by default), letterboxed or centre-cropped, channels
+ * `spec.interpolation` (the built-in models' bilinear by default), letterboxed or centre-cropped, channels
  * reordered, scaled and normalised, laid out per `spec.layout` with a batch of one, padded on the
  * right when `spec.padding` asks. RGBA frames lose their alpha.
  *
@@ -158,9 +158,9 @@ export function toTensor(frame: Frame, spec: PreprocessSpec): FrameTensor {
 }
 
 /**
- * Several frames as one [N, 3, H, W] (or [N, H, W, 3]) input, as PaddleOCR batches its recogniser: each frame
- * resized on its own, then all padded on the right to the widest (and at least to
- * `spec.padding.width`). Every frame must resize to the same height, and frames of different
+ * Several frames as one [N, 3, H, W] (or [N, H, W, 3]) input, as PaddleOCR batches its
+ * recogniser: each frame resized on its own, then all padded on the right to the widest (and at
+ * least to `spec.padding.width`). Every frame must resize to the same height, and frames of different
  * widths need `spec.padding`.
  */
 export function toTensorBatch(frames: Frame[], spec: PreprocessSpec): BatchTensor {
