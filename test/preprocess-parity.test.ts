@@ -7,6 +7,7 @@ import { readNpy, type NpyArray } from '../src/core/npy.js';
 import { boxToFrame } from '../src/core/postprocess/detection.js';
 import type { Box } from '../src/core/postprocess/nms.js';
 import { preprocessHash } from '../src/core/preprocess/hash.js';
+import { compareTensors } from '../src/core/preprocess/parity.js';
 import { resizeWith } from '../src/core/preprocess/interpolation.js';
 import { centreCropOffset, letterbox, placeOnCanvas, shorterSideSize } from '../src/core/preprocess/placement.js';
 import { resizeBilinear } from '../src/core/preprocess/resize.js';
@@ -44,21 +45,6 @@ async function reference(name: string): Promise<NpyArray> {
   return readNpy(new Uint8Array(await readFile(join(FIXTURES, name))));
 }
 
-/** Max and mean absolute difference, and the first index differing by more than `tolerance`. */
-function compare(ours: ArrayLike<number>, theirs: ArrayLike<number>, tolerance: number): { max: number; mean: number; firstOver: number } {
-  assert.equal(ours.length, theirs.length, 'the tensors differ in size');
-  let max = 0;
-  let total = 0;
-  let firstOver = -1;
-  for (let i = 0; i < ours.length; i++) {
-    const difference = Math.abs(ours[i] - theirs[i]);
-    total += difference;
-    if (difference > max) max = difference;
-    if (difference > tolerance && firstOver < 0) firstOver = i;
-  }
-  return { max, mean: total / ours.length, firstOver };
-}
-
 async function ours(parityCase: ParityCase): Promise<{ data: ArrayLike<number>; dims: number[] }> {
   const frame = await image(parityCase.image);
   if (parityCase.kind === 'sweep') {
@@ -90,15 +76,15 @@ for (const parityCase of cases.cases) {
   test(`${parityCase.name}: within one level of the reference (${parityCase.reference})`, async (t) => {
     const [mine, theirs] = await Promise.all([ours(parityCase), reference(parityCase.reference)]);
     assert.deepEqual(mine.dims, theirs.shape, 'shape');
-    const { max, mean, firstOver } = compare(mine.data, theirs.data, tolerance);
+    const { max, mean, first } = compareTensors(mine.data, theirs.data, theirs.shape, tolerance);
     t.diagnostic(`max abs difference ${max}, mean ${mean}`);
-    assert.equal(firstOver, -1, `element ${firstOver} differs by more than ${tolerance} (max ${max})`);
+    assert.equal(first, null, `element ${JSON.stringify(first)} differs by more than ${tolerance} (max ${max})`);
   });
 
   test(`${parityCase.name}: sample for sample what Pillow ${cases.madeWith.pillow} / OpenCV ${cases.madeWith.opencv} computed`, async () => {
     const [mine, theirs] = await Promise.all([ours(parityCase), reference(parityCase.reference)]);
     // Bytes exactly; tensors up to float32 rounding of the normalisation (numpy divides in float32).
-    const { max } = compare(mine.data, theirs.data, 0);
+    const { max } = compareTensors(mine.data, theirs.data, theirs.shape, 0);
     assert.ok(max <= (parityCase.kind === 'tensor' ? 1e-6 : 0), `max abs difference ${max}: regenerated fixtures with other library versions may round differently; see test/fixtures/parity/README.md`);
   });
 }
@@ -118,8 +104,9 @@ test('the default resize (the built-in models\') stays within one level of cv2 I
     const parityCase = cases.cases.find((c) => c.name === name);
     assert.ok(parityCase?.kind === 'resize');
     const resized = resizeBilinear(await image(parityCase.image), parityCase.width, parityCase.height);
-    const { max } = compare(resized.data, (await reference(parityCase.reference)).data, 1);
-    assert.ok(max <= 1, `${name}: ${max}`);
+    const theirs = await reference(parityCase.reference);
+    const { max, over } = compareTensors(resized.data, theirs.data, theirs.shape, 1);
+    assert.equal(over, 0, `${name}: ${max}`);
   }
 });
 
@@ -273,4 +260,22 @@ test('an RGBA frame (a browser canvas) resizes its colour as the RGB frame does,
       }
     }
   }
+});
+
+test('compareTensors reports max, mean, how many are over and where the first one is', () => {
+  const reference = Float32Array.from({ length: 24 }, (_, i) => i / 10);
+  const ours = Float32Array.from(reference);
+  assert.deepEqual(compareTensors(ours, reference, [2, 3, 4], 0), { max: 0, mean: 0, over: 0, first: null });
+  ours[13] += 0.5; // channel 1, row 0, column 1
+  ours[20] -= 0.01;
+  const difference = compareTensors(ours, reference, [2, 3, 4], 1 / 255);
+  assert.equal(difference.over, 2);
+  assert.ok(Math.abs(difference.max - 0.5) < 1e-6);
+  assert.ok(Math.abs(difference.mean - 0.51 / 24) < 1e-6);
+  assert.deepEqual(difference.first?.at, [1, 0, 1]);
+  assert.equal(difference.first?.index, 13);
+  assert.equal(compareTensors(ours, reference, [2, 3, 4], 0.02).over, 1);
+  ours[0] = Number.NaN;
+  assert.deepEqual(compareTensors(ours, reference, [2, 3, 4], 1).first?.at, [0, 0, 0]);
+  assert.throws(() => compareTensors(ours, reference, [1, 3, 224, 224], 0), /without its batch dimension/);
 });
