@@ -53,6 +53,8 @@ function kernelFor(source: number, target: number, filter: PilFilter): Kernel {
   const scale = source / target;
   const filterScale = Math.max(scale, 1);
   const support = baseSupport * filterScale;
+  // Multiplied by the inverse, not divided, as Pillow does: the weights match it to the last bit.
+  const inverse = 1 / filterScale;
   const size = Math.ceil(support) * 2 + 1;
   const start = new Int32Array(target);
   const count = new Int32Array(target);
@@ -64,7 +66,7 @@ function kernelFor(source: number, target: number, filter: PilFilter): Kernel {
     const n = Math.min(Math.trunc(center + support + 0.5), source) - first;
     let total = 0;
     for (let k = 0; k < n; k++) {
-      raw[k] = weight((k + first - center + 0.5) / filterScale);
+      raw[k] = weight((k + first - center + 0.5) * inverse);
       total += raw[k];
     }
     for (let k = 0; k < n; k++) {
