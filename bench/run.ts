@@ -14,8 +14,9 @@ import { ingestBenchmark } from './ingest.js';
 import { int8Benchmark } from './int8.js';
 import type { Benchmark, Figure } from './lib.js';
 import { pipelineBenchmark, threadsBenchmark } from './pipeline.js';
+import { resizeBenchmark } from './resize.js';
 
-export const BENCHMARKS: Benchmark[] = [gateBenchmark, ingestBenchmark, cacheBenchmark, batchingBenchmark, pipelineBenchmark, httpBenchmark, int8Benchmark, threadsBenchmark];
+export const BENCHMARKS: Benchmark[] = [gateBenchmark, ingestBenchmark, cacheBenchmark, batchingBenchmark, pipelineBenchmark, httpBenchmark, int8Benchmark, threadsBenchmark, resizeBenchmark];
 
 export interface BenchResults {
   quick: boolean;

@@ -116,7 +116,7 @@ test('the manifest schema refuses an uppercase hash, no inputs and an out-of-ran
   assert.equal(modelManifestSchema.safeParse({ ...base, sha256: base.sha256.slice(1) }).success, false);
   assert.equal(modelManifestSchema.safeParse({ ...base, inputs: [] }).success, false);
   assert.equal(modelManifestSchema.safeParse({ ...base, postprocess: { ...base.postprocess, threshold: 1.5 } }).success, false);
-  assert.equal(modelManifestSchema.safeParse({ ...base, preprocess: { ...base.preprocess, layout: 'nhwc' } }).success, false);
+  assert.equal(modelManifestSchema.safeParse({ ...base, preprocess: { ...base.preprocess, layout: 'chwn' } }).success, false);
   assert.equal(modelManifestSchema.safeParse({ ...base, owner: 'someone' }).success, false);
 });
 

@@ -1,8 +1,8 @@
 import { VisionopsError } from '../errors.js';
+import { roundHalfEven } from '../rounding.js';
 import { meanInsideQuad, meanInsideRegion } from './box-score.js';
 import { minAreaRect, rectCorners, type Point, type Quad, type RotatedRect } from './geometry.js';
 import { foregroundRegions } from './regions.js';
-import { roundHalfEven } from '../numbers.js';
 
 /** The text probability map a DB detector outputs ([1, 1, H, W] without the leading axes). */
 export interface ProbabilityMap {
