@@ -1,3 +1,5 @@
+// First: it makes the browser's language one that uPlot, as it loads, can hand to Intl.
+import '../shared/usable-language.js';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { MonitorSummary } from '../../src/core/monitor/summary.ts';
