@@ -134,7 +134,7 @@ async function readMultipart(request: FastifyRequest): Promise<Upload> {
   return { ...image, metadata };
 }
 
-/** Metadata a client attaches (device, operator, capture time...): a JSON object, kept as sent. */
+/** The metadata header, held to the same 64 KiB as the multipart field (the server takes 80 KiB of headers in all). */
 function readHeaderMetadata(raw: string | string[] | undefined): Record<string, unknown> {
   // Header values arrive as Latin-1, one character a byte.
   if (typeof raw === 'string' && raw.length > MAX_METADATA_BYTES) {
@@ -143,6 +143,7 @@ function readHeaderMetadata(raw: string | string[] | undefined): Record<string, 
   return parseMetadata(raw, `the ${METADATA_HEADER} header`);
 }
 
+/** Metadata a client attaches (device, operator, capture time...): a JSON object, kept as sent. */
 function parseMetadata(raw: string | string[] | undefined, where: string): Record<string, unknown> {
   if (raw === undefined) return {};
   if (Array.isArray(raw)) throw new VisionopsError('INVALID_METADATA', `Send ${where} once, holding one JSON object.`);
