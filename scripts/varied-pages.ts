@@ -1,12 +1,13 @@
 /**
  * Pages of the kind people photograph and scan, for the measurement scripts: receipt, label and
  * form sentences with punctuation and symbols, in seven fonts (DejaVu Sans, Serif, Mono, Sans
- * Condensed; Liberation Sans, Serif, Mono), 16-38 px, line spacing 1.4-2.0, off-white paper with
+ * Condensed; Arimo, Tinos, Cousine), 16-38 px, line spacing 1.4-2.0, off-white paper with
  * sensor grain, skew -1.5..1.5 degrees, JPEG quality 50-89. Seeds 110,000 + index, apart from the
  * tests' pages.
  */
 import sharp from 'sharp';
 import { seededRandom } from '../test/fixtures/documents.js';
+import { FIXTURE_FONTS } from '../test/fixtures/fonts.js';
 
 export interface GeneratedPage {
   lines: string[];
@@ -21,7 +22,7 @@ export function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-const VARIED_FONTS = ['DejaVu Sans', 'DejaVu Serif', 'DejaVu Sans Mono', 'DejaVu Sans Condensed', 'Liberation Sans', 'Liberation Serif', 'Liberation Mono'];
+const VARIED_FONTS = FIXTURE_FONTS;
 const VARIED_SIZES = [16, 20, 24, 30, 38];
 
 /** Sentences of the kind receipts, shipping labels, lab labels and forms carry; `pick` fills the blanks. */

@@ -101,3 +101,31 @@ test('with API keys on, the dashboard asks for an admin key, and draws once it h
     await server.close();
   }
 });
+
+test('in a browser whose locale is POSIX (it reports en-US@posix, which Intl refuses), the dashboard draws with the default locale and names what drift cannot judge', async () => {
+  const browser = await launchChromium({ env: { ...process.env, LANG: 'C', LC_ALL: 'C' } as Record<string, string> });
+  // A 20-image reference against the default monitor.drift.minImages (30): no feature can be judged.
+  const server = await startMonitoredServer(join(dir, 'posix'), ['monitor.reference.images=20']).catch(async (error: unknown) => {
+    await browser.close();
+    throw error;
+  });
+  try {
+    for (let i = 0; i < 21; i++) await server.app.inject({ method: 'POST', url: '/v1/predict', headers: { 'content-type': 'image/jpeg' }, payload: await streamPage(34, i) });
+    const address = await server.app.listen({ host: '127.0.0.1', port: 0 });
+    const page = await browser.newPage();
+    const language = String(await page.evaluate('navigator.language'));
+    assert.throws(() => new Intl.NumberFormat(language), RangeError, `the browser reports a tag Intl refuses (${language})`);
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(error.message));
+    await page.goto(`${address}/dashboard`);
+    await page.waitForSelector('body[data-state="ready"]', { state: 'attached', timeout: 15_000 }).catch(() => assert.fail(`the dashboard never rendered: ${problems.join('; ')}`));
+    assert.deepEqual(problems, []);
+    assert.ok(Number(await page.getAttribute('#panel-decisions', 'data-points')) > 0);
+    assert.equal(await page.evaluate('navigator.language'), await page.evaluate('new Intl.NumberFormat().resolvedOptions().locale'));
+    assert.match((await page.textContent('#reference')) ?? '', /· \d+ features too sparse to judge for drift$/);
+    assert.match((await page.getAttribute('#reference', 'title')) ?? '', /fewer reference values than monitor\.drift\.minImages \(30\)/);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});

@@ -5,6 +5,7 @@ import { AlertBook } from '../src/core/monitor/alerts.js';
 import { UnusualClusters } from '../src/core/monitor/clusters.js';
 import { DataMonitor, type DataMonitorSettings } from '../src/core/monitor/data-monitor.js';
 import { DESCRIPTOR_NAMES, describeFrame } from '../src/core/monitor/descriptor.js';
+import { describeUnjudged, evaluateDrift, featuresTooSparseToJudge } from '../src/core/monitor/drift.js';
 import { scalarFeatures, type MonitorObservation } from '../src/core/monitor/features.js';
 import { mmdTest } from '../src/core/monitor/mmd.js';
 import { PROFILE_DEFAULTS, buildReferenceProfile, outlierScore } from '../src/core/monitor/profile.js';
@@ -155,6 +156,25 @@ test('drift: none on normal pages, fires on darkened ones naming an exposure fea
   }
   const bound = SETTINGS.windowImages + SETTINGS.clearAfter * SETTINGS.evaluateEvery;
   assert.ok(clearedAfter !== null && clearedAfter <= bound, `cleared after ${clearedAfter} normal pages`);
+});
+
+test('features the reference holds fewer values of than minImages are the ones drift skips, and are named', () => {
+  const profile = buildReferenceProfile(reference, { ...PROFILE_DEFAULTS, source: 'test', createdAt: new Date(0).toISOString() });
+  assert.deepEqual(featuresTooSparseToJudge(profile, 20), [], 'a 60-image reference holds enough of every feature for 20');
+  assert.equal(describeUnjudged([], 20), null);
+
+  const thin = buildReferenceProfile(reference.slice(0, 12), { ...PROFILE_DEFAULTS, source: 'test', createdAt: new Date(0).toISOString() });
+  const unjudged = featuresTooSparseToJudge(thin, 20);
+  assert.deepEqual(unjudged.map((u) => u.feature).sort(), Object.keys(thin.features).sort());
+  assert.ok(unjudged.every((u) => u.referenceValues <= 12));
+  const report = evaluateDrift(thin, { features: normal.map(scalarFeatures), descriptors: normal.map((o) => o.descriptor) }, SETTINGS.drift, seededRandom(1));
+  assert.deepEqual(report.features, [], 'none of them was judged');
+  const message = describeUnjudged(unjudged, 20)!;
+  assert.match(message, new RegExp(`^${unjudged.length} scalar features have fewer reference values than monitor\\.drift\\.minImages \\(20\\)`));
+  assert.match(message, /quality\.blur \(12\)/);
+
+  const monitor = new DataMonitor(SETTINGS, thin);
+  assert.deepEqual(monitor.unjudgedFeatures, unjudged);
 });
 
 test('alert rules: each fires past its threshold with a message naming what and how much, and stays silent without enough data', async () => {

@@ -226,6 +226,32 @@ test('visionops profile writes a reference from a folder, and a server started w
   await assert.rejects(startMonitoredServer(join(dir, 'bad-reference'), [`monitor.reference.file=${JSON.stringify(out)}`]), /INVALID_CONFIG|not a visionops profile/);
 });
 
+test('a reference with fewer images than monitor.drift.minImages: visionops profile warns, and the summary names the features drift cannot judge', async () => {
+  const folder = join(dir, 'few-known-good');
+  mkdirSync(folder, { recursive: true });
+  for (let i = 0; i < 12; i++) writeFileSync(join(folder, `page-${String(i).padStart(2, '0')}.jpg`), await streamPage(43, i));
+  const out = join(dir, 'few-ref.json');
+  const outcome = await visionops('profile', folder, '--out', out, '--gate-only', '--set', 'monitor.drift.minImages=20');
+  assert.equal(outcome.code, 0, outcome.stderr);
+  assert.match(outcome.stdout, /Profile of 12 images written/);
+  assert.match(outcome.stderr, /warning: \d+ scalar features have fewer reference values than monitor\.drift\.minImages \(20\) and will not be judged for drift: .*quality\.blur \(12\)/);
+
+  const enough = await visionops('profile', folder, '--out', join(dir, 'few-ref-enough.json'), '--gate-only', '--set', 'monitor.drift.minImages=10');
+  assert.equal(enough.code, 0, enough.stderr);
+  assert.doesNotMatch(enough.stderr, /will not be judged/);
+
+  const server = await startMonitoredServer(join(dir, 'with-few-reference'), [`monitor.reference.file=${JSON.stringify(out)}`, 'monitor.drift.minImages=20']);
+  try {
+    const summary = (await server.app.inject({ method: 'GET', url: '/v1/monitor/summary' })).json();
+    assert.equal(summary.drift.minImages, 20);
+    const named = (summary.drift.notJudged as { feature: string; referenceValues: number }[]).map((u) => u.feature);
+    assert.ok(named.includes('quality.blur') && named.includes('quality.exposure'), named.join(', '));
+    assert.match(summary.drift.notJudgedMessage, /will not be judged for drift/);
+  } finally {
+    await server.close();
+  }
+});
+
 test('the Grafana dashboard queries only metrics the server exports', async () => {
   const dashboard = JSON.parse(readFileSync(new URL('../deploy/grafana/visionops.json', import.meta.url), 'utf8')) as { panels: { targets?: { expr: string }[] }[] };
   const exported = new Set(new MonitorMetrics(loadConfig().monitor).registry.getMetricsAsArray().map((m) => m.name));

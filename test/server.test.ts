@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
@@ -11,6 +12,7 @@ import { loadDocumentPipeline, type DocumentPipeline } from '../src/pipeline/doc
 import { createPredictionService, type PredictionService } from '../src/pipeline/service.js';
 import type { PredictionRecord } from '../src/core/records/prediction.js';
 import { buildServer } from '../src/server/app.js';
+import { clientErrorHandler } from '../src/server/http-errors.js';
 import { openStores, type Stores } from '../src/store/open.js';
 import type { PredictionStore } from '../src/store/store.js';
 import { asJpeg, blank, characterErrorRate, renderDocument } from './fixtures/documents.js';
@@ -235,3 +237,61 @@ test('over a real socket: a raw body and a multipart upload', async () => {
   assert.equal(missing.status, 404);
   assert.deepEqual(((await missing.json()) as { error: { code: string } }).error.code, 'NOT_FOUND');
 });
+
+test('over a real socket: metadata of the documented 64 KiB is kept, more is INVALID_METADATA, headers over the server limit answer 431 HEADERS_TOO_LARGE', async () => {
+  const socketApp = await buildServer({ config, service, store: stores.predictions, ready: () => true });
+  try {
+    const address = await socketApp.listen({ host: '127.0.0.1', port: 0 });
+    const metadataOf = (bytes: number) => {
+      const skeleton = JSON.stringify({ note: '' });
+      return JSON.stringify({ note: 'n'.repeat(bytes - skeleton.length) });
+    };
+    const post = (headers: Record<string, string>) => fetch(`${address}/v1/predict`, { method: 'POST', headers: { 'content-type': 'image/png', ...headers }, body: new Uint8Array(blankPage) });
+
+    const largest = metadataOf(64 * 1024);
+    assert.equal(largest.length, 65_536);
+    const kept = await post({ 'x-visionops-metadata': largest });
+    assert.equal(kept.status, 200, await kept.clone().text());
+    const { id } = (await kept.json()) as { id: string };
+    const record = (await (await fetch(`${address}/v1/predictions/${id}`)).json()) as PredictionRecord;
+    assert.equal(JSON.stringify(record.source.metadata), largest);
+
+    const over = await post({ 'x-visionops-metadata': metadataOf(64 * 1024 + 1) });
+    assert.equal(over.status, 400);
+    assert.equal(((await over.json()) as { error: { code: string } }).error.code, 'INVALID_METADATA');
+
+    const tooMany = await post({ 'x-visionops-metadata': largest, 'x-padding': 'p'.repeat(20 * 1024) });
+    assert.equal(tooMany.status, 431);
+    const refusal = (await tooMany.json()) as { error: { code: string; message: string } };
+    assert.equal(refusal.error.code, 'HEADERS_TOO_LARGE');
+    assert.match(refusal.error.message, /81,920 bytes/);
+
+    const port = new URL(address).port;
+    const garbage = await rawExchange(Number(port), 'NOT HTTP AT ALL\r\n\r\n');
+    assert.match(garbage, /^HTTP\/1\.1 400 /);
+    assert.match(garbage, /"code":"INVALID_REQUEST"/);
+  } finally {
+    await socketApp.close();
+  }
+});
+
+test('a request that does not arrive in time answers 408 REQUEST_TIMEOUT, in the same error form', () => {
+  let written = '';
+  const socket = { destroyed: false, writable: true, end: (text: string) => (written = text), destroy: () => assert.fail('an open socket is answered') };
+  const log = { info: () => {} };
+  clientErrorHandler().call({ log } as unknown as FastifyInstance, Object.assign(new Error('timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), socket as unknown as Socket);
+  assert.match(written, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+  const body = JSON.parse(written.slice(written.indexOf('\r\n\r\n') + 4)) as { error: { code: string } };
+  assert.equal(body.error.code, 'REQUEST_TIMEOUT');
+});
+
+/** Writes bytes that need not be HTTP and reads everything the server answers until it closes. */
+function rawExchange(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(port, '127.0.0.1', () => socket.write(request));
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    socket.on('error', reject);
+  });
+}

@@ -4,6 +4,7 @@ import type { Config } from '../config/schema.js';
 import { VisionopsError } from '../core/errors.js';
 import { AlertBook, type AlertState } from '../core/monitor/alerts.js';
 import { DataMonitor, type ObservationOutcome } from '../core/monitor/data-monitor.js';
+import { describeUnjudged } from '../core/monitor/drift.js';
 import type { MonitorObservation } from '../core/monitor/features.js';
 import type { ReferenceProfile } from '../core/monitor/profile.js';
 import { RateWatch } from '../core/monitor/rate-shift.js';
@@ -256,6 +257,8 @@ export class Monitor {
     if (outcome.profileBuilt !== null) {
       if (this.deps.store !== undefined) this.track(this.deps.store.saveReference(outcome.profileBuilt));
       this.log.info({ images: outcome.profileBuilt.images }, 'reference profile built from production images');
+      const unjudged = describeUnjudged(this.data.unjudgedFeatures, this.data.driftMinImages);
+      if (unjudged !== null) this.log.warn({ features: this.data.unjudgedFeatures.map((u) => u.feature) }, unjudged);
     }
     if (outcome.outlierScore !== null) this.metrics.outlierScore.observe(outcome.outlierScore);
     this.metrics.outlierRate.set(this.data.outlierRate());

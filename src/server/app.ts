@@ -4,7 +4,8 @@ import { createMonitor, type Monitor } from '../monitor/monitor.js';
 import type { PredictionService } from '../pipeline/service.js';
 import type { PredictionStore } from '../store/store.js';
 import { authHook } from './auth.js';
-import { answer, errorHandler } from './http-errors.js';
+import { MAX_HEADER_BYTES } from './header-limits.js';
+import { answer, clientErrorHandler, errorHandler } from './http-errors.js';
 import { healthRoutes } from './routes/health.js';
 import { monitorRoutes } from './routes/monitor.js';
 import { predictRoutes } from './routes/predict.js';
@@ -33,7 +34,7 @@ export interface ServerDeps {
  * await app.listen({ host: config.server.host, port: config.server.port });
  */
 export async function buildServer({ config, service, store, ready, monitor: given, review }: ServerDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger: { level: config.server.logLevel } });
+  const app = Fastify({ logger: { level: config.server.logLevel }, http: { maxHeaderSize: MAX_HEADER_BYTES }, clientErrorHandler: clientErrorHandler() });
   const monitor = given ?? (await createMonitor({ config }));
   monitor.useLog(app.log);
   app.setErrorHandler(errorHandler());

@@ -1,5 +1,8 @@
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isVisionopsError, type ErrorCode } from '../core/errors.js';
+import { MAX_HEADER_BYTES, MAX_METADATA_BYTES } from './header-limits.js';
 
 /** The one mapping from error codes to HTTP statuses. */
 export const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -10,6 +13,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   EMPTY_BODY: 400,
   INVALID_METADATA: 400,
   INVALID_REQUEST: 400,
+  HEADERS_TOO_LARGE: 431,
+  REQUEST_TIMEOUT: 408,
   UNKNOWN_EVENT: 400,
   INVALID_CONFIG: 500,
   MODEL_NOT_FOUND: 500,
@@ -93,6 +98,44 @@ export function errorHandler(context: ErrorContext = {}) {
     else request.log.info({ code: body.error.code }, 'request refused');
     return reply.status(status).send(body);
   };
+}
+
+/**
+ * Node's HTTP parser refuses some requests before fastify sees them: headers over the server's
+ * limit, a request that does not arrive in time, bytes that are not HTTP. They are answered here in
+ * the same `{error: {code, message}}` form as every other refusal, and the connection is closed.
+ */
+export function clientErrorHandler() {
+  return function handleClientError(this: FastifyInstance, error: Error & { code?: string }, socket: Socket): void {
+    // A connection the client reset or that is already gone has no one to answer.
+    if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    const { status, body } = clientErrorAnswer(error.code);
+    this.log.info({ code: body.error.code, parser: error.code }, 'request refused before routing');
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const payload = JSON.stringify(body);
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(payload)}\r\nConnection: close\r\n\r\n${payload}`,
+    );
+  };
+}
+
+function clientErrorAnswer(parserCode: string | undefined): HttpError {
+  switch (parserCode) {
+    case 'HPE_HEADER_OVERFLOW':
+      return answer(
+        'HEADERS_TOO_LARGE',
+        `The request's headers are over ${MAX_HEADER_BYTES.toLocaleString('en-US')} bytes in all: ` +
+          `X-Visionops-Metadata may hold up to ${MAX_METADATA_BYTES.toLocaleString('en-US')} bytes; keep the other headers short.`,
+      );
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return answer('REQUEST_TIMEOUT', 'The request did not arrive in time: send it again, whole.');
+    default:
+      return answer('INVALID_REQUEST', `The request is not valid HTTP/1.1 (${parserCode ?? 'unreadable'}): correct the client.`);
+  }
 }
 
 export function answer(code: ErrorCode, message: string): HttpError {

@@ -1,3 +1,5 @@
+// First: it makes the browser's language one that uPlot, as it loads, can hand to Intl.
+import '../shared/usable-language.js';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { MonitorSummary } from '../../src/core/monitor/summary.ts';
@@ -92,8 +94,12 @@ function chart(id: string, title: string, series: string[], data: (number | null
 function render(summary: MonitorSummary): void {
   document.getElementById('status')!.textContent = `${summary.images} images · updated ${new Date(summary.generatedAt).toLocaleTimeString()}`;
   const ref = summary.reference;
-  document.getElementById('reference')!.textContent =
-    ref.state === 'ready' ? `reference: ${ref.source} (${ref.images} images)` : `collecting the reference: ${ref.images} of ${ref.of} images`;
+  const reference = document.getElementById('reference')!;
+  const unjudged = summary.drift.notJudged.length;
+  reference.textContent =
+    (ref.state === 'ready' ? `reference: ${ref.source} (${ref.images} images)` : `collecting the reference: ${ref.images} of ${ref.of} images`) +
+    (unjudged > 0 ? ` · ${unjudged} features too sparse to judge for drift` : '');
+  reference.title = summary.drift.notJudgedMessage ?? '';
   const { cost } = summary;
   document.getElementById('cost')!.textContent = cost.perInference === null ? 'cost: no data yet' : `cost per inference: ${cost.perInference.toExponential(2)} ${cost.currency}`;
 

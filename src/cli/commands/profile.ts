@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { isVisionopsError } from '../../core/errors.js';
 import type { MonitorObservation } from '../../core/monitor/features.js';
+import { describeUnjudged, featuresTooSparseToJudge } from '../../core/monitor/drift.js';
 import { PROFILE_DEFAULTS, buildReferenceProfile } from '../../core/monitor/profile.js';
 import { observeImage } from '../../monitor/observation.js';
 import { loadDocumentPipeline, type DocumentPipeline } from '../../pipeline/document.js';
@@ -66,6 +67,9 @@ export function registerProfile(program: Command): void {
         `Profile of ${observations.length} images written to ${options.out}: ${Object.keys(profile.features).length} features, ` +
           `${profile.descriptor.points.length} descriptors, outlier threshold ${profile.descriptor.outlierThreshold.toFixed(2)}.\n`,
       );
+      const { minImages } = config.monitor.drift;
+      const unjudged = describeUnjudged(featuresTooSparseToJudge(profile, minImages), minImages);
+      if (unjudged !== null) process.stderr.write(`visionops: warning: ${unjudged}\n`);
       process.exitCode = failed > 0 ? EXIT.someFailed : EXIT.ok;
     });
 }

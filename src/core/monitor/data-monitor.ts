@@ -1,5 +1,5 @@
 import { UnusualClusters, type ClusterSettings, type ClusterSummary } from './clusters.js';
-import { evaluateDrift, type DriftReport, type DriftThresholds } from './drift.js';
+import { evaluateDrift, featuresTooSparseToJudge, type DriftReport, type DriftThresholds, type UnjudgedFeature } from './drift.js';
 import { scalarFeatures, type MonitorObservation } from './features.js';
 import { standardise } from './outlier.js';
 import { buildReferenceProfile, outlierScore, type ProfileOptions, type ReferenceProfile } from './profile.js';
@@ -91,6 +91,16 @@ export class DataMonitor {
 
   get reference(): ReferenceProfile | null {
     return this.profile;
+  }
+
+  /** The reference's scalar features the drift tests skip for want of values; none while there is no reference. */
+  get unjudgedFeatures(): UnjudgedFeature[] {
+    return this.profile === null ? [] : featuresTooSparseToJudge(this.profile, this.settings.drift.minImages);
+  }
+
+  /** `monitor.drift.minImages`: fewer values than this, in the window or the reference, are not judged. */
+  get driftMinImages(): number {
+    return this.settings.drift.minImages;
   }
 
   /** The last drift evaluation, null before the first. */

@@ -53,6 +53,30 @@ export interface DriftReport {
   message: string | null;
 }
 
+/** A scalar feature the reference holds too few values of for the drift tests: it is never judged. */
+export interface UnjudgedFeature {
+  feature: string;
+  referenceValues: number;
+}
+
+/** The reference's scalar features with fewer values than `minImages`, which `evaluateDrift` skips; by name. */
+export function featuresTooSparseToJudge(profile: ReferenceProfile, minImages: number): UnjudgedFeature[] {
+  return Object.entries(profile.features)
+    .filter(([, values]) => values.length < minImages)
+    .map(([feature, values]) => ({ feature, referenceValues: values.length }))
+    .sort((a, b) => a.feature.localeCompare(b.feature));
+}
+
+/** One sentence for people: which features drift is blind to, and what to do about it; null when none. */
+export function describeUnjudged(unjudged: readonly UnjudgedFeature[], minImages: number): string | null {
+  if (unjudged.length === 0) return null;
+  const listed = unjudged.map((u) => `${u.feature} (${u.referenceValues})`).join(', ');
+  return (
+    `${unjudged.length} scalar feature${unjudged.length === 1 ? ' has' : 's have'} fewer reference values than monitor.drift.minImages (${minImages}) ` +
+    `and will not be judged for drift: ${listed}. Profile more images that have them, or lower monitor.drift.minImages.`
+  );
+}
+
 export interface DriftWindow {
   features: Record<string, number>[];
   /** Raw descriptors (`describeFrame`), standardised here with the profile's scale. */

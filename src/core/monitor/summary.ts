@@ -1,6 +1,7 @@
 import type { AlertState } from './alerts.js';
 import type { ClusterSummary } from './clusters.js';
 import type { DataMonitor, DriftPoint } from './data-monitor.js';
+import { describeUnjudged, type UnjudgedFeature } from './drift.js';
 import { binShares, quantileEdges, quantileOf, sorted } from './statistics.js';
 
 /** One recent prediction, as the dashboard's time series read it. */
@@ -40,6 +41,11 @@ export interface MonitorSummary {
     latest: { feature: string; psi: number; ks: number; drifted: boolean }[];
     mmdZ: number | null;
     drifted: boolean;
+    /** `monitor.drift.minImages`, and the reference's features with fewer values than that: never judged. */
+    minImages: number;
+    notJudged: UnjudgedFeature[];
+    /** What `notJudged` means, in one sentence; null when every feature is judged. */
+    notJudgedMessage: string | null;
   };
   outliers: { threshold: number | null; rate: number; clusters: ClusterSummary[] };
   reviews: { modelVersion: string; reviews: number; rate: number }[];
@@ -88,6 +94,9 @@ export function buildSummary(inputs: SummaryInputs): MonitorSummary {
       latest: (latest?.features ?? []).map((f) => ({ feature: f.feature, psi: f.psi, ks: f.ks, drifted: f.drifted })),
       mmdZ: latest?.descriptor?.z ?? null,
       drifted: latest?.drifted ?? false,
+      minImages: data.driftMinImages,
+      notJudged: data.unjudgedFeatures,
+      notJudgedMessage: describeUnjudged(data.unjudgedFeatures, data.driftMinImages),
     },
     outliers: { threshold: profile?.descriptor.outlierThreshold ?? null, rate: data.outlierRate(), clusters: data.clusterSummary() },
     reviews: inputs.reviews,

@@ -5,6 +5,7 @@ import { VisionopsError } from '../../core/errors.js';
 import type { PredictionService } from '../../pipeline/service.js';
 import type { PredictionRecord } from '../../core/records/prediction.js';
 import { EventStream } from '../event-stream.js';
+import { MAX_METADATA_BYTES } from '../header-limits.js';
 import { ACCEPTED_UPLOADS, errorHandler, toHttpError } from '../http-errors.js';
 
 export interface PredictOptions {
@@ -24,7 +25,6 @@ interface Upload {
  * the limit reaches ingest, which refuses it with the same code and a precise message.
  */
 const ENVELOPE_BYTES = 1024 * 1024;
-const MAX_METADATA_BYTES = 64 * 1024;
 const METADATA_HEADER = 'X-Visionops-Metadata';
 
 /**
@@ -46,7 +46,7 @@ export const predictRoutes: FastifyPluginAsync<PredictOptions> = async (app, { c
   });
 
   app.post('/v1/predict', { bodyLimit, config: { scope: 'predict' } }, async (request, reply) => {
-    const headerMetadata = parseMetadata(request.headers[METADATA_HEADER.toLowerCase()], `the ${METADATA_HEADER} header`);
+    const headerMetadata = readHeaderMetadata(request.headers[METADATA_HEADER.toLowerCase()]);
     const upload = request.isMultipart() ? await readMultipart(request) : readRaw(request);
     const source = {
       channel: 'http',
@@ -132,6 +132,15 @@ async function readMultipart(request: FastifyRequest): Promise<Upload> {
     throw new VisionopsError('INVALID_REQUEST', `The multipart body has no file field "image": ${ACCEPTED_UPLOADS}.`);
   }
   return { ...image, metadata };
+}
+
+/** The metadata header, held to the same 64 KiB as the multipart field (the server takes 80 KiB of headers in all). */
+function readHeaderMetadata(raw: string | string[] | undefined): Record<string, unknown> {
+  // Header values arrive as Latin-1, one character a byte.
+  if (typeof raw === 'string' && raw.length > MAX_METADATA_BYTES) {
+    throw new VisionopsError('INVALID_METADATA', `The ${METADATA_HEADER} header is longer than ${MAX_METADATA_BYTES} bytes: send less metadata.`);
+  }
+  return parseMetadata(raw, `the ${METADATA_HEADER} header`);
 }
 
 /** Metadata a client attaches (device, operator, capture time...): a JSON object, kept as sent. */
