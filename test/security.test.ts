@@ -22,9 +22,9 @@ const stubService = {
   checkOnly: () => Promise.reject(new Error('not in this test')),
 } as unknown as PredictionService;
 
-async function serverWith(sets: string[]): Promise<FastifyInstance> {
+async function serverWith(sets: string[], service = stubService): Promise<FastifyInstance> {
   const config = loadConfig({ sets: ['server.logLevel="silent"', ...sets] });
-  const app = await buildServer({ config, service: stubService, store: fixture.predictions, ready: () => true, review: { reviews: fixture.reviews, blobs: fixture.blobs, lab: [] } });
+  const app = await buildServer({ config, service, store: fixture.predictions, ready: () => true, review: { reviews: fixture.reviews, blobs: fixture.blobs, lab: [] } });
   servers.push(app);
   return app;
 }
@@ -92,6 +92,19 @@ test('every answer carries nosniff; pages and all answers carry the CSP, frame a
     dashboard: await secured.inject({ method: 'GET', url: '/dashboard' }),
     hostRefusal: await secured.inject({ method: 'GET', url: '/healthz', headers: { host: 'evil.example' } }),
   };
+  // A streamed answer writes its own head: the headers must still go out with it.
+  const streaming = {
+    predict: async (_bytes: Uint8Array, _source: unknown, events: { quality(report: unknown): void }) => {
+      events.quality({ verdict: 'pass', checks: [], guidance: [] });
+      throw new VisionopsError('INFERENCE_FAILED', 'The stub stops after the quality event.');
+    },
+  } as unknown as PredictionService;
+  const streamed = await (await serverWith([], streaming)).inject({ method: 'POST', url: '/v1/predict?stream=1', headers: { 'content-type': 'image/png' }, payload: Buffer.from([1]) });
+  assert.match(String(streamed.headers['content-type']), /text\/event-stream/);
+  assert.match(streamed.body, /event: quality/);
+  assert.equal(streamed.headers['x-content-type-options'], 'nosniff');
+  assert.match(String(streamed.headers['content-security-policy']), /frame-ancestors 'none'/);
+
   assert.equal(answers.json.statusCode, 200);
   assert.equal(answers.refusal.statusCode, 401);
   assert.equal(answers.notFound.statusCode, 404);
