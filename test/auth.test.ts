@@ -98,6 +98,35 @@ test('a state-changing request from another site is refused, with keys or withou
   }
 });
 
+test('a route that declares no scope needs admin: forgetting it locks the route, it does not open it', async () => {
+  const keys = Object.entries(KEYS).map(([scope, key]) => ({ id: `${scope}-holder`, sha256: hashKey(key), scopes: [scope] }));
+  const app = await serverWith([`auth.keys=${JSON.stringify(keys)}`]);
+  try {
+    app.get('/v1/forgotten', async () => ({ open: true }));
+    app.get('/forgotten', async () => ({ open: true }));
+    assert.deepEqual(
+      app.routeTable().filter((route) => route.access === undefined).map((route) => `${route.method} ${route.url}`),
+      ['GET /v1/forgotten', 'HEAD /v1/forgotten', 'GET /forgotten', 'HEAD /forgotten'],
+    );
+    for (const url of ['/v1/forgotten', '/forgotten', '/%66orgotten']) {
+      expectError(await app.inject({ method: 'GET', url }), 401, 'UNAUTHORIZED');
+      expectError(await app.inject({ method: 'GET', url, headers: bearer(KEYS.review) }), 403, 'FORBIDDEN');
+      expectError(await app.inject({ method: 'GET', url, headers: bearer(KEYS.predict) }), 403, 'FORBIDDEN');
+      assert.equal((await app.inject({ method: 'GET', url, headers: bearer(KEYS.admin) })).statusCode, 200);
+    }
+  } finally {
+    await app.close();
+  }
+});
+
+test('a path no route matches is 404 NOT_FOUND for everyone: no key, a wrong key, any key', async () => {
+  for (const url of ['/v1/nothing', '/v2/alerts', '/v1/alerts/', '//v1/alerts', '/V1/ALERTS', '/v1%2Falerts']) {
+    for (const headers of [{}, bearer('vo_not-a-key'), bearer(KEYS.predict), bearer(KEYS.admin)]) {
+      expectError(await secured.inject({ method: 'GET', url, headers }), 404, 'NOT_FOUND');
+    }
+  }
+});
+
 test('configured keys must be SHA-256 digests with known scopes', () => {
   assert.throws(() => loadConfig({ sets: ['auth.keys=[{"id":"ana","sha256":"secret","scopes":["review"]}]'] }), /auth\.keys\.0\.sha256/);
   assert.throws(() => loadConfig({ sets: [`auth.keys=[{"id":"ana","sha256":"${'a'.repeat(64)}","scopes":["everything"]}]`] }), /auth\.keys\.0\.scopes/);

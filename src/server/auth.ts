@@ -37,6 +37,7 @@ declare module 'fastify' {
 const LOCAL: Principal = { id: 'local', scopes: new Set(SCOPES) };
 /** With keys configured, a request without one may reach only the routes that need no scope (health, the pages). */
 const ANONYMOUS: Principal = { id: 'anonymous', scopes: new Set() };
+
 /** Whether the request proved itself with a key, rather than acting as `local` or `anonymous`. */
 export function holdsKey(principal: Principal | null): principal is Principal {
   return principal !== null && principal !== LOCAL && principal !== ANONYMOUS;
@@ -60,19 +61,26 @@ export function guardRoutes(app: FastifyInstance, config: AuthConfig): void {
   app.decorate('routeTable', () =>
     routes.flatMap((route) => [route.method].flat().map((method) => ({ method, url: route.url, access: route.config?.scope }))),
   );
+  app.addHook('onReady', async () => {
+    const undeclared = app.routeTable().filter((route) => route.access === undefined);
+    if (undeclared.length > 0) {
+      app.log.warn({ routes: undeclared.map((route) => `${route.method} ${route.url}`) }, 'routes that declare no scope need the admin scope: declare one, or public');
+    }
+  });
   app.decorateRequest('principal', null as never);
   app.addHook('onRequest', authHook(config));
 }
 
 /**
- * The onRequest hook that guards the API. It runs once fastify has matched the route, and reads
- * the access that route declared: never the URL, which has many spellings (`/%76%31/alerts` is
- * `/v1/alerts`). A path no route matches is a 404 for everyone, key or not. First, cross-site request forgery: a state-changing
+ * The onRequest hook that guards the API. First, cross-site request forgery: a state-changing
  * request whose Origin is another site (or whose browser says Sec-Fetch-Site: cross-site) is
  * refused, which also protects the key-less localhost setup, where any web page could otherwise
  * post to 127.0.0.1. Then the key: `Authorization: Bearer <key>`, looked up by its SHA-256,
- * must carry the route's scope (`admin` carries every scope). Keys travel in a header, never in a
- * cookie, so a browser never attaches one to a forged request.
+ * must carry the scope the matched route declares (`admin` carries every scope; a route that
+ * declares none needs it). The scope is read from the route fastify matched, never from the URL,
+ * which has many spellings (`/%76%31/alerts` is `/v1/alerts`); a path no route matches is a 404
+ * for everyone, key or not. Keys travel in a header, never in a cookie, so a browser never
+ * attaches one to a forged request.
  */
 export function authHook(config: AuthConfig) {
   const keys = config.keys.map((key) => ({ id: key.id, digest: Buffer.from(key.sha256, 'hex'), scopes: new Set<Scope>(key.scopes) }));
