@@ -4,6 +4,8 @@ import { parseHost, type HostName } from './access-config.js';
 
 /** Names a client on this machine uses, answered whatever `server.allowedHosts` says. */
 const LOOPBACK = ['localhost', '127.0.0.1', '[::1]'];
+/** Addresses that mean "every interface": no client sends them as a name. */
+const EVERY_INTERFACE = new Set(['0.0.0.0', '::', '[::]']);
 
 export interface HostCheckOptions {
   /** `server.host`: the address the server listens on, allowed as a name too. */
@@ -21,6 +23,9 @@ export function checkHost(app: FastifyInstance, { boundHost, allowedHosts }: Hos
   const allowed: HostName[] = [boundHost.includes(':') && !boundHost.startsWith('[') ? `[${boundHost}]` : boundHost, ...LOOPBACK, ...allowedHosts]
     .map(parseHost)
     .filter((name): name is HostName => name !== null);
+  if (EVERY_INTERFACE.has(boundHost) && allowedHosts.length === 0) {
+    app.log.warn(`listening on ${boundHost} with server.allowedHosts empty: only requests addressed to localhost, 127.0.0.1 or [::1] are answered; add the names clients use`);
+  }
   app.addHook('onRequest', async (request) => {
     const sent = request.headers.host;
     const name = sent === undefined ? null : parseHost(sent);
