@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
  * scripts); data: images (the dashboard's cluster thumbnails) and blob: images (the review page's
  * image and line crops); fetches to this server only. No site may frame a page (clickjacking).
  */
-export const CONTENT_SECURITY_POLICY = [
+const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self' 'unsafe-inline'",
