@@ -115,6 +115,7 @@ test('every answer carries nosniff; pages and all answers carry the CSP, frame a
     const policy = String(response.headers['content-security-policy']);
     assert.match(policy, /frame-ancestors 'none'/, name);
     assert.match(policy, /script-src 'self'(;|$)/, name);
+    assert.match(policy, /style-src 'self'(;|$)/, name);
     assert.match(policy, /default-src 'self'/, name);
   }
   if (existsSync(new URL('../dist/web/review/index.html', import.meta.url))) {
@@ -151,9 +152,11 @@ test('the built pages run under their Content-Security-Policy in Chromium: nothi
     await page.locator('#image[src^="blob:"]').waitFor({ state: 'attached', timeout: 10_000 });
     await page.locator('#lines canvas').first().waitFor({ state: 'attached', timeout: 10_000 });
     assert.ok(await page.evaluate(`document.querySelector('#image').complete && document.querySelector('#image').naturalWidth > 0`), 'the image shows');
+    assert.equal(await page.evaluate(`getComputedStyle(document.body).backgroundColor`), 'rgb(246, 247, 249)', "the page's stylesheet applies");
 
     await page.goto(`${address}/dashboard`);
     await page.waitForLoadState('networkidle');
+    assert.equal(await page.evaluate(`getComputedStyle(document.querySelector('header')).display`), 'flex', "the dashboard's stylesheet applies");
     // The dashboard's thumbnails are data: images; one drawn here shows the policy admits them.
     const thumbnail = await page.evaluate(`new Promise((resolve) => {
       const image = new Image();
@@ -163,21 +166,22 @@ test('the built pages run under their Content-Security-Policy in Chromium: nothi
       document.body.append(image);
     })`);
     assert.ok(thumbnail, 'a data: thumbnail shows');
-    const inlineRan = await page.evaluate(`(() => {
+    // What an injection would add runs nowhere: an inline script, an inline style.
+    const injected = await page.evaluate(`(() => {
       const script = document.createElement('script');
       script.textContent = 'window.inlineRan = true';
       document.body.append(script);
-      return window.inlineRan === true;
+      const style = document.createElement('style');
+      style.textContent = 'body { margin-left: 321px; }';
+      document.head.append(style);
+      return { ran: window.inlineRan === true, styled: getComputedStyle(document.body).marginLeft === '321px' };
     })()`);
-    assert.equal(inlineRan, false, 'an injected inline script does not run');
+    assert.deepEqual(injected, { ran: false, styled: false });
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.deepEqual(problems, []);
-    assert.deepEqual(
-      violations.filter((violation) => !violation.startsWith('script-src-elem inline')),
-      [],
-      'nothing the pages load themselves is blocked',
-    );
-    assert.ok(violations.some((violation) => violation.startsWith('script-src-elem inline')), 'the injected script was blocked by the policy');
+    const blockedInjections = ['script-src-elem inline', 'style-src-elem inline'];
+    assert.deepEqual(violations.filter((violation) => !blockedInjections.includes(violation)), [], 'nothing the pages load themselves is blocked');
+    assert.deepEqual([...new Set(violations)].sort(), blockedInjections, 'the injected script and style were blocked by the policy');
   } finally {
     await browser.close();
   }

@@ -2,14 +2,14 @@ import type { FastifyInstance } from 'fastify';
 
 /**
  * What the built pages (dist/web) load, and nothing more: their scripts and stylesheets from this
- * server; the `<style>` Vite writes into each page's HTML (hence inline styles, never inline
- * scripts); data: images (the dashboard's cluster thumbnails) and blob: images (the review page's
- * image and line crops); fetches to this server only. No site may frame a page (clickjacking).
+ * server (no inline script or style: each page's CSS is a file of its own); data: images (the
+ * dashboard's cluster thumbnails) and blob: images (the review page's image and line crops);
+ * fetches to this server only. No site may frame a page (clickjacking).
  */
 const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
+  "style-src 'self'",
   "img-src 'self' data: blob:",
   "connect-src 'self'",
   "object-src 'none'",
