@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../src/config/load.js';
 import { VisionopsError } from '../src/core/errors.js';
 import type { PredictionService } from '../src/pipeline/service.js';
-import { hashKey } from '../src/server/auth.js';
+import { hashKey, type RouteAccess, type RouteEntry } from '../src/server/auth.js';
 import { buildServer } from '../src/server/app.js';
 import { visionops } from './helpers/cli.js';
 import { closeFixture, reviewFixture, seedTask, type ReviewFixture } from './helpers/review.js';
@@ -97,6 +98,35 @@ test('a state-changing request from another site is refused, with keys or withou
   }
 });
 
+test('a route that declares no scope needs admin: forgetting it locks the route, it does not open it', async () => {
+  const keys = Object.entries(KEYS).map(([scope, key]) => ({ id: `${scope}-holder`, sha256: hashKey(key), scopes: [scope] }));
+  const app = await serverWith([`auth.keys=${JSON.stringify(keys)}`]);
+  try {
+    app.get('/v1/forgotten', async () => ({ open: true }));
+    app.get('/forgotten', async () => ({ open: true }));
+    assert.deepEqual(
+      app.routeTable().filter((route) => route.access === undefined).map((route) => `${route.method} ${route.url}`),
+      ['GET /v1/forgotten', 'HEAD /v1/forgotten', 'GET /forgotten', 'HEAD /forgotten'],
+    );
+    for (const url of ['/v1/forgotten', '/forgotten', '/%66orgotten']) {
+      expectError(await app.inject({ method: 'GET', url }), 401, 'UNAUTHORIZED');
+      expectError(await app.inject({ method: 'GET', url, headers: bearer(KEYS.review) }), 403, 'FORBIDDEN');
+      expectError(await app.inject({ method: 'GET', url, headers: bearer(KEYS.predict) }), 403, 'FORBIDDEN');
+      assert.equal((await app.inject({ method: 'GET', url, headers: bearer(KEYS.admin) })).statusCode, 200);
+    }
+  } finally {
+    await app.close();
+  }
+});
+
+test('a path no route matches is 404 NOT_FOUND for everyone: no key, a wrong key, any key', async () => {
+  for (const url of ['/v1/nothing', '/v2/alerts', '/v1/alerts/', '//v1/alerts', '/V1/ALERTS', '/v1%2Falerts']) {
+    for (const headers of [{}, bearer('vo_not-a-key'), bearer(KEYS.predict), bearer(KEYS.admin)]) {
+      expectError(await secured.inject({ method: 'GET', url, headers }), 404, 'NOT_FOUND');
+    }
+  }
+});
+
 test('configured keys must be SHA-256 digests with known scopes', () => {
   assert.throws(() => loadConfig({ sets: ['auth.keys=[{"id":"ana","sha256":"secret","scopes":["review"]}]'] }), /auth\.keys\.0\.sha256/);
   assert.throws(() => loadConfig({ sets: [`auth.keys=[{"id":"ana","sha256":"${'a'.repeat(64)}","scopes":["everything"]}]`] }), /auth\.keys\.0\.scopes/);
@@ -111,4 +141,123 @@ test('visionops key prints a new key and the entry that admits it, hashed', asyn
   const refused = await visionops('key', '--id', 'ana', '--scopes', 'everything');
   assert.equal(refused.code, 2);
   assert.match(refused.stderr, /INVALID_CONFIG/);
+});
+
+/** How a request answers: its status, and the error code when the body is one (HEAD has none). */
+interface Outcome {
+  status: number;
+  code: string | null;
+}
+
+/** A request over a real socket with the path sent byte for byte: no client normalises it first. */
+function send(port: number, method: string, path: string, headers: Record<string, string>): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest({ host: '127.0.0.1', port, method, path, headers, agent: false }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        let code: string | null = null;
+        try {
+          code = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error?: { code?: string } }).error?.code ?? null;
+        } catch {
+          code = null;
+        }
+        resolve({ status: response.statusCode ?? 0, code });
+      });
+    });
+    outgoing.on('error', (error) => reject(new Error(`${method} ${path}: ${error.message}`)));
+    outgoing.end();
+  });
+}
+
+/** A path that reaches the route: parameters get a well-formed id, the pages' wildcard a built asset. */
+function concretePath(url: string): string {
+  const assets = (() => {
+    try {
+      return readdirSync(new URL('../dist/web/assets/', import.meta.url));
+    } catch {
+      return ['missing.js'];
+    }
+  })();
+  return url.replace(/:\w+/g, '0190a000-0000-7000-8000-000000000000').replace('*', `assets/${assets[0]}`);
+}
+
+/** Other spellings of the same path: each either reaches the same route (and the same check) or no route at all. */
+function spellings(path: string): { path: string; sameRoute: boolean }[] {
+  const percent = (text: string) => [...text].map((char) => `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`).join('');
+  const [, first, rest] = /^\/([^/]+)(.*)$/.exec(path) ?? ['', '', ''];
+  return [
+    { path: `/${percent(first)}${rest}`, sameRoute: true },
+    { path: path.replace(/[a-z0-9]/gi, (char) => percent(char)), sameRoute: true },
+    { path: path.replace(/[a-z]/gi, (char) => percent(char).toLowerCase()), sameRoute: true },
+    { path: path.replace(/(?!^)\//g, '%2F'), sameRoute: false },
+    { path: path.replace(/(?!^)\//g, '%2f'), sameRoute: false },
+    { path: `/${path}`, sameRoute: false },
+    { path: path.replace(/\//g, '//'), sameRoute: false },
+    { path: `${path}/`, sameRoute: false },
+    { path: path.toUpperCase(), sameRoute: false },
+    { path: path.replace(/^\/(.)/, (_match, char: string) => `/${char.toUpperCase()}`), sameRoute: false },
+    { path: path.replace(/\/([^/]+)$/, '/./$1'), sameRoute: false },
+    { path: path.replace(/\/([^/]+)$/, '/x/../$1'), sameRoute: false },
+    { path: `${path}%00`, sameRoute: false },
+    { path: `${path};x`, sameRoute: false },
+  ];
+}
+
+type Caller = 'no key' | 'wrong key' | keyof typeof KEYS;
+const CALLERS: Caller[] = ['no key', 'wrong key', 'predict', 'review', 'admin'];
+
+function headersOf(caller: Caller): Record<string, string> {
+  if (caller === 'no key') return {};
+  return bearer(caller === 'wrong key' ? 'vo_not-a-key' : KEYS[caller]);
+}
+
+/** What the route's declaration promises this caller: refused with a code, or let through (whatever the handler then says). */
+function promised(access: RouteAccess | undefined, caller: Caller): Outcome | 'through' {
+  if (caller === 'wrong key') return { status: 401, code: 'UNAUTHORIZED' };
+  const needed = access ?? 'admin';
+  if (needed === 'public') return 'through';
+  if (caller === 'no key') return { status: 401, code: 'UNAUTHORIZED' };
+  return caller === needed || caller === 'admin' ? 'through' : { status: 403, code: 'FORBIDDEN' };
+}
+
+function matches(outcome: Outcome, method: string, expected: Outcome | 'through'): boolean {
+  if (expected === 'through') return outcome.status !== 401 && outcome.status !== 403;
+  return outcome.status === expected.status && (method === 'HEAD' || outcome.code === expected.code);
+}
+
+const isNotFound = (outcome: Outcome, method: string) => outcome.status === 404 && (method === 'HEAD' || outcome.code === 'NOT_FOUND');
+
+test('every registered route, however its path is spelled, answers each caller as its declared scope says', async () => {
+  const routes: RouteEntry[] = secured.routeTable();
+  // The table misses no route of fastify's own tree: the same methods, as many times.
+  const printed = [...secured.printRoutes({ commonPrefix: false }).matchAll(/\(([A-Z, ]+)\)/g)].flatMap((match) => match[1].split(', '));
+  assert.deepEqual(routes.map((route) => route.method).sort(), printed.sort());
+  assert.deepEqual(routes.filter((route) => route.access === undefined), [], 'every route declares its scope, or public');
+  assert.ok(routes.some((route) => route.url === '/v1/alerts' && route.access === 'admin'));
+
+  const address = new URL(await secured.listen({ host: '127.0.0.1', port: 0 }));
+  const port = Number(address.port);
+  const failures: string[] = [];
+  let sent = 0;
+  for (const route of routes) {
+    const path = concretePath(route.url);
+    for (const caller of CALLERS) {
+      const expected = promised(route.access, caller);
+      const canonical = await send(port, route.method, path, headersOf(caller));
+      sent++;
+      if (!matches(canonical, route.method, expected)) failures.push(`${caller} ${route.method} ${path}: ${JSON.stringify(canonical)}, promised ${JSON.stringify(expected)}`);
+      for (const spelling of spellings(path)) {
+        const outcome = await send(port, route.method, spelling.path, headersOf(caller));
+        sent++;
+        // A spelling the router decodes to this route gets this route's answer; any other reaches no route: 404 for everyone.
+        const fine = spelling.sameRoute
+          ? matches(outcome, route.method, expected)
+          : isNotFound(outcome, route.method) || matches(outcome, route.method, expected);
+        if (!fine) failures.push(`${caller} ${route.method} ${spelling.path}: ${JSON.stringify(outcome)}, promised ${JSON.stringify(expected)} or 404`);
+      }
+    }
+  }
+  assert.deepEqual(failures, [], `${failures.length} of ${sent} requests`);
+  assert.ok(sent > 1000, `${sent} requests`);
 });

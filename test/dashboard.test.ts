@@ -40,6 +40,9 @@ test('the dashboard renders every chart with data after traffic through the real
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(error.message));
+    // Anything the Content-Security-Policy blocks (charts, thumbnails) is a problem too.
+    await page.exposeFunction('reportViolation', (text: string) => problems.push(`CSP blocked ${text}`));
+    await page.addInitScript(`document.addEventListener('securitypolicyviolation', (event) => reportViolation(event.violatedDirective + ' ' + event.blockedURI))`);
     await page.goto(`${address}/dashboard`);
     await page.waitForSelector('body[data-state="ready"]', { state: 'attached', timeout: 15_000 }).catch(async () => assert.fail(`the dashboard never rendered: ${await page.textContent('#status')}; ${problems.join('; ')}`));
     for (const id of PANELS) {

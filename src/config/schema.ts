@@ -6,6 +6,7 @@ import { monitorConfigSchema } from '../monitor/config.js';
 import { pipelineConfigSchema } from '../pipeline/config.js';
 import { reviewConfigSchema } from '../review/config.js';
 import { runtimeConfigSchema } from '../runtime/config.js';
+import { allowedHostsSchema, rateLimitConfigSchema } from '../server/access-config.js';
 import { authConfigSchema } from '../server/auth-config.js';
 
 /**
@@ -20,6 +21,9 @@ export const configSchema = z
         port: z.number().int().min(0).max(65535).default(8080),
         /** pino level of the server's request log; `silent` turns it off. */
         logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        /** Names clients may address the server by, besides `host`, localhost, 127.0.0.1 and [::1]; any other Host is refused. */
+        allowedHosts: allowedHostsSchema,
+        rateLimit: rateLimitConfigSchema.prefault({}),
       })
       .strict()
       .prefault({}),

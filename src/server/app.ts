@@ -3,15 +3,18 @@ import type { Config } from '../config/schema.js';
 import { createMonitor, type Monitor } from '../monitor/monitor.js';
 import type { PredictionService } from '../pipeline/service.js';
 import type { PredictionStore } from '../store/store.js';
-import { authHook } from './auth.js';
+import { guardRoutes } from './auth.js';
 import { MAX_HEADER_BYTES } from './header-limits.js';
+import { checkHost } from './host-check.js';
 import { answer, clientErrorHandler, errorHandler } from './http-errors.js';
+import { limitRate } from './rate-limit.js';
 import { healthRoutes } from './routes/health.js';
 import { monitorRoutes } from './routes/monitor.js';
 import { predictRoutes } from './routes/predict.js';
 import { predictionRoutes } from './routes/predictions.js';
 import { reviewRoutes, type ReviewRouteOptions } from './routes/reviews.js';
 import { webRoutes } from './routes/web.js';
+import { sendSecurityHeaders } from './security-headers.js';
 
 export interface ServerDeps {
   config: Config;
@@ -44,8 +47,10 @@ export async function buildServer({ config, service, store, ready, monitor: give
     return reply.status(status).send(body);
   });
 
-  app.decorateRequest('principal', null as never);
-  app.addHook('onRequest', authHook(config.auth));
+  sendSecurityHeaders(app);
+  checkHost(app, { boundHost: config.server.host, allowedHosts: config.server.allowedHosts });
+  guardRoutes(app, config.auth);
+  await limitRate(app, config.server.rateLimit);
 
   await app.register(healthRoutes, { store, ready });
   await app.register(predictRoutes, { config, service });

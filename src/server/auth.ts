@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import { VisionopsError } from '../core/errors.js';
 import { SCOPES, type AuthConfig, type Scope } from './auth-config.js';
 
@@ -9,13 +9,27 @@ export interface Principal {
   scopes: ReadonlySet<Scope>;
 }
 
+/** What a route asks of a request: a key with this scope, or nothing (`public`: health, the pages and their assets). */
+export type RouteAccess = Scope | 'public';
+
+/** A route as registered, with the access it declared (`undefined`: none, so it needs `admin`). */
+export interface RouteEntry {
+  method: string;
+  url: string;
+  access: RouteAccess | undefined;
+}
+
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The scope a key needs for this route; a /v1 route that names none needs `admin`. */
-    scope?: Scope;
+    /** What a request needs to reach this route; a route that declares nothing needs `admin`. */
+    scope?: RouteAccess;
   }
   interface FastifyRequest {
     principal: Principal;
+  }
+  interface FastifyInstance {
+    /** Every route registered after `guardRoutes`, HEAD twins included, with the access it declared. */
+    routeTable(): RouteEntry[];
   }
 }
 
@@ -23,6 +37,12 @@ declare module 'fastify' {
 const LOCAL: Principal = { id: 'local', scopes: new Set(SCOPES) };
 /** With keys configured, a request without one may reach only the routes that need no scope (health, the pages). */
 const ANONYMOUS: Principal = { id: 'anonymous', scopes: new Set() };
+
+/** Whether the request proved itself with a key, rather than acting as `local` or `anonymous`. */
+export function holdsKey(principal: Principal | null): principal is Principal {
+  return principal !== null && principal !== LOCAL && principal !== ANONYMOUS;
+}
+
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const BEARER = /^Bearer\s+(\S+)$/i;
 
@@ -31,25 +51,53 @@ export function hashKey(key: string): string {
 }
 
 /**
+ * Guards every route registered after it: records the route table (`app.routeTable()`) and adds
+ * the access hook. Call it before registering any route.
+ */
+export function guardRoutes(app: FastifyInstance, config: AuthConfig): void {
+  const routes: RouteOptions[] = [];
+  // The options objects themselves: a plugin's own onRoute hook (the pages) may still mark them after this one runs.
+  app.addHook('onRoute', (route) => void routes.push(route));
+  app.decorate('routeTable', () =>
+    routes.flatMap((route) => [route.method].flat().map((method) => ({ method, url: route.url, access: route.config?.scope }))),
+  );
+  app.addHook('onReady', async () => {
+    const undeclared = app.routeTable().filter((route) => route.access === undefined);
+    if (undeclared.length > 0) {
+      app.log.warn({ routes: undeclared.map((route) => `${route.method} ${route.url}`) }, 'routes that declare no scope need the admin scope: declare one, or public');
+    }
+  });
+  app.decorateRequest('principal', null as never);
+  app.addHook('onRequest', authHook(config));
+}
+
+/**
  * The onRequest hook that guards the API. First, cross-site request forgery: a state-changing
  * request whose Origin is another site (or whose browser says Sec-Fetch-Site: cross-site) is
  * refused, which also protects the key-less localhost setup, where any web page could otherwise
  * post to 127.0.0.1. Then the key: `Authorization: Bearer <key>`, looked up by its SHA-256,
- * must carry the route's scope (`admin` carries every scope). Keys travel in a header, never in a
- * cookie, so a browser never attaches one to a forged request.
+ * must carry the scope the matched route declares (`admin` carries every scope; a route that
+ * declares none needs it). The scope is read from the route fastify matched, never from the URL,
+ * which has many spellings (`/%76%31/alerts` is `/v1/alerts`); a path no route matches is a 404
+ * for everyone, key or not. Keys travel in a header, never in a cookie, so a browser never
+ * attaches one to a forged request.
  */
 export function authHook(config: AuthConfig) {
   const keys = config.keys.map((key) => ({ id: key.id, digest: Buffer.from(key.sha256, 'hex'), scopes: new Set<Scope>(key.scopes) }));
   return async (request: FastifyRequest) => {
     if (!SAFE_METHODS.has(request.method)) refuseForeignOrigin(request);
-    const required = request.routeOptions.config.scope ?? (request.url.startsWith('/v1/') ? 'admin' : undefined);
     if (keys.length === 0) {
       request.principal = LOCAL;
       return;
     }
+    if (request.is404) {
+      request.principal = ANONYMOUS;
+      return;
+    }
+    const access = request.routeOptions.config.scope ?? 'admin';
     const presented = BEARER.exec(request.headers.authorization ?? '')?.[1];
     if (presented === undefined) {
-      if (required === undefined) {
+      if (access === 'public') {
         request.principal = ANONYMOUS;
         return;
       }
@@ -61,8 +109,8 @@ export function authHook(config: AuthConfig) {
     for (const key of keys) if (timingSafeEqual(key.digest, digest)) found = key;
     if (found === undefined) throw new VisionopsError('UNAUTHORIZED', 'This API key is not known to the server: check it, or ask for one (visionops key).');
     request.principal = { id: found.id, scopes: found.scopes };
-    if (required !== undefined && !found.scopes.has(required) && !found.scopes.has('admin')) {
-      throw new VisionopsError('FORBIDDEN', `The key "${found.id}" lacks the scope "${required}" this route needs: use a key with it, or add it to the key's scopes in auth.keys.`);
+    if (access !== 'public' && !found.scopes.has(access) && !found.scopes.has('admin')) {
+      throw new VisionopsError('FORBIDDEN', `The key "${found.id}" lacks the scope "${access}" this route needs: use a key with it, or add it to the key's scopes in auth.keys.`);
     }
   };
 }

@@ -19,6 +19,8 @@ export class EventStream {
     if (!this.open) {
       this.open = true;
       this.reply.hijack();
+      // What hooks set before the stream opened (security and rate-limit headers) still goes out.
+      for (const [name, value] of Object.entries(this.reply.getHeaders())) if (value !== undefined) raw.setHeader(name, value);
       raw.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-cache',

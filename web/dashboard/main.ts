@@ -4,6 +4,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { MonitorSummary } from '../../src/core/monitor/summary.ts';
 import { forgetKey, keyHeaders, rememberKey } from '../shared/api-key.js';
+import './style.css';
 
 /** How often the page asks the server for a new summary. */
 const POLL_MS = 2000;

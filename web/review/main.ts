@@ -4,6 +4,7 @@
  * is put on the page with textContent or attributes, never parsed as HTML.
  */
 import { forgetKey, keyHeaders, rememberKey } from '../shared/api-key.js';
+import './style.css';
 
 interface Line {
   text: string;

@@ -10,9 +10,9 @@ export interface HealthOptions {
 
 /** Liveness (`/healthz`: the process answers) apart from readiness (`/readyz`: it can serve predictions). */
 export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, { store, ready }) => {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', { config: { scope: 'public' } }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', async (request, reply) => {
+  app.get('/readyz', { config: { scope: 'public' } }, async (request, reply) => {
     if (!ready()) {
       const { status, body } = answer('NOT_READY', 'The models are not loaded yet, or the server is shutting down: retry in a few seconds.');
       return reply.status(status).send(body);

@@ -11,14 +11,14 @@ const eventSchema = z.object({ name: z.string().min(1), value: z.number().positi
 
 /** Prometheus metrics, alerts, the dashboard's summary and custom counters. */
 export const monitorRoutes: FastifyPluginAsync<MonitorOptions> = async (app, { monitor }) => {
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', { config: { scope: 'public' } }, async (_request, reply) => {
     const registry = monitor.metrics.registry;
     return reply.type(registry.contentType).send(await registry.metrics());
   });
 
-  app.get('/v1/alerts', async () => ({ alerts: monitor.alerts() }));
+  app.get('/v1/alerts', { config: { scope: 'admin' } }, async () => ({ alerts: monitor.alerts() }));
 
-  app.get('/v1/monitor/summary', async () => monitor.summary());
+  app.get('/v1/monitor/summary', { config: { scope: 'admin' } }, async () => monitor.summary());
 
   app.post('/v1/events', { config: { scope: 'predict' } }, async (request, reply) => {
     const parsed = eventSchema.safeParse(request.body);

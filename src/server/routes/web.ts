@@ -13,15 +13,19 @@ const PAGES = ['review', 'dashboard'] as const;
 export const webRoutes: FastifyPluginAsync = async (app) => {
   if (!existsSync(builtPages)) {
     for (const page of PAGES) {
-      app.get(`/${page}`, async (_request, reply) => {
+      app.get(`/${page}`, { config: { scope: 'public' } }, async (_request, reply) => {
         const { status, body } = answer('NOT_FOUND', `The ${page} page is not built: run npm run build.`);
         return reply.status(status).send(body);
       });
     }
     return;
   }
+  // @fastify/static takes no route config: its routes (the pages' scripts and styles) are marked public here.
+  app.addHook('onRoute', (route) => {
+    route.config = { ...route.config, scope: route.config?.scope ?? 'public' };
+  });
   await app.register(fastifyStatic, { root: builtPages, prefix: '/web/', index: false });
   for (const page of PAGES) {
-    app.get(`/${page}`, async (_request, reply) => reply.sendFile(`${page}/index.html`));
+    app.get(`/${page}`, { config: { scope: 'public' } }, async (_request, reply) => reply.sendFile(`${page}/index.html`));
   }
 };
