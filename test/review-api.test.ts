@@ -17,7 +17,7 @@ const READ = [
 let fixture: ReviewFixture;
 let app: FastifyInstance;
 /** The review routes need no models: tasks are seeded as the observer would make them. */
-const noService = { predict: () => Promise.reject(new Error('not in this test')), checkOnly: () => Promise.reject(new Error('not in this test')) } as PredictionService;
+const noService = { predict: () => Promise.reject(new Error('not in this test')), checkOnly: () => Promise.reject(new Error('not in this test')) } as unknown as PredictionService;
 
 before(async () => {
   fixture = reviewFixture();

@@ -18,7 +18,7 @@ let fixture: ReviewFixture;
 let app: FastifyInstance;
 let address: string;
 let browser: Browser;
-const noService = { predict: () => Promise.reject(new Error('not in this test')), checkOnly: () => Promise.reject(new Error('not in this test')) } as PredictionService;
+const noService = { predict: () => Promise.reject(new Error('not in this test')), checkOnly: () => Promise.reject(new Error('not in this test')) } as unknown as PredictionService;
 
 before(async () => {
   browser = await launchChromium();

@@ -77,7 +77,7 @@ test('a rendered page is read, decided, recorded with its full lineage, and GET 
   assert.deepEqual(answer.result.orientation, { rotation: 0, source: 'none' });
 
   const { lineage } = answer;
-  assert.deepEqual(lineage.pipeline, { id: pipeline.id, version: pipeline.version });
+  assert.deepEqual(lineage.pipeline, { id: pipeline.name, version: pipeline.version });
   assert.deepEqual(lineage.models, pipeline.models);
   assert.ok(lineage.models.length > 0);
   for (const model of lineage.models) {

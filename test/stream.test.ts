@@ -30,7 +30,7 @@ before(async () => {
   // Wired as `visionops serve` wires it: the monitor wraps the service, and must pass the stream's listener on.
   const monitor = await createMonitor({ config, store: stores.monitor });
   closeMonitor = () => monitor.close();
-  const service = monitor.instrument(createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs, observers: [monitor.observer] }), pipeline);
+  const service = monitor.instrument(createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs, observers: [monitor.observer] }));
   app = await buildServer({ config, service, store: stores.predictions, ready: () => true, monitor });
   await app.listen({ host: '127.0.0.1', port: 0 });
   port = (app.server.address() as AddressInfo).port;

@@ -7,7 +7,8 @@ import { DataMonitor, type ObservationOutcome } from '../core/monitor/data-monit
 import type { MonitorObservation } from '../core/monitor/features.js';
 import type { ReferenceProfile } from '../core/monitor/profile.js';
 import { RateWatch } from '../core/monitor/rate-shift.js';
-import type { PredictionObserver, PredictionService, RecordedPrediction } from '../pipeline/service.js';
+import type { PredictionService } from '../pipeline/service.js';
+import type { PredictionObserver, RecordedPrediction } from '../pipeline/runner.js';
 import type { ModelLineage, PredictionRecord } from '../core/records/prediction.js';
 import { evaluateRules } from './alert-rules.js';
 import { BusyClock, type CpuReader } from './busy-time.js';
@@ -138,17 +139,19 @@ export class Monitor {
    * The service with its predictions counted in flight, charged their CPU time and priced, and
    * their failures counted against the error rate.
    */
-  instrument(service: PredictionService, pipeline: { id: string; models: ModelLineage[] }): PredictionService {
-    const queueLabels = pipeline.models.length > 0 ? pipeline.models.map((m) => modelLabel(m)) : [pipeline.id];
+  instrument(service: PredictionService): PredictionService {
+    const { pipeline } = service;
+    const queueLabels = pipeline.models.length > 0 ? pipeline.models.map((m) => modelLabel(m)) : [pipeline.name];
     const setQueue = () => {
       const waiting = Math.max(0, this.inFlight - 1);
       for (const model of queueLabels) this.metrics.queueDepth.set({ model }, waiting);
     };
     setQueue();
     return {
+      pipeline,
       predict: async (bytes, source, listener) => {
         this.inFlight++;
-        this.metrics.inFlight.set({ pipeline: pipeline.id }, this.inFlight);
+        this.metrics.inFlight.set({ pipeline: pipeline.name }, this.inFlight);
         setQueue();
         const clock = this.busy.start();
         try {
@@ -162,7 +165,7 @@ export class Monitor {
           throw error;
         } finally {
           this.inFlight--;
-          this.metrics.inFlight.set({ pipeline: pipeline.id }, this.inFlight);
+          this.metrics.inFlight.set({ pipeline: pipeline.name }, this.inFlight);
           setQueue();
           this.evaluate(false);
         }
@@ -274,7 +277,8 @@ export class Monitor {
     return outcome;
   }
 
-  private recorded({ record, bytes, image }: RecordedPrediction): void {
+  private recorded(prediction: RecordedPrediction): void {
+    const { record, bytes } = prediction;
     const pipeline = record.lineage.pipeline.id;
     this.metrics.images.inc({ pipeline });
     this.metrics.decisions.inc({ pipeline, decision: record.decision });
@@ -295,7 +299,7 @@ export class Monitor {
     const lines = record.result?.lines ?? [];
     for (const line of lines) this.metrics.confidence.observe({ pipeline, level: 'line' }, line.confidence);
     if (lines.length > 0) this.metrics.confidence.observe({ pipeline, level: 'page_min' }, Math.min(...lines.map((l) => l.confidence)));
-    this.observe(observationOf({ record, bytes, image }), () => thumbnailOf(bytes));
+    this.observe(observationOf(prediction), () => thumbnailOf(bytes));
   }
 
   private charge(record: PredictionRecord, cpuSeconds: number): void {

@@ -1,6 +1,6 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { BatchListener } from '../runtime/batcher.js';
-import type { PredictionObserver } from './service.js';
+import type { PredictionObserver } from './runner.js';
 
 export interface PerformanceMetrics {
   /** For loadDocumentPipeline's `onBatch`: each batch's size and its requests' queue delays. */

@@ -49,7 +49,6 @@ export function registerServe(program: Command): void {
           shared,
           observers: [monitor.observer, performanceCounters.observer, reviewObserver],
         }),
-        pipeline,
       );
       const lab = Object.values(await builtinManifests());
       let accepting = true;
