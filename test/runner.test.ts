@@ -6,10 +6,10 @@ import { after, test } from 'node:test';
 import { loadConfig } from '../src/config/load.js';
 import type { MonitorObservation } from '../src/core/monitor/features.js';
 import { observationOf, observeImage } from '../src/monitor/observation.js';
-import { checkImage, createPredictionService } from '../src/pipeline/service.js';
-import { openStores } from '../src/store/open.js';
+import { createVisionops } from '../src/app/visionops.js';
+import { checkImage } from '../src/pipeline/service.js';
 import { renderDocument } from './fixtures/documents.js';
-import { fixedReadingPipeline } from './helpers/monitored-server.js';
+import { fixedReadingPipeline } from './helpers/pipelines.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'visionops-runner-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,13 +21,12 @@ const page = () => renderDocument({ lines: ['Invoice 20417 paid', 'Total amount:
 /** What the monitor observes of one image sent through the production path. */
 async function observedInProduction(sets: string[], bytes: Uint8Array): Promise<MonitorObservation> {
   const config = loadConfig({ sets: [`data.dir=${JSON.stringify(join(dir, String(sets.length)))}`, 'cache.enabled=false', ...sets] });
-  const stores = openStores(config.data);
   const seen: MonitorObservation[] = [];
+  const visionops = await createVisionops(config, { scope: 'run', overrides: { pipelines: [fixedReadingPipeline], observers: [{ recorded: (p) => void seen.push(observationOf(p)) }] } });
   try {
-    const service = createPredictionService({ config, pipeline: fixedReadingPipeline, store: stores.predictions, blobs: stores.blobs, observers: [{ recorded: (p) => void seen.push(observationOf(p)) }] });
-    await service.predict(bytes, {});
+    await visionops.services.get().predict(bytes, {});
   } finally {
-    await stores.close();
+    await visionops.close();
   }
   return seen[0];
 }
@@ -48,7 +47,7 @@ test('a reference profile observes the crop production reads: the region of inte
 test('the gate-only check is the production runner stopped at the gate: same report, no model stage timed', async () => {
   const bytes = await page();
   const config = loadConfig({ sets: [ROI] });
-  const checked = await checkImage(bytes, config);
+  const checked = await checkImage((await createVisionops(config, { scope: 'gate' })).runner(), bytes);
   const production = await observedInProduction([ROI], bytes);
   assert.deepEqual(checked.quality, production.quality);
   assert.deepEqual(Object.keys(checked.timings).sort(), ['decode', 'gate', 'roi', 'total']);

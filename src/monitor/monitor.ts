@@ -10,6 +10,9 @@ import { RateWatch } from '../core/monitor/rate-shift.js';
 import type { PredictionService } from '../pipeline/service.js';
 import type { PredictionObserver, RecordedPrediction } from '../pipeline/runner.js';
 import type { ModelLineage, PredictionRecord } from '../core/records/prediction.js';
+import { performanceMetrics, type PerformanceMetrics } from '../pipeline/performance-metrics.js';
+import type { ReviewTask } from '../core/records/review.js';
+import type { ModelReviewStats } from '../review/stats.js';
 import { evaluateRules } from './alert-rules.js';
 import { BusyClock, type CpuReader } from './busy-time.js';
 import type { MonitorConfig } from './config.js';
@@ -71,6 +74,8 @@ export class Monitor {
   readonly metrics: MonitorMetrics;
   readonly data: DataMonitor;
   readonly observer: PredictionObserver;
+  /** The batcher's and the cache's and cascade's counters, in this monitor's registry. */
+  readonly performance: PerformanceMetrics;
   private readonly config: MonitorConfig;
   private readonly book: AlertBook;
   private readonly busy: BusyClock;
@@ -123,6 +128,18 @@ export class Monitor {
     this.book = new AlertBook(deps.store?.latestStates() ?? []);
     for (const state of this.book.list()) this.metrics.alertsFiring.set({ rule: state.rule }, state.state === 'firing' ? 1 : 0);
     this.observer = { recorded: (prediction) => this.recorded(prediction) };
+    this.performance = performanceMetrics(this.metrics.registry);
+  }
+
+  /** Every observer of recorded predictions this monitor keeps. */
+  get observers(): PredictionObserver[] {
+    return [this.observer, this.performance.observer];
+  }
+
+  /** For the review routes: an answered task and its model version's updated figures. */
+  reviewAnswered(task: ReviewTask, figures: ModelReviewStats): void {
+    this.recordReview({ modelVersion: task.modelVersion, overridden: task.answer?.verdict === 'correct' });
+    this.setAccuracy({ modelVersion: task.modelVersion, production: figures.production.lineAccuracy ?? undefined, lab: figures.lab.lineAccuracy ?? undefined });
   }
 
   /** Sends the monitor's log lines (alert transitions, webhook failures) to `log`, e.g. the server's. */
@@ -246,10 +263,10 @@ export class Monitor {
     while (this.pending.size > 0) await Promise.all([...this.pending]);
   }
 
+  /** Stops polling and waits for background work; the store belongs to whoever opened it. */
   async close(): Promise<void> {
     this.stopGpu();
     await this.settle();
-    this.deps.store?.close();
   }
 
   /** One image seen without the prediction service (scripts, imports): the data side only. */

@@ -18,9 +18,13 @@ export function observationOf({ record, frame, gray }: RecordedPrediction): Moni
  * scripts/measure-drift.ts) stopped at the gate, where no line is read and an image the gate
  * passes counts as accepted.
  */
-export async function observeImage(bytes: Uint8Array, config: Config, pipeline: Pipeline | null = null, name = pipeline?.name): Promise<MonitorObservation> {
-  const runner = new StageRunner(pathSettings(config, configuredPipeline(config, name).settings), pipeline);
-  if (pipeline === null) {
+export function observeImage(bytes: Uint8Array, config: Config, pipeline: Pipeline | null = null): Promise<MonitorObservation> {
+  return observe(new StageRunner(pathSettings(config, configuredPipeline(config, pipeline?.name).settings), pipeline), bytes);
+}
+
+/** What `observeImage` tells, from a stage runner the composition root built (`visionops profile`). */
+export async function observe(runner: StageRunner, bytes: Uint8Array): Promise<MonitorObservation> {
+  if (runner.pipeline === null) {
     const { quality, frame, gray } = await runner.run(bytes, { until: 'gate' });
     return { quality, lines: null, decision: quality.verdict === 'fail' ? 'reject' : 'accept', descriptor: describeFrame(frame, gray) };
   }

@@ -8,7 +8,7 @@ import type { BlobStore, PredictionStore } from '../store/store.js';
 import { ResultCache } from './cache.js';
 import { withCache } from './cached-prediction.js';
 import type { Pipeline, PredictionListener } from './contract.js';
-import { configuredPipeline } from './pipelines.js';
+import { configuredPipeline, unknownPipeline } from './pipelines.js';
 import { pathSettings, StageRunner, describeImage, type PredictionObserver } from './runner.js';
 import type { SharedAnswers } from './shared-answers.js';
 
@@ -67,16 +67,32 @@ export function createPredictionService({ config, pipeline, store, blobs, observ
   return {
     pipeline,
     predict,
-    checkOnly: (bytes) => gateOnly(runner, bytes),
+    checkOnly: (bytes) => checkImage(runner, bytes),
   };
 }
 
-/** Ingest and gate, as the named pipeline (the default: the first configured) runs them, without models or a store: `visionops check`. */
-export function checkImage(bytes: Uint8Array, config: Config, pipeline?: string): Promise<CheckOutcome> {
-  return gateOnly(new StageRunner(pathSettings(config, configuredPipeline(config, pipeline).settings), null), bytes);
-}
-
-async function gateOnly(runner: StageRunner, bytes: Uint8Array): Promise<CheckOutcome> {
+/** Ingest and gate as `runner`'s pipeline runs them, without models or a store: `visionops check`. */
+export async function checkImage(runner: StageRunner, bytes: Uint8Array): Promise<CheckOutcome> {
   const { image, quality, timings } = await runner.run(bytes, { until: 'gate' });
   return { image: describeImage(image), quality, timings };
+}
+
+/** The services of every configured pipeline, chosen by name (`POST /v1/predict?pipeline=NAME`), the first by default. */
+export interface PredictionServices {
+  readonly names: string[];
+  /** The named pipeline's service, the first one's without a name; throws UNKNOWN_PIPELINE for a name not configured. */
+  get(name?: string): PredictionService;
+}
+
+export function choosePipelines(services: PredictionService[]): PredictionServices {
+  const names = services.map((service) => service.pipeline.name);
+  return {
+    names,
+    get(name) {
+      if (name === undefined) return services[0];
+      const found = services.find((service) => service.pipeline.name === name);
+      if (found === undefined) throw unknownPipeline(name, names);
+      return found;
+    },
+  };
 }

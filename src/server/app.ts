@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Config } from '../config/schema.js';
-import { createMonitor, type Monitor } from '../monitor/monitor.js';
-import type { PredictionService } from '../pipeline/service.js';
+import type { Monitor } from '../monitor/monitor.js';
+import type { PredictionServices } from '../pipeline/service.js';
 import type { PredictionStore } from '../store/store.js';
 import { authHook } from './auth.js';
 import { answer, errorHandler } from './http-errors.js';
@@ -14,14 +14,15 @@ import { webRoutes } from './routes/web.js';
 
 export interface ServerDeps {
   config: Config;
-  service: PredictionService;
+  /** One service per configured pipeline, chosen per request by `?pipeline=`. */
+  services: PredictionServices;
   store: PredictionStore;
   /** True once the models are loaded, false again while the server drains on shutdown. */
   ready: () => boolean;
   /** The review queue's routes are served when this is given. */
   review?: Omit<ReviewRouteOptions, 'predictions' | 'config'>;
-  /** Metrics, drift and alerts; without one, a monitor of the HTTP traffic alone is made. */
-  monitor?: Monitor;
+  /** Metrics, drift and alerts of this server's traffic. */
+  monitor: Monitor;
 }
 
 /**
@@ -29,12 +30,14 @@ export interface ServerDeps {
  * `{error: {code, message}}` with the status `http-errors.ts` gives its code.
  *
  * @example
- * const app = await buildServer({ config, service, store, ready: () => true });
+ * Built by the composition root (src/app/visionops.ts), which owns every part it is given.
+ *
+ * @example
+ * const app = await buildServer({ config, services, store, ready: () => true, monitor });
  * await app.listen({ host: config.server.host, port: config.server.port });
  */
-export async function buildServer({ config, service, store, ready, monitor: given, review }: ServerDeps): Promise<FastifyInstance> {
+export async function buildServer({ config, services, store, ready, monitor, review }: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({ logger: { level: config.server.logLevel } });
-  const monitor = given ?? (await createMonitor({ config }));
   monitor.useLog(app.log);
   app.setErrorHandler(errorHandler());
   watchRequests(app, monitor);
@@ -47,7 +50,7 @@ export async function buildServer({ config, service, store, ready, monitor: give
   app.addHook('onRequest', authHook(config.auth));
 
   await app.register(healthRoutes, { store, ready });
-  await app.register(predictRoutes, { config, service });
+  await app.register(predictRoutes, { config, services });
   await app.register(predictionRoutes, { store });
   await app.register(monitorRoutes, { monitor });
   if (review !== undefined) await app.register(reviewRoutes, { ...review, predictions: store, config: config.review });

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Quad } from '../../src/core/postprocess/geometry.js';
 import type { Decision, PredictionRecord } from '../../src/core/records/prediction.js';
+import { loadConfig } from '../../src/config/load.js';
+import { openStores, type Stores } from '../../src/store/open.js';
 import { openSqliteReviewStore } from '../../src/store/review-sqlite.js';
 import type { ReviewStore } from '../../src/store/store.js';
 import type { ReviewKind, ReviewTask } from '../../src/core/records/review.js';
-import { createFileBlobStore } from '../../src/store/blobs.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { BlobStore, PredictionStore } from '../../src/store/store.js';
 import { renderDocument } from '../fixtures/documents.js';
 import { record } from '../fixtures/records.js';
@@ -34,6 +34,8 @@ export interface ReviewFixture {
   reviews: ReviewStore;
   blobs: BlobStore;
   clock: TestClock;
+  /** Every store, the review store on the test clock: what `createVisionops` takes as its `stores` override. */
+  stores: Stores;
 }
 
 /** Fresh stores in a temporary data directory, the review store on a test clock. */
@@ -41,14 +43,17 @@ export function reviewFixture(prefix = 'visionops-review-'): ReviewFixture {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const file = join(dir, 'visionops.db');
   const clock = new TestClock();
-  return {
-    dir,
-    file,
-    predictions: openSqliteStore(file),
-    reviews: openSqliteReviewStore(file, { now: clock.now }),
-    blobs: createFileBlobStore(join(dir, 'blobs')),
-    clock,
+  const opened = openStores(loadConfig({ sets: [`data.dir=${JSON.stringify(dir)}`] }).data);
+  const reviews = openSqliteReviewStore(file, { now: clock.now });
+  const stores: Stores = {
+    ...opened,
+    reviews,
+    async close() {
+      await reviews.close();
+      await opened.close();
+    },
   };
+  return { dir, file, predictions: opened.predictions, reviews, blobs: opened.blobs, clock, stores };
 }
 
 export interface ReadLine {
@@ -105,6 +110,5 @@ export async function seedTask(fixture: ReviewFixture, options: { truth: string[
 }
 
 export async function closeFixture(fixture: ReviewFixture): Promise<void> {
-  await fixture.reviews.close();
-  await fixture.predictions.close();
+  await fixture.stores.close();
 }
