@@ -53,3 +53,33 @@ test('the gate-only check is the production runner stopped at the gate: same rep
   assert.deepEqual(Object.keys(checked.timings).sort(), ['decode', 'gate', 'roi', 'total']);
   assert.equal(checked.image.height > 215, true, 'the check describes the image as sent');
 });
+
+test('several pipelines in one server: ?pipeline= chooses, each with its own lineage and settings; an unknown name is a coded 400', async () => {
+  const config = loadConfig({
+    sets: [
+      'server.logLevel="silent"',
+      `data.dir=${JSON.stringify(join(dir, 'two'))}`,
+      'pipelines=[{"name":"document"},{"name":"strict","settings":{"decision":{"reviewThreshold":0.999}}}]',
+    ],
+  });
+  const visionops = await createVisionops(config, { overrides: { pipelines: [fixedReadingPipeline, { ...fixedReadingPipeline, name: 'strict' }] } });
+  try {
+    const app = await visionops.server();
+    const bytes = await page();
+    const post = (query: string) => app.inject({ method: 'POST', url: `/v1/predict${query}`, headers: { 'content-type': 'image/png' }, payload: bytes });
+    const first = (await post('')).json();
+    assert.equal(first.lineage.pipeline.id, 'document');
+    assert.equal(first.decision, 'accept', 'lines read at 0.99 and 0.97 pass the default threshold 0.93');
+    const strict = (await post('?pipeline=strict')).json();
+    assert.equal(strict.lineage.pipeline.id, 'strict');
+    assert.equal(strict.decision, 'review', 'its own threshold, 0.999');
+    assert.equal(strict.lineage.cache, undefined, 'the same bytes under another pipeline are not its answer');
+    assert.notEqual(strict.lineage.configHash, first.lineage.configHash);
+    const unknown = await post('?pipeline=receipts');
+    assert.equal(unknown.statusCode, 400);
+    assert.equal(unknown.json().error.code, 'UNKNOWN_PIPELINE');
+    assert.match(unknown.json().error.message, /document, strict/);
+  } finally {
+    await visionops.close();
+  }
+});
