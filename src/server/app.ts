@@ -20,7 +20,7 @@ export interface ServerDeps {
   /** True once the models are loaded, false again while the server drains on shutdown. */
   ready: () => boolean;
   /** The review queue's routes are served when this is given. */
-  review?: Omit<ReviewRouteOptions, 'predictions' | 'config'>;
+  review?: Omit<ReviewRouteOptions, 'predictions' | 'config' | 'limits'>;
   /** Metrics, drift and alerts of this server's traffic. */
   monitor: Monitor;
 }
@@ -53,7 +53,7 @@ export async function buildServer({ config, services, store, ready, monitor, rev
   await app.register(predictRoutes, { config, services });
   await app.register(predictionRoutes, { store });
   await app.register(monitorRoutes, { monitor });
-  if (review !== undefined) await app.register(reviewRoutes, { ...review, predictions: store, config: config.review });
+  if (review !== undefined) await app.register(reviewRoutes, { ...review, predictions: store, config: config.review, limits: config.ingest });
   await app.register(webRoutes);
   return app;
 }

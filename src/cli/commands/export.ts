@@ -41,6 +41,7 @@ export function registerExport(program: Command): void {
           since,
           onlyCorrected: options.onlyCorrected ?? false,
           imagePrefix: options.imagePrefix,
+          limits: config.ingest,
         });
         const { images, lines, correctedLines, files } = manifest.counts;
         process.stdout.write(
