@@ -69,7 +69,7 @@ export function withCache(runner: StageRunner, { answers, shared, nearDuplicate,
     const exact = await exactHit(bytes, clock);
     if (exact !== undefined) {
       // Observers are promised the decoded image; without any, a repeat never decodes.
-      const image = runner.observed ? await runner.ingest(bytes, clock, source) : null;
+      const image = runner.hasObservers ? await runner.ingest(bytes, clock, source) : null;
       return repeat(exact, bytes, source, image, clock, listener);
     }
     const image = await runner.ingest(bytes, clock, source);

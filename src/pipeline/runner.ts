@@ -104,8 +104,8 @@ export class StageRunner {
     this.judgedBy = pipeline === null ? null : judgementHash(path.quality, pipeline.decision.judged(path.pipeline));
   }
 
-  /** Whether the record stage's observers need the decoded image (a repeated answer decodes only then). */
-  get observed(): boolean {
+  /** Whether the record stage has observers, which are promised the decoded image (a repeated answer decodes only then). */
+  get hasObservers(): boolean {
     return (this.recorder?.observers.length ?? 0) > 0;
   }
 
@@ -169,9 +169,13 @@ export class StageRunner {
     return { image, frame, gray, quality };
   }
 
+  private loaded(): { pipeline: Pipeline; judgedBy: string } {
+    if (this.pipeline === null || this.judgedBy === null) throw new VisionopsError('INTERNAL', 'This stage runner has no pipeline: stop it at the gate, or load the pipeline.');
+    return { pipeline: this.pipeline, judgedBy: this.judgedBy };
+  }
+
   private async decide(gated: Gated, clock: StageClock, listener: PredictionListener): Promise<Decided> {
-    const pipeline = this.pipeline;
-    if (pipeline === null) throw new VisionopsError('INTERNAL', 'This stage runner has no pipeline: stop it at the gate, or load the pipeline.');
+    const { pipeline } = this.loaded();
     let result: TaskResult | null = null;
     let models: ModelLineage[] = [];
     if (gated.quality.verdict !== 'fail') {
@@ -184,7 +188,7 @@ export class StageRunner {
   }
 
   private draft({ image, quality, decision, reasons, result, models }: Decided): RecordDraft {
-    const pipeline = this.pipeline as Pipeline;
+    const { pipeline, judgedBy } = this.loaded();
     return {
       source: { ...image.metadata.source, exif: image.metadata.exif },
       image: describeImage(image),
@@ -196,7 +200,7 @@ export class StageRunner {
         pipeline: { id: pipeline.name, version: pipeline.version },
         models,
         image: { sha256: image.sha256, phash: image.phash },
-        configHash: this.judgedBy as string,
+        configHash: judgedBy,
       },
     };
   }
