@@ -148,7 +148,6 @@ export class Monitor {
           this.evaluate(false);
         }
       },
-      checkOnly: (bytes) => service.checkOnly(bytes),
     };
   }
 

@@ -26,7 +26,7 @@ export interface PredictionServiceDeps {
   shared?: SharedAnswers | null;
 }
 
-/** What `checkOnly` tells: the image as ingest saw it and the gate's report, no model run. */
+/** What `visionops check` tells: the image as ingest saw it and the gate's report, no model run. */
 export interface CheckOutcome {
   image: PredictionRecord['image'];
   quality: QualityReport;
@@ -42,8 +42,6 @@ export interface PredictionService {
    * ingest errors (EMPTY_BODY, IMAGE_TOO_LARGE, ...), the model errors and STORE_UNAVAILABLE.
    */
   predict(bytes: Uint8Array, source: Record<string, unknown>, listener?: PredictionListener): Promise<PredictionRecord>;
-  /** Ingest and gate only: what `visionops check` prints. */
-  checkOnly(bytes: Uint8Array): Promise<CheckOutcome>;
 }
 
 /**
@@ -64,11 +62,7 @@ export function createPredictionService({ config, pipeline, store, blobs, observ
     .digest('hex')
     .slice(0, 16);
   const predict = answers === null ? (bytes: Uint8Array, source = {}, listener = {}) => runner.run(bytes, { source, listener }) : withCache(runner, { answers, shared, nearDuplicate: config.cache.nearDuplicate, scope });
-  return {
-    pipeline,
-    predict,
-    checkOnly: (bytes) => checkImage(runner, bytes),
-  };
+  return { pipeline, predict };
 }
 
 /** Ingest and gate as `runner`'s pipeline runs them, without models or a store: `visionops check`. */
