@@ -1,6 +1,5 @@
 import type { Config } from '../config/schema.js';
 import { VisionopsError } from '../core/errors.js';
-import type { Task } from '../core/records/prediction.js';
 import type { BatchListener } from '../runtime/batcher.js';
 import type { RuntimeConfig } from '../runtime/config.js';
 import type { CONFIGURABLE_TASKS, PipelineConfig } from './config.js';
@@ -10,7 +9,7 @@ import { loadDocumentPipeline } from './document.js';
 /** One entry of `pipelines`, its settings resolved (`null` takes the top-level `pipeline` key). */
 export interface ConfiguredPipeline {
   name: string;
-  task: Task;
+  task: ConfigurableTask;
   settings: PipelineConfig;
 }
 
@@ -21,10 +20,11 @@ export interface PipelineLoadOptions {
   modelsDir?: string;
 }
 
+type ConfigurableTask = (typeof CONFIGURABLE_TASKS)[number];
 type Loader = (entry: ConfiguredPipeline, runtime: RuntimeConfig, options: PipelineLoadOptions) => Promise<Pipeline>;
 
 /** How each task's pipeline is loaded: a new task is a new entry here and in CONFIGURABLE_TASKS. */
-const LOADERS: Record<(typeof CONFIGURABLE_TASKS)[number], Loader> = {
+const LOADERS: Record<ConfigurableTask, Loader> = {
   document: (entry, runtime, options) => loadDocumentPipeline(entry.settings, runtime, { ...options, name: entry.name }),
 };
 
@@ -54,8 +54,7 @@ export async function loadPipelines(config: Config, options: PipelineLoadOptions
   const loaded: Pipeline[] = [];
   try {
     for (const entry of configuredPipelines(config)) {
-      const loader = LOADERS[entry.task as keyof typeof LOADERS];
-      loaded.push(await loader(entry, config.runtime, options));
+      loaded.push(await LOADERS[entry.task](entry, config.runtime, options));
     }
     return loaded;
   } catch (error) {

@@ -22,7 +22,6 @@ import type { Pipeline, PredictionListener } from './contract.js';
  * check` after the gate, reference profiles after the decision, so that they measure exactly what
  * production measures.
  */
-export type PathStage = 'ingest' | 'roi' | 'gate' | 'models' | 'decide' | 'record';
 export type Until = 'gate' | 'decide' | 'record';
 
 /** What the path reads from the configuration: ingest's limits, the gate's thresholds and the pipeline's settings (its region of interest, its decision thresholds). */
