@@ -3,9 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/load.js';
-import { loadDocumentPipeline } from '../src/pipeline/document.js';
-import { createPredictionService } from '../src/pipeline/service.js';
-import { openStores } from '../src/store/open.js';
+import { createVisionops } from '../src/app/visionops.js';
 import { documentPages, median, type Benchmark } from './lib.js';
 
 export const cacheBenchmark: Benchmark = {
@@ -15,9 +13,9 @@ export const cacheBenchmark: Benchmark = {
     const pages = (await documentPages(quick ? 2 : 10, 8000)).map((page) => page.bytes);
     const dir = await mkdtemp(join(tmpdir(), 'visionops-bench-'));
     const config = loadConfig({ sets: [`data.dir=${JSON.stringify(dir)}`] });
-    const pipeline = await loadDocumentPipeline(config.pipeline, config.runtime);
-    const stores = openStores(config.data);
-    const service = createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs });
+    // No observers: the hit is measured alone, without the decode observers would ask for.
+    const visionops = await createVisionops(config, { scope: 'run', overrides: { observers: [] } });
+    const service = visionops.services.get();
     const misses: number[] = [];
     const hits: number[] = [];
     try {
@@ -32,8 +30,7 @@ export const cacheBenchmark: Benchmark = {
         if (miss.lineage.cache !== undefined || hit.lineage.cache?.of !== miss.id) throw new Error('the cache did not answer the repeated page');
       }
     } finally {
-      await pipeline.close();
-      await stores.close();
+      await visionops.close();
       await rm(dir, { recursive: true, force: true });
     }
     return [

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig } from '../src/config/load.js';
+import { createVisionops } from '../src/app/visionops.js';
 import { checkImage } from '../src/pipeline/service.js';
 import { median, photoLikeJpeg, timeInTurn, type Benchmark, type Figure } from './lib.js';
 
@@ -53,11 +54,12 @@ export const gateBenchmark: Benchmark = {
     const dir = await mkdtemp(join(tmpdir(), 'visionops-bench-'));
     const file = join(dir, 'frame.jpg');
     await writeFile(file, jpeg);
-    const config = loadConfig({});
+    const visionops = await createVisionops(loadConfig({}), { scope: 'gate' });
+    const runner = visionops.runner();
     try {
       // OpenCV first and last around ours, so a neighbour's burst of load shows in both.
       const before = await openCvMedian(file, rounds);
-      const ours = median((await timeInTurn(rounds, { gate: () => checkImage(jpeg, config) })).gate);
+      const ours = median((await timeInTurn(rounds, { gate: () => checkImage(runner, jpeg) })).gate);
       const afterwards = await openCvMedian(file, rounds);
       const figures: Figure[] = [{ name: 'gate.visionops_ms', value: ours, unit: 'ms', note: 'ingest (decode, EXIF, SHA-256, perceptual hash) + every check' }];
       if (before === null || afterwards === null) {

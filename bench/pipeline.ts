@@ -9,9 +9,7 @@ import { join } from 'node:path';
 import { inOrderConcurrently } from '../src/cli/concurrent.js';
 import { loadConfig } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
-import { loadDocumentPipeline } from '../src/pipeline/document.js';
-import { createPredictionService } from '../src/pipeline/service.js';
-import { openStores } from '../src/store/open.js';
+import { createVisionops } from '../src/app/visionops.js';
 import { characterErrorRate } from '../test/fixtures/documents.js';
 import { BATCHING_ON, documentPages, type Benchmark } from './lib.js';
 
@@ -38,9 +36,8 @@ export interface PipelineRun {
 export async function runPages(pages: Buffer[], sets: string[], concurrency: number): Promise<PipelineRun> {
   const dir = await mkdtemp(join(tmpdir(), 'visionops-bench-'));
   const config: Config = loadConfig({ sets: [`data.dir=${JSON.stringify(dir)}`, 'cache.enabled=false', ...sets] });
-  const pipeline = await loadDocumentPipeline(config.pipeline, config.runtime);
-  const stores = openStores(config.data);
-  const service = createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs });
+  const visionops = await createVisionops(config, { scope: 'run', overrides: { observers: [] } });
+  const service = visionops.services.get();
   try {
     // One untimed page first: sessions warm up on their first run.
     await service.predict(pages[0], {});
@@ -53,8 +50,7 @@ export async function runPages(pages: Buffer[], sets: string[], concurrency: num
     }
     return { seconds: (performance.now() - started) / 1000, texts };
   } finally {
-    await pipeline.close();
-    await stores.close();
+    await visionops.close();
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -4,10 +4,9 @@ import { request as httpRequest } from 'node:http';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../src/config/load.js';
-import { VisionopsError } from '../src/core/errors.js';
-import type { PredictionService } from '../src/pipeline/service.js';
+import { createVisionops, type Visionops } from '../src/app/visionops.js';
 import { hashKey, type RouteAccess, type RouteEntry } from '../src/server/auth.js';
-import { buildServer } from '../src/server/app.js';
+import { noModelsPipeline } from './helpers/pipelines.js';
 import { visionops } from './helpers/cli.js';
 import { closeFixture, reviewFixture, seedTask, type ReviewFixture } from './helpers/review.js';
 
@@ -17,15 +16,14 @@ const READ = [{ text: 'Invoice 20417 paid', confidence: 0.7 }];
 let fixture: ReviewFixture;
 let secured: FastifyInstance;
 let open: FastifyInstance;
-/** The predict route answers without models here: the test is about who may reach it. */
-const stubService = {
-  predict: () => Promise.reject(new VisionopsError('EMPTY_BODY', 'The request carried no image: send the image file as the body.')),
-  checkOnly: () => Promise.reject(new Error('not in this test')),
-} as unknown as PredictionService;
+
+const systems: Visionops[] = [];
 
 async function serverWith(sets: string[]): Promise<FastifyInstance> {
   const config = loadConfig({ sets: ['server.logLevel="silent"', ...sets] });
-  return buildServer({ config, service: stubService, store: fixture.predictions, ready: () => true, review: { reviews: fixture.reviews, blobs: fixture.blobs, lab: [] } });
+  const system = await createVisionops(config, { overrides: { stores: fixture.stores, pipelines: [noModelsPipeline], lab: [] } });
+  systems.push(system);
+  return system.server();
 }
 
 before(async () => {
@@ -35,8 +33,7 @@ before(async () => {
   open = await serverWith([]);
 });
 after(async () => {
-  await secured.close();
-  await open.close();
+  for (const system of systems) await system.close();
   await closeFixture(fixture);
   rmSync(fixture.dir, { recursive: true, force: true });
 });
@@ -57,8 +54,8 @@ test('with keys configured, routes refuse requests without a key, with an unknow
   expectError(await post(KEYS.review), 403, 'FORBIDDEN');
   expectError(await secured.inject({ method: 'GET', url: '/v1/predictions/0190a000-0000-7000-8000-000000000000', headers: bearer(KEYS.review) }), 403, 'FORBIDDEN');
   // Past the access check, the stub service answers; the code shows the request got through.
-  expectError(await post(KEYS.predict), 400, 'EMPTY_BODY');
-  expectError(await post(KEYS.admin), 400, 'EMPTY_BODY');
+  expectError(await post(KEYS.predict), 415, 'UNSUPPORTED_FORMAT');
+  expectError(await post(KEYS.admin), 415, 'UNSUPPORTED_FORMAT');
 });
 
 test('a review key claims and answers, and its holder is the reviewer on the answer', async () => {
@@ -82,7 +79,7 @@ test('health and the pages need no key', async () => {
 test('without keys every route is open, as local', async () => {
   const stats = await open.inject({ method: 'GET', url: '/v1/reviews/stats' });
   assert.equal(stats.statusCode, 200);
-  expectError(await open.inject({ method: 'POST', url: '/v1/predict', headers: { 'content-type': 'image/png' }, payload: Buffer.from([1]) }), 400, 'EMPTY_BODY');
+  expectError(await open.inject({ method: 'POST', url: '/v1/predict', headers: { 'content-type': 'image/png' }, payload: Buffer.from([1]) }), 415, 'UNSUPPORTED_FORMAT');
 });
 
 test('a state-changing request from another site is refused, with keys or without; reads and same-origin posts are not', async () => {

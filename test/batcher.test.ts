@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Registry } from 'prom-client';
 import { ingestConfigSchema } from '../src/image/config.js';
 import { ingestImage } from '../src/image/ingest.js';
 import { pipelineConfigSchema } from '../src/pipeline/config.js';
 import { loadDocumentPipeline } from '../src/pipeline/document.js';
-import { performanceMetrics } from '../src/pipeline/performance-metrics.js';
+import { loadConfig } from '../src/config/load.js';
+import { MonitorMetrics } from '../src/monitor/metrics.js';
+import { performanceObserver } from '../src/monitor/observers/performance.js';
 import { batchedModel } from '../src/runtime/batched-model.js';
 import { DynamicBatcher, type BatchEvent } from '../src/runtime/batcher.js';
 import { runtimeConfigSchema } from '../src/runtime/config.js';
@@ -196,12 +197,13 @@ test('lines of pages read at the same time share recognition batches, and read a
 });
 
 test('batch sizes, queue delays, cache hits and early exits are exported as Prometheus metrics', async () => {
-  const registry = new Registry();
-  const metrics = performanceMetrics(registry);
+  const instruments = new MonitorMetrics(loadConfig().monitor);
+  const { registry } = instruments;
+  const metrics = performanceObserver(instruments);
   metrics.onBatch({ name: 'rec', bucket: 'x', size: 3, queueDelaysMicros: [100, 2000, 50] });
   const record = (extra: object) => ({ record: { lineage: {}, result: { cascade: { lines: 4, earlyExits: 3 } }, ...extra } }) as never;
-  await metrics.observer.recorded(record({}));
-  await metrics.observer.recorded(record({ lineage: { cache: { hit: 'exact', of: 'x', distance: 0 } } }));
+  await metrics.recorded(record({}));
+  await metrics.recorded(record({ lineage: { cache: { hit: 'exact', of: 'x', distance: 0 } } }));
   const text = await registry.metrics();
   assert.match(text, /visionops_batch_size_sum\{model="rec"\} 3/);
   assert.match(text, /visionops_batch_queue_delay_seconds_count\{model="rec"\} 3/);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { ingestConfigSchema } from '../src/image/config.js';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -70,7 +71,7 @@ function checkedManifest(dir: string) {
 
 test('paddleocr: the recognition list names crops that exist, with the corrected text; the detection list has the boxes', async () => {
   const dir = outDir('paddle');
-  const { manifest, unusableSkipped } = await exportDataset(fixture.reviews, fixture.blobs, { out: dir, format: 'paddleocr' });
+  const { manifest, unusableSkipped } = await exportDataset(fixture.reviews, fixture.blobs, { out: dir, format: 'paddleocr', limits: ingestConfigSchema.parse({}) });
   assert.equal(unusableSkipped, 1);
   assert.deepEqual(checkedManifest(dir), manifest);
   assert.deepEqual(manifest.counts, { images: 2, lines: 5, correctedLines: 2, files: 2 + 5 + 2 });
@@ -94,7 +95,7 @@ test('paddleocr: the recognition list names crops that exist, with the corrected
 
 test('label-studio: OCR template tasks with rectangle, label and transcription per region in percent, and the model output as prediction', async () => {
   const dir = outDir('label-studio');
-  await exportDataset(fixture.reviews, fixture.blobs, { out: dir, format: 'label-studio' });
+  await exportDataset(fixture.reviews, fixture.blobs, { out: dir, format: 'label-studio', limits: ingestConfigSchema.parse({}) });
   checkedManifest(dir);
   const config = readFileSync(join(dir, 'label-studio.xml'), 'utf8');
   const names = new Set([...config.matchAll(/ name="([^"]+)"/g)].map((match) => match[1]));
@@ -132,7 +133,7 @@ test('label-studio: OCR template tasks with rectangle, label and transcription p
 
 test('jsonl: one page a line with the image, the person text and the model text', async () => {
   const dir = outDir('jsonl');
-  await exportDataset(fixture.reviews, fixture.blobs, { out: dir, format: 'jsonl' });
+  await exportDataset(fixture.reviews, fixture.blobs, { out: dir, format: 'jsonl', limits: ingestConfigSchema.parse({}) });
   checkedManifest(dir);
   const rows = readFileSync(join(dir, 'labels.jsonl'), 'utf8').trimEnd().split('\n').map((row) => JSON.parse(row));
   assert.equal(rows.length, 2);

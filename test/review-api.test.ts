@@ -4,8 +4,8 @@ import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
 import { loadConfig } from '../src/config/load.js';
-import type { PredictionService } from '../src/pipeline/service.js';
-import { buildServer } from '../src/server/app.js';
+import { createVisionops, type Visionops } from '../src/app/visionops.js';
+import { noModelsPipeline } from './helpers/pipelines.js';
 import { closeFixture, reviewFixture, seedTask, type ReviewFixture } from './helpers/review.js';
 
 const TRUTH = ['Invoice 20417 paid', 'Total amount: 1250.40'];
@@ -17,21 +17,18 @@ const READ = [
 let fixture: ReviewFixture;
 let app: FastifyInstance;
 /** The review routes need no models: tasks are seeded as the observer would make them. */
-const noService = { predict: () => Promise.reject(new Error('not in this test')), checkOnly: () => Promise.reject(new Error('not in this test')) } as PredictionService;
+let visionops: Visionops;
 
 before(async () => {
   fixture = reviewFixture();
   const config = loadConfig({ sets: ['server.logLevel="silent"', 'review.leaseSeconds=60'] });
-  app = await buildServer({
-    config,
-    service: noService,
-    store: fixture.predictions,
-    ready: () => true,
-    review: { reviews: fixture.reviews, blobs: fixture.blobs, lab: [{ id: 'ch_PP-OCRv4_rec', version: '1.4.2', metrics: { lineAccuracy: 0.98 } }], now: fixture.clock.now },
+  visionops = await createVisionops(config, {
+    overrides: { stores: fixture.stores, pipelines: [noModelsPipeline], lab: [{ id: 'ch_PP-OCRv4_rec', version: '1.4.2', metrics: { lineAccuracy: 0.98 } }], reviewNow: fixture.clock.now },
   });
+  app = await visionops.server();
 });
 after(async () => {
-  await app.close();
+  await visionops.close();
   await closeFixture(fixture);
   rmSync(fixture.dir, { recursive: true, force: true });
 });

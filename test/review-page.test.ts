@@ -4,9 +4,9 @@ import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../src/config/load.js';
-import type { PredictionService } from '../src/pipeline/service.js';
+import { createVisionops, type Visionops } from '../src/app/visionops.js';
 import { hashKey } from '../src/server/auth.js';
-import { buildServer } from '../src/server/app.js';
+import { noModelsPipeline } from './helpers/pipelines.js';
 import { launchChromium } from './helpers/browser.js';
 import { closeFixture, reviewFixture, seedTask, type ReviewFixture } from './helpers/review.js';
 
@@ -18,19 +18,20 @@ let fixture: ReviewFixture;
 let app: FastifyInstance;
 let address: string;
 let browser: Browser;
-const noService = { predict: () => Promise.reject(new Error('not in this test')), checkOnly: () => Promise.reject(new Error('not in this test')) } as PredictionService;
+let visionops: Visionops | undefined;
 
 before(async () => {
   browser = await launchChromium();
   fixture = reviewFixture();
   const keys = [{ id: 'ana', sha256: hashKey(REVIEW_KEY), scopes: ['review'] }];
   const config = loadConfig({ sets: ['server.logLevel="silent"', `auth.keys=${JSON.stringify(keys)}`] });
-  app = await buildServer({ config, service: noService, store: fixture.predictions, ready: () => true, review: { reviews: fixture.reviews, blobs: fixture.blobs, lab: [] } });
+  visionops = await createVisionops(config, { overrides: { stores: fixture.stores, pipelines: [noModelsPipeline], lab: [] } });
+  app = await visionops.server();
   address = await app.listen({ host: '127.0.0.1', port: 0 });
 });
 after(async () => {
   await browser?.close();
-  await app?.close();
+  await visionops?.close();
   if (fixture !== undefined) {
     await closeFixture(fixture);
     rmSync(fixture.dir, { recursive: true, force: true });

@@ -4,10 +4,7 @@ import { after, before, test } from 'node:test';
 import sharp from 'sharp';
 import { loadConfig } from '../src/config/load.js';
 import { loadDocumentPipeline, type DocumentPipeline } from '../src/pipeline/document.js';
-import { createPredictionService } from '../src/pipeline/service.js';
-import { createReviewObserver } from '../src/review/queue.js';
-import { builtinManifests } from '../src/runtime/builtin.js';
-import { buildServer } from '../src/server/app.js';
+import { createVisionops } from '../src/app/visionops.js';
 import { renderDocument, rotated } from './fixtures/documents.js';
 import { closeFixture, reviewFixture, type ReviewFixture } from './helpers/review.js';
 
@@ -27,9 +24,9 @@ after(async () => {
 /** A server as `visionops serve` wires it, with the given review threshold and audit rate. */
 async function server(reviewThreshold: number, auditRate: number) {
   const config = loadConfig({ sets: ['server.logLevel="silent"', `pipeline.decision.reviewThreshold=${reviewThreshold}`, `review.auditRate=${auditRate}`] });
-  const observer = createReviewObserver({ reviews: fixture.reviews, blobs: fixture.blobs, auditRate });
-  const service = createPredictionService({ config, pipeline, store: fixture.predictions, blobs: fixture.blobs, observers: [observer] });
-  return buildServer({ config, service, store: fixture.predictions, ready: () => true, review: { reviews: fixture.reviews, blobs: fixture.blobs, lab: Object.values(await builtinManifests()) } });
+  const system = await createVisionops(config, { overrides: { stores: fixture.stores, pipelines: [pipeline] } });
+  const app = await system.server();
+  return { inject: app.inject.bind(app), close: () => system.close() };
 }
 
 test('through the real pipeline: a page decided review becomes a task whose image frame matches its boxes, even turned', async () => {

@@ -40,6 +40,7 @@ async function rejectsWith(promise: Promise<unknown>, code: string): Promise<voi
 
 /** The observer sees the decoded frame only for its size. */
 const image = { frame: { width: 900, height: 200, channels: 3, data: new Uint8Array(0) } } as unknown as IngestedImage;
+const seen = { image, frame: image.frame, gray: image.luma };
 
 test('a review decision makes a task, a rejection none, and about auditRate of accepted predictions are audited with their image kept', async () => {
   const fixture = fresh();
@@ -47,9 +48,9 @@ test('a review decision makes a task, a rejection none, and about auditRate of a
   const bytes = new Uint8Array([1, 2, 3]);
 
   const review = predictionRecord('review', READ);
-  await observer.recorded({ record: { ...review, blob: 'f'.repeat(64) }, bytes, image });
+  await observer.recorded({ record: { ...review, blob: 'f'.repeat(64) }, bytes, ...seen });
   const rejected = { ...predictionRecord('reject', []), result: null };
-  await observer.recorded({ record: rejected, bytes, image });
+  await observer.recorded({ record: rejected, bytes, ...seen });
   let counts = await fixture.reviews.counts();
   assert.deepEqual(counts, { pending: 1, claimed: 0, done: 0 });
   const [task] = await fixture.reviews.list({ limit: 10 });
@@ -60,7 +61,7 @@ test('a review decision makes a task, a rejection none, and about auditRate of a
   assert.deepEqual(task.modelOutput.lines.map((line) => line.text), READ.map((line) => line.text));
 
   const accepted = 4000;
-  for (let i = 0; i < accepted; i++) await observer.recorded({ record: predictionRecord('accept', READ), bytes, image });
+  for (let i = 0; i < accepted; i++) await observer.recorded({ record: predictionRecord('accept', READ), bytes, ...seen });
   counts = await fixture.reviews.counts();
   const audits = counts.pending - 1;
   // Binomial(4000, 0.05): mean 200, standard deviation 13.8; four deviations either side.

@@ -3,11 +3,11 @@ import { existsSync, rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../src/config/load.js';
-import { VisionopsError } from '../src/core/errors.js';
-import type { PredictionService } from '../src/pipeline/service.js';
+import { createVisionops, type Visionops } from '../src/app/visionops.js';
 import { hashKey } from '../src/server/auth.js';
-import { buildServer } from '../src/server/app.js';
+import { blank } from './fixtures/documents.js';
 import { launchChromium } from './helpers/browser.js';
+import { noModelsPipeline } from './helpers/pipelines.js';
 import { closeFixture, reviewFixture, seedTask, type ReviewFixture } from './helpers/review.js';
 
 const KEYS = { predict: 'vo_security-predict-key', review: 'vo_security-review-key', admin: 'vo_security-admin-key' };
@@ -15,25 +15,21 @@ const KEY_ENTRIES = Object.entries(KEYS).map(([scope, key]) => ({ id: `${scope}-
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
 let fixture: ReviewFixture;
-const servers: FastifyInstance[] = [];
-/** The predict route answers without models here: the tests are about what reaches it. */
-const stubService = {
-  predict: () => Promise.reject(new VisionopsError('EMPTY_BODY', 'The request carried no image: send the image file as the body.')),
-  checkOnly: () => Promise.reject(new Error('not in this test')),
-} as unknown as PredictionService;
+const systems: Visionops[] = [];
 
-async function serverWith(sets: string[], service = stubService): Promise<FastifyInstance> {
+/** A server without models: the tests are about what reaches the routes, not what the models read. */
+async function serverWith(sets: string[]): Promise<FastifyInstance> {
   const config = loadConfig({ sets: ['server.logLevel="silent"', ...sets] });
-  const app = await buildServer({ config, service, store: fixture.predictions, ready: () => true, review: { reviews: fixture.reviews, blobs: fixture.blobs, lab: [] } });
-  servers.push(app);
-  return app;
+  const system = await createVisionops(config, { overrides: { stores: fixture.stores, pipelines: [noModelsPipeline], lab: [] } });
+  systems.push(system);
+  return system.server();
 }
 
 before(() => {
   fixture = reviewFixture('visionops-security-');
 });
 after(async () => {
-  for (const app of servers) await app.close();
+  for (const system of systems) await system.close();
   await closeFixture(fixture);
   rmSync(fixture.dir, { recursive: true, force: true });
 });
@@ -92,14 +88,9 @@ test('every answer carries nosniff; pages and all answers carry the CSP, frame a
     dashboard: await secured.inject({ method: 'GET', url: '/dashboard' }),
     hostRefusal: await secured.inject({ method: 'GET', url: '/healthz', headers: { host: 'evil.example' } }),
   };
-  // A streamed answer writes its own head: the headers must still go out with it.
-  const streaming = {
-    predict: async (_bytes: Uint8Array, _source: unknown, events: { quality(report: unknown): void }) => {
-      events.quality({ verdict: 'pass', checks: [], guidance: [] });
-      throw new VisionopsError('INFERENCE_FAILED', 'The stub stops after the quality event.');
-    },
-  } as unknown as PredictionService;
-  const streamed = await (await serverWith([], streaming)).inject({ method: 'POST', url: '/v1/predict?stream=1', headers: { 'content-type': 'image/png' }, payload: Buffer.from([1]) });
+  // A streamed answer writes its own head: the headers must still go out with it. A blank page
+  // stops at the gate, after its quality event, so no model is needed.
+  const streamed = await (await serverWith([])).inject({ method: 'POST', url: '/v1/predict?stream=1', headers: { 'content-type': 'image/png' }, payload: await blank(900, 600) });
   assert.match(String(streamed.headers['content-type']), /text\/event-stream/);
   assert.match(streamed.body, /event: quality/);
   assert.equal(streamed.headers['x-content-type-options'], 'nosniff');
@@ -210,8 +201,8 @@ test('over server.rateLimit a key gets 429 RATE_LIMITED with Retry-After; other 
 
   const keysOff = await serverWith(['server.rateLimit={"max":2,"windowSeconds":60}']);
   const events = () => keysOff.inject({ method: 'POST', url: '/v1/predict', headers: { 'content-type': 'image/png' }, payload: Buffer.from([1]) });
-  expectError(await events(), 400, 'EMPTY_BODY');
-  expectError(await events(), 400, 'EMPTY_BODY');
+  expectError(await events(), 415, 'UNSUPPORTED_FORMAT');
+  expectError(await events(), 415, 'UNSUPPORTED_FORMAT');
   expectError(await events(), 429, 'RATE_LIMITED');
 
   const unlimited = await serverWith(['server.rateLimit.max=0']);

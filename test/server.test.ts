@@ -8,12 +8,10 @@ import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { configHash, loadConfig } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
+import { createVisionops, type Visionops } from '../src/app/visionops.js';
 import { loadDocumentPipeline, type DocumentPipeline } from '../src/pipeline/document.js';
-import { createPredictionService, type PredictionService } from '../src/pipeline/service.js';
 import type { PredictionRecord } from '../src/core/records/prediction.js';
-import { buildServer } from '../src/server/app.js';
 import { clientErrorHandler } from '../src/server/http-errors.js';
-import { openStores, type Stores } from '../src/store/open.js';
 import type { PredictionStore } from '../src/store/store.js';
 import { asJpeg, blank, characterErrorRate, renderDocument } from './fixtures/documents.js';
 import { pngDeclaring, randomBytes, truncated } from './fixtures/images.js';
@@ -23,8 +21,7 @@ const LINES = ['Invoice 20417 paid', 'Total amount: 1250.40', 'Customer account 
 const dir = mkdtempSync(join(tmpdir(), 'visionops-server-'));
 let config: Config;
 let pipeline: DocumentPipeline;
-let stores: Stores;
-let service: PredictionService;
+let visionops: Visionops;
 let app: FastifyInstance;
 let page: Buffer;
 let blankPage: Buffer;
@@ -32,17 +29,15 @@ let blankPage: Buffer;
 before(async () => {
   config = loadConfig({ sets: ['server.logLevel="silent"', `data.dir=${JSON.stringify(dir)}`] });
   pipeline = await loadDocumentPipeline(config.pipeline, config.runtime);
-  stores = openStores(config.data);
-  service = createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs });
-  app = await buildServer({ config, service, store: stores.predictions, ready: () => true });
+  visionops = await createVisionops(config, { overrides: { pipelines: [pipeline] } });
+  app = await visionops.server();
   page = await renderDocument({ lines: LINES, width: 900 });
   blankPage = await blank(900, 600);
 });
 
 after(async () => {
-  await app.close();
+  await visionops.close();
   await pipeline.close();
-  await stores.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -79,7 +74,7 @@ test('a rendered page is read, decided, recorded with its full lineage, and GET 
   assert.deepEqual(answer.result.orientation, { rotation: 0, source: 'none' });
 
   const { lineage } = answer;
-  assert.deepEqual(lineage.pipeline, { id: pipeline.id, version: pipeline.version });
+  assert.deepEqual(lineage.pipeline, { id: pipeline.name, version: pipeline.version });
   assert.deepEqual(lineage.models, pipeline.models);
   assert.ok(lineage.models.length > 0);
   for (const model of lineage.models) {
@@ -96,7 +91,7 @@ test('a rendered page is read, decided, recorded with its full lineage, and GET 
   const fetched = await app.inject({ method: 'GET', url: `/v1/predictions/${answer.id}` });
   assert.equal(fetched.statusCode, 200);
   const record = fetched.json() as PredictionRecord;
-  assert.deepEqual(record, await stores.predictions.get(answer.id));
+  assert.deepEqual(record, await visionops.stores.predictions.get(answer.id));
   for (const key of ['id', 'decision', 'reasons', 'lineage', 'timings'] as const) assert.deepEqual(record[key], answer[key], key);
   assert.deepEqual(record.source, {
     channel: 'http',
@@ -121,7 +116,7 @@ test('a blank page is a normal answer: rejected with guidance, no model run, no 
   assert.equal(answer.result, null);
   assert.deepEqual(answer.lineage.models, []);
   assert.equal(answer.timings.detection, undefined);
-  assert.equal((await stores.predictions.get(answer.id))?.decision, 'reject');
+  assert.equal((await visionops.stores.predictions.get(answer.id))?.decision, 'reject');
 });
 
 test('multipart: the file field "image" with a "metadata" field, merged over the metadata header', async () => {
@@ -136,7 +131,7 @@ test('multipart: the file field "image" with a "metadata" field, merged over the
     payload,
   });
   assert.equal(response.statusCode, 200, response.body);
-  const record = await stores.predictions.get(response.json().id);
+  const record = await visionops.stores.predictions.get(response.json().id);
   assert.deepEqual(record?.source.metadata, { device: 'scanner-3', operator: 'ben', batch: 7 });
   assert.equal(record?.source.filename, 'blank.png');
 });
@@ -151,8 +146,8 @@ test('refused images answer the code ingest gave, with its status', async () => 
 
 test('a body over the limit is IMAGE_TOO_LARGE naming the limit, whether ingest or the server sees it first', async () => {
   const small = loadConfig({ sets: ['server.logLevel="silent"', 'ingest.maxBytes=100000'] });
-  const smallService = createPredictionService({ config: small, pipeline, store: stores.predictions, blobs: stores.blobs });
-  const smallApp = await buildServer({ config: small, service: smallService, store: stores.predictions, ready: () => true });
+  const smallSystem = await createVisionops(small, { overrides: { pipelines: [pipeline], stores: visionops.stores } });
+  const smallApp = await smallSystem.server();
   try {
     // Just over the limit: the body is read and ingest refuses it.
     expectError(await postRaw(Buffer.alloc(100_001), {}, smallApp), 413, 'IMAGE_TOO_LARGE');
@@ -162,7 +157,7 @@ test('a body over the limit is IMAGE_TOO_LARGE naming the limit, whether ingest 
     const { payload, contentType } = await multipartBody({ image: { bytes: Buffer.alloc(150_000), filename: 'big.png', type: 'image/png' } });
     assert.match(expectError(await smallApp.inject({ method: 'POST', url: '/v1/predict', headers: { 'content-type': contentType }, payload }), 413, 'IMAGE_TOO_LARGE'), /100,000/);
   } finally {
-    await smallApp.close();
+    await smallSystem.close();
   }
 });
 
@@ -184,9 +179,11 @@ test('healthz answers while the process lives; readyz only when the models are l
   assert.deepEqual((await app.inject({ method: 'GET', url: '/readyz' })).json(), { status: 'ready' });
 
   let loaded = false;
+  const { stores } = visionops;
   const unavailable = { ...stores.predictions, ping: () => Promise.reject(new Error('gone')) } as PredictionStore;
-  const loading = await buildServer({ config, service, store: stores.predictions, ready: () => loaded });
-  const storeless = await buildServer({ config, service, store: unavailable, ready: () => true });
+  const loading = await visionops.server({ ready: () => loaded });
+  const storelessSystem = await createVisionops(config, { overrides: { pipelines: [pipeline], stores: { ...stores, predictions: unavailable } } });
+  const storeless = await storelessSystem.server();
   try {
     assert.equal((await loading.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
     expectError(await loading.inject({ method: 'GET', url: '/readyz' }), 503, 'NOT_READY');
@@ -195,19 +192,17 @@ test('healthz answers while the process lives; readyz only when the models are l
     expectError(await storeless.inject({ method: 'GET', url: '/readyz' }), 503, 'NOT_READY');
   } finally {
     await loading.close();
-    await storeless.close();
+    await storelessSystem.close();
   }
 });
 
 test('a store that went away answers 503 STORE_UNAVAILABLE', async () => {
-  const closedStores = openStores({ ...config.data, dir: join(dir, 'closed') });
-  await closedStores.predictions.close();
-  const closedService = createPredictionService({ config, pipeline, store: closedStores.predictions, blobs: closedStores.blobs });
-  const closedApp = await buildServer({ config, service: closedService, store: closedStores.predictions, ready: () => true });
+  const closed = await createVisionops({ ...config, data: { ...config.data, dir: join(dir, 'closed') } }, { overrides: { pipelines: [pipeline] } });
+  await closed.stores.predictions.close();
   try {
-    expectError(await postRaw(blankPage, {}, closedApp), 503, 'STORE_UNAVAILABLE');
+    expectError(await postRaw(blankPage, {}, await closed.server()), 503, 'STORE_UNAVAILABLE');
   } finally {
-    await closedApp.close();
+    await closed.close();
   }
 });
 
@@ -239,7 +234,9 @@ test('over a real socket: a raw body and a multipart upload', async () => {
 });
 
 test('over a real socket: metadata of the documented 64 KiB is kept, more is INVALID_METADATA, headers over the server limit answer 431 HEADERS_TOO_LARGE', async () => {
-  const socketApp = await buildServer({ config, service, store: stores.predictions, ready: () => true });
+  // A second system over the same data folder: the shared one already listens for the test above.
+  const socketSystem = await createVisionops(config, { overrides: { pipelines: [pipeline] } });
+  const socketApp = await socketSystem.server();
   try {
     const address = await socketApp.listen({ host: '127.0.0.1', port: 0 });
     const metadataOf = (bytes: number) => {
@@ -271,7 +268,7 @@ test('over a real socket: metadata of the documented 64 KiB is kept, more is INV
     assert.match(garbage, /^HTTP\/1\.1 400 /);
     assert.match(garbage, /"code":"INVALID_REQUEST"/);
   } finally {
-    await socketApp.close();
+    await socketSystem.close();
   }
 });
 

@@ -6,9 +6,7 @@ import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { loadConfig } from '../src/config/load.js';
 import { loadDocumentPipeline } from '../src/pipeline/document.js';
-import { createPredictionService } from '../src/pipeline/service.js';
-import { buildServer } from '../src/server/app.js';
-import { openStores } from '../src/store/open.js';
+import { createVisionops } from '../src/app/visionops.js';
 import { openPostgresStores, type PostgresOptions } from '../src/store/postgres/index.js';
 import { POSTGRES_MIGRATIONS } from '../src/store/postgres/schema.js';
 import { newRecordId } from '../src/store/record-id.js';
@@ -164,10 +162,10 @@ test('the server keeps its records in PostgreSQL when data.store says so, and re
   const dir = mkdtempSync(join(tmpdir(), 'visionops-pg-'));
   const config = loadConfig({ sets: ['server.logLevel="silent"', `data.dir=${JSON.stringify(dir)}`, 'data.store="postgres"', `data.postgres.url=${JSON.stringify(schema.url)}`] });
   const pipeline = await loadDocumentPipeline(config.pipeline, config.runtime);
-  const stores = openStores(config.data);
-  const app = await buildServer({ config, service: createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs }), store: stores.predictions, ready: () => true });
-  const gone = openStores({ ...config.data, postgres: { ...config.data.postgres, url: 'postgres://postgres@127.0.0.1:1/visionops' } });
-  const goneApp = await buildServer({ config, service: createPredictionService({ config, pipeline, store: gone.predictions, blobs: gone.blobs }), store: gone.predictions, ready: () => true });
+  const system = await createVisionops(config, { overrides: { pipelines: [pipeline] } });
+  const app = await system.server();
+  const gone = await createVisionops({ ...config, data: { ...config.data, postgres: { ...config.data.postgres, url: 'postgres://postgres@127.0.0.1:1/visionops' } } }, { overrides: { pipelines: [pipeline] } });
+  const goneApp = await gone.server();
   try {
     const page = await renderDocument({ lines: ['Stored in PostgreSQL', 'Invoice 4471'], width: 900 });
     const posted = await app.inject({ method: 'POST', url: '/v1/predict', headers: { 'content-type': 'image/png' }, payload: page });
@@ -187,8 +185,8 @@ test('the server keeps its records in PostgreSQL when data.store says so, and re
     assert.equal(refused.statusCode, 503);
     assert.equal(refused.json().error.code, 'STORE_UNAVAILABLE');
   } finally {
-    await Promise.all([app.close(), goneApp.close()]);
-    await Promise.all([pipeline.close(), stores.close(), gone.close()]);
+    await Promise.all([system.close(), gone.close()]);
+    await pipeline.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

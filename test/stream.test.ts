@@ -7,40 +7,31 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../src/config/load.js';
-import { createMonitor } from '../src/monitor/monitor.js';
+import { createVisionops, type Visionops } from '../src/app/visionops.js';
 import { loadDocumentPipeline, type DocumentPipeline } from '../src/pipeline/document.js';
-import { createPredictionService } from '../src/pipeline/service.js';
-import { buildServer } from '../src/server/app.js';
-import { openStores, type Stores } from '../src/store/open.js';
 import { blank, renderDocument } from './fixtures/documents.js';
 import { randomBytes } from './fixtures/images.js';
 
 const LINES = ['Invoice 20417 paid', 'Total amount: 1250.40', 'Customer account 88213'];
 const dir = mkdtempSync(join(tmpdir(), 'visionops-stream-'));
 let pipeline: DocumentPipeline;
-let stores: Stores;
+let visionops: Visionops;
 let app: FastifyInstance;
 let port: number;
-let closeMonitor: () => Promise<void>;
 
 before(async () => {
   const config = loadConfig({ sets: ['server.logLevel="silent"', `data.dir=${JSON.stringify(dir)}`, 'cache.enabled=false'] });
   pipeline = await loadDocumentPipeline(config.pipeline, config.runtime);
-  stores = openStores(config.data);
   // Wired as `visionops serve` wires it: the monitor wraps the service, and must pass the stream's listener on.
-  const monitor = await createMonitor({ config, store: stores.monitor });
-  closeMonitor = () => monitor.close();
-  const service = monitor.instrument(createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs, observers: [monitor.observer] }), pipeline);
-  app = await buildServer({ config, service, store: stores.predictions, ready: () => true, monitor });
+  visionops = await createVisionops(config, { overrides: { pipelines: [pipeline] } });
+  app = await visionops.server();
   await app.listen({ host: '127.0.0.1', port: 0 });
   port = (app.server.address() as AddressInfo).port;
 });
 
 after(async () => {
-  await app.close();
-  await closeMonitor();
+  await visionops.close();
   await pipeline.close();
-  await stores.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -92,7 +83,7 @@ test('?stream=1 answers with the gate report, then the boxes, then each line, th
     .sort((a, b) => a.data.index - b.data.index)
     .map((e) => e.data.text);
   assert.deepEqual(streamed, record.result.lines.map((line: { text: string }) => line.text));
-  const saved = await stores.predictions.get(record.id);
+  const saved = await visionops.stores.predictions.get(record.id);
   assert.equal(saved?.result?.text, record.result.text);
 });
 

@@ -52,8 +52,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
  * gate and the decision thresholds. Two records with the same hash were judged by the same rules.
  */
 export function configHash(config: Config): string {
-  const judged = { quality: config.quality, decision: config.pipeline.decision };
-  return createHash('sha256').update(canonicalJson(judged)).digest('hex');
+  return judgementHash(config.quality, config.pipeline.decision);
+}
+
+/** Hash of the gate settings and a pipeline's decision settings: which thresholds judged a record. */
+export function judgementHash(quality: Config['quality'], decision: unknown): string {
+  return createHash('sha256').update(canonicalJson({ quality, decision })).digest('hex');
 }
 
 function readConfigFile(file: string): Tree {

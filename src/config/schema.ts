@@ -3,7 +3,7 @@ import { qualityConfigSchema } from '../core/quality/config.js';
 import { ingestConfigSchema } from '../image/config.js';
 import { cacheConfigSchema } from '../pipeline/cache.js';
 import { monitorConfigSchema } from '../monitor/config.js';
-import { pipelineConfigSchema } from '../pipeline/config.js';
+import { pipelineConfigSchema, pipelinesConfigSchema } from '../pipeline/config.js';
 import { reviewConfigSchema } from '../review/config.js';
 import { runtimeConfigSchema } from '../runtime/config.js';
 import { allowedHostsSchema, rateLimitConfigSchema } from '../server/access-config.js';
@@ -57,6 +57,7 @@ export const configSchema = z
     quality: qualityConfigSchema.prefault({}),
     runtime: runtimeConfigSchema.prefault({}),
     pipeline: pipelineConfigSchema.prefault({}),
+    pipelines: pipelinesConfigSchema,
     cache: cacheConfigSchema.prefault({}),
     monitor: monitorConfigSchema.prefault({}),
     review: reviewConfigSchema.prefault({}),

@@ -11,7 +11,9 @@ import { FORMAT_NAMES, type ImageFormat } from './types.js';
  * noise only draws warnings, so such a file decodes to noise and is left to the quality gate.
  */
 const FAIL_ON = 'error';
-const WHITE = { r: 255, g: 255, b: 255 };
+/** How every decode of pixels opens an image: the first frame only, failing on errors. */
+export const DECODE_OPTIONS = { failOn: FAIL_ON, pages: 1 } as const;
+export const WHITE = { r: 255, g: 255, b: 255 };
 /** libheif's words when the codec inside a HEIF (HEVC, for HEIC) has no decoder in this build. */
 const MISSING_CODEC = /compression format has not been built in: (\w+)/i;
 
@@ -28,7 +30,7 @@ export async function readHeader(bytes: Uint8Array, format: ImageFormat): Promis
 /** Decodes the first frame once: upright per EXIF, alpha flattened on white, sRGB, 8-bit RGB. */
 export async function decodeUpright(bytes: Uint8Array, format: ImageFormat, maxPixels: number): Promise<Frame> {
   try {
-    const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: FAIL_ON, pages: 1 })
+    const { data, info } = await sharp(bytes, { ...DECODE_OPTIONS, limitInputPixels: maxPixels })
       .autoOrient()
       .flatten({ background: WHITE })
       .toColourspace('srgb')

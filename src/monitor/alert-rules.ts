@@ -21,110 +21,137 @@ export interface AlertInputs {
 
 const pct = (share: number) => `${(share * 100).toFixed(1)}%`;
 
-/**
- * The verdict of every enabled rule on `inputs`. A rule without enough data yet gives no verdict,
- * so it neither fires nor resolves on a handful of images.
- */
-export function evaluateRules(rules: MonitorConfig['alerts'], inputs: AlertInputs): RuleVerdict[] {
-  const verdicts: RuleVerdict[] = [];
-  if (rules.drift.enabled && inputs.driftEvaluated && inputs.drift !== null) {
-    const drift = inputs.drift;
-    const { active, cleanEvaluations, clearAfter } = inputs.driftState;
-    const top = drift.features[0];
-    const largest = top ? `: largest PSI ${top.psi.toFixed(2)} on ${top.feature}` : '';
-    const drifted = drift.features.filter((f) => f.drifted);
-    verdicts.push({
-      rule: 'drift',
-      firing: active,
-      message:
-        drift.message ??
-        (active
-          ? `Drift easing: ${cleanEvaluations} of the ${clearAfter} evaluations in a row needed to resolve found none${largest}.`
-          : `No drift over the last ${drift.images} images in ${clearAfter} evaluations in a row${largest}.`),
-      details: {
-        images: drift.images,
-        features: (drifted.length > 0 ? drifted : drift.features.slice(0, 3)).map((f) => ({
-          feature: f.feature,
-          psi: f.psi,
-          ks: f.ks,
-          pValue: f.pValue,
-          referenceMedian: f.referenceMedian,
-          windowMedian: f.windowMedian,
-        })),
-        descriptor: drift.descriptor,
-      },
-    });
-  }
-  const outlier = rules.outlierRate;
-  if (outlier.enabled && inputs.outlierRate.images >= outlier.window) {
-    const { rate, images } = inputs.outlierRate;
-    verdicts.push({
-      rule: 'outlierRate',
-      firing: rate > outlier.threshold,
-      message: `${pct(rate)} of the last ${images} images are outliers (threshold ${pct(outlier.threshold)}; about 1% of reference images are).`,
-      details: { rate, images, threshold: outlier.threshold },
-    });
-  }
-  const errors = rules.errorRate;
-  if (errors.enabled && inputs.errorRate.events >= errors.window) {
-    const { rate, events } = inputs.errorRate;
-    verdicts.push({
-      rule: 'errorRate',
-      firing: rate > errors.threshold,
-      message: `${pct(rate)} of the last ${events} predictions failed with an error (threshold ${pct(errors.threshold)}).`,
-      details: { rate, events, threshold: errors.threshold },
-    });
-  }
-  if (rules.rateShift.enabled) {
-    const shifted = Object.entries(inputs.shifts).filter(([, s]) => s.shifted);
-    const judged = Object.values(inputs.shifts).some((s) => s.events >= 2);
-    if (judged) {
-      verdicts.push({
+type Rules = MonitorConfig['alerts'];
+
+/** One alert rule: its name, and its verdict on the monitor's figures, or null when it is off or has too little data to judge. */
+export interface AlertRule {
+  name: string;
+  evaluate(rules: Rules, inputs: AlertInputs): RuleVerdict | null;
+}
+
+/** Every alert rule, in the order their verdicts are applied. A new rule is one more entry here (and its settings in config.ts). */
+export const ALERT_RULES: AlertRule[] = [
+  {
+    name: 'drift',
+    evaluate(rules, { drift, driftEvaluated, driftState }) {
+      if (!rules.drift.enabled || !driftEvaluated || drift === null) return null;
+      const { active, cleanEvaluations, clearAfter } = driftState;
+      const top = drift.features[0];
+      const largest = top ? `: largest PSI ${top.psi.toFixed(2)} on ${top.feature}` : '';
+      const drifted = drift.features.filter((f) => f.drifted);
+      return {
+        rule: 'drift',
+        firing: active,
+        message:
+          drift.message ??
+          (active
+            ? `Drift easing: ${cleanEvaluations} of the ${clearAfter} evaluations in a row needed to resolve found none${largest}.`
+            : `No drift over the last ${drift.images} images in ${clearAfter} evaluations in a row${largest}.`),
+        details: {
+          images: drift.images,
+          features: (drifted.length > 0 ? drifted : drift.features.slice(0, 3)).map((f) => ({
+            feature: f.feature,
+            psi: f.psi,
+            ks: f.ks,
+            pValue: f.pValue,
+            referenceMedian: f.referenceMedian,
+            windowMedian: f.windowMedian,
+          })),
+          descriptor: drift.descriptor,
+        },
+      };
+    },
+  },
+  {
+    name: 'outlierRate',
+    evaluate({ outlierRate: rule }, { outlierRate: { rate, images } }) {
+      if (!rule.enabled || images < rule.window) return null;
+      return {
+        rule: 'outlierRate',
+        firing: rate > rule.threshold,
+        message: `${pct(rate)} of the last ${images} images are outliers (threshold ${pct(rule.threshold)}; about 1% of reference images are).`,
+        details: { rate, images, threshold: rule.threshold },
+      };
+    },
+  },
+  {
+    name: 'errorRate',
+    evaluate({ errorRate: rule }, { errorRate: { rate, events } }) {
+      if (!rule.enabled || events < rule.window) return null;
+      return {
+        rule: 'errorRate',
+        firing: rate > rule.threshold,
+        message: `${pct(rate)} of the last ${events} predictions failed with an error (threshold ${pct(rule.threshold)}).`,
+        details: { rate, events, threshold: rule.threshold },
+      };
+    },
+  },
+  {
+    name: 'rateShift',
+    evaluate(rules, { shifts }) {
+      if (!rules.rateShift.enabled || !Object.values(shifts).some((s) => s.events >= 2)) return null;
+      const shifted = Object.entries(shifts).filter(([, s]) => s.shifted);
+      return {
         rule: 'rateShift',
         firing: shifted.length > 0,
         message:
           shifted.length > 0
             ? `Sudden change: ${shifted.map(([kind, s]) => `${kind} rate ${pct(s.baseline)} -> ${pct(s.rate)} (z ${s.z.toFixed(1)})`).join('; ')}.`
             : 'Reject, review and error rates are steady.',
-        details: Object.fromEntries(Object.entries(inputs.shifts).map(([kind, s]) => [kind, { rate: s.rate, baseline: s.baseline, z: s.z }])),
-      });
-    }
-  }
-  const latency = rules.latency;
-  if (latency.enabled && inputs.latencies.length >= Math.min(latency.window, 20)) {
-    const recent = inputs.latencies.slice(-latency.window).sort((a, b) => a - b);
-    const value = recent[Math.min(recent.length - 1, Math.ceil(latency.percentile * recent.length) - 1)];
-    const name = `p${Math.round(latency.percentile * 100)}`;
-    verdicts.push({
-      rule: 'latency',
-      firing: value > latency.thresholdMs,
-      message: `Prediction latency ${name} is ${value.toFixed(0)} ms over the last ${recent.length} predictions (threshold ${latency.thresholdMs} ms).`,
-      details: { percentile: latency.percentile, valueMs: value, predictions: recent.length, thresholdMs: latency.thresholdMs },
-    });
-  }
-  if (rules.queueDepth.enabled) {
-    verdicts.push({
-      rule: 'queueDepth',
-      firing: inputs.queueDepth > rules.queueDepth.threshold,
-      message: `${inputs.queueDepth} predictions are waiting for a model (threshold ${rules.queueDepth.threshold}).`,
-      details: { depth: inputs.queueDepth, threshold: rules.queueDepth.threshold },
-    });
-  }
-  const override = rules.overrideRate;
-  if (override.enabled) {
-    const judged = inputs.overrides.filter((o) => o.reviews >= override.minReviews);
-    if (judged.length > 0) {
-      const over = judged.filter((o) => o.rate > override.threshold);
-      verdicts.push({
+        details: Object.fromEntries(Object.entries(shifts).map(([kind, s]) => [kind, { rate: s.rate, baseline: s.baseline, z: s.z }])),
+      };
+    },
+  },
+  {
+    name: 'latency',
+    evaluate({ latency: rule }, { latencies }) {
+      if (!rule.enabled || latencies.length < Math.min(rule.window, 20)) return null;
+      const recent = latencies.slice(-rule.window).sort((a, b) => a - b);
+      const value = recent[Math.min(recent.length - 1, Math.ceil(rule.percentile * recent.length) - 1)];
+      const name = `p${Math.round(rule.percentile * 100)}`;
+      return {
+        rule: 'latency',
+        firing: value > rule.thresholdMs,
+        message: `Prediction latency ${name} is ${value.toFixed(0)} ms over the last ${recent.length} predictions (threshold ${rule.thresholdMs} ms).`,
+        details: { percentile: rule.percentile, valueMs: value, predictions: recent.length, thresholdMs: rule.thresholdMs },
+      };
+    },
+  },
+  {
+    name: 'queueDepth',
+    evaluate({ queueDepth: rule }, { queueDepth }) {
+      if (!rule.enabled) return null;
+      return {
+        rule: 'queueDepth',
+        firing: queueDepth > rule.threshold,
+        message: `${queueDepth} predictions are waiting for a model (threshold ${rule.threshold}).`,
+        details: { depth: queueDepth, threshold: rule.threshold },
+      };
+    },
+  },
+  {
+    name: 'overrideRate',
+    evaluate({ overrideRate: rule }, { overrides }) {
+      const judged = overrides.filter((o) => o.reviews >= rule.minReviews);
+      if (!rule.enabled || judged.length === 0) return null;
+      const over = judged.filter((o) => o.rate > rule.threshold);
+      return {
         rule: 'overrideRate',
         firing: over.length > 0,
         message:
           over.length > 0
-            ? `People overrode the model in ${over.map((o) => `${pct(o.rate)} of the last ${o.reviews} reviews of ${o.modelVersion}`).join('; ')} (threshold ${pct(override.threshold)}).`
-            : `Override rates are under ${pct(override.threshold)}.`,
-        details: { byModelVersion: judged, threshold: override.threshold },
-      });
-    }
-  }
-  return verdicts;
+            ? `People overrode the model in ${over.map((o) => `${pct(o.rate)} of the last ${o.reviews} reviews of ${o.modelVersion}`).join('; ')} (threshold ${pct(rule.threshold)}).`
+            : `Override rates are under ${pct(rule.threshold)}.`,
+        details: { byModelVersion: judged, threshold: rule.threshold },
+      };
+    },
+  },
+];
+
+/**
+ * The verdict of every enabled rule on `inputs`. A rule without enough data yet gives no verdict,
+ * so it neither fires nor resolves on a handful of images.
+ */
+export function evaluateRules(rules: Rules, inputs: AlertInputs): RuleVerdict[] {
+  return ALERT_RULES.flatMap((rule) => rule.evaluate(rules, inputs) ?? []);
 }

@@ -7,10 +7,13 @@ const QUALITY_BUCKETS = [0.01, 0.02, 0.05, 0.1, 0.15, 0.18, 0.2, 0.25, 0.3, 0.4,
 const CONFIDENCE_BUCKETS = [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 1];
 const SECONDS_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64];
 const OUTLIER_BUCKETS = [0.5, 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10, 15, 20, 40];
+const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32];
+const QUEUE_DELAY_BUCKETS = [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.25, 1];
 
 /**
  * Every Prometheus metric of one server, in its own registry (several servers in one process,
- * as in the tests, do not share counters). All names start with `visionops_`.
+ * as in the tests, do not share counters): the one module that declares instruments. All names
+ * start with `visionops_`.
  */
 export class MonitorMetrics {
   readonly registry = new Registry();
@@ -40,6 +43,11 @@ export class MonitorMetrics {
   readonly cpuSeconds: Counter;
   readonly gpuSeconds: Counter;
   readonly alertsFiring: Gauge<'rule'>;
+  readonly batchSize: Histogram<'model'>;
+  readonly batchQueueDelay: Histogram<'model'>;
+  readonly cacheHits: Counter<'kind'>;
+  readonly cascadeLines: Counter;
+  readonly cascadeEarlyExits: Counter;
   readonly custom = new Map<string, Counter>();
 
   constructor(config: MonitorConfig) {
@@ -105,6 +113,17 @@ export class MonitorMetrics {
     this.cpuSeconds = new Counter({ name: 'visionops_inference_cpu_seconds_total', help: 'CPU time spent in predictions (process CPU shared among the predictions in flight).', registers });
     this.gpuSeconds = new Counter({ name: 'visionops_inference_gpu_seconds_total', help: 'Wall time of model stages on a GPU execution provider.', registers });
     this.alertsFiring = new Gauge({ name: 'visionops_alert_firing', help: '1 while an alert rule fires.', labelNames: ['rule'], registers });
+    this.batchSize = new Histogram({ name: 'visionops_batch_size', help: 'Requests per model run formed by the dynamic batcher.', labelNames: ['model'], buckets: BATCH_BUCKETS, registers });
+    this.batchQueueDelay = new Histogram({
+      name: 'visionops_batch_queue_delay_seconds',
+      help: 'Time a request waited in the dynamic batcher before its batch ran.',
+      labelNames: ['model'],
+      buckets: QUEUE_DELAY_BUCKETS,
+      registers,
+    });
+    this.cacheHits = new Counter({ name: 'visionops_cache_hits_total', help: 'Predictions answered from the result cache.', labelNames: ['kind'], registers });
+    this.cascadeLines = new Counter({ name: 'visionops_cascade_lines_total', help: 'Lines read by the recognition cascade.', registers });
+    this.cascadeEarlyExits = new Counter({ name: 'visionops_cascade_early_exits_total', help: 'Lines the cascade kept from its fast model.', registers });
     for (const event of config.events) {
       this.custom.set(event.name, new Counter({ name: `visionops_${event.name}_total`, help: event.help, registers }));
     }

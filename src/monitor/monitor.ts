@@ -1,30 +1,31 @@
 import { readFileSync } from 'node:fs';
-import sharp from 'sharp';
 import type { Config } from '../config/schema.js';
 import { VisionopsError } from '../core/errors.js';
-import { AlertBook, type AlertState } from '../core/monitor/alerts.js';
-import { DataMonitor, type ObservationOutcome } from '../core/monitor/data-monitor.js';
+import type { AlertState } from '../core/monitor/alerts.js';
+import type { DataMonitor, ObservationOutcome } from '../core/monitor/data-monitor.js';
 import { describeUnjudged } from '../core/monitor/drift.js';
 import type { MonitorObservation } from '../core/monitor/features.js';
 import type { ReferenceProfile } from '../core/monitor/profile.js';
 import { RateWatch } from '../core/monitor/rate-shift.js';
-import type { PredictionObserver, PredictionService, RecordedPrediction } from '../pipeline/service.js';
-import type { ModelLineage, PredictionRecord } from '../core/records/prediction.js';
-import { evaluateRules } from './alert-rules.js';
+import { buildSummary, type MonitorSummary } from '../core/monitor/summary.js';
+import type { ReviewTask } from '../core/records/review.js';
+import type { PredictionObserver } from '../pipeline/runner.js';
+import type { PredictionService } from '../pipeline/service.js';
+import type { ModelReviewStats } from '../review/stats.js';
+import type { BatchListener } from '../runtime/batcher.js';
+import type { MonitorStore } from '../store/store.js';
+import { Alerting } from './alerting.js';
 import { BusyClock, type CpuReader } from './busy-time.js';
 import type { MonitorConfig } from './config.js';
 import { watchGpus } from './gpu.js';
+import { silentLog, type MonitorLog } from './log.js';
 import { MonitorMetrics } from './metrics.js';
-import { observationOf } from './observation.js';
+import { CostLedger } from './observers/cost.js';
+import { DataWatch } from './observers/data-watch.js';
+import { performanceObserver } from './observers/performance.js';
+import { modelLabel, PredictionMetrics } from './observers/predictions.js';
+import { ReviewStatistics, type AccuracyFigure, type ReviewOutcome } from './observers/reviews.js';
 import { parseReferenceProfile } from './reference-file.js';
-import type { MonitorStore } from '../store/store.js';
-import { buildSummary, type MonitorSummary, type PredictionPoint } from '../core/monitor/summary.js';
-import { sendWebhooks } from './webhooks.js';
-
-export interface MonitorLog {
-  info(object: Record<string, unknown>, message: string): void;
-  warn(object: Record<string, unknown>, message: string): void;
-}
 
 export interface MonitorDeps {
   config: Config;
@@ -35,95 +36,75 @@ export interface MonitorDeps {
   log?: MonitorLog;
 }
 
-/** What the review module reports of one answered review. */
-export interface ReviewOutcome {
-  /** The version of the model whose output was reviewed, e.g. "ppocrv4-rec@4.0.0". */
-  modelVersion: string;
-  /** True when the person changed the model's output. */
-  overridden: boolean;
-}
-
-/** Figures of one model version, measured from reviews (production) or on a held-out set (lab). */
-export interface AccuracyFigure {
-  modelVersion: string;
-  production?: number;
-  lab?: number;
-}
-
-/** Stages whose time is a model's, by the role the model has in the pipeline's lineage. */
-const STAGE_ROLES: Record<string, string> = { detection: 'detection', classification: 'orientation', recognition: 'recognition' };
-/** Stages that are bookkeeping, not work: the total is its own metric. */
-const UNTIMED_STAGES = new Set(['total']);
-const RECENT_PREDICTIONS = 2000;
-const RECENT_REVIEWS = 500;
-const THUMBNAIL_SIDE = 96;
-const silentLog: MonitorLog = { info: () => {}, warn: () => {} };
-
 /**
- * The monitor of one server: Prometheus metrics, drift and outliers over the predictions it is
- * told of, alert rules with their transitions recorded and sent, and the dashboard's summary.
+ * The monitor of one server: its observers of recorded predictions (traffic metrics, performance
+ * counters, drift and outliers), the cost ledger and the error watch around each prediction, the
+ * review statistics, and the alert rules over all of them, with the dashboard's summary.
  *
  * @example
  * const monitor = await createMonitor({ config, store: stores.monitor });
- * const service = monitor.instrument(createPredictionService({ config, pipeline, store, blobs, observers: [monitor.observer] }), pipeline);
+ * const service = monitor.instrument(createPredictionService({ config, pipeline, store, blobs, observers: monitor.observers }));
  */
 export class Monitor {
   readonly metrics: MonitorMetrics;
-  readonly data: DataMonitor;
-  readonly observer: PredictionObserver;
+  /** Every observer of recorded predictions this monitor keeps, in the order they are told. */
+  readonly observers: PredictionObserver[];
+  /** For the pipelines' batchers: each batch's size and queue delays. */
+  readonly onBatch: BatchListener;
   private readonly config: MonitorConfig;
-  private readonly book: AlertBook;
   private readonly busy: BusyClock;
   private readonly now: () => Date;
   private log: MonitorLog;
-  private readonly recent: PredictionPoint[] = [];
+  private readonly traffic: PredictionMetrics;
+  private readonly watch: DataWatch;
+  private readonly cost: CostLedger;
+  private readonly reviews: ReviewStatistics;
+  private readonly alerting: Alerting;
   private readonly errorWatch: RateWatch;
   private readonly errorCodes = new Map<string, number>();
-  private readonly qualityValues = new Map<string, number[]>();
-  private readonly reviews = new Map<string, boolean[]>();
-  private readonly accuracy = new Map<string, AccuracyFigure>();
   private readonly pending = new Set<Promise<unknown>>();
   private inFlight = 0;
-  private costTotal = 0;
   private stopGpu: () => void = () => {};
-  private readonly gpuProviders: boolean;
 
-  constructor(
-    private readonly deps: MonitorDeps,
-    reference: ReferenceProfile | null,
-    alerts: AlertState[] = [],
-  ) {
-    this.config = deps.config.monitor;
+  constructor(deps: MonitorDeps, reference: ReferenceProfile | null, restoredAlerts: AlertState[] = []) {
+    const config = deps.config.monitor;
+    this.config = config;
     this.now = deps.now ?? (() => new Date());
     this.log = deps.log ?? silentLog;
-    this.metrics = new MonitorMetrics(this.config);
+    this.metrics = new MonitorMetrics(config);
     this.busy = new BusyClock(deps.cpu);
-    this.errorWatch = new RateWatch(this.config.rates);
-    this.gpuProviders = deps.config.runtime.executionProviders.some((p) => p === 'cuda' || p === 'tensorrt');
-    const { drift, outliers, rates } = this.config;
-    this.data = new DataMonitor(
+    this.errorWatch = new RateWatch(config.rates);
+    const track = (work: Promise<unknown>) => this.track(work);
+    const gpu = deps.config.runtime.executionProviders.some((p) => p === 'cuda' || p === 'tensorrt');
+    this.traffic = new PredictionMetrics(this.metrics);
+    this.cost = new CostLedger(config.cost, this.metrics, gpu, this.now);
+    this.reviews = new ReviewStatistics(this.metrics, config.alerts.overrideRate.window);
+    this.alerting = new Alerting({ config: config.alerts, metrics: this.metrics, store: deps.store, restored: restoredAlerts, log: () => this.log, track });
+    this.watch = new DataWatch(
       {
-        referenceImages: this.config.reference.images,
-        windowImages: drift.windowImages,
-        evaluateEvery: drift.evaluateEvery,
-        clearAfter: drift.clearAfter,
-        drift,
-        profile: { maxSamples: 2000, maxPoints: 300, neighbours: outliers.neighbours, outlierQuantile: 1 - outliers.referenceShare },
-        clusters: {
-          radius: outliers.clusterRadius,
-          maxClusters: outliers.maxClusters,
-          growthWindow: outliers.growthWindow,
-          minGrowth: outliers.minGrowth,
-          thumbnails: outliers.thumbnails,
+        config,
+        metrics: this.metrics,
+        limits: deps.config.ingest,
+        store: deps.store,
+        now: this.now,
+        track,
+        onReference: (profile) => {
+          this.log.info({ images: profile.images }, 'reference profile built from production images');
+          const unjudged = describeUnjudged(this.data.unjudgedFeatures, this.data.driftMinImages);
+          if (unjudged !== null) this.log.warn({ features: this.data.unjudgedFeatures.map((u) => u.feature) }, unjudged);
         },
-        rates,
-        seed: this.config.seed,
       },
       reference,
     );
-    this.book = new AlertBook(alerts);
-    for (const state of this.book.list()) this.metrics.alertsFiring.set({ rule: state.rule }, state.state === 'firing' ? 1 : 0);
-    this.observer = { recorded: (prediction) => this.recorded(prediction) };
+    this.watch.onObserved = (outcome) => this.evaluate(outcome.drift !== null);
+    const performance = performanceObserver(this.metrics);
+    this.onBatch = performance.onBatch;
+    this.observers = [this.traffic, performance, this.watch];
+  }
+
+  /** The drift and outlier state, for the dashboard and scripts. */
+  get data(): DataMonitor {
+    return this.watch.data;
   }
 
   /** Sends the monitor's log lines (alert transitions, webhook failures) to `log`, e.g. the server's. */
@@ -140,22 +121,27 @@ export class Monitor {
    * The service with its predictions counted in flight, charged their CPU time and priced, and
    * their failures counted against the error rate.
    */
-  instrument(service: PredictionService, pipeline: { id: string; models: ModelLineage[] }): PredictionService {
-    const queueLabels = pipeline.models.length > 0 ? pipeline.models.map((m) => modelLabel(m)) : [pipeline.id];
+  instrument(service: PredictionService): PredictionService {
+    const { pipeline } = service;
+    const queueLabels = pipeline.models.length > 0 ? pipeline.models.map((m) => modelLabel(m)) : [pipeline.name];
     const setQueue = () => {
       const waiting = Math.max(0, this.inFlight - 1);
       for (const model of queueLabels) this.metrics.queueDepth.set({ model }, waiting);
     };
+    const setInFlight = (change: number) => {
+      this.inFlight += change;
+      this.metrics.inFlight.set({ pipeline: pipeline.name }, this.inFlight);
+      setQueue();
+    };
     setQueue();
     return {
+      pipeline,
       predict: async (bytes, source, listener) => {
-        this.inFlight++;
-        this.metrics.inFlight.set({ pipeline: pipeline.id }, this.inFlight);
-        setQueue();
+        setInFlight(1);
         const clock = this.busy.start();
         try {
           const record = await service.predict(bytes, source, listener);
-          this.charge(record, this.busy.finish(clock));
+          this.cost.charge(record, this.busy.finish(clock));
           this.countOutcome(false);
           return record;
         } catch (error) {
@@ -163,13 +149,10 @@ export class Monitor {
           this.countOutcome(true);
           throw error;
         } finally {
-          this.inFlight--;
-          this.metrics.inFlight.set({ pipeline: pipeline.id }, this.inFlight);
-          setQueue();
+          setInFlight(-1);
           this.evaluate(false);
         }
       },
-      checkOnly: (bytes) => service.checkOnly(bytes),
     };
   }
 
@@ -186,24 +169,19 @@ export class Monitor {
 
   /** For the review module: one answered review of a model version's output. */
   recordReview(outcome: ReviewOutcome): void {
-    const labels = { model_version: outcome.modelVersion };
-    this.metrics.reviews.inc(labels);
-    if (outcome.overridden) this.metrics.overrides.inc(labels);
-    const list = this.reviews.get(outcome.modelVersion) ?? [];
-    list.push(outcome.overridden);
-    if (list.length > RECENT_REVIEWS) list.shift();
-    this.reviews.set(outcome.modelVersion, list);
-    const figure = this.reviewFigures().find((f) => f.modelVersion === outcome.modelVersion);
-    this.metrics.overrideRate.set(labels, figure?.rate ?? 0);
+    this.reviews.reviewed(outcome);
     this.evaluate(false);
   }
 
   /** For the review module and evaluation jobs: accuracy of a model version in production and in the lab. */
   setAccuracy(figure: AccuracyFigure): void {
-    const merged = { ...this.accuracy.get(figure.modelVersion), ...figure };
-    this.accuracy.set(figure.modelVersion, merged);
-    if (merged.production !== undefined) this.metrics.accuracy.set({ model_version: figure.modelVersion, source: 'production' }, merged.production);
-    if (merged.lab !== undefined) this.metrics.accuracy.set({ model_version: figure.modelVersion, source: 'lab' }, merged.lab);
+    this.reviews.measured(figure);
+  }
+
+  /** For the review routes: an answered task and its model version's updated figures. */
+  reviewAnswered(task: ReviewTask, figures: ModelReviewStats): void {
+    this.recordReview({ modelVersion: task.modelVersion, overridden: task.answer?.verdict === 'correct' });
+    this.setAccuracy({ modelVersion: task.modelVersion, production: figures.production.lineAccuracy ?? undefined, lab: figures.lab.lineAccuracy ?? undefined });
   }
 
   /** POST /v1/events: adds `value` to the configured counter `name`. */
@@ -222,19 +200,19 @@ export class Monitor {
 
   /** Every alert that has fired, firing first. */
   alerts(): AlertState[] {
-    return this.book.list();
+    return this.alerting.list();
   }
 
   summary(): MonitorSummary {
     return buildSummary({
       now: this.now(),
       data: this.data,
-      recent: this.recent,
+      recent: this.cost.recent,
       errorCodes: this.errorCodes,
-      qualityValues: this.qualityValues,
-      reviews: this.reviewFigures(),
-      accuracy: [...this.accuracy.values()],
-      cost: { currency: this.config.cost.currency, total: this.costTotal },
+      qualityValues: this.traffic.qualityValues,
+      reviews: this.reviews.overrides(),
+      accuracy: this.reviews.accuracy(),
+      cost: { currency: this.config.cost.currency, total: this.cost.total },
       alerts: this.alerts(),
       referenceImages: this.config.reference.images,
     });
@@ -245,120 +223,41 @@ export class Monitor {
     while (this.pending.size > 0) await Promise.all([...this.pending]);
   }
 
+  /** Stops polling and waits for background work; the store belongs to whoever opened it. */
   async close(): Promise<void> {
     this.stopGpu();
     await this.settle();
-    await this.deps.store?.close();
   }
 
   /** One image seen without the prediction service (scripts, imports): the data side only. */
   observe(observation: MonitorObservation, thumbnail?: () => Promise<string>): ObservationOutcome {
-    const outcome = this.data.observe(observation, this.now());
-    if (outcome.profileBuilt !== null) {
-      if (this.deps.store !== undefined) this.track(this.deps.store.saveReference(outcome.profileBuilt));
-      this.log.info({ images: outcome.profileBuilt.images }, 'reference profile built from production images');
-      const unjudged = describeUnjudged(this.data.unjudgedFeatures, this.data.driftMinImages);
-      if (unjudged !== null) this.log.warn({ features: this.data.unjudgedFeatures.map((u) => u.feature) }, unjudged);
-    }
-    if (outcome.outlierScore !== null) this.metrics.outlierScore.observe(outcome.outlierScore);
-    this.metrics.outlierRate.set(this.data.outlierRate());
-    if (outcome.cluster?.wantsThumbnail && thumbnail !== undefined) {
-      const cluster = outcome.cluster.id;
-      this.track(thumbnail().then((url) => this.data.attachThumbnail(cluster, url)));
-    }
-    if (outcome.drift !== null) {
-      for (const feature of outcome.drift.features) this.metrics.driftPsi.set({ feature: feature.feature }, feature.psi);
-      this.metrics.driftMmdZ.set(outcome.drift.descriptor?.z ?? 0);
-      this.metrics.driftDetected.set(outcome.drift.drifted ? 1 : 0);
-    }
-    const shifts = this.data.rateShifts();
-    this.metrics.rateShift.set({ kind: 'reject' }, shifts.reject.z);
-    this.metrics.rateShift.set({ kind: 'review' }, shifts.review.z);
-    this.evaluate(outcome.drift !== null);
-    return outcome;
-  }
-
-  private recorded({ record, bytes, image }: RecordedPrediction): void {
-    const pipeline = record.lineage.pipeline.id;
-    this.metrics.images.inc({ pipeline });
-    this.metrics.decisions.inc({ pipeline, decision: record.decision });
-    for (const [stage, ms] of Object.entries(record.timings)) {
-      if (UNTIMED_STAGES.has(stage)) continue;
-      const role = STAGE_ROLES[stage];
-      const model = role === undefined ? undefined : record.lineage.models.find((m) => m.role === role);
-      this.metrics.stageDuration.observe({ pipeline, stage, model: model === undefined ? 'none' : modelLabel(model) }, ms / 1000);
-    }
-    for (const check of record.quality.checks) {
-      this.metrics.qualityScore.observe({ check: check.name }, check.score);
-      this.metrics.qualityVerdicts.inc({ check: check.name, verdict: check.verdict });
-      const values = this.qualityValues.get(check.name) ?? [];
-      values.push(check.score);
-      if (values.length > RECENT_PREDICTIONS) values.shift();
-      this.qualityValues.set(check.name, values);
-    }
-    const lines = record.result?.lines ?? [];
-    for (const line of lines) this.metrics.confidence.observe({ pipeline, level: 'line' }, line.confidence);
-    if (lines.length > 0) this.metrics.confidence.observe({ pipeline, level: 'page_min' }, Math.min(...lines.map((l) => l.confidence)));
-    this.observe(observationOf({ record, bytes, image }), () => thumbnailOf(bytes));
-  }
-
-  private charge(record: PredictionRecord, cpuSeconds: number): void {
-    const gpuSeconds = this.gpuProviders ? Object.entries(record.timings).reduce((sum, [stage, ms]) => sum + (STAGE_ROLES[stage] ? ms / 1000 : 0), 0) : 0;
-    const cost = cpuSeconds * this.config.cost.cpuSecond + (gpuSeconds / 3600) * this.config.cost.gpuHour;
-    this.costTotal += cost;
-    this.metrics.cpuSeconds.inc(cpuSeconds);
-    if (gpuSeconds > 0) this.metrics.gpuSeconds.inc(gpuSeconds);
-    this.metrics.costTotal.inc({ currency: this.config.cost.currency }, cost);
-    this.recent.push({ time: this.now().getTime(), latencyMs: record.timings.total ?? 0, decision: record.decision, cost, error: false });
-    if (this.recent.length > RECENT_PREDICTIONS) this.recent.shift();
-    const priced = this.recent.filter((p) => !p.error).slice(-100);
-    this.metrics.costPerInference.set({ currency: this.config.cost.currency }, priced.reduce((sum, p) => sum + p.cost, 0) / Math.max(1, priced.length));
+    return this.watch.observe(observation, thumbnail);
   }
 
   private countOutcome(failed: boolean): void {
     this.errorWatch.record(failed);
     this.metrics.rateShift.set({ kind: 'error' }, this.errorWatch.current().z);
-    if (failed) {
-      this.recent.push({ time: this.now().getTime(), latencyMs: 0, decision: null, cost: 0, error: true });
-      if (this.recent.length > RECENT_PREDICTIONS) this.recent.shift();
-    }
-  }
-
-  /** Override rate of each model version over its last `alerts.overrideRate.window` reviews. */
-  private reviewFigures() {
-    const window = this.config.alerts.overrideRate.window;
-    return [...this.reviews.entries()].map(([modelVersion, list]) => {
-      const recent = list.slice(-window);
-      return { modelVersion, reviews: recent.length, rate: recent.filter(Boolean).length / Math.max(1, recent.length) };
-    });
+    if (failed) this.cost.failed();
   }
 
   private evaluate(driftEvaluated: boolean): void {
-    const shifts = this.data.rateShifts();
+    const { alerts, drift } = this.config;
+    const data = this.data;
     const errorShift = this.errorWatch.current();
-    const errorWindow = this.config.alerts.errorRate.window;
-    const latencies = this.recent.filter((p) => !p.error).map((p) => p.latencyMs);
-    const transitions = this.book.apply(
-      evaluateRules(this.config.alerts, {
-        drift: this.data.lastDrift,
+    this.alerting.evaluate(
+      {
+        drift: data.lastDrift,
         driftEvaluated,
-        driftState: { ...this.data.driftState, clearAfter: this.config.drift.clearAfter },
-        outlierRate: { rate: this.data.outlierRate(this.config.alerts.outlierRate.window), images: Math.min(this.data.windowSize, this.config.alerts.outlierRate.window) },
-        errorRate: { rate: this.errorWatch.share(errorWindow), events: Math.min(errorShift.events, errorWindow) },
-        shifts: { ...shifts, error: errorShift },
-        latencies,
+        driftState: { ...data.driftState, clearAfter: drift.clearAfter },
+        outlierRate: { rate: data.outlierRate(alerts.outlierRate.window), images: Math.min(data.windowSize, alerts.outlierRate.window) },
+        errorRate: { rate: this.errorWatch.share(alerts.errorRate.window), events: Math.min(errorShift.events, alerts.errorRate.window) },
+        shifts: { ...data.rateShifts(), error: errorShift },
+        latencies: this.cost.latencies(),
         queueDepth: Math.max(0, this.inFlight - 1),
-        overrides: this.reviewFigures(),
-      }),
+        overrides: this.reviews.overrides(),
+      },
       this.now(),
     );
-    for (const transition of transitions) {
-      this.metrics.alertsFiring.set({ rule: transition.rule }, transition.state === 'firing' ? 1 : 0);
-      this.log[transition.state === 'firing' ? 'warn' : 'info']({ rule: transition.rule, details: transition.details }, `alert ${transition.state}: ${transition.message}`);
-      if (this.deps.store !== undefined) this.track(this.deps.store.recordTransition(transition));
-      const { webhooks, webhookTimeoutMs } = this.config.alerts;
-      if (webhooks.length > 0) this.track(sendWebhooks(webhooks, transition, webhookTimeoutMs, this.log));
-    }
   }
 
   private track(work: Promise<unknown>): void {
@@ -389,14 +288,4 @@ function readReferenceFile(file: string): string {
       { file },
     );
   }
-}
-
-function modelLabel(model: ModelLineage): string {
-  return `${model.id}@${model.version}`;
-}
-
-/** A small JPEG of the image as a data URL, for the dashboard's clusters. */
-async function thumbnailOf(bytes: Uint8Array): Promise<string> {
-  const jpeg = await sharp(bytes).rotate().resize(THUMBNAIL_SIDE, THUMBNAIL_SIDE, { fit: 'inside' }).jpeg({ quality: 60 }).toBuffer();
-  return `data:image/jpeg;base64,${jpeg.toString('base64')}`;
 }

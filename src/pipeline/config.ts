@@ -80,3 +80,25 @@ export const pipelineConfigSchema = z
   .strict();
 
 export type PipelineConfig = z.infer<typeof pipelineConfigSchema>;
+
+/** The tasks a configured pipeline can have today; classification and detection join when their loaders land (pipelines.ts). */
+export const CONFIGURABLE_TASKS = ['document'] as const;
+
+/**
+ * The pipelines one server runs, the first being the default of `POST /v1/predict`; each is
+ * chosen by name (`?pipeline=NAME`). `settings: null` takes the top-level `pipeline` key, so a
+ * configuration written before there were several keeps working unchanged.
+ */
+export const pipelinesConfigSchema = z
+  .array(
+    z
+      .object({
+        name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, "-" and "_"'),
+        task: z.enum(CONFIGURABLE_TASKS).default('document'),
+        settings: pipelineConfigSchema.nullable().default(null),
+      })
+      .strict(),
+  )
+  .min(1)
+  .refine((entries) => new Set(entries.map((entry) => entry.name)).size === entries.length, 'pipeline names must differ')
+  .default([{ name: 'document', task: 'document', settings: null }]);

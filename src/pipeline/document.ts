@@ -19,34 +19,29 @@ import { summarizingCtc } from '../runtime/ctc-summary.js';
 import { createOnnxSession } from '../runtime/onnx-node.js';
 import type { ModelSession, TensorData } from '../runtime/session.js';
 import { startWorkerPool } from '../runtime/worker-pool.js';
+import { decideDocument } from '../core/decision/document.js';
+import { StageClock, type ModelStageName } from './clock.js';
 import type { PipelineConfig } from './config.js';
+import type { Pipeline, ReadListener, StageContext } from './contract.js';
 import { addTurns, isSideways, isUpsideDown, lineLength, orientationSource } from './orientation.js';
 import type { DocumentResult, ModelLineage, TextLine, Timings } from '../core/records/prediction.js';
 
 /** Bumped whenever the steps between the models change what a page reads as. */
 export const DOCUMENT_PIPELINE_VERSION = '1.3.0';
 
-export interface DocumentPipeline {
-  readonly id: 'document';
-  readonly version: string;
-  readonly models: ModelLineage[];
+/** The document pipeline: the runner's contract, and `read` for scripts and tests that call it alone. */
+export interface DocumentPipeline extends Pipeline<DocumentResult> {
+  readonly task: 'document';
   /**
    * Reads an RGB frame (EXIF orientation already applied by ingest; `exifOrientation` says which
    * tag it had, 1 or 0 for none) into lines in reading order, with the time each stage took.
    */
   read(frame: Frame, context: { exifOrientation: number }, listener?: ReadListener): Promise<{ result: DocumentResult; timings: Timings }>;
-  close(): Promise<void>;
-}
-
-/** Told of a read's progress, for clients that draw while the rest computes (SSE). */
-export interface ReadListener {
-  /** The boxes of the text lines as found, in reading order, and the rotation they are in. */
-  boxes?(boxes: Quad[], rotation: QuarterTurn): void;
-  /** A line as soon as it is read (lines dropped as noise are not told); `index` is its box's. */
-  line?(index: number, line: TextLine): void;
 }
 
 export interface DocumentPipelineOptions {
+  /** The name it is configured and chosen under; `document` by default. */
+  name?: string;
   /** Told of every batch each model runs: its size and each request's queue delay. */
   onBatch?: BatchListener;
   /** Where registered models live (data.dir/models): the cascade's fast recogniser comes from here. */
@@ -87,25 +82,14 @@ function inputName(session: { manifest: ModelManifest }): string {
   return session.manifest.inputs[0].name;
 }
 
-/** Accumulates the milliseconds spent in each stage of one read. */
-class StageClock {
-  readonly timings: Timings = { orientation: 0, detection: 0, crop: 0, classification: 0, recognition: 0 };
-
-  async time<T>(stage: string, work: () => Promise<T> | T): Promise<T> {
-    const start = performance.now();
-    try {
-      return await work();
-    } finally {
-      this.timings[stage] = (this.timings[stage] ?? 0) + performance.now() - start;
-    }
-  }
-}
-
 class DocumentReader implements DocumentPipeline {
-  readonly id = 'document' as const;
+  readonly task = 'document' as const;
   readonly version = DOCUMENT_PIPELINE_VERSION;
+  readonly stages: readonly ModelStageName[];
+  readonly decision: DocumentPipeline['decision'];
 
   constructor(
+    readonly name: string,
     readonly models: ModelLineage[],
     private readonly config: PipelineConfig,
     private readonly detection: BatchedModel,
@@ -113,10 +97,27 @@ class DocumentReader implements DocumentPipeline {
     private readonly recognition: BatchedModel,
     private readonly fastRecognition: BatchedModel | null,
     private readonly release: () => Promise<void>,
-  ) {}
+  ) {
+    this.stages = ['orientation', 'detection', 'crop', 'classification', ...(fastRecognition === null ? [] : (['recognitionFast'] as const)), 'recognition'];
+    this.decision = { rule: (quality, result, settings) => decideDocument(quality, result, settings.decision), judged: (settings) => settings.decision };
+  }
 
   async read(frame: Frame, context: { exifOrientation: number }, listener: ReadListener = {}): Promise<{ result: DocumentResult; timings: Timings }> {
     const clock = new StageClock();
+    clock.expect(this.stages);
+    const result = await this.run(frame, { exifOrientation: context.exifOrientation, clock, listener });
+    return { result, timings: clock.timings() };
+  }
+
+  replay(result: DocumentResult, listener: ReadListener): void {
+    listener.boxes?.(
+      result.lines.map((line) => line.box),
+      result.orientation.rotation,
+    );
+    result.lines.forEach((line, i) => listener.line?.(i, line));
+  }
+
+  async run(frame: Frame, { exifOrientation, clock, listener }: StageContext): Promise<DocumentResult> {
     const cascade: CascadeCount = { lines: 0, earlyExits: 0 };
     let page: Page = { frame, rotation: 0, boxes: await clock.time('detection', () => this.detect(frame)) };
     let turnedByBoxes = false;
@@ -142,8 +143,8 @@ class DocumentReader implements DocumentPipeline {
         // right way up is read with far more confidence than the same text upside down.
         const over = await clock.time('orientation', () => turnOver(page));
         const overCrops = await clock.time('crop', () => over.boxes.map((box) => cropQuad(over.frame, box)));
-        const asIs = await clock.time('recognition', () => this.recognise(crops, cascade));
-        const turned = await clock.time('recognition', () => this.recognise(overCrops, cascade));
+        const asIs = await this.recognise(crops, clock, cascade);
+        const turned = await this.recognise(overCrops, clock, cascade);
         if (readingConfidence(turned, over.boxes) > readingConfidence(asIs, page.boxes)) {
           page = over;
           crops = overCrops;
@@ -159,7 +160,7 @@ class DocumentReader implements DocumentPipeline {
     }
 
     const upright = page;
-    readings ??= crops.length === 0 ? [] : await clock.time('recognition', () => this.recognise(crops, cascade, (i, reading) => this.tell(listener, i, reading, upright.boxes[i])));
+    readings ??= crops.length === 0 ? [] : await this.recognise(crops, clock, cascade, (i, reading) => this.tell(listener, i, reading, upright.boxes[i]));
     const lines: TextLine[] = [];
     readings.forEach((reading, i) => {
       if (this.kept(reading)) lines.push({ text: reading.text, confidence: reading.confidence, box: page.boxes[i] });
@@ -169,10 +170,10 @@ class DocumentReader implements DocumentPipeline {
       text: lines.map((line) => line.text).join('\n'),
       lines,
       unreadLines: readings.length - lines.length,
-      orientation: { rotation: page.rotation, source: orientationSource(context.exifOrientation, turnedByBoxes, turnedByClassifier) },
+      orientation: { rotation: page.rotation, source: orientationSource(exifOrientation, turnedByBoxes, turnedByClassifier) },
       ...(this.fastRecognition === null ? {} : { cascade }),
     };
-    return { result, timings: clock.timings };
+    return result;
   }
 
   async close(): Promise<void> {
@@ -219,28 +220,41 @@ class DocumentReader implements DocumentPipeline {
   /**
    * Text and confidence of every crop, in the crops' order; `onRead` hears each as it is read.
    * Each crop is padded on the right to its width bucket, so crops of similar width (from this
-   * page or any other being read) share a batch and a crop reads the same in any batch.
+   * page or any other being read) share a batch and a crop reads the same in any batch. With a
+   * cascade, every crop is read first by the fast model (stage `recognitionFast`) and only those
+   * it is unsure of again by the accurate one (stage `recognition`).
    */
-  private recognise(crops: Frame[], cascade: CascadeCount, onRead?: (index: number, reading: Reading) => void): Promise<Reading[]> {
+  private async recognise(crops: Frame[], clock: StageClock, cascade: CascadeCount, onRead?: (index: number, reading: Reading) => void): Promise<Reading[]> {
     const spec = this.recognition.manifest.preprocess;
-    const { acceptAbove } = this.config.recognition.cascade;
-    return Promise.all(
-      crops.map(async (crop, i) => {
-        const { data, dims } = toTensorBatch([crop], bucketed(crop, spec, this.config.recognition.bucketWidth));
-        let reading: Reading | undefined;
-        if (this.fastRecognition !== null) {
-          cascade.lines++;
-          const fast = await readLine(this.fastRecognition, data, dims);
-          if (fast.confidence >= acceptAbove) {
+    const tensors = crops.map((crop) => toTensorBatch([crop], bucketed(crop, spec, this.config.recognition.bucketWidth)));
+    const readings: (Reading | undefined)[] = new Array(crops.length);
+    const fastModel = this.fastRecognition;
+    if (fastModel !== null) {
+      const { acceptAbove } = this.config.recognition.cascade;
+      await clock.time('recognitionFast', () =>
+        Promise.all(
+          tensors.map(async ({ data, dims }, i) => {
+            cascade.lines++;
+            const fast = await readLine(fastModel, data, dims);
+            if (fast.confidence < acceptAbove) return;
             cascade.earlyExits++;
-            reading = fast;
-          }
-        }
-        reading ??= await readLine(this.recognition, data, dims);
-        onRead?.(i, reading);
-        return reading;
-      }),
+            readings[i] = fast;
+            onRead?.(i, fast);
+          }),
+        ),
+      );
+    }
+    await clock.time('recognition', () =>
+      Promise.all(
+        tensors.map(async ({ data, dims }, i) => {
+          if (readings[i] !== undefined) return;
+          const reading = await readLine(this.recognition, data, dims);
+          readings[i] = reading;
+          onRead?.(i, reading);
+        }),
+      ),
     );
+    return readings as Reading[];
   }
 }
 
@@ -306,8 +320,8 @@ function configuredDetection(manifest: ModelManifest, detection: PipelineConfig[
   };
 }
 
-async function lineageOf(role: string, manifest: ModelManifest): Promise<ModelLineage> {
-  return { role, id: manifest.id, version: manifest.version, sha256: manifest.sha256, preprocessHash: await preprocessHash(manifest.preprocess) };
+async function lineageOf(role: string, stage: ModelStageName, manifest: ModelManifest): Promise<ModelLineage> {
+  return { role, stage, id: manifest.id, version: manifest.version, sha256: manifest.sha256, preprocessHash: await preprocessHash(manifest.preprocess) };
 }
 
 /** Sessions of the three models: in inference worker threads, or on this thread when `runtime.workers` is 0. */
@@ -344,12 +358,13 @@ export async function loadDocumentPipeline(config: PipelineConfig, runtime: Runt
   const maxInFlight = Math.max(1, runtime.workers);
   const batched = (session: ModelSession, batching: BatchingConfig) => batchedModel(session, { ...batching, maxInFlight, onBatch: options.onBatch });
   const models = await Promise.all([
-    lineageOf('detection', detection.manifest),
-    lineageOf('orientation', orientation.manifest),
-    lineageOf('recognition', recognition.manifest),
-    ...(fast === undefined ? [] : [lineageOf('recognition-fast', fast.manifest)]),
+    lineageOf('detection', 'detection', detection.manifest),
+    lineageOf('orientation', 'classification', orientation.manifest),
+    lineageOf('recognition', 'recognition', recognition.manifest),
+    ...(fast === undefined ? [] : [lineageOf('recognition-fast', 'recognitionFast', fast.manifest)]),
   ]);
   return new DocumentReader(
+    options.name ?? 'document',
     models,
     config,
     batched(detection, runtime.batching.detection),

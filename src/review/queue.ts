@@ -1,4 +1,4 @@
-import type { PredictionObserver } from '../pipeline/service.js';
+import type { PredictionObserver } from '../pipeline/runner.js';
 import type { PredictionRecord } from '../core/records/prediction.js';
 import type { BlobStore } from '../store/store.js';
 import type { ReviewStore } from '../store/store.js';

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Config } from '../config/schema.js';
-import { createMonitor, type Monitor } from '../monitor/monitor.js';
-import type { PredictionService } from '../pipeline/service.js';
+import type { Monitor } from '../monitor/monitor.js';
+import type { PredictionServices } from '../pipeline/service.js';
 import type { PredictionStore } from '../store/store.js';
 import { guardRoutes } from './auth.js';
 import { MAX_HEADER_BYTES } from './header-limits.js';
@@ -18,14 +18,15 @@ import { sendSecurityHeaders } from './security-headers.js';
 
 export interface ServerDeps {
   config: Config;
-  service: PredictionService;
+  /** One service per configured pipeline, chosen per request by `?pipeline=`. */
+  services: PredictionServices;
   store: PredictionStore;
   /** True once the models are loaded, false again while the server drains on shutdown. */
   ready: () => boolean;
   /** The review queue's routes are served when this is given. */
-  review?: Omit<ReviewRouteOptions, 'predictions' | 'config'>;
-  /** Metrics, drift and alerts; without one, a monitor of the HTTP traffic alone is made. */
-  monitor?: Monitor;
+  review?: Omit<ReviewRouteOptions, 'predictions' | 'config' | 'limits'>;
+  /** Metrics, drift and alerts of this server's traffic. */
+  monitor: Monitor;
 }
 
 /**
@@ -33,12 +34,14 @@ export interface ServerDeps {
  * `{error: {code, message}}` with the status `http-errors.ts` gives its code.
  *
  * @example
- * const app = await buildServer({ config, service, store, ready: () => true });
+ * Built by the composition root (src/app/visionops.ts), which owns every part it is given.
+ *
+ * @example
+ * const app = await buildServer({ config, services, store, ready: () => true, monitor });
  * await app.listen({ host: config.server.host, port: config.server.port });
  */
-export async function buildServer({ config, service, store, ready, monitor: given, review }: ServerDeps): Promise<FastifyInstance> {
+export async function buildServer({ config, services, store, ready, monitor, review }: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({ logger: { level: config.server.logLevel }, http: { maxHeaderSize: MAX_HEADER_BYTES }, clientErrorHandler: clientErrorHandler() });
-  const monitor = given ?? (await createMonitor({ config }));
   monitor.useLog(app.log);
   app.setErrorHandler(errorHandler());
   watchRequests(app, monitor);
@@ -53,10 +56,10 @@ export async function buildServer({ config, service, store, ready, monitor: give
   await limitRate(app, config.server.rateLimit);
 
   await app.register(healthRoutes, { store, ready });
-  await app.register(predictRoutes, { config, service });
+  await app.register(predictRoutes, { config, services });
   await app.register(predictionRoutes, { store });
   await app.register(monitorRoutes, { monitor });
-  if (review !== undefined) await app.register(reviewRoutes, { ...review, predictions: store, config: config.review });
+  if (review !== undefined) await app.register(reviewRoutes, { ...review, predictions: store, config: config.review, limits: config.ingest });
   await app.register(webRoutes);
   return app;
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Quad } from '../../src/core/postprocess/geometry.js';
 import type { Decision, PredictionRecord } from '../../src/core/records/prediction.js';
+import type { Stores } from '../../src/store/open.js';
 import type { ReviewStore } from '../../src/store/store.js';
 import type { ReviewKind, ReviewTask } from '../../src/core/records/review.js';
 import { createFileBlobStore } from '../../src/store/blobs.js';
@@ -33,7 +34,8 @@ export interface ReviewFixture {
   reviews: ReviewStore;
   blobs: BlobStore;
   clock: TestClock;
-  close(): Promise<void>;
+  /** Every store, the review store on the test clock: what `createVisionops` takes as its `stores` override. */
+  stores: Stores;
 }
 
 /** Fresh stores in a temporary data directory, the review store on a test clock. */
@@ -41,16 +43,15 @@ export function reviewFixture(prefix = 'visionops-review-'): ReviewFixture {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const file = join(dir, 'visionops.db');
   const clock = new TestClock();
-  const stores = openSqliteStores(file, { now: clock.now });
-  return {
-    dir,
-    file,
-    predictions: stores.predictions,
-    reviews: stores.reviews,
+  const opened = openSqliteStores(file, { now: clock.now });
+  const stores: Stores = {
+    predictions: opened.predictions,
+    reviews: opened.reviews,
+    monitor: opened.monitor,
     blobs: createFileBlobStore(join(dir, 'blobs')),
-    clock,
-    close: stores.close,
+    close: () => opened.close(),
   };
+  return { dir, file, predictions: stores.predictions, reviews: stores.reviews, blobs: stores.blobs, clock, stores };
 }
 
 export interface ReadLine {
@@ -107,5 +108,5 @@ export async function seedTask(fixture: ReviewFixture, options: { truth: string[
 }
 
 export async function closeFixture(fixture: ReviewFixture): Promise<void> {
-  await fixture.close();
+  await fixture.stores.close();
 }

@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { isVisionopsError } from '../../core/errors.js';
 import type { QualityCheck } from '../../core/quality/types.js';
+import { createVisionops } from '../../app/visionops.js';
+import type { StageRunner } from '../../pipeline/runner.js';
 import { checkImage, type CheckOutcome } from '../../pipeline/service.js';
 import { EXIT } from '../exit-codes.js';
 import { collectFiles } from '../files.js';
@@ -9,6 +11,7 @@ import { commandConfig, withConfigOptions, type ConfigOptions } from '../options
 
 interface CheckOptions extends ConfigOptions {
   json?: boolean;
+  pipeline?: string;
 }
 
 type FileOutcome = { file: string; check: CheckOutcome } | { file: string; error: { code: string; message: string } };
@@ -24,12 +27,14 @@ export function registerCheck(program: Command): void {
     .description('run the quality gate on images (no models): each finding with its guidance')
     .argument('<paths...>', 'image files, or folders to search for images')
     .option('--json', 'one JSON line per file instead of text')
+    .option('--pipeline <name>', "whose region of interest to gate (default: the first configured pipeline's)")
     .action(async (paths: string[], options: CheckOptions) => {
       const config = commandConfig(options);
+      const runner = (await createVisionops(config, { scope: 'gate' })).runner(options.pipeline);
       const files = await collectFiles(paths);
       let failed = 0;
       for (const file of files) {
-        const outcome = await checkFile(file, config);
+        const outcome = await checkFile(file, runner);
         if ('error' in outcome || outcome.check.quality.verdict === 'fail') failed++;
         process.stdout.write(options.json ? `${JSON.stringify(outcome)}\n` : describe(outcome));
       }
@@ -38,9 +43,9 @@ export function registerCheck(program: Command): void {
     });
 }
 
-async function checkFile(file: string, config: Parameters<typeof checkImage>[1]): Promise<FileOutcome> {
+async function checkFile(file: string, runner: StageRunner): Promise<FileOutcome> {
   try {
-    return { file, check: await checkImage(await readFile(file), config) };
+    return { file, check: await checkImage(runner, await readFile(file)) };
   } catch (error) {
     if (!isVisionopsError(error)) throw error;
     return { file, error: { code: error.code, message: error.message } };

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
+import { createVisionops } from '../../app/visionops.js';
 import { VisionopsError } from '../../core/errors.js';
 import { exportDataset } from '../../review/export/export.js';
 import { EXPORT_FORMATS, type ExportFormat } from '../../review/export/formats.js';
-import { openStores } from '../../store/open.js';
 import { asString, commandConfig, withConfigOptions, type ConfigOptions } from '../options.js';
 
 interface ExportCommandOptions extends ConfigOptions {
@@ -33,7 +33,7 @@ export function registerExport(program: Command): void {
         throw new VisionopsError('INVALID_REQUEST', `--since ${options.since} is not a date: write it as ISO 8601, e.g. 2026-11-01 or 2026-11-01T08:00:00Z.`);
       }
       const config = commandConfig(options, { 'data.dir': asString(options.data) });
-      const stores = openStores(config.data);
+      const { stores, close } = await createVisionops(config, { scope: 'store' });
       try {
         const { manifest, unusableSkipped } = await exportDataset(stores.reviews, stores.blobs, {
           out: options.out,
@@ -41,6 +41,7 @@ export function registerExport(program: Command): void {
           since,
           onlyCorrected: options.onlyCorrected ?? false,
           imagePrefix: options.imagePrefix,
+          limits: config.ingest,
         });
         const { images, lines, correctedLines, files } = manifest.counts;
         process.stdout.write(
@@ -48,7 +49,7 @@ export function registerExport(program: Command): void {
             `${unusableSkipped > 0 ? `; ${unusableSkipped} pages marked unusable left out` : ''}\n`,
         );
       } finally {
-        await stores.close();
+        await close();
       }
     });
 }

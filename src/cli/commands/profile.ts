@@ -4,8 +4,8 @@ import { isVisionopsError } from '../../core/errors.js';
 import type { MonitorObservation } from '../../core/monitor/features.js';
 import { describeUnjudged, featuresTooSparseToJudge } from '../../core/monitor/drift.js';
 import { PROFILE_DEFAULTS, buildReferenceProfile } from '../../core/monitor/profile.js';
-import { observeImage } from '../../monitor/observation.js';
-import { loadDocumentPipeline, type DocumentPipeline } from '../../pipeline/document.js';
+import { createVisionops } from '../../app/visionops.js';
+import { observe } from '../../monitor/observation.js';
 import { EXIT } from '../exit-codes.js';
 import { collectFiles } from '../files.js';
 import { commandConfig, withConfigOptions, type ConfigOptions } from '../options.js';
@@ -14,6 +14,7 @@ import { createProgress } from '../progress.js';
 interface ProfileOptions extends ConfigOptions {
   out: string;
   gateOnly?: boolean;
+  pipeline?: string;
 }
 
 /**
@@ -27,17 +28,19 @@ export function registerProfile(program: Command): void {
     .argument('<paths...>', 'image files, or folders to search for images')
     .requiredOption('-o, --out <file>', 'where to write the profile (JSON)')
     .option('--gate-only', 'skip the models: profile the gate scores and the image descriptor only')
+    .option('--pipeline <name>', 'one of the configured pipelines (default: the first)')
     .action(async (paths: string[], options: ProfileOptions) => {
       const config = commandConfig(options);
       const files = await collectFiles(paths);
-      const pipeline: DocumentPipeline | null = options.gateOnly ? null : await loadDocumentPipeline(config.pipeline, config.runtime);
+      const visionops = await createVisionops(config, { scope: options.gateOnly ? 'gate' : 'read' });
       const observations: MonitorObservation[] = [];
       const progress = createProgress(files.length);
       let failed = 0;
       try {
+        const runner = visionops.runner(options.pipeline);
         for (const file of files) {
           try {
-            observations.push(await observeImage(await readFile(file), config, pipeline));
+            observations.push(await observe(runner, await readFile(file)));
           } catch (error) {
             if (!isVisionopsError(error)) throw error;
             failed++;
@@ -47,7 +50,7 @@ export function registerProfile(program: Command): void {
         }
       } finally {
         progress.stop();
-        await pipeline?.close();
+        await visionops.close();
       }
       if (observations.length < 2) {
         process.stderr.write(`visionops: too few readable images for a profile (${observations.length}); give it tens to hundreds of known-good images.\n`);

@@ -2,18 +2,14 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { createVisionops } from '../../app/visionops.js';
 import { isVisionopsError, VisionopsError } from '../../core/errors.js';
-import { loadDocumentPipeline } from '../../pipeline/document.js';
-import { createPredictionService } from '../../pipeline/service.js';
+import { configuredPipeline } from '../../pipeline/pipelines.js';
 import type { PredictionRecord } from '../../core/records/prediction.js';
-import { modelsDirOf } from '../../registry/local-models.js';
-import { createReviewObserver } from '../../review/queue.js';
-import { openStores } from '../../store/open.js';
 import { inOrderConcurrently } from '../concurrent.js';
 import { EXIT } from '../exit-codes.js';
 import { collectFiles } from '../files.js';
 import { asString, commandConfig, withConfigOptions, type ConfigOptions } from '../options.js';
-import { openSharedCache } from '../shared-cache.js';
 import { createProgress } from '../progress.js';
 import { RunSummary } from '../summary.js';
 
@@ -21,6 +17,7 @@ interface RunOptions extends ConfigOptions {
   out?: string;
   data?: string;
   concurrency: string;
+  pipeline?: string;
 }
 
 /** Images under way at once: enough that the next ones decode and pass the gate while the models read the current ones, and that their lines fill batches. */
@@ -42,19 +39,18 @@ export function registerRun(program: Command): void {
     .option('-o, --out <file>', 'also write one JSON line per file: {file, record} or {file, error}')
     .option('-d, --data <dir>', 'data directory for the store (sets data.dir)')
     .option('-j, --concurrency <n>', 'images under way at once', String(DEFAULT_CONCURRENCY))
+    .option('--pipeline <name>', 'one of the configured pipelines (default: the first)')
     .action(async (paths: string[], options: RunOptions) => {
       const concurrency = Number(options.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1) {
         throw new VisionopsError('INVALID_REQUEST', `--concurrency must be a whole number of at least 1, not "${options.concurrency}".`);
       }
       const config = commandConfig(options, { 'data.dir': asString(options.data) });
+      configuredPipeline(config, options.pipeline);
       const files = await collectFiles(paths);
       const started = performance.now();
-      const stores = openStores(config.data);
-      const pipeline = await loadDocumentPipeline(config.pipeline, config.runtime, { modelsDir: modelsDirOf(config.data.dir) });
-      const observers = [createReviewObserver({ reviews: stores.reviews, blobs: stores.blobs, auditRate: config.review.auditRate })];
-      const shared = openSharedCache(config);
-      const service = createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs, observers, shared });
+      const visionops = await createVisionops(config, { scope: 'run' });
+      const service = visionops.services.get(options.pipeline);
       const out = options.out === undefined ? null : createWriteStream(options.out);
       const summary = new RunSummary();
       const progress = createProgress(files.length);
@@ -80,9 +76,7 @@ export function registerRun(program: Command): void {
       } finally {
         progress.stop();
         await new Promise((done) => (out === null ? done(undefined) : out.end(done)));
-        await pipeline.close();
-        await stores.close();
-        await shared?.close();
+        await visionops.close();
       }
       process.stdout.write(`${summary.format(files.length, (performance.now() - started) / 1000)}\n`);
       process.exitCode = summary.errorCount > 0 ? EXIT.someFailed : EXIT.ok;

@@ -1,16 +1,7 @@
 import type { Command } from 'commander';
+import { createVisionops } from '../../app/visionops.js';
 import { VisionopsError } from '../../core/errors.js';
-import { createMonitor } from '../../monitor/monitor.js';
-import { loadDocumentPipeline } from '../../pipeline/document.js';
-import { performanceMetrics } from '../../pipeline/performance-metrics.js';
-import { createPredictionService } from '../../pipeline/service.js';
-import { modelsDirOf } from '../../registry/local-models.js';
-import { createReviewObserver } from '../../review/queue.js';
-import { builtinManifests } from '../../runtime/builtin.js';
-import { buildServer } from '../../server/app.js';
-import { openStores } from '../../store/open.js';
 import { asString, commandConfig, withConfigOptions, type ConfigOptions } from '../options.js';
-import { openSharedCache } from '../shared-cache.js';
 
 interface ServeOptions extends ConfigOptions {
   port?: string;
@@ -34,46 +25,13 @@ export function registerServe(program: Command): void {
         'server.host': asString(options.host),
         'data.dir': asString(options.data),
       });
-      const stores = openStores(config.data);
-      const monitor = await createMonitor({ config, store: stores.monitor });
-      const reviewObserver = createReviewObserver({ reviews: stores.reviews, blobs: stores.blobs, auditRate: config.review.auditRate });
-      const performanceCounters = performanceMetrics(monitor.metrics.registry);
-      const pipeline = await loadDocumentPipeline(config.pipeline, config.runtime, { modelsDir: modelsDirOf(config.data.dir), onBatch: performanceCounters.onBatch });
-      const shared = openSharedCache(config);
-      const service = monitor.instrument(
-        createPredictionService({
-          config,
-          pipeline,
-          store: stores.predictions,
-          blobs: stores.blobs,
-          shared,
-          observers: [monitor.observer, performanceCounters.observer, reviewObserver],
-        }),
-        pipeline,
-      );
-      const lab = Object.values(await builtinManifests());
+      const visionops = await createVisionops(config);
       let accepting = true;
-      const app = await buildServer({
-        config,
-        service,
-        store: stores.predictions,
-        ready: () => accepting,
-        monitor,
-        review: {
-          reviews: stores.reviews,
-          blobs: stores.blobs,
-          lab,
-          onAnswered: (task, figures) => {
-            monitor.recordReview({ modelVersion: task.modelVersion, overridden: task.answer?.verdict === 'correct' });
-            monitor.setAccuracy({ modelVersion: task.modelVersion, production: figures.production.lineAccuracy ?? undefined, lab: figures.lab.lineAccuracy ?? undefined });
-          },
-        },
-      });
+      const app = await visionops.server({ ready: () => accepting });
       try {
         await app.listen({ host: config.server.host, port: config.server.port });
       } catch (error) {
-        await Promise.all([pipeline.close(), monitor.close(), shared?.close()]);
-        await stores.close();
+        await visionops.close();
         throw new VisionopsError(
           'INVALID_CONFIG',
           `Cannot listen on ${config.server.host}:${config.server.port} (${(error as Error).message}): ` +
@@ -86,11 +44,7 @@ export function registerServe(program: Command): void {
       const shutdown = async (signal: NodeJS.Signals) => {
         accepting = false;
         app.log.info({ signal }, 'shutting down');
-        await app.close();
-        await pipeline.close();
-        await monitor.close();
-        await shared?.close();
-        await stores.close();
+        await visionops.close();
       };
       process.once('SIGINT', shutdown);
       process.once('SIGTERM', shutdown);

@@ -24,8 +24,16 @@ export interface DocumentResult {
   cascade?: { lines: number; earlyExits: number };
 }
 
+/** What a pipeline does with an image; each task has its result type in `TaskResult`. */
+export type Task = 'document' | 'classification' | 'detection';
+
+/** The result a pipeline's models produce; classification and detection results join this union with their tasks. */
+export type TaskResult = DocumentResult;
+
 export interface ModelLineage {
   role: string;
+  /** The stage the model runs in, as the record's timings name it (`detection`, `recognitionFast`, ...). */
+  stage?: string;
   id: string;
   version: string;
   sha256: string;
@@ -70,7 +78,7 @@ export interface PredictionRecord {
   quality: QualityReport;
   decision: Decision;
   reasons: DecisionReason[];
-  result: DocumentResult | null;
+  result: TaskResult | null;
   lineage: Lineage;
   timings: Timings;
   /** Key of the stored image in the blob store when review needs it. */

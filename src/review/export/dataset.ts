@@ -1,7 +1,8 @@
 import { VisionopsError } from '../../core/errors.js';
 import type { BlobStore } from '../../store/store.js';
 import { labelledLines, type LabelledLine } from '../answer.js';
-import { uprightJpeg } from '../image.js';
+import type { IngestConfig } from '../../image/config.js';
+import { renderJpeg } from '../../image/render.js';
 import type { ReviewStore } from '../../store/store.js';
 import type { ReviewTask } from '../../core/records/review.js';
 
@@ -22,6 +23,8 @@ export interface DatasetFilter {
   since?: Date;
   /** Only tasks a person corrected (verdict `correct`). */
   onlyCorrected?: boolean;
+  /** Ingest's limits, which kept images are decoded again within. */
+  limits: Pick<IngestConfig, 'maxPixels'>;
 }
 
 /**
@@ -46,7 +49,7 @@ export async function collectDataset(reviews: ReviewStore, blobs: BlobStore, fil
     }
     items.push({
       task,
-      image: await uprightJpeg(bytes, task.modelOutput.rotation),
+      image: await renderJpeg(bytes, filter.limits, { rotation: task.modelOutput.rotation, quality: 90 }),
       name: task.predictionId,
       width: task.modelOutput.width,
       height: task.modelOutput.height,

@@ -26,7 +26,7 @@ export async function exportDataset(reviews: ReviewStore, blobs: BlobStore, opti
   const { items, unusable } = await collectDataset(reviews, blobs, options);
   const out = await DatasetWriter.open(options.out);
   if (options.format === 'jsonl') await writeJsonl(items, out);
-  else if (options.format === 'paddleocr') await writePaddleOcr(items, out);
+  else if (options.format === 'paddleocr') await writePaddleOcr(items, out, options.limits);
   else await writeLabelStudio(items, out, options.imagePrefix ?? LOCAL_FILES_PREFIX);
   const lines = items.flatMap((item) => item.lines);
   const manifest = await out.finish({

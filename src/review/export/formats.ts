@@ -1,7 +1,7 @@
-import sharp from 'sharp';
 import type { Quad } from '../../core/postprocess/geometry.js';
 import { cropQuad } from '../../core/preprocess/crop.js';
-import { uprightFrame } from '../image.js';
+import type { IngestConfig } from '../../image/config.js';
+import { encodePng, renderFrame } from '../../image/render.js';
 import type { DatasetItem } from './dataset.js';
 import type { DatasetWriter } from './writer.js';
 
@@ -41,19 +41,15 @@ export async function writeJsonl(items: DatasetItem[], out: DatasetWriter): Prom
  * (`images/<page>.jpg<TAB>[{"transcription", "points"}]`). A tab or line break inside a text
  * would split its line, so they become spaces.
  */
-export async function writePaddleOcr(items: DatasetItem[], out: DatasetWriter): Promise<void> {
+export async function writePaddleOcr(items: DatasetItem[], out: DatasetWriter, limits: Pick<IngestConfig, 'maxPixels'>): Promise<void> {
   const recognition: string[] = [];
   const detection: string[] = [];
   for (const item of items) {
     await out.write(imagePath(item), item.image);
-    const frame = await uprightFrame(item.image, 0);
+    const frame = await renderFrame(item.image, limits);
     for (const [n, line] of item.lines.entries()) {
       const crop = cropQuad(frame, line.box);
-      const png = await sharp(Buffer.from(crop.data.buffer, crop.data.byteOffset, crop.data.byteLength), {
-        raw: { width: crop.width, height: crop.height, channels: crop.channels },
-      })
-        .png()
-        .toBuffer();
+      const png = await encodePng(crop);
       const path = `crops/${item.name}_${String(n).padStart(3, '0')}.png`;
       await out.write(path, png);
       recognition.push(`${path}\t${flat(line.text)}`);

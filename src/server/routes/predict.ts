@@ -2,7 +2,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Config } from '../../config/schema.js';
 import { VisionopsError } from '../../core/errors.js';
-import type { PredictionService } from '../../pipeline/service.js';
+import type { PredictionServices } from '../../pipeline/service.js';
 import type { PredictionRecord } from '../../core/records/prediction.js';
 import { EventStream } from '../event-stream.js';
 import { MAX_METADATA_BYTES } from '../header-limits.js';
@@ -10,7 +10,7 @@ import { ACCEPTED_UPLOADS, errorHandler, toHttpError } from '../http-errors.js';
 
 export interface PredictOptions {
   config: Config;
-  service: PredictionService;
+  services: PredictionServices;
 }
 
 interface Upload {
@@ -31,8 +31,10 @@ const METADATA_HEADER = 'X-Visionops-Metadata';
  * `POST /v1/predict`: an image in, a decision with its reasons, result, lineage and timings out.
  * With `?stream=1` the answer is Server-Sent Events: `quality` (the gate's report), `boxes`, one
  * `line` per line as it is read, then `record` (the same body as without streaming), or `error`.
+ * `?pipeline=NAME` chooses one of the configured pipelines (the first by default); a name not
+ * configured is refused with UNKNOWN_PIPELINE before the body is read.
  */
-export const predictRoutes: FastifyPluginAsync<PredictOptions> = async (app, { config, service }) => {
+export const predictRoutes: FastifyPluginAsync<PredictOptions> = async (app, { config, services }) => {
   const bodyLimit = config.ingest.maxBytes + ENVELOPE_BYTES;
   app.setErrorHandler(errorHandler({ uploadMaxBytes: config.ingest.maxBytes }));
 
@@ -45,7 +47,10 @@ export const predictRoutes: FastifyPluginAsync<PredictOptions> = async (app, { c
     limits: { fileSize: config.ingest.maxBytes, files: 1, fields: 1, parts: 2, fieldSize: MAX_METADATA_BYTES },
   });
 
-  app.post('/v1/predict', { bodyLimit, config: { scope: 'predict' } }, async (request, reply) => {
+  // The pipeline is chosen before the body is read, so a wrong name costs no upload.
+  const choose = async (request: FastifyRequest) => void services.get(pipelineOf(request));
+  app.post('/v1/predict', { bodyLimit, config: { scope: 'predict' }, onRequest: choose }, async (request, reply) => {
+    const service = services.get(pipelineOf(request));
     const headerMetadata = readHeaderMetadata(request.headers[METADATA_HEADER.toLowerCase()]);
     const upload = request.isMultipart() ? await readMultipart(request) : readRaw(request);
     const source = {
@@ -79,6 +84,13 @@ export const predictRoutes: FastifyPluginAsync<PredictOptions> = async (app, { c
     return reply;
   });
 };
+
+function pipelineOf(request: FastifyRequest): string | undefined {
+  const value = (request.query as Record<string, unknown> | undefined)?.pipeline;
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new VisionopsError('INVALID_REQUEST', 'Give ?pipeline= once, naming one configured pipeline.');
+  return value;
+}
 
 function wantsStream(request: FastifyRequest): boolean {
   const value = (request.query as Record<string, unknown> | undefined)?.stream;

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { VisionopsError } from '../../core/errors.js';
 import { answerBodySchema, resolveAnswer } from '../../review/answer.js';
 import type { ReviewConfig } from '../../review/config.js';
-import { uprightJpeg } from '../../review/image.js';
+import { renderJpeg } from '../../image/render.js';
+import type { IngestConfig } from '../../image/config.js';
 import { reviewStats, type LabModel, type ModelReviewStats } from '../../review/stats.js';
 import type { ReviewStore } from '../../store/store.js';
 import type { ReviewTask } from '../../core/records/review.js';
@@ -15,6 +16,8 @@ export interface ReviewRouteOptions {
   predictions: PredictionStore;
   blobs: BlobStore;
   config: ReviewConfig;
+  /** Ingest's limits, which kept images are decoded again within. */
+  limits: Pick<IngestConfig, 'maxPixels'>;
   /** The manifests of the models that may appear in tasks, for their lab accuracy. */
   lab: LabModel[];
   /** Milliseconds since the epoch; the answer's time. */
@@ -34,7 +37,7 @@ const listQuerySchema = z
 const scope = { scope: 'review' as const };
 
 /** The review queue: list, claim, look at, answer; and what the answers tell (`/stats`). */
-export const reviewRoutes: FastifyPluginAsync<ReviewRouteOptions> = async (app, { reviews, predictions, blobs, config, lab, now = Date.now, onAnswered }) => {
+export const reviewRoutes: FastifyPluginAsync<ReviewRouteOptions> = async (app, { reviews, predictions, blobs, config, limits, lab, now = Date.now, onAnswered }) => {
   async function taskOf(id: string): Promise<ReviewTask> {
     if (!isRecordId(id)) throw new VisionopsError('INVALID_REQUEST', `"${id}" is not a review task id: use an id that GET /v1/reviews or POST /v1/reviews/claim gave.`);
     const task = await reviews.get(id);
@@ -78,7 +81,7 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRouteOptions> = async (app, 
     if (bytes === null) {
       throw new VisionopsError('TASK_NOT_FOUND', `The image of task ${task.id} is no longer in the blob store (${task.blob}): restore the data directory's blobs/ folder.`);
     }
-    return reply.type('image/jpeg').header('cache-control', 'private, max-age=3600').send(await uprightJpeg(bytes, task.modelOutput.rotation));
+    return reply.type('image/jpeg').header('cache-control', 'private, max-age=3600').send(await renderJpeg(bytes, limits, { rotation: task.modelOutput.rotation, quality: 90 }));
   });
 
   app.post<{ Params: { id: string } }>('/v1/reviews/:id/answer', { config: scope }, async (request) => {

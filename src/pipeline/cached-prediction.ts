@@ -1,0 +1,84 @@
+import { createHash } from 'node:crypto';
+import type { PredictionRecord } from '../core/records/prediction.js';
+import type { IngestedImage } from '../image/types.js';
+import type { CacheConfig, CacheHit, CachedAnswer, ResultCache } from './cache.js';
+import { StageClock } from './clock.js';
+import type { PredictionListener } from './contract.js';
+import { describeImage, type StageRunner } from './runner.js';
+import type { SharedAnswers } from './shared-answers.js';
+
+export type Predict = (bytes: Uint8Array, source?: Record<string, unknown>, listener?: PredictionListener) => Promise<PredictionRecord>;
+
+export interface CacheTiers {
+  answers: ResultCache;
+  /** Answers shared with other processes (Redis), asked after this process's own cache misses. */
+  shared: SharedAnswers | null;
+  nearDuplicate: CacheConfig['nearDuplicate'];
+  /** Everything that can change an answer (pipeline, weights, preprocessing, settings), hashed: answers of another scope never match. */
+  scope: string;
+}
+
+/**
+ * The runner's whole path behind the answer cache: the same bytes (or, when enabled, a near copy
+ * found once ingest has hashed the pixels) are answered with a new record repeating the earlier
+ * answer, told to the listener as a computed one would be, and recorded by the runner's record
+ * stage like any other; everything else runs the path and is remembered.
+ */
+export function withCache(runner: StageRunner, { answers, shared, nearDuplicate, scope }: CacheTiers): Predict {
+  async function exactHit(bytes: Uint8Array, clock: StageClock): Promise<CacheHit | undefined> {
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const hit = await clock.time('cache', () => answers.exact(scope, sha256));
+    if (hit !== undefined || shared === null) return hit;
+    const answer = await clock.time('sharedCache', () => shared.get(scope, sha256));
+    if (answer === null) return undefined;
+    answers.put(scope, sha256, answer);
+    return { kind: 'exact', answer, distance: 0 };
+  }
+
+  /** A new record repeating a cached answer, its bytes kept again if a person must review it. */
+  async function repeat(hit: CacheHit, bytes: Uint8Array, source: Record<string, unknown>, image: IngestedImage | null, clock: StageClock, listener: PredictionListener) {
+    const { answer } = hit;
+    listener.quality?.(answer.quality);
+    if (answer.result !== null) runner.pipeline?.replay(answer.result, listener);
+    const seen = image === null ? null : { image, ...(await runner.crop(image, clock)) };
+    const draft = {
+      source: { ...source, exif: image === null ? answer.exif : image.metadata.exif },
+      image: image === null ? answer.image : describeImage(image),
+      quality: answer.quality,
+      decision: answer.decision,
+      reasons: answer.reasons,
+      result: answer.result,
+      lineage: {
+        ...answer.lineage,
+        image: image === null ? answer.lineage.image : { sha256: image.sha256, phash: image.phash },
+        cache: { hit: hit.kind, of: answer.id, distance: hit.distance },
+      },
+    };
+    return runner.record(draft, bytes, seen, clock);
+  }
+
+  async function remember(record: PredictionRecord, image: IngestedImage): Promise<void> {
+    const { id, image: described, quality, decision, reasons, result, lineage } = record;
+    const answer: CachedAnswer = { id, image: described, quality, decision, reasons, result, lineage, exif: image.metadata.exif };
+    answers.put(scope, image.sha256, answer);
+    await shared?.put(scope, image.sha256, answer);
+  }
+
+  return async (bytes, source = {}, listener = {}) => {
+    const clock = new StageClock();
+    const exact = await exactHit(bytes, clock);
+    if (exact !== undefined) {
+      // Observers are promised the decoded image; without any, a repeat never decodes.
+      const image = runner.hasObservers ? await runner.ingest(bytes, clock, source) : null;
+      return repeat(exact, bytes, source, image, clock, listener);
+    }
+    const image = await runner.ingest(bytes, clock, source);
+    if (nearDuplicate.enabled) {
+      const near = await clock.time('cache', () => answers.near(scope, image.phash, nearDuplicate.maxDistance));
+      if (near !== undefined) return repeat(near, bytes, source, image, clock, listener);
+    }
+    const record = await runner.resume(image, bytes, { source, listener, clock });
+    await remember(record, image);
+    return record;
+  };
+}
