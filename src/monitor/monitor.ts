@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
-import { VisionopsError } from '../core/errors.js';
+import { isVisionopsError, VisionopsError } from '../core/errors.js';
 import type { AlertState } from '../core/monitor/alerts.js';
 import type { DataMonitor, ObservationOutcome } from '../core/monitor/data-monitor.js';
 import { describeUnjudged } from '../core/monitor/drift.js';
@@ -272,10 +272,29 @@ export class Monitor {
  */
 export async function createMonitor(deps: MonitorDeps): Promise<Monitor> {
   const file = deps.config.monitor.reference.file;
-  const reference = file !== null ? parseReferenceProfile(readReferenceFile(file), file) : ((await deps.store?.loadReference()) ?? null);
-  const monitor = new Monitor(deps, reference, (await deps.store?.latestStates()) ?? []);
+  const saved = await savedState(deps);
+  const reference = file !== null ? parseReferenceProfile(readReferenceFile(file), file) : saved.reference;
+  const monitor = new Monitor({ ...deps, store: saved.store }, reference, saved.alerts);
   await monitor.start();
   return monitor;
+}
+
+/**
+ * What an earlier run kept: the reference built from production and each rule's latest state. A
+ * store that is down at start must not stop the server (it starts unready and serves once the
+ * store answers), so the monitor then starts empty, and never saves a reference over the one it
+ * could not read.
+ */
+async function savedState({ store, log = silentLog }: MonitorDeps): Promise<{ reference: ReferenceProfile | null; alerts: AlertState[]; store: MonitorStore | undefined }> {
+  if (store === undefined) return { reference: null, alerts: [], store };
+  try {
+    const [reference, alerts] = await Promise.all([store.loadReference(), store.latestStates()]);
+    return { reference, alerts, store };
+  } catch (error) {
+    if (!isVisionopsError(error) || error.code !== 'STORE_UNAVAILABLE') throw error;
+    log.warn({ err: error }, 'monitor state cannot be read at start: alerts and the reference start empty, and no reference is saved this run');
+    return { reference: null, alerts: [], store: { ...store, saveReference: async () => {} } };
+  }
 }
 
 function readReferenceFile(file: string): string {
