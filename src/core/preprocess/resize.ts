@@ -95,45 +95,37 @@ export function resizeLinearExact(frame: Frame, width: number, height: number): 
 function twoTapResize(frame: Frame, width: number, height: number, areaMode: boolean, vectorRounding: boolean): Frame {
   const columns = axisTaps(frame.width, width, frame.channels, areaMode);
   const rows = axisTaps(frame.height, height, frame.width * frame.channels, areaMode, !vectorRounding);
-  return vectorRounding ? blendWithVectorRounding(frame, width, height, columns, rows) : blend(frame, width, height, columns, rows);
-}
-
-/*
- * The two blends below differ only in the last step; they are written out twice because a
- * per-sample choice between them made the built-in models' resize 1.5 times slower.
- */
-
-function blend(frame: Frame, width: number, height: number, columns: Taps, rows: Taps): Frame {
-  const { channels, data } = frame;
-  const out = new Uint8Array(width * height * channels);
-  for (let y = 0, o = 0; y < height; y++) {
-    const top = rows.first[y];
-    const bottom = rows.second[y];
-    const above = rows.firstWeight[y];
-    const below = rows.secondWeight[y];
-    for (let x = 0; x < width; x++) {
-      const left = columns.first[x];
-      const right = columns.second[x];
-      const leftWeight = columns.firstWeight[x];
-      const rightWeight = columns.secondWeight[x];
-      for (let c = 0; c < channels; c++, o++) {
-        const upper = data[top + left + c] * leftWeight + data[top + right + c] * rightWeight;
-        const lower = data[bottom + left + c] * leftWeight + data[bottom + right + c] * rightWeight;
-        out[o] = (upper * above + lower * below + ROUNDING) >> SHIFT_BITS;
-      }
-    }
-  }
-  return { width, height, channels, data: out };
+  return blend(frame, width, height, columns, rows, vectorRounding ? VECTOR_ROUNDING : SCALAR_ROUNDING);
 }
 
 /**
- * OpenCV's vector rounding of the vertical blend (VResizeLinearVec_32s8u): both horizontal sums
- * shifted right by 4 to fit 16 bits, each product's high half kept (v_mul_hi), then a rounding
- * shift by 2. OpenCV 4.6 on x86 (Debian 12) rounds every sample of every row so, rows of 3
+ * Which low bits of each horizontal sum, and of each sum times its row weight, the vertical blend
+ * drops before the rounding shift. Masks rather than a choice made per sample (a branch or a
+ * function call), which made the built-in models' resize 1.5 times slower, and rather than shifts
+ * by a variable amount, which cost more than the masks.
+ */
+interface VerticalRounding {
+  sumMask: number;
+  productMask: number;
+}
+
+/** OpenCV's scalar code: every bit kept, the full 22-bit fixed-point sum rounded once. */
+const SCALAR_ROUNDING: VerticalRounding = { sumMask: -1, productMask: -1 };
+
+/**
+ * OpenCV's vector code (VResizeLinearVec_32s8u): both horizontal sums shifted right by 4 to fit
+ * 16 bits, each product's high half kept (v_mul_hi), then a rounding shift by 2. Dropping the
+ * low 4 bits of a sum and the low 20 of its product (4 + 16) and then rounding by 22 bits gives
+ * the same level. OpenCV 4.6 on x86 (Debian 12) rounds every sample of every row so, rows of 3
  * samples included (test/fixtures/parity: 14 sizes from 1 x 1 to 73 x 53, up and down).
  */
-function blendWithVectorRounding(frame: Frame, width: number, height: number, columns: Taps, rows: Taps): Frame {
+const VECTOR_ROUNDING: VerticalRounding = { sumMask: ~0xf, productMask: ~0xfffff };
+
+/** The two-tap blend both roundings share; the level saturates at 255 as OpenCV's does. */
+function blend(frame: Frame, width: number, height: number, columns: Taps, rows: Taps, rounding: VerticalRounding): Frame {
   const { channels, data } = frame;
+  const { sumMask, productMask } = rounding;
+  const { first: lefts, second: rights, firstWeight: leftWeights, secondWeight: rightWeights } = columns;
   const out = new Uint8Array(width * height * channels);
   for (let y = 0, o = 0; y < height; y++) {
     const top = rows.first[y];
@@ -141,14 +133,16 @@ function blendWithVectorRounding(frame: Frame, width: number, height: number, co
     const above = rows.firstWeight[y];
     const below = rows.secondWeight[y];
     for (let x = 0; x < width; x++) {
-      const left = columns.first[x];
-      const right = columns.second[x];
-      const leftWeight = columns.firstWeight[x];
-      const rightWeight = columns.secondWeight[x];
+      const topLeft = top + lefts[x];
+      const topRight = top + rights[x];
+      const bottomLeft = bottom + lefts[x];
+      const bottomRight = bottom + rights[x];
+      const leftWeight = leftWeights[x];
+      const rightWeight = rightWeights[x];
       for (let c = 0; c < channels; c++, o++) {
-        const upper = data[top + left + c] * leftWeight + data[top + right + c] * rightWeight;
-        const lower = data[bottom + left + c] * leftWeight + data[bottom + right + c] * rightWeight;
-        const value = ((((upper >> 4) * above) >> 16) + (((lower >> 4) * below) >> 16) + 2) >> 2;
+        const upper = data[topLeft + c] * leftWeight + data[topRight + c] * rightWeight;
+        const lower = data[bottomLeft + c] * leftWeight + data[bottomRight + c] * rightWeight;
+        const value = ((((upper & sumMask) * above) & productMask) + (((lower & sumMask) * below) & productMask) + ROUNDING) >> SHIFT_BITS;
         out[o] = value > 255 ? 255 : value;
       }
     }
