@@ -1,18 +1,25 @@
 import { createHash } from 'node:crypto';
+import type { Metadata } from 'sharp';
 import { VisionopsError } from '../core/errors.js';
-import { toGray } from '../core/frame.js';
+import { toGray, type Frame } from '../core/frame.js';
 import { perceptualHash } from '../core/hash/perceptual.js';
+import { PixelAdmission } from './admission.js';
 import type { IngestConfig } from './config.js';
+import { checkPixelData } from './data-floor.js';
 import { decodeUpright, readHeader } from './decode.js';
 import { readExif } from './exif.js';
 import { assertBodyWithinLimits, assertHeaderWithinLimits } from './limits.js';
 import { sniffFormat } from './sniff.js';
-import { FORMAT_NAMES, IMAGE_FORMATS, type IngestedImage } from './types.js';
+import { FORMAT_NAMES, IMAGE_FORMATS, type ImageFormat, type IngestedImage } from './types.js';
+
+/** One budget per process: decoded pixels are memory, and the process is what runs out of it. */
+const decoding = new PixelAdmission();
 
 /**
  * Turns uploaded bytes into an upright RGB frame with its metadata and hashes. Every refusal
- * (size, format, pixels, frames) happens before the one decode, so a hostile file costs a header
- * read at most.
+ * (size, format, pixels, frames, data too small for the pixels) happens before the one decode, so
+ * a hostile file costs a header read at most; the decode waits for room in the process's budget of
+ * pixels in flight (`ingest.inflightPixels`), and is refused OVERLOADED when none comes in time.
  */
 export async function ingestImage(
   bytes: Uint8Array,
@@ -31,7 +38,24 @@ export async function ingestImage(
   }
   const header = await readHeader(bytes, format);
   assertHeaderWithinLimits(header, config);
-  const frame = await decodeUpright(bytes, format, config.maxPixels);
+  const strictness = checkPixelData(bytes, format, header.width, header.height);
+  const release = await decoding.admit(header.width * header.height, { budget: config.inflightPixels, waitMs: config.inflightWaitMs });
+  try {
+    const frame = await decodeUpright(bytes, format, config.maxPixels, strictness);
+    return describe(bytes, format, header, frame, config, source);
+  } finally {
+    release();
+  }
+}
+
+function describe(
+  bytes: Uint8Array,
+  format: ImageFormat,
+  header: Metadata,
+  frame: Frame,
+  config: IngestConfig,
+  source: Record<string, unknown>,
+): IngestedImage {
   const luma = toGray(frame);
   return {
     frame,

@@ -46,6 +46,6 @@ function count(value: number): string {
   return value.toLocaleString('en-US');
 }
 
-function megapixels(pixels: number): string {
+export function megapixels(pixels: number): string {
   return `${(pixels / 1e6).toFixed(1)} MP`;
 }
