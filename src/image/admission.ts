@@ -92,3 +92,6 @@ function overloaded(pixels: number, inFlight: number, limits: AdmissionLimits): 
     { pixels, pixelsInFlight: inFlight, inflightPixels: limits.budget, retryAfterSeconds },
   );
 }
+
+/** The process's budget: decoded pixels are memory, and the process is what runs out of it. */
+export const decodeAdmission = new PixelAdmission();

@@ -1,9 +1,6 @@
 import { VisionopsError } from '../core/errors.js';
 import { FORMAT_NAMES, type ImageFormat } from './types.js';
 
-/** What a decode must make of warnings, given how much data the file holds for its pixels. */
-export type DecodeStrictness = 'normal' | 'strict';
-
 /**
  * JPEG's Huffman codes are 1 to 16 bits long, and every 8 x 8 block of the full-resolution
  * component starts with one (its DC difference): no Huffman-coded JPEG holds fewer than one bit
@@ -19,25 +16,42 @@ const ARITHMETIC_SOF = new Set([0xc9, 0xca, 0xcb, 0xcd, 0xce, 0xcf]);
  * A flat white 6000 x 6000 GIF from libvips (cgif) is 1410 pixels per byte.
  */
 const GIF_PIXELS_PER_CODE = 4096;
+/** TIFF tags naming where the pixel data is and how it is laid out. */
+const TIFF_TAG = {
+  width: 256,
+  height: 257,
+  bitsPerSample: 258,
+  compression: 259,
+  stripOffsets: 273,
+  samplesPerPixel: 277,
+  rowsPerStrip: 278,
+  stripByteCounts: 279,
+  planarConfiguration: 284,
+  tileWidth: 322,
+  tileLength: 323,
+  tileOffsets: 324,
+  tileByteCounts: 325,
+} as const;
 /**
- * An uncompressed TIFF holds at least one bit per pixel; compressed ones can hold far less
- * (a flat page with deflate, 298 pixels per byte at 6000 x 6000), so below this a TIFF is decoded
- * strictly rather than refused: libtiff reports missing strips only as warnings.
+ * The most each TIFF compression can shrink the uncompressed bytes: deflate's longest match costs
+ * at least 2 bits for 258 bytes (1032:1), an LZW code (9 bits or more) stands for under 4096
+ * bytes, PackBits takes 2 bytes for a run of 128. JPEG (old and new) is bounded per pixel, as in
+ * a JPEG file. Others (CCITT fax, zstd, LZMA) can shrink a blank page to almost nothing.
  */
-const TIFF_PIXELS_PER_BYTE = 8;
+const TIFF_MAX_RATIO: Record<number, number> = { 1: 1, 5: 4096, 8: 1032, 32946: 1032, 32773: 64 };
+const TIFF_JPEG = new Set([6, 7]);
 
 /**
- * Refuses, before any pixel is decoded, a file whose format proves it cannot hold the pixels its
- * header declares (a 289-byte JPEG declaring 6000 x 6000: the decoder would fill 36 million
- * pixels with grey and answer). Where the format allows tiny files for many pixels (a flat PNG,
- * WebP or AVIF), nothing is refused here: those decoders fail on missing data by themselves,
- * and a TIFF this small is decoded with every warning an error.
+ * Refuses, before any pixel is decoded, a file whose structure proves it cannot hold the pixels
+ * its header declares (a 289-byte JPEG declaring 6000 x 6000: libjpeg warns, fills 36 million
+ * pixels with grey and answers). Only what the format makes certain is refused: a flat PNG, WebP
+ * or AVIF can be tiny for many pixels, and those decoders fail on missing data by themselves
+ * (measured: a 6000 x 6000 header over 64 x 64 of data fails in their loaders within milliseconds).
  */
-export function checkPixelData(bytes: Uint8Array, format: ImageFormat, width: number, height: number): DecodeStrictness {
+export function assertPixelDataPresent(bytes: Uint8Array, format: ImageFormat, width: number, height: number): void {
   if (format === 'jpeg') assertJpegData(bytes, width, height);
   if (format === 'gif') assertGifData(bytes);
-  if (format === 'tiff' && bytes.length * TIFF_PIXELS_PER_BYTE < width * height) return 'strict';
-  return 'normal';
+  if (format === 'tiff') assertTiffData(bytes);
 }
 
 function assertJpegData(bytes: Uint8Array, width: number, height: number): void {
@@ -141,6 +155,76 @@ function afterSubBlocks(bytes: Uint8Array, from: number): { end: number; dataByt
     at += 1 + length;
   }
   return { end: at + 1, dataBytes };
+}
+
+/**
+ * The first image's strips (or tiles) must cover it and lie inside the file, and uncompressed ones
+ * must hold every byte of their rows: libtiff reports a missing or short strip only as a warning
+ * and decodes the rest as black.
+ */
+function assertTiffData(bytes: Uint8Array): void {
+  const ifd = readTiffIfd(bytes);
+  if (!ifd) return;
+  const first = (tag: number, fallback: number) => ifd.get(tag)?.[0] ?? fallback;
+  const width = first(TIFF_TAG.width, 0);
+  const height = first(TIFF_TAG.height, 0);
+  if (width === 0 || height === 0) return;
+  const samples = first(TIFF_TAG.samplesPerPixel, 1);
+  const bits = first(TIFF_TAG.bitsPerSample, 1);
+  const planes = first(TIFF_TAG.planarConfiguration, 1) === 2 ? samples : 1;
+  const tiled = ifd.has(TIFF_TAG.tileOffsets);
+  const offsets = ifd.get(tiled ? TIFF_TAG.tileOffsets : TIFF_TAG.stripOffsets) ?? [];
+  const counts = ifd.get(tiled ? TIFF_TAG.tileByteCounts : TIFF_TAG.stripByteCounts) ?? [];
+  const tileWidth = tiled ? first(TIFF_TAG.tileWidth, 0) : width;
+  const tileHeight = tiled ? first(TIFF_TAG.tileLength, 0) : Math.min(first(TIFF_TAG.rowsPerStrip, height), height);
+  if (tileWidth === 0 || tileHeight === 0) return;
+  const pieces = Math.ceil(width / tileWidth) * Math.ceil(height / tileHeight) * planes;
+  const present = counts.reduce((sum, count, i) => sum + (i < offsets.length && offsets[i] + count <= bytes.length ? count : 0), 0);
+  const rowBytes = Math.ceil((width * (samples / planes) * bits) / 8);
+  const compression = first(TIFF_TAG.compression, 1);
+  const ratio = TIFF_MAX_RATIO[compression];
+  const floor = TIFF_JPEG.has(compression)
+    ? Math.ceil((width * height) / JPEG_PIXELS_PER_BYTE)
+    : ratio === undefined
+      ? 0
+      : Math.ceil((rowBytes * height * planes) / ratio);
+  // Every strip or tile takes a byte at least, whatever the compression.
+  const needed = Math.max(floor, pieces);
+  const outside = offsets.some((offset, i) => offset + (counts[i] ?? 0) > bytes.length);
+  if (offsets.length < pieces || counts.length < pieces || outside || present < needed) {
+    throw missingData('tiff', width, height, present, Math.max(needed, present + 1));
+  }
+}
+
+/** IFD0's entries of integer types (BYTE, SHORT, LONG), each as its list of values. */
+function readTiffIfd(bytes: Uint8Array): Map<number, number[]> | null {
+  if (bytes.length < 8) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const little = bytes[0] === 0x49;
+  // BigTIFF (version 43) lays its IFDs out with 8-byte fields; libtiff's own checks cover it.
+  if (view.getUint16(2, little) !== 42) return null;
+  const ifd = view.getUint32(4, little);
+  if (ifd + 2 > bytes.length) return null;
+  const entries = new Map<number, number[]>();
+  const count = view.getUint16(ifd, little);
+  for (let i = 0; i < count && ifd + 2 + (i + 1) * 12 <= bytes.length; i++) {
+    const entry = ifd + 2 + i * 12;
+    const tag = view.getUint16(entry, little);
+    const type = view.getUint16(entry + 2, little);
+    const size = type === 1 ? 1 : type === 3 ? 2 : type === 4 ? 4 : 0;
+    if (size === 0) continue;
+    const values = view.getUint32(entry + 4, little);
+    const start = values * size <= 4 ? entry + 8 : view.getUint32(entry + 8, little);
+    // A list reaching past the end of the file is cut there: the data cannot be where it points.
+    const available = Math.min(values, Math.floor((bytes.length - start) / size));
+    const list: number[] = [];
+    for (let v = 0; v < available; v++) {
+      const at = start + v * size;
+      list.push(size === 1 ? view.getUint8(at) : size === 2 ? view.getUint16(at, little) : view.getUint32(at, little));
+    }
+    entries.set(tag, list);
+  }
+  return entries;
 }
 
 function missingData(format: ImageFormat, width: number, height: number, present: number, needed: number): VisionopsError {

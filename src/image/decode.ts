@@ -1,7 +1,6 @@
 import sharp, { type Metadata } from 'sharp';
 import { VisionopsError } from '../core/errors.js';
 import type { Frame } from '../core/frame.js';
-import type { DecodeStrictness } from './data-floor.js';
 import { FORMAT_NAMES, IMAGE_FORMATS, type ImageFormat } from './types.js';
 
 /**
@@ -12,8 +11,6 @@ import { FORMAT_NAMES, IMAGE_FORMATS, type ImageFormat } from './types.js';
  * noise only draws warnings, so such a file decodes to noise and is left to the quality gate.
  */
 const FAIL_ON = 'error';
-/** For a file too small for its pixels (see data-floor.ts): a warning about missing data is then the truth. */
-const STRICT_FAIL_ON = 'warning';
 const WHITE = { r: 255, g: 255, b: 255 };
 /** libheif's words when the codec inside a HEIF (HEVC, for HEIC) has no decoder in this build. */
 const MISSING_CODEC = /compression format has not been built in: (\w+)/i;
@@ -50,15 +47,9 @@ export async function readHeader(bytes: Uint8Array, format: ImageFormat): Promis
 }
 
 /** Decodes the first frame once: upright per EXIF, alpha flattened on white, sRGB, 8-bit RGB. */
-export async function decodeUpright(
-  bytes: Uint8Array,
-  format: ImageFormat,
-  maxPixels: number,
-  strictness: DecodeStrictness = 'normal',
-): Promise<Frame> {
+export async function decodeUpright(bytes: Uint8Array, format: ImageFormat, maxPixels: number): Promise<Frame> {
   try {
-    const failOn = strictness === 'strict' ? STRICT_FAIL_ON : FAIL_ON;
-    const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn, pages: 1 })
+    const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: FAIL_ON, pages: 1 })
       .autoOrient()
       .flatten({ background: WHITE })
       .toColourspace('srgb')

@@ -3,17 +3,14 @@ import type { Metadata } from 'sharp';
 import { VisionopsError } from '../core/errors.js';
 import { toGray, type Frame } from '../core/frame.js';
 import { perceptualHash } from '../core/hash/perceptual.js';
-import { PixelAdmission } from './admission.js';
+import { decodeAdmission } from './admission.js';
 import type { IngestConfig } from './config.js';
-import { checkPixelData } from './data-floor.js';
+import { assertPixelDataPresent } from './data-floor.js';
 import { decodeUpright, readHeader } from './decode.js';
 import { readExif } from './exif.js';
 import { assertBodyWithinLimits, assertHeaderWithinLimits } from './limits.js';
 import { sniffFormat } from './sniff.js';
 import { FORMAT_NAMES, IMAGE_FORMATS, type ImageFormat, type IngestedImage } from './types.js';
-
-/** One budget per process: decoded pixels are memory, and the process is what runs out of it. */
-const decoding = new PixelAdmission();
 
 /**
  * Turns uploaded bytes into an upright RGB frame with its metadata and hashes. Every refusal
@@ -38,10 +35,10 @@ export async function ingestImage(
   }
   const header = await readHeader(bytes, format);
   assertHeaderWithinLimits(header, config);
-  const strictness = checkPixelData(bytes, format, header.width, header.height);
-  const release = await decoding.admit(header.width * header.height, { budget: config.inflightPixels, waitMs: config.inflightWaitMs });
+  assertPixelDataPresent(bytes, format, header.width, header.height);
+  const release = await decodeAdmission.admit(header.width * header.height, { budget: config.inflightPixels, waitMs: config.inflightWaitMs });
   try {
-    const frame = await decodeUpright(bytes, format, config.maxPixels, strictness);
+    const frame = await decodeUpright(bytes, format, config.maxPixels);
     return describe(bytes, format, header, frame, config, source);
   } finally {
     release();

@@ -2,6 +2,14 @@ import type { Metadata } from 'sharp';
 import { VisionopsError } from '../core/errors.js';
 import type { IngestConfig } from './config.js';
 
+/**
+ * The longest side accepted, whatever the area: JPEG's own limit, and far beyond any camera or
+ * scanner. libvips works in strips the width of the image, so a header declaring 16,777,216 x 2
+ * (under the pixel limit) took 3.7 s to fail in libheif; at 65,535 wide such a failure is
+ * milliseconds.
+ */
+const MAX_SIDE = 65_535;
+
 /** Refuses an empty or oversized body before anything parses it. */
 export function assertBodyWithinLimits(bytes: Uint8Array, config: IngestConfig): void {
   if (bytes.length === 0) {
@@ -29,6 +37,14 @@ export function assertHeaderWithinLimits(header: Pick<Metadata, 'width' | 'heigh
       `The image is ${header.width} x ${header.height} pixels (${megapixels(pixels)}), over the limit of ` +
         `${count(config.maxPixels)} pixels (${megapixels(config.maxPixels)}): resize it before sending, or raise \`ingest.maxPixels\`.`,
       { width: header.width, height: header.height, pixels, maxPixels: config.maxPixels },
+    );
+  }
+  if (header.width > MAX_SIDE || header.height > MAX_SIDE) {
+    throw new VisionopsError(
+      'IMAGE_TOO_LARGE',
+      `The image is ${header.width} x ${header.height} pixels, over ${count(MAX_SIDE)} on a side: ` +
+        'no camera or scanner makes such a strip; crop or resize it before sending.',
+      { width: header.width, height: header.height, maxSide: MAX_SIDE },
     );
   }
   const frames = header.pages ?? 1;
