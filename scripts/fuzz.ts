@@ -3,7 +3,7 @@
  * quality gate, in-process. Reports crashes (anything but a coded VisionopsError), hangs (over
  * 2 s) and refusals by code; exits 1 if any input crashed, hung or was refused with a status that
  * is not 4xx. Flags: --count N (100000), --seed N (1), --start N (first input's index, to replay
- * one finding: --start 4711 --count 1).
+ * one finding: --start 4711 --count 1). SIGINT or SIGTERM ends the run early, with its report.
  */
 import { parseArgs } from 'node:util';
 import { createProgress } from '../src/cli/progress.js';
@@ -29,12 +29,16 @@ if (![count, seed, start].every(Number.isSafeInteger) || count < 1) {
 const seeds = await makeSeeds();
 // After the seeds: they are rendered from SVG, which the blocked loaders include.
 blockUnacceptedLoaders();
+// Interrupted (Ctrl-C, or a time limit's SIGTERM), the run ends after the input in hand and reports.
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => (interrupted = true));
 const progress = createProgress(count);
 const began = performance.now();
 const report = await runFuzz(seeds, {
   count,
   seed,
   start,
+  stopped: () => interrupted,
   onInput: (input, outcome) => {
     if (outcome === 'crash' || outcome === 'hang') progress.note(`input ${input.index} (${input.seed}; ${input.mutations.join(', ')}): ${outcome}`);
     progress.tick(`${input.seed}: ${outcome}`);
@@ -47,7 +51,7 @@ const list = (findings: Finding[]) =>
   findings.slice(0, 20).map((f) => `  input ${f.index} (${f.seed}; ${f.mutations.join(', ') || 'unmutated'}): ${f.detail.split('\n').slice(0, 3).join(' | ')}\n`);
 process.stdout.write(
   [
-    `fuzz: seed ${seed}, inputs ${start}..${start + report.inputs - 1} (${report.inputs}) from ${seeds.length} seeds in ${seconds.toFixed(0)} s\n`,
+    `fuzz: seed ${seed}, inputs ${start}..${start + report.inputs - 1} (${report.inputs}${interrupted ? ', interrupted' : ''}) from ${seeds.length} seeds in ${seconds.toFixed(0)} s\n`,
     `accepted ${report.accepted}\n`,
     `refused ${Object.values(report.refusals).reduce((a, b) => a + b, 0)}: ${Object.entries(report.refusals)
       .sort((a, b) => b[1] - a[1])

@@ -51,6 +51,8 @@ export interface FuzzOptions {
   ingest?: IngestConfig;
   quality?: QualityConfig;
   onInput?: (input: FuzzInput, outcome: string) => void;
+  /** Asked before each input: true ends the run there, with the report of what ran. */
+  stopped?: () => boolean;
 }
 
 /**
@@ -98,7 +100,7 @@ export async function runFuzz(seeds: readonly Seed[], options: FuzzOptions): Pro
   const quality = options.quality ?? qualityConfigSchema.parse({});
   const report: FuzzReport = { inputs: 0, accepted: 0, refusals: {}, crashes: [], hangs: [], notClientErrors: [], slowestMs: 0 };
   const start = options.start ?? 0;
-  for (let index = start; index < start + options.count; index++) {
+  for (let index = start; index < start + options.count && !options.stopped?.(); index++) {
     const input = makeInput(seeds, options.seed, index);
     const began = performance.now();
     const outcome = await outcomeOf(input.bytes, ingest, quality);
