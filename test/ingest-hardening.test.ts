@@ -4,11 +4,12 @@ import Fastify from 'fastify';
 import sharp from 'sharp';
 import { isVisionopsError, type ErrorCode } from '../src/core/errors.js';
 import { decodeAdmission } from '../src/image/admission.js';
+import { declaredExtents } from '../src/image/bmff.js';
 import { ingestConfigSchema, type IngestConfig } from '../src/image/config.js';
 import { assertPixelDataPresent } from '../src/image/data-floor.js';
 import { ingestImage } from '../src/image/ingest.js';
 import { errorHandler } from '../src/server/http-errors.js';
-import { flatWhite, gifDeclaring, jpegDeclaring, quadrantCard, tiffDeclaring } from './fixtures/images.js';
+import { flatWhite, gifDeclaring, jpegDeclaring, pngDeclaring, quadrantCard, tiffDeclaring } from './fixtures/images.js';
 
 const DEFAULTS = ingestConfigSchema.parse({});
 const config = (overrides: Partial<IngestConfig>): IngestConfig => ingestConfigSchema.parse({ ...DEFAULTS, ...overrides });
@@ -127,4 +128,22 @@ test('OVERLOADED is a 503 with Retry-After', async () => {
     hold();
     await app.close();
   }
+});
+
+test('a side over 65,535 pixels is IMAGE_TOO_LARGE, read from an AVIF before libheif sees it, from other headers after', async () => {
+  const avif = await flatWhite(48, 32).avif({ effort: 0 }).toBuffer();
+  assert.deepEqual(declaredExtents(avif), [{ width: 48, height: 32 }]);
+  for (const [width, height] of [
+    [16_777_216, 2],
+    [2 ** 31 - 1, 2 ** 31 - 1],
+  ]) {
+    const declaring = Buffer.from(avif);
+    const ispe = declaring.indexOf('ispe');
+    declaring.writeUInt32BE(width, ispe + 8);
+    declaring.writeUInt32BE(height, ispe + 12);
+    const error = await refusal(ingestImage(declaring, DEFAULTS), 'IMAGE_TOO_LARGE');
+    assert.match(error.message, new RegExp(`${width} x ${height} pixels, over 65,535 on a side`));
+  }
+  // Under the pixel limit, over the side limit: refused from the header libvips reads.
+  assert.match((await refusal(ingestImage(pngDeclaring(70_000, 64), DEFAULTS), 'IMAGE_TOO_LARGE')).message, /over 65,535 on a side/);
 });

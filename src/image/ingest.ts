@@ -4,11 +4,12 @@ import { VisionopsError } from '../core/errors.js';
 import { toGray, type Frame } from '../core/frame.js';
 import { perceptualHash } from '../core/hash/perceptual.js';
 import { decodeAdmission } from './admission.js';
+import { declaredExtents } from './bmff.js';
 import type { IngestConfig } from './config.js';
 import { assertPixelDataPresent } from './data-floor.js';
 import { decodeUpright, readHeader } from './decode.js';
 import { readExif } from './exif.js';
-import { assertBodyWithinLimits, assertHeaderWithinLimits } from './limits.js';
+import { assertBodyWithinLimits, assertHeaderWithinLimits, assertSidesWithinLimit } from './limits.js';
 import { sniffFormat } from './sniff.js';
 import { FORMAT_NAMES, IMAGE_FORMATS, type ImageFormat, type IngestedImage } from './types.js';
 
@@ -32,6 +33,9 @@ export async function ingestImage(
         'judged from its contents, not its name or type: convert it to one of these, JPEG or PNG for instance.',
       { accepted: [...IMAGE_FORMATS] },
     );
+  }
+  if (format === 'avif' || format === 'heif') {
+    for (const { width, height } of declaredExtents(bytes)) assertSidesWithinLimit(width, height);
   }
   const header = await readHeader(bytes, format);
   assertHeaderWithinLimits(header, config);

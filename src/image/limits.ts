@@ -30,6 +30,7 @@ export function assertBodyWithinLimits(bytes: Uint8Array, config: IngestConfig):
  * of PNG can declare a 30000 x 30000 image that would take gigabytes to hold.
  */
 export function assertHeaderWithinLimits(header: Pick<Metadata, 'width' | 'height' | 'pages'>, config: IngestConfig): void {
+  assertSidesWithinLimit(header.width, header.height);
   const pixels = header.width * header.height;
   if (pixels > config.maxPixels) {
     throw new VisionopsError(
@@ -39,14 +40,6 @@ export function assertHeaderWithinLimits(header: Pick<Metadata, 'width' | 'heigh
       { width: header.width, height: header.height, pixels, maxPixels: config.maxPixels },
     );
   }
-  if (header.width > MAX_SIDE || header.height > MAX_SIDE) {
-    throw new VisionopsError(
-      'IMAGE_TOO_LARGE',
-      `The image is ${header.width} x ${header.height} pixels, over ${count(MAX_SIDE)} on a side: ` +
-        'no camera or scanner makes such a strip; crop or resize it before sending.',
-      { width: header.width, height: header.height, maxSide: MAX_SIDE },
-    );
-  }
   const frames = header.pages ?? 1;
   if (frames > config.maxFrames) {
     throw new VisionopsError(
@@ -54,6 +47,18 @@ export function assertHeaderWithinLimits(header: Pick<Metadata, 'width' | 'heigh
       `The image has ${count(frames)} frames or pages, over the limit of ${count(config.maxFrames)}: ` +
         'send a single frame, or raise `ingest.maxFrames`.',
       { frames, maxFrames: config.maxFrames },
+    );
+  }
+}
+
+/** Also for sizes read before libvips sees the file (see bmff.ts). */
+export function assertSidesWithinLimit(width: number, height: number): void {
+  if (width > MAX_SIDE || height > MAX_SIDE) {
+    throw new VisionopsError(
+      'IMAGE_TOO_LARGE',
+      `The image is ${width} x ${height} pixels, over ${count(MAX_SIDE)} on a side: ` +
+        'no camera or scanner makes such a strip; crop or resize it before sending.',
+      { width, height, maxSide: MAX_SIDE },
     );
   }
 }
