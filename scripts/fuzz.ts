@@ -63,7 +63,8 @@ process.stdout.write(
     ...list(report.hangs),
     `refusals not 4xx ${report.notClientErrors.length}\n`,
     ...list(report.notClientErrors),
-    `slowest input ${report.slowestMs.toFixed(0)} ms\n`,
+    `slowest inputs\n`,
+    ...list(report.slowest),
   ].join(''),
 );
 process.exitCode = report.crashes.length + report.hangs.length + report.notClientErrors.length > 0 ? 1 : 0;

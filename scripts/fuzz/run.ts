@@ -36,11 +36,15 @@ export interface FuzzReport {
   refusals: Record<string, number>;
   /** Anything thrown that is not a VisionopsError. */
   crashes: Finding[];
-  /** Inputs that took over HANG_MS (the harness stops waiting for them at that bound). */
+  /**
+   * Inputs that took over HANG_MS: the harness stops waiting at that bound, and one that ended
+   * later (the gate's work is synchronous, so a timer cannot cut in) counts too.
+   */
   hangs: Finding[];
   /** Coded refusals whose HTTP status is not 4xx: a hostile file must never look like the server's fault. */
   notClientErrors: Finding[];
-  slowestMs: number;
+  /** The five slowest inputs, slowest first, as findings whose detail is the time taken. */
+  slowest: (Finding & { ms: number })[];
 }
 
 export interface FuzzOptions {
@@ -98,17 +102,19 @@ async function outcomeOf(bytes: Uint8Array, ingest: IngestConfig, quality: Quali
 export async function runFuzz(seeds: readonly Seed[], options: FuzzOptions): Promise<FuzzReport> {
   const ingest = options.ingest ?? ingestConfigSchema.parse({});
   const quality = options.quality ?? qualityConfigSchema.parse({});
-  const report: FuzzReport = { inputs: 0, accepted: 0, refusals: {}, crashes: [], hangs: [], notClientErrors: [], slowestMs: 0 };
+  const report: FuzzReport = { inputs: 0, accepted: 0, refusals: {}, crashes: [], hangs: [], notClientErrors: [], slowest: [] };
   const start = options.start ?? 0;
   for (let index = start; index < start + options.count && !options.stopped?.(); index++) {
     const input = makeInput(seeds, options.seed, index);
     const began = performance.now();
-    const outcome = await outcomeOf(input.bytes, ingest, quality);
-    report.slowestMs = Math.max(report.slowestMs, performance.now() - began);
+    const settled = await outcomeOf(input.bytes, ingest, quality);
+    const ms = performance.now() - began;
+    const outcome: Outcome = ms > HANG_MS ? { kind: 'hang' } : settled;
     report.inputs++;
     const finding = (detail: string): Finding => ({ index, seed: input.seed, mutations: input.mutations, detail });
+    noteSlowest(report.slowest, { ...finding(`${Math.round(ms)} ms, ${settled.kind === 'refused' ? settled.code : settled.kind}`), ms });
     if (outcome.kind === 'accepted') report.accepted++;
-    else if (outcome.kind === 'hang') report.hangs.push(finding(`no answer within ${HANG_MS} ms`));
+    else if (outcome.kind === 'hang') report.hangs.push(finding(`no answer within ${HANG_MS} ms (${settled.kind === 'hang' ? 'still running' : `${Math.round(ms)} ms`})`));
     else if (outcome.kind === 'crash') report.crashes.push(finding(outcome.detail));
     else {
       report.refusals[outcome.code] = (report.refusals[outcome.code] ?? 0) + 1;
@@ -118,4 +124,11 @@ export async function runFuzz(seeds: readonly Seed[], options: FuzzOptions): Pro
     options.onInput?.(input, outcome.kind === 'refused' ? outcome.code : outcome.kind);
   }
   return report;
+}
+
+function noteSlowest(slowest: (Finding & { ms: number })[], entry: Finding & { ms: number }): void {
+  if (slowest.length === 5 && entry.ms <= slowest[4].ms) return;
+  slowest.push(entry);
+  slowest.sort((a, b) => b.ms - a.ms);
+  slowest.length = Math.min(slowest.length, 5);
 }
