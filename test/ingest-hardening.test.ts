@@ -87,6 +87,28 @@ test('the JPEG floor is one bit per 8 x 8 block of Huffman-coded data; arithmeti
   assert.doesNotThrow(() => assertPixelDataPresent(arithmetic, 'jpeg', 6000, 6000));
 });
 
+test('a TIFF is held to its strips: all there, inside the file, and as long as its compression needs', async () => {
+  const forged = await tiffDeclaring(6000, 6000);
+  assert.throws(() => assertPixelDataPresent(forged, 'tiff', 6000, 6000), (error) => isVisionopsError(error) && error.code === 'CORRUPT_IMAGE');
+  // Without StripByteCounts (old writers omit it; libtiff works it out) there is nothing to hold it to.
+  const withoutCounts = Buffer.from(forged);
+  const ifd = withoutCounts.readUInt32LE(4);
+  for (let i = 0; i < withoutCounts.readUInt16LE(ifd); i++) {
+    if (withoutCounts.readUInt16LE(ifd + 2 + i * 12) === 279) withoutCounts.writeUInt16LE(65000, ifd + 2 + i * 12);
+  }
+  assert.doesNotThrow(() => assertPixelDataPresent(withoutCounts, 'tiff', 6000, 6000));
+  // A strip pointing past the end of the file is missing data, whatever its compression.
+  const real = await flatWhite(64, 64).tiff({ compression: 'deflate' }).toBuffer();
+  assert.doesNotThrow(() => assertPixelDataPresent(real, 'tiff', 64, 64));
+  const overlong = Buffer.from(real);
+  const realIfd = overlong.readUInt32LE(4);
+  for (let i = 0; i < overlong.readUInt16LE(realIfd); i++) {
+    const entry = realIfd + 2 + i * 12;
+    if (overlong.readUInt16LE(entry) === 279 && overlong.readUInt32LE(entry + 4) === 1) overlong.writeUInt32LE(real.length, entry + 8);
+  }
+  assert.throws(() => assertPixelDataPresent(overlong, 'tiff', 64, 64), (error) => isVisionopsError(error) && error.code === 'CORRUPT_IMAGE');
+});
+
 test('with the pixel budget taken, an image waits for room, then is refused OVERLOADED with a retry time', async () => {
   const card = await quadrantCard(96, 64);
   const budget = { inflightPixels: 10_000 };

@@ -31,6 +31,7 @@ const TIFF_TAG = {
   tileLength: 323,
   tileOffsets: 324,
   tileByteCounts: 325,
+  yCbCrSubSampling: 530,
 } as const;
 /**
  * The most each TIFF compression can shrink the uncompressed bytes: deflate's longest match costs
@@ -173,8 +174,10 @@ function assertTiffData(bytes: Uint8Array): void {
   const bits = first(TIFF_TAG.bitsPerSample, 1);
   const planes = first(TIFF_TAG.planarConfiguration, 1) === 2 ? samples : 1;
   const tiled = ifd.has(TIFF_TAG.tileOffsets);
-  const offsets = ifd.get(tiled ? TIFF_TAG.tileOffsets : TIFF_TAG.stripOffsets) ?? [];
-  const counts = ifd.get(tiled ? TIFF_TAG.tileByteCounts : TIFF_TAG.stripByteCounts) ?? [];
+  const offsets = ifd.get(tiled ? TIFF_TAG.tileOffsets : TIFF_TAG.stripOffsets);
+  const counts = ifd.get(tiled ? TIFF_TAG.tileByteCounts : TIFF_TAG.stripByteCounts);
+  // Old writers leave out the byte counts, and libtiff works them out: nothing to hold them to.
+  if (!offsets || !counts) return;
   const tileWidth = tiled ? first(TIFF_TAG.tileWidth, 0) : width;
   const tileHeight = tiled ? first(TIFF_TAG.tileLength, 0) : Math.min(first(TIFF_TAG.rowsPerStrip, height), height);
   if (tileWidth === 0 || tileHeight === 0) return;
@@ -182,7 +185,8 @@ function assertTiffData(bytes: Uint8Array): void {
   const present = counts.reduce((sum, count, i) => sum + (i < offsets.length && offsets[i] + count <= bytes.length ? count : 0), 0);
   const rowBytes = Math.ceil((width * (samples / planes) * bits) / 8);
   const compression = first(TIFF_TAG.compression, 1);
-  const ratio = TIFF_MAX_RATIO[compression];
+  // Subsampled YCbCr packs fewer bytes a row than width x samples: its rows are not counted.
+  const ratio = ifd.has(TIFF_TAG.yCbCrSubSampling) ? undefined : TIFF_MAX_RATIO[compression];
   const floor = TIFF_JPEG.has(compression)
     ? Math.ceil((width * height) / JPEG_PIXELS_PER_BYTE)
     : ratio === undefined
