@@ -7,9 +7,10 @@ import { decodeAdmission } from '../src/image/admission.js';
 import { declaredExtents } from '../src/image/bmff.js';
 import { ingestConfigSchema, type IngestConfig } from '../src/image/config.js';
 import { assertPixelDataPresent } from '../src/image/data-floor.js';
+import { firstFrameCoverage } from '../src/image/gif-coverage.js';
 import { ingestImage } from '../src/image/ingest.js';
 import { errorHandler } from '../src/server/http-errors.js';
-import { flatWhite, gifDeclaring, jpegDeclaring, pngDeclaring, quadrantCard, tiffDeclaring } from './fixtures/images.js';
+import { animated, encodeAs, flatWhite, gifDeclaring, jpegDeclaring, pngDeclaring, quadrantCard, tiffDeclaring } from './fixtures/images.js';
 
 const DEFAULTS = ingestConfigSchema.parse({});
 const config = (overrides: Partial<IngestConfig>): IngestConfig => ingestConfigSchema.parse({ ...DEFAULTS, ...overrides });
@@ -51,7 +52,7 @@ test('a JPEG, GIF or TIFF declaring 6000 x 6000 over data for 64 x 64 is CORRUPT
   });
   assert.ok(growth < 50 * 1024 * 1024, `RSS grew by ${(growth / 1048576).toFixed(1)} MB`);
 
-  assert.match((await refusal(ingestImage(await gifDeclaring(6000, 6000), DEFAULTS), 'CORRUPT_IMAGE')).message, /GIF file declares 6000 x 6000/);
+  assert.match((await refusal(ingestImage(await gifDeclaring(6000, 6000), DEFAULTS), 'CORRUPT_IMAGE')).message, /GIF file declares 6000 x 6000 pixels but its data codes 4,096/);
   assert.match((await refusal(ingestImage(await tiffDeclaring(6000, 6000), DEFAULTS), 'CORRUPT_IMAGE')).message, /TIFF file declares 6000 x 6000/);
 });
 
@@ -168,4 +169,27 @@ test('a side over 65,535 pixels is IMAGE_TOO_LARGE, read from an AVIF before lib
   }
   // Under the pixel limit, over the side limit: refused from the header libvips reads.
   assert.match((await refusal(ingestImage(pngDeclaring(70_000, 64), DEFAULTS), 'IMAGE_TOO_LARGE')).message, /over 65,535 on a side/);
+});
+
+test('a GIF is held to the pixels its LZW codes: half its first frame, a sixteenth of its canvas', async () => {
+  const card = await quadrantCard(96, 64);
+  for (const bytes of [await encodeAs(card, 'gif'), await animated(40, 30, ['#f00', '#0f0'], 'gif'), await flatWhite(1200, 1200).gif().toBuffer()]) {
+    const coverage = firstFrameCoverage(bytes);
+    assert.ok(coverage);
+    assert.equal(coverage.codedPixels, coverage.width * coverage.height, 'a real GIF codes every pixel of its frame');
+  }
+  const forged = firstFrameCoverage(await gifDeclaring(6000, 6000));
+  assert.deepEqual(forged && [forged.width, forged.height, forged.codedPixels], [6000, 6000, 4096]);
+
+  const onCanvas = (side: number) => {
+    const bytes = Buffer.from(gif);
+    bytes.writeUInt16LE(side, 6);
+    bytes.writeUInt16LE(side, 8);
+    return bytes;
+  };
+  const gif = await encodeAs(await quadrantCard(64, 64), 'gif');
+  const image = await ingestImage(onCanvas(128), DEFAULTS);
+  assert.deepEqual([image.width, image.height], [128, 128], 'a frame on a canvas 4 times its size is painted in');
+  const error = await refusal(ingestImage(onCanvas(1024), DEFAULTS), 'CORRUPT_IMAGE');
+  assert.match(error.message, /declares 1024 x 1024 pixels but its data codes 4,096 of them/);
 });
