@@ -76,8 +76,8 @@ export async function decodeUpright(bytes: Uint8Array, format: ImageFormat, maxP
 function unsupported(format: ImageFormat, error: unknown): VisionopsError {
   return new VisionopsError(
     'UNSUPPORTED_FORMAT',
-    `This file starts like a ${FORMAT_NAMES[format]} but the image decoder would read it as another format, which this server does not accept: ` +
-      `send it as ${IMAGE_FORMATS.map((f) => FORMAT_NAMES[f]).join(', ')}.`,
+    `The file starts like a ${FORMAT_NAMES[format]}, but no decoder of an accepted format recognises it: it is another format ` +
+      `in disguise, or its header is damaged. Send it as ${IMAGE_FORMATS.map((f) => FORMAT_NAMES[f]).join(', ')}; JPEG or PNG for instance.`,
     { format, accepted: [...IMAGE_FORMATS], reason: reasonOf(error) },
     { cause: error },
   );
