@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isVisionopsError } from '../core/errors.js';
+import { blockUnacceptedLoaders } from '../image/decode.js';
 import { registerCheck } from './commands/check.js';
 import { registerConfig } from './commands/config.js';
 import { registerExport } from './commands/export.js';
@@ -14,6 +15,8 @@ import { EXIT } from './exit-codes.js';
 
 // src/cli/main.ts under tsx and dist/cli/main.js once built sit equally deep below package.json.
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+blockUnacceptedLoaders();
 
 const program = new Command('visionops')
   .description('Computer vision in production: quality gate, versioned models, decisions and lineage.')

@@ -30,6 +30,7 @@ export const ERROR_CODES = [
   'NOT_FOUND',
   'STORE_UNAVAILABLE',
   'NOT_READY',
+  'OVERLOADED',
   'INTERNAL',
 ] as const;
 

@@ -7,6 +7,13 @@ export const ingestConfigSchema = z
     maxPixels: z.number().int().positive().default(40_000_000),
     maxFrames: z.number().int().positive().default(1000),
     keepGps: z.boolean().default(false),
+    /**
+     * Pixels decoding at once across all requests, each image counted from its header before it
+     * is decoded (docs/operations.md gives the memory each pixel costs).
+     */
+    inflightPixels: z.number().int().positive().default(80_000_000),
+    /** How long an image waits for room in `inflightPixels` before it is refused with OVERLOADED. */
+    inflightWaitMs: z.number().int().nonnegative().max(60_000).default(2000),
   })
   .strict();
 

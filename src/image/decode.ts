@@ -1,7 +1,7 @@
 import sharp, { type Metadata } from 'sharp';
 import { VisionopsError } from '../core/errors.js';
 import type { Frame } from '../core/frame.js';
-import { FORMAT_NAMES, type ImageFormat } from './types.js';
+import { FORMAT_NAMES, IMAGE_FORMATS, type ImageFormat } from './types.js';
 
 /**
  * Stricter than 'truncated' (it also refuses e.g. TIFF strips the decoder errors on), yet not
@@ -16,6 +16,27 @@ export const DECODE_OPTIONS = { failOn: FAIL_ON, pages: 1 } as const;
 export const WHITE = { r: 255, g: 255, b: 255 };
 /** libheif's words when the codec inside a HEIF (HEVC, for HEIC) has no decoder in this build. */
 const MISSING_CODEC = /compression format has not been built in: (\w+)/i;
+/** sharp's words when no loader (or only a blocked one) claims the bytes. */
+const NO_LOADER = /unsupported image format/i;
+/** The libvips loaders of the accepted formats (HEIF covers AVIF), from memory: every other one is blocked. */
+const ACCEPTED_LOADERS = [
+  'VipsForeignLoadJpegBuffer',
+  'VipsForeignLoadPngBuffer',
+  'VipsForeignLoadWebpBuffer',
+  'VipsForeignLoadTiffBuffer',
+  'VipsForeignLoadNsgifBuffer',
+  'VipsForeignLoadHeifBuffer',
+];
+
+/**
+ * Blocks, process-wide, every libvips loader but those of the accepted formats, so no bytes reach
+ * the SVG, PDF, FITS, Matrix or other parsers even if sniffing were fooled. Called once at start
+ * by the CLI (and so the server); not on import, since the tests render their fixtures from SVG.
+ */
+export function blockUnacceptedLoaders(): void {
+  sharp.block({ operation: ['VipsForeignLoad'] });
+  sharp.unblock({ operation: ACCEPTED_LOADERS });
+}
 
 /** The container's header and tags; libvips decodes no pixel data for it. */
 export async function readHeader(bytes: Uint8Array, format: ImageFormat): Promise<Metadata> {
@@ -23,7 +44,7 @@ export async function readHeader(bytes: Uint8Array, format: ImageFormat): Promis
     // No pixel limit on this read: it allocates no pixels, and the caller explains a refusal better than sharp does.
     return await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (error) {
-    throw corruptImage(format, error);
+    throw NO_LOADER.test(reasonOf(error)) ? unsupported(format, error) : corruptImage(format, error);
   }
 }
 
@@ -49,8 +70,19 @@ export async function decodeUpright(bytes: Uint8Array, format: ImageFormat, maxP
         { cause: error },
       );
     }
+    if (NO_LOADER.test(reasonOf(error))) throw unsupported(format, error);
     throw corruptImage(format, error);
   }
+}
+
+function unsupported(format: ImageFormat, error: unknown): VisionopsError {
+  return new VisionopsError(
+    'UNSUPPORTED_FORMAT',
+    `The file starts like a ${FORMAT_NAMES[format]}, but no decoder of an accepted format recognises it: it is another format ` +
+      `in disguise, or its header is damaged. Send it as ${IMAGE_FORMATS.map((f) => FORMAT_NAMES[f]).join(', ')}; JPEG or PNG for instance.`,
+    { format, accepted: [...IMAGE_FORMATS], reason: reasonOf(error) },
+    { cause: error },
+  );
 }
 
 function corruptImage(format: ImageFormat, error: unknown): VisionopsError {

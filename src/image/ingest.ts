@@ -1,18 +1,23 @@
 import { createHash } from 'node:crypto';
+import type { Metadata } from 'sharp';
 import { VisionopsError } from '../core/errors.js';
-import { toGray } from '../core/frame.js';
+import { toGray, type Frame } from '../core/frame.js';
 import { perceptualHash } from '../core/hash/perceptual.js';
+import { decodeAdmission } from './admission.js';
+import { declaredExtents } from './bmff.js';
 import type { IngestConfig } from './config.js';
+import { assertPixelDataPresent } from './data-floor.js';
 import { decodeUpright, readHeader } from './decode.js';
 import { readExif } from './exif.js';
-import { assertBodyWithinLimits, assertHeaderWithinLimits } from './limits.js';
+import { assertBodyWithinLimits, assertHeaderWithinLimits, assertSidesWithinLimit } from './limits.js';
 import { sniffFormat } from './sniff.js';
-import { FORMAT_NAMES, IMAGE_FORMATS, type IngestedImage } from './types.js';
+import { FORMAT_NAMES, IMAGE_FORMATS, type ImageFormat, type IngestedImage } from './types.js';
 
 /**
  * Turns uploaded bytes into an upright RGB frame with its metadata and hashes. Every refusal
- * (size, format, pixels, frames) happens before the one decode, so a hostile file costs a header
- * read at most.
+ * (size, format, pixels, frames, data too small for the pixels) happens before the one decode, so
+ * a hostile file costs a header read at most; the decode waits for room in the process's budget of
+ * pixels in flight (`ingest.inflightPixels`), and is refused OVERLOADED when none comes in time.
  */
 export async function ingestImage(
   bytes: Uint8Array,
@@ -29,9 +34,29 @@ export async function ingestImage(
       { accepted: [...IMAGE_FORMATS] },
     );
   }
+  if (format === 'avif' || format === 'heif') {
+    for (const { width, height } of declaredExtents(bytes)) assertSidesWithinLimit(width, height);
+  }
   const header = await readHeader(bytes, format);
   assertHeaderWithinLimits(header, config);
-  const frame = await decodeUpright(bytes, format, config.maxPixels);
+  assertPixelDataPresent(bytes, format, header.width, header.height);
+  const release = await decodeAdmission.admit(header.width * header.height, { budget: config.inflightPixels, waitMs: config.inflightWaitMs });
+  try {
+    const frame = await decodeUpright(bytes, format, config.maxPixels);
+    return describe(bytes, format, header, frame, config, source);
+  } finally {
+    release();
+  }
+}
+
+function describe(
+  bytes: Uint8Array,
+  format: ImageFormat,
+  header: Metadata,
+  frame: Frame,
+  config: IngestConfig,
+  source: Record<string, unknown>,
+): IngestedImage {
   const luma = toGray(frame);
   return {
     frame,

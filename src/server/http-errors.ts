@@ -33,6 +33,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   STORE_UNAVAILABLE: 503,
   NOT_READY: 503,
+  OVERLOADED: 503,
   INTERNAL: 500,
 };
 
@@ -44,6 +45,8 @@ export interface ErrorBody {
 export interface HttpError {
   status: number;
   body: ErrorBody;
+  /** Whole seconds after which a retry may succeed, sent as `Retry-After` (a refusal for load, not for the request). */
+  retryAfterSeconds?: number;
 }
 
 export interface ErrorContext {
@@ -61,7 +64,11 @@ export const ACCEPTED_UPLOADS =
  * code a client can act on; anything else is INTERNAL, without internals in the message.
  */
 export function toHttpError(error: unknown, context: ErrorContext = {}): HttpError {
-  if (isVisionopsError(error)) return answer(error.code, error.message);
+  if (isVisionopsError(error)) {
+    const retryAfterSeconds = error.details?.retryAfterSeconds;
+    const http = answer(error.code, error.message);
+    return typeof retryAfterSeconds === 'number' ? { ...http, retryAfterSeconds } : http;
+  }
   const upload = context.uploadMaxBytes !== undefined;
   switch ((error as { code?: unknown }).code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -96,8 +103,9 @@ export function toHttpError(error: unknown, context: ErrorContext = {}): HttpErr
  */
 export function errorHandler(context: ErrorContext = {}) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const { status, body } = toHttpError(error, context);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    const { status, body, retryAfterSeconds } = toHttpError(error, context);
+    if (retryAfterSeconds !== undefined) reply.header('Retry-After', String(retryAfterSeconds));
+    if (status >= 500 && retryAfterSeconds === undefined) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: body.error.code }, 'request refused');
     return reply.status(status).send(body);
   };
