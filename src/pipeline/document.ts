@@ -20,11 +20,12 @@ import { createOnnxSession } from '../runtime/onnx-node.js';
 import type { ModelSession, TensorData } from '../runtime/session.js';
 import { startWorkerPool } from '../runtime/worker-pool.js';
 import type { PipelineConfig } from './config.js';
-import { addTurns, isSideways, isUpsideDown, lineLength, orientationSource } from './orientation.js';
-import type { DocumentResult, ModelLineage, TextLine, Timings } from '../core/records/prediction.js';
+import { groupRows } from '../core/postprocess/rows.js';
+import { addTurns, exifClaim, isSideways, isUpsideDown, lineLength, orientationSource } from './orientation.js';
+import type { DocumentResult, ModelLineage, TextLine, TextSegment, Timings } from '../core/records/prediction.js';
 
 /** Bumped whenever the steps between the models change what a page reads as. */
-export const DOCUMENT_PIPELINE_VERSION = '1.3.0';
+export const DOCUMENT_PIPELINE_VERSION = '1.4.0';
 
 export interface DocumentPipeline {
   readonly id: 'document';
@@ -160,16 +161,21 @@ class DocumentReader implements DocumentPipeline {
 
     const upright = page;
     readings ??= crops.length === 0 ? [] : await clock.time('recognition', () => this.recognise(crops, cascade, (i, reading) => this.tell(listener, i, reading, upright.boxes[i])));
-    const lines: TextLine[] = [];
+    const segments: TextSegment[] = [];
     readings.forEach((reading, i) => {
-      if (this.kept(reading)) lines.push({ text: reading.text, confidence: reading.confidence, box: page.boxes[i] });
+      if (this.kept(reading)) segments.push({ text: reading.text, confidence: reading.confidence, box: page.boxes[i] });
     });
+    const lines = printedLines(segments);
 
     const result: DocumentResult = {
       text: lines.map((line) => line.text).join('\n'),
       lines,
-      unreadLines: readings.length - lines.length,
-      orientation: { rotation: page.rotation, source: orientationSource(context.exifOrientation, turnedByBoxes, turnedByClassifier) },
+      unreadLines: readings.length - segments.length,
+      orientation: {
+        rotation: page.rotation,
+        source: orientationSource(context.exifOrientation, turnedByBoxes, turnedByClassifier),
+        exif: exifClaim(context.exifOrientation, page.rotation),
+      },
       ...(this.fastRecognition === null ? {} : { cascade }),
     };
     return { result, timings: clock.timings };
@@ -242,6 +248,14 @@ class DocumentReader implements DocumentPipeline {
       }),
     );
   }
+}
+
+/**
+ * The segments read, grouped into the printed rows they sit on (src/core/postprocess/rows.ts), so
+ * a label and its amount come out as one line; each row keeps its segments.
+ */
+function printedLines(segments: TextSegment[]): TextLine[] {
+  return groupRows(segments).map((row) => ({ text: row.text, confidence: row.confidence, box: row.box, segments: row.segments }));
 }
 
 /** One line's tensor through a CTC recogniser (whose session answers step summaries): its text and confidence. */
