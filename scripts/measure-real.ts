@@ -50,7 +50,7 @@ interface Scored {
   image: string;
   kind: Kind;
   refused: boolean;
-  quality: { verdict: string; failed: string[]; warned: string[] };
+  quality: ReturnType<typeof summarise>;
   decision?: string;
   /** Word F1 kinds: matched, read and true word counts. */
   words?: { matched: number; read: number; truth: number; f1: number };
@@ -156,6 +156,9 @@ function summarise(report: QualityReport) {
     verdict: report.verdict,
     failed: report.checks.filter((c) => c.verdict === 'fail').map((c) => c.name),
     warned: report.checks.filter((c) => c.verdict === 'warn').map((c) => c.name),
+    guidance: report.guidance,
+    scores: Object.fromEntries(report.checks.map((c) => [c.name, c.score])),
+    letterSize: report.checks.find((c) => c.name === 'resolution')?.details?.letterSize,
   };
 }
 
@@ -238,6 +241,7 @@ async function main(): Promise<void> {
       const r = results[index];
       if (r.refused) progress.note(`${basename(r.image)}: refused (${r.quality.failed.join(', ')})`);
       progress.tick(basename(r.image));
+      if (!process.stderr.isTTY) process.stderr.write(`${index + 1}/${samples.length} ${basename(r.image)} ${r.ms} ms\n`);
     }
   };
   try {

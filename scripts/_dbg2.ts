@@ -1,0 +1,18 @@
+import sharp from 'sharp';
+import { toGray } from '../src/core/frame.js';
+import { qualityConfigSchema } from '../src/core/quality/config.js';
+import { overviewOf, measureAtTextScale, edgeOptions } from '../src/core/quality/text-scale.js';
+import { measureLetters } from '../src/core/quality/letters.js';
+import { resampleLuma } from '../src/core/quality/luma.js';
+import { sampleEdges } from '../src/core/quality/edges.js';
+const config = qualityConfigSchema.parse({});
+const f = process.argv[2];
+const { data, info } = await sharp(f).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+const gray = toGray({ width: info.width, height: info.height, channels: 3, data: new Uint8Array(data) });
+const ov = overviewOf(gray, config.analysis);
+const L = measureLetters(ov.plane, ov.scale, ov.edges.backgroundRange);
+const t = measureAtTextScale(gray, ov, L, 20, config.analysis);
+console.log(ov.scale, L, t.count, t.pitch, t.scale);
+const p = resampleLuma(gray, { x: 600, y: 600, width: 200, height: 200 }, 1);
+const e = sampleEdges(p, edgeOptions(config.analysis));
+console.log(e.count, e.backgroundRange, e.significantContrast);
