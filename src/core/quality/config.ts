@@ -79,12 +79,14 @@ export const qualityConfigSchema = z
         /** With a dark or bright finding, fail when paper minus ink is below this many levels. */
         minSeparation: z.number().min(0).max(255).default(8),
         /**
-         * A photograph is too bright when at least this share of its pixels is clipped white (at
-         * or above `blownFrom`)...
+         * A photograph is too bright when its median luma is at or above this level...
          */
-        clippedShare: z.number().min(0).max(1).default(0.05),
-        /** ...and the dark side of its edges is lifted above this level (its shadows are washed out). */
-        washedShadowsAbove: z.number().min(0).max(255).default(160),
+        brightMedianFrom: z.number().min(0).max(255).default(185),
+        /** ...the dark side of its edges is lifted above this level (no deep shadows, no dark ink)... */
+        washedShadowsAbove: z.number().min(0).max(255).default(120),
+        /** ...and either its darkest 2% are at or above this level (washed out) or `clippedShare` of it is clipped white. */
+        liftedBlacksFrom: z.number().min(0).max(255).default(90),
+        clippedShare: z.number().min(0).max(1).default(0.1),
         /**
          * A photograph is too dark when at least this share of its pixels is crushed black (at or
          * below `crushedBelow`) and the bright side of its edges is under `dimHighlightsBelow`.

@@ -41,7 +41,8 @@ export function checkExposure(
   // shadows, crushed shadows with dim highlights. A page is mostly white paper, so a clipped share
   // alone says nothing; its dark ink (the edges' dark side) is what keeps it from counting.
   const darkPhoto = !brightPage && levels.shadowFraction >= config.crushedShare && paper < config.dimHighlightsBelow;
-  const brightPhoto = !darkPage && !darkPhoto && !blurry && levels.highlightFraction >= config.clippedShare && ink > config.washedShadowsAbove;
+  const washed = levels.p02 >= config.liftedBlacksFrom || levels.highlightFraction >= config.clippedShare;
+  const brightPhoto = !darkPage && !darkPhoto && !blurry && levels.p50 >= config.brightMedianFrom && ink > config.washedShadowsAbove && washed;
   const dark = darkPage || darkPhoto;
   const bright = brightPage || brightPhoto;
   const details = {
