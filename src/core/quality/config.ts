@@ -10,18 +10,18 @@ export const qualityConfigSchema = z
       .object({
         /**
          * Fail below this short side in pixels, whatever the text: a floor for frames too small to
-         * hold a line at all. Above it, the size of the text decides (minLetterSize), not the frame's.
+         * hold a line at all. Above it, the size of the text decides (minTextHeight), not the frame's.
          */
         minShortSide: z.number().positive().default(16),
         /** Fail below this many pixels (the same floor). */
         minPixels: z.number().positive().default(1024),
         /**
-         * Fail when the letters (the median larger side of letter-like marks, in pixels) are smaller
-         * than this: about an 8 px font, below which the recogniser loses characters...
+         * Fail when the print is lower than this many pixels (the median smaller side of its letters
+         * and words), below which the recogniser loses characters...
          */
-        minLetterSize: z.number().positive().default(7.5),
+        minTextHeight: z.number().positive().default(3.5),
         /** ...judged only when at least this many letter-like marks say so (a photograph has few). */
-        minLetters: z.number().int().positive().default(60),
+        minLetters: z.number().int().positive().default(40),
         /** Warn (never fail: long receipts are real) beyond this long/short ratio. */
         maxAspectRatio: z.number().positive().default(8),
       })
@@ -83,7 +83,7 @@ export const qualityConfigSchema = z
          */
         brightMedianFrom: z.number().min(0).max(255).default(185),
         /** ...the dark side of its edges is lifted above this level (no deep shadows, no dark ink)... */
-        washedShadowsAbove: z.number().min(0).max(255).default(120),
+        washedShadowsAbove: z.number().min(0).max(255).default(140),
         /** ...and either its darkest 2% are at or above this level (washed out) or `clippedShare` of it is clipped white. */
         liftedBlacksFrom: z.number().min(0).max(255).default(90),
         clippedShare: z.number().min(0).max(1).default(0.1),
@@ -92,7 +92,7 @@ export const qualityConfigSchema = z
          * below `crushedBelow`) and the bright side of its edges is under `dimHighlightsBelow`.
          */
         crushedShare: z.number().min(0).max(1).default(0.1),
-        dimHighlightsBelow: z.number().min(0).max(255).default(150),
+        dimHighlightsBelow: z.number().min(0).max(255).default(120),
         /** Luma at or below this counts as crushed shadow. */
         crushedBelow: z.number().min(0).max(255).default(8),
         /** Luma at or above this counts as blown highlight. */

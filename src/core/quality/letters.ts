@@ -6,6 +6,13 @@ export interface LetterSizes {
   count: number;
   /** Median of their larger side, in pixels of the plane's source image (0 when none were found). */
   size: number;
+  /**
+   * Median of the smaller side of the letters and of the words whose letters touch: the height
+   * of the print (a word lies along its line, a letter is about as wide as high), in source
+   * pixels. Print shrunk until its letters run together still measures its own height here,
+   * where the larger side would measure whole words.
+   */
+  height: number;
 }
 
 /** Dark marks are at least this many levels under their surroundings' mean ... */
@@ -16,6 +23,8 @@ const DARKNESS_SHARE = 0.12;
 const NOISE_MULTIPLE = 2;
 /** A letter's box is at most this many times as long as it is wide (a rule, a table border, is longer). */
 const MAX_ASPECT = 3.5;
+/** A word whose letters touch is at most this many times as long as high (a rule is longer). */
+const MAX_WORD_ASPECT = 12;
 /** Ink covers at least this share of a letter's box (a speckle cloud does not)... */
 const MIN_FILL = 0.12;
 /** ...and at most this share (a solid block, a shadow, a thumb fills more). */
@@ -35,7 +44,7 @@ const MAX_SHARE = 0.6;
  */
 export function measureLetters(plane: LumaPlane, scale: number, noise: number): LetterSizes {
   const { width, height, data } = plane;
-  if (width < 3 || height < 3) return { count: 0, size: 0 };
+  if (width < 3 || height < 3) return { count: 0, size: 0, height: 0 };
   const radius = Math.max(7, Math.round(Math.max(width, height) / 40));
   const integral = integralOf(plane);
   const dark = new Uint8Array(width * height);
@@ -51,10 +60,14 @@ export function measureLetters(plane: LumaPlane, scale: number, noise: number): 
       if (data[y * width + x] < mean - Math.max(MIN_DARKNESS, DARKNESS_SHARE * mean, NOISE_MULTIPLE * noise)) dark[y * width + x] = 1;
     }
   }
-  const sizes = letterSides(dark, width, height, Math.min(width, height) * MAX_SHARE);
-  if (sizes.length === 0) return { count: 0, size: 0 };
-  sizes.sort((a, b) => a - b);
-  return { count: sizes.length, size: sizes[sizes.length >> 1] / scale };
+  const { letters, heights } = markSides(dark, width, height, Math.min(width, height) * MAX_SHARE);
+  if (letters.length === 0) return { count: 0, size: 0, height: 0 };
+  return { count: letters.length, size: median(letters) / scale, height: median(heights) / scale };
+}
+
+function median(values: number[]): number {
+  values.sort((a, b) => a - b);
+  return values[values.length >> 1];
 }
 
 function integralOf(plane: LumaPlane): Float64Array {
@@ -71,8 +84,8 @@ function integralOf(plane: LumaPlane): Float64Array {
   return integral;
 }
 
-/** The larger side of every letter-like 8-connected component of the mask. */
-function letterSides(mask: Uint8Array, width: number, height: number, maxSide: number): number[] {
+/** The larger side of every letter-like 8-connected component of the mask, and the smaller side of those and of word-like ones. */
+function markSides(mask: Uint8Array, width: number, height: number, maxSide: number): { letters: number[]; heights: number[] } {
   const parent = new Int32Array(width * height).fill(-1);
   const find = (i: number): number => {
     let root = i;
@@ -119,14 +132,17 @@ function letterSides(mask: Uint8Array, width: number, height: number, maxSide: n
       area[c]++;
     }
   }
-  const sides: number[] = [];
+  const letters: number[] = [];
+  const heights: number[] = [];
   for (let c = 0; c < components; c++) {
     const w = right[c] - left[c] + 1;
     const h = bottom[c] - top[c] + 1;
     const long = Math.max(w, h);
+    const short = Math.min(w, h);
     const fill = area[c] / (w * h);
-    if (area[c] < MIN_AREA || long > maxSide || long > MAX_ASPECT * Math.min(w, h) || fill < MIN_FILL || fill > MAX_FILL) continue;
-    sides.push(long);
+    if (area[c] < MIN_AREA || long > maxSide || fill < MIN_FILL || fill > MAX_FILL) continue;
+    if (long <= MAX_ASPECT * short) letters.push(long);
+    if (long <= MAX_WORD_ASPECT * short) heights.push(short);
   }
-  return sides;
+  return { letters, heights };
 }

@@ -12,19 +12,19 @@ export const TOO_NARROW = 'The image is unusually long and narrow: check that th
  * thumbnail fails. Letters are judged only where enough letter-like marks were found (a
  * photograph, a label with three letters, say nothing); the frame itself fails only under a
  * floor too small to hold a line. An extreme aspect ratio only warns: long receipts are real.
- * Score: the letters' size in pixels, or the short side when too few letters were found.
+ * Score: the height of the print in pixels, or the short side when too few letters were found.
  */
 export function checkResolution(width: number, height: number, letters: LetterSizes, config: QualityConfig['resolution']): QualityCheck {
   const shortSide = Math.min(width, height);
   const pixels = width * height;
   const aspectRatio = Math.max(width, height) / Math.max(1, shortSide);
   const judged = letters.count >= config.minLetters;
-  const details = { width, height, pixels, aspectRatio, letterSize: letters.size, letters: letters.count };
+  const details = { width, height, pixels, aspectRatio, letterSize: letters.size, textHeight: letters.height, letters: letters.count };
   if (shortSide < config.minShortSide || pixels < config.minPixels) {
     return { name: 'resolution', score: shortSide, threshold: config.minShortSide, details, verdict: 'fail', guidance: TOO_SMALL };
   }
-  const base = { name: 'resolution', score: judged ? letters.size : shortSide, threshold: judged ? config.minLetterSize : config.minShortSide, details };
-  if (judged && letters.size < config.minLetterSize) return { ...base, verdict: 'fail', guidance: TEXT_TOO_SMALL };
+  const base = { name: 'resolution', score: judged ? letters.height : shortSide, threshold: judged ? config.minTextHeight : config.minShortSide, details };
+  if (judged && letters.height < config.minTextHeight) return { ...base, verdict: 'fail', guidance: TEXT_TOO_SMALL };
   if (aspectRatio > config.maxAspectRatio) return { ...base, verdict: 'warn', guidance: TOO_NARROW };
   return { ...base, verdict: 'pass', guidance: null };
 }
