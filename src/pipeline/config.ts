@@ -15,6 +15,19 @@ export const pipelineConfigSchema = z
          * 'fast' inside its rectangle, which a stamp across a line swells until the line is dropped.
          */
         scoreMode: z.enum(['fast', 'slow']).default('slow'),
+        /**
+         * A second detection pass at a higher resolution for pages whose text is small relative
+         * to the frame: when the median height of the boxes found, at the detector's scale, is
+         * under `belowHeight` pixels and the image is larger than `limitSideLen`, the page is
+         * detected again with its long side limited to `sideLen` instead. null: one pass.
+         */
+        smallText: z
+          .object({
+            sideLen: z.number().int().positive().nullable().default(null),
+            belowHeight: z.number().positive().default(14),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),
@@ -38,6 +51,11 @@ export const pipelineConfigSchema = z
          * to the model's height), so crops of similar width batch together (runtime.batching).
          */
         bucketWidth: z.number().int().positive().default(160),
+        /**
+         * CTC decoding's space boost (src/core/postprocess/ctc.ts) in place of the model's own (100
+         * for the built-in recogniser); null keeps the model's.
+         */
+        spaceBoost: z.number().min(1).nullable().default(null),
         /** Lines read with less confidence than this are dropped as noise (PaddleOCR's drop_score). */
         dropScore: z.number().min(0).max(1).default(0.5),
         cascade: z
