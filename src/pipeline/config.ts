@@ -20,10 +20,12 @@ export const pipelineConfigSchema = z
          * to the frame: when the median height of the boxes found, at the detector's scale, is
          * under `belowHeight` pixels and the image is larger than `limitSideLen`, the page is
          * detected again with its long side limited to `sideLen` instead. null: one pass.
+         * Measured on scanned receipts (docs/real-world.md): receipts 1,500 px long with 9 px print
+         * went from word F1 0.63 and 0.88 to 0.81 and 0.90 read at 1600.
          */
         smallText: z
           .object({
-            sideLen: z.number().int().positive().nullable().default(null),
+            sideLen: z.number().int().positive().nullable().default(1600),
             belowHeight: z.number().positive().default(14),
           })
           .strict()
