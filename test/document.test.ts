@@ -102,6 +102,33 @@ test('an EXIF orientation is applied before the models, and the result says so',
   assert.ok(characterErrorRate(text, result.text) < 0.03, result.text);
   assert.equal(result.orientation.source, 'exif');
   assert.equal(result.orientation.rotation, 0);
+  assert.deepEqual(result.orientation.exif, { tag: 6, rotation: 90, corrected: false });
+});
+
+test('EXIF that contradicts the text: tagged 180 for a page that lies sideways once turned, the text turns it upright and both are kept', async () => {
+  const { image, text } = await page(310, 28);
+  // What a phone held sideways writes: applying the tag (3, a half turn) leaves the page on its side.
+  const stored = await sharp(image).rotate(90).withMetadata({ orientation: 3 }).jpeg({ quality: 90 }).toBuffer();
+  const result = await read(stored);
+  assert.ok(characterErrorRate(text, result.text) < 0.03, result.text);
+  assert.ok(['exif+boxes', 'exif+classifier'].includes(result.orientation.source), result.orientation.source);
+  assert.equal(result.orientation.rotation, 90, 'ingest turned it 180 (the tag), the text a further 90');
+  assert.deepEqual(result.orientation.exif, { tag: 3, rotation: 180, corrected: true });
+});
+
+test('lines are printed rows: a label and its amount far apart on one line come out as one line, with their segments', async () => {
+  const rows = ['SUBTOTAL', 'TAX', 'TOTAL'].map((label, i) => ({ label, amount: `$${(32.1 + i * 4.08).toFixed(2)}`, y: 60 + i * 34 }));
+  const texts = rows.map(({ label, amount, y }) => `<text x="30" y="${y}" font-family="DejaVu Sans Mono" font-size="22">${label}</text><text x="560" y="${y}" font-family="DejaVu Sans Mono" font-size="22">${amount}</text>`);
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="720" height="170"><rect width="100%" height="100%" fill="#fff"/>${texts.join('')}</svg>`;
+  const result = await read(await asJpeg(await sharp(Buffer.from(svg)).png().toBuffer(), 85));
+  assert.deepEqual(
+    result.lines.map((line) => line.text),
+    rows.map(({ label, amount }) => `${label} ${amount}`),
+  );
+  for (const line of result.lines) {
+    assert.equal(line.segments?.length, 2, JSON.stringify(line));
+    assert.equal(line.confidence, Math.min(...(line.segments ?? []).map((s) => s.confidence)));
+  }
 });
 
 test('small print the 0/180 classifier calls upside down is not turned over when it reads better as it is', async () => {

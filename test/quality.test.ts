@@ -4,11 +4,12 @@ import sharp from 'sharp';
 import type { Frame } from '../src/core/frame.js';
 import { BLURRY } from '../src/core/quality/blur.js';
 import { qualityConfigSchema } from '../src/core/quality/config.js';
-import { OVEREXPOSED, TOO_DARK } from '../src/core/quality/exposure.js';
+import { OVEREXPOSED, TOO_BRIGHT, TOO_DARK } from '../src/core/quality/exposure.js';
 import { runQualityGate } from '../src/core/quality/gate.js';
 import { LOOKS_EMPTY } from '../src/core/quality/information.js';
-import { TOO_SMALL } from '../src/core/quality/resolution.js';
+import { TEXT_TOO_SMALL, TOO_SMALL } from '../src/core/quality/resolution.js';
 import type { QualityCheck, QualityReport } from '../src/core/quality/types.js';
+import { largeWordCrop, photograph, photographedPage } from './fixtures/captures.js';
 import { asJpeg, blank, blurred, exposed, randomLines, renderDocument } from '../test/fixtures/documents.js';
 
 const config = qualityConfigSchema.parse({});
@@ -180,11 +181,55 @@ test('a page turned a quarter scores the same sharpness as upright: letters alon
   }
 });
 
-test('an image below the minimum size fails on resolution', async () => {
-  const tiny = await sharp(await sharpPage).resize(300).png().toBuffer();
+test('a page shrunk until its print is 4 px fails on resolution: the text is too small to read', async () => {
+  const tiny = await sharp(await sharpPage).resize(150).png().toBuffer();
   const report = await gate(tiny);
-  assert.equal(check(report, 'resolution').verdict, 'fail');
-  assert.ok(report.guidance.includes(TOO_SMALL));
+  assert.equal(check(report, 'resolution').verdict, 'fail', JSON.stringify(check(report, 'resolution')));
+  assert.ok(report.guidance.includes(TEXT_TOO_SMALL));
+  const readable = await gate(await sharp(await sharpPage).resize(420).png().toBuffer());
+  assert.equal(check(readable, 'resolution').verdict, 'pass', 'the same page with 11 px print reads');
+});
+
+test('a 320 x 180 crop holding one large word passes: the text is large, whatever the frame', async () => {
+  for (const [word, size] of [['EXIT', 96], ['Total', 64]] as const) {
+    const report = await gate(await asJpeg(await largeWordCrop(word, 320, 180, size), 85));
+    assert.equal(check(report, 'resolution').verdict, 'pass', JSON.stringify(check(report, 'resolution')));
+    assert.notEqual(report.verdict, 'fail', JSON.stringify(report.checks));
+  }
+  const speck = await gate(await sharp(await largeWordCrop('EXIT', 320, 180, 96)).resize(12).png().toBuffer());
+  assert.equal(check(speck, 'resolution').verdict, 'fail', 'a frame too small to hold a line still fails');
+  assert.deepEqual(speck.guidance.slice(0, 1), [TOO_SMALL]);
+});
+
+test('a sharp phone photo of a page on a desk, turned any amount, in perspective, with headings and small print, is not called blurry', async () => {
+  const upright = check(await gate(await photographedPage({ seed: 1, degrees: 0, keystone: 0.15 })), 'blur');
+  assert.equal(upright.verdict, 'pass', JSON.stringify(upright));
+  for (const degrees of [80, 100, 170, 260, 45, 23]) {
+    const report = await gate(await photographedPage({ seed: 1, degrees, keystone: 0.15 }));
+    const blur = check(report, 'blur');
+    assert.equal(blur.verdict, 'pass', `turned ${degrees}: ${JSON.stringify(blur)}`);
+    assert.ok(blur.score > 0.8 * upright.score, `turned ${degrees}: ${blur.score} vs upright ${upright.score}`);
+    assert.equal(report.verdict, 'pass', `turned ${degrees}: ${JSON.stringify(report.checks)}`);
+  }
+  const shaken = check(await gate(await photographedPage({ seed: 1, degrees: 80, keystone: 0.15, blur: 4 })), 'blur');
+  assert.notEqual(shaken.verdict, 'pass', `the same photo shaken (sigma 4) is found out: ${JSON.stringify(shaken)}`);
+});
+
+test('photographs: a well exposed one passes exposure, an overexposed one is too bright, an underexposed one too dark, none refused for it', async () => {
+  const normal = await gate(await photograph(3, 1));
+  assert.equal(check(normal, 'exposure').verdict, 'pass', JSON.stringify(check(normal, 'exposure')));
+  for (const [exposure, guidance] of [
+    [2.2, TOO_BRIGHT],
+    [1.8, TOO_BRIGHT],
+    [0.5, TOO_DARK],
+    [0.3, TOO_DARK],
+  ] as const) {
+    const report = await gate(await photograph(4, exposure));
+    const found = check(report, 'exposure');
+    assert.equal(found.verdict, 'warn', `exposure x${exposure}: ${JSON.stringify(found)}`);
+    assert.equal(found.guidance, guidance, `exposure x${exposure}`);
+    assert.notEqual(report.verdict, 'fail', `exposure x${exposure}: ${JSON.stringify(report.checks)}`);
+  }
 });
 
 test('a browser frame (RGBA) gets the same report as the RGB one', async () => {

@@ -71,7 +71,7 @@ test('a rendered page is read, decided, recorded with its full lineage, and GET 
   assert.equal(answer.quality.verdict === 'fail', false);
   assert.ok(characterErrorRate(LINES.join('\n'), answer.result.text) < 0.03, answer.result.text);
   assert.equal(answer.result.lines.length, LINES.length);
-  assert.deepEqual(answer.result.orientation, { rotation: 0, source: 'none' });
+  assert.deepEqual(answer.result.orientation, { rotation: 0, source: 'none', exif: { tag: 1, rotation: 0, corrected: false } });
 
   const { lineage } = answer;
   assert.deepEqual(lineage.pipeline, { id: pipeline.name, version: pipeline.version });

@@ -22,12 +22,13 @@ import { startWorkerPool } from '../runtime/worker-pool.js';
 import { decideDocument } from '../core/decision/document.js';
 import { StageClock, type ModelStageName } from './clock.js';
 import type { PipelineConfig } from './config.js';
+import { groupRows } from '../core/postprocess/rows.js';
 import type { Pipeline, ReadListener, StageContext } from './contract.js';
-import { addTurns, isSideways, isUpsideDown, lineLength, orientationSource } from './orientation.js';
-import type { DocumentResult, ModelLineage, TextLine, Timings } from '../core/records/prediction.js';
+import { addTurns, exifClaim, isSideways, isUpsideDown, lineLength, orientationSource } from './orientation.js';
+import type { DocumentResult, ModelLineage, TextLine, TextSegment, Timings } from '../core/records/prediction.js';
 
 /** Bumped whenever the steps between the models change what a page reads as. */
-export const DOCUMENT_PIPELINE_VERSION = '1.3.0';
+export const DOCUMENT_PIPELINE_VERSION = '1.4.0';
 
 /** The document pipeline: the runner's contract, and `read` for scripts and tests that call it alone. */
 export interface DocumentPipeline extends Pipeline<DocumentResult> {
@@ -119,7 +120,7 @@ class DocumentReader implements DocumentPipeline {
 
   async run(frame: Frame, { exifOrientation, clock, listener }: StageContext): Promise<DocumentResult> {
     const cascade: CascadeCount = { lines: 0, earlyExits: 0 };
-    let page: Page = { frame, rotation: 0, boxes: await clock.time('detection', () => this.detect(frame)) };
+    let page: Page = { frame, rotation: 0, boxes: await clock.time('detection', () => this.detectWithSmallText(frame)) };
     let turnedByBoxes = false;
     let turnedByClassifier = false;
 
@@ -128,7 +129,7 @@ class DocumentReader implements DocumentPipeline {
       // The boxes say sideways, not which side: turn a quarter clockwise and let the classifier
       // turn the page over when that was the wrong way.
       const turned = await clock.time('orientation', () => rotateFrame(page.frame, 90));
-      page = { frame: turned, rotation: 90, boxes: await clock.time('detection', () => this.detect(turned)) };
+      page = { frame: turned, rotation: 90, boxes: await clock.time('detection', () => this.detectWithSmallText(turned)) };
       turnedByBoxes = true;
     }
 
@@ -161,16 +162,21 @@ class DocumentReader implements DocumentPipeline {
 
     const upright = page;
     readings ??= crops.length === 0 ? [] : await this.recognise(crops, clock, cascade, (i, reading) => this.tell(listener, i, reading, upright.boxes[i]));
-    const lines: TextLine[] = [];
+    const segments: TextSegment[] = [];
     readings.forEach((reading, i) => {
-      if (this.kept(reading)) lines.push({ text: reading.text, confidence: reading.confidence, box: page.boxes[i] });
+      if (this.kept(reading)) segments.push({ text: reading.text, confidence: reading.confidence, box: page.boxes[i] });
     });
+    const lines = printedLines(segments);
 
     const result: DocumentResult = {
       text: lines.map((line) => line.text).join('\n'),
       lines,
-      unreadLines: readings.length - lines.length,
-      orientation: { rotation: page.rotation, source: orientationSource(exifOrientation, turnedByBoxes, turnedByClassifier) },
+      unreadLines: readings.length - segments.length,
+      orientation: {
+        rotation: page.rotation,
+        source: orientationSource(exifOrientation, turnedByBoxes, turnedByClassifier),
+        exif: exifClaim(exifOrientation, page.rotation),
+      },
       ...(this.fastRecognition === null ? {} : { cascade }),
     };
     return result;
@@ -189,11 +195,25 @@ class DocumentReader implements DocumentPipeline {
     if (listener.line !== undefined && this.kept(reading)) listener.line(index, { text: reading.text, confidence: reading.confidence, box });
   }
 
-  /** Text line boxes in the frame's coordinates, in reading order. */
-  private async detect(frame: Frame): Promise<Quad[]> {
+  /**
+   * Text line boxes, detected again at `detection.smallText.sideLen` when the page is larger than
+   * the detector's limit and the text found is small at the detector's scale (see the config).
+   */
+  private async detectWithSmallText(frame: Frame): Promise<Quad[]> {
+    const boxes = await this.detect(frame);
+    const { limitSideLen, smallText } = this.config.detection;
+    const longSide = Math.max(frame.width, frame.height);
+    if (smallText.sideLen === null || smallText.sideLen <= limitSideLen || longSide <= limitSideLen || boxes.length === 0) return boxes;
+    const heightAtDetector = medianHeight(boxes) * (limitSideLen / longSide);
+    return heightAtDetector < smallText.belowHeight ? this.detect(frame, smallText.sideLen) : boxes;
+  }
+
+  /** Text line boxes in the frame's coordinates, in reading order; `sideLen` overrides the detector's long-side limit. */
+  private async detect(frame: Frame, sideLen?: number): Promise<Quad[]> {
     const manifest = this.detection.manifest;
     if (manifest.postprocess.kind !== 'db') throw new VisionopsError('INTERNAL', 'The detection model must have DB post-processing.');
-    const input = toTensor(frame, manifest.preprocess);
+    const spec = sideLen === undefined || manifest.preprocess.resize.mode !== 'limit-long-side' ? manifest.preprocess : { ...manifest.preprocess, resize: { ...manifest.preprocess.resize, target: sideLen } };
+    const input = toTensor(frame, spec);
     const map = firstOutput(this.detection, await this.detection.infer({ [inputName(this.detection)]: { data: input.data, dims: input.dims } }));
     const { threshold, boxThreshold, unclipRatio, maxCandidates, scoreMode } = manifest.postprocess;
     const boxes = extractTextBoxes(
@@ -229,13 +249,14 @@ class DocumentReader implements DocumentPipeline {
     const tensors = crops.map((crop) => toTensorBatch([crop], bucketed(crop, spec, this.config.recognition.bucketWidth)));
     const readings: (Reading | undefined)[] = new Array(crops.length);
     const fastModel = this.fastRecognition;
+    const { spaceBoost } = this.config.recognition;
     if (fastModel !== null) {
       const { acceptAbove } = this.config.recognition.cascade;
       await clock.time('recognitionFast', () =>
         Promise.all(
           tensors.map(async ({ data, dims }, i) => {
             cascade.lines++;
-            const fast = await readLine(fastModel, data, dims);
+            const fast = await readLine(fastModel, data, dims, spaceBoost);
             if (fast.confidence < acceptAbove) return;
             cascade.earlyExits++;
             readings[i] = fast;
@@ -248,7 +269,7 @@ class DocumentReader implements DocumentPipeline {
       Promise.all(
         tensors.map(async ({ data, dims }, i) => {
           if (readings[i] !== undefined) return;
-          const reading = await readLine(this.recognition, data, dims);
+          const reading = await readLine(this.recognition, data, dims, spaceBoost);
           readings[i] = reading;
           onRead?.(i, reading);
         }),
@@ -258,13 +279,22 @@ class DocumentReader implements DocumentPipeline {
   }
 }
 
+/**
+ * The segments read, grouped into the printed rows they sit on (src/core/postprocess/rows.ts), so
+ * a label and its amount come out as one line; each row keeps its segments.
+ */
+function printedLines(segments: TextSegment[]): TextLine[] {
+  return groupRows(segments).map((row) => ({ text: row.text, confidence: row.confidence, box: row.box, segments: row.segments }));
+}
+
 /** One line's tensor through a CTC recogniser (whose session answers step summaries): its text and confidence. */
-async function readLine(model: BatchedModel, data: Float32Array, dims: number[]): Promise<Reading> {
+async function readLine(model: BatchedModel, data: Float32Array, dims: number[], spaceBoost: number | null): Promise<Reading> {
   const alphabet = model.manifest.labels;
   if (alphabet === undefined) throw new VisionopsError('INTERNAL', `The recognition model ${model.manifest.id} needs its CTC alphabet as labels.`);
   const summary = firstOutput(model, await model.infer({ [inputName(model)]: { data, dims } }));
   const { postprocess } = model.manifest;
-  return ctcDecodeSteps(summary.data, 1, summary.dims[1], alphabet, postprocess.kind === 'ctc' ? postprocess : {})[0];
+  const options = postprocess.kind === 'ctc' ? postprocess : {};
+  return ctcDecodeSteps(summary.data, 1, summary.dims[1], alphabet, spaceBoost === null ? options : { ...options, spaceBoost })[0];
 }
 
 /**
@@ -278,6 +308,16 @@ export function bucketed(crop: Frame, spec: PreprocessSpec, bucketWidth: number)
   const { width } = resizedSize(crop.width + 2 * horizontal, crop.height + 2 * vertical, spec.resize);
   const bucket = Math.max(spec.padding.width ?? 0, Math.ceil(width / bucketWidth) * bucketWidth);
   return { ...spec, padding: { ...spec.padding, width: bucket } };
+}
+
+/** The median of the boxes' heights (their shorter side), in the frame's pixels. */
+function medianHeight(boxes: Quad[]): number {
+  const heights = boxes.map((box) => {
+    const [topLeft, topRight, , bottomLeft] = box;
+    return Math.min(Math.hypot(topRight[0] - topLeft[0], topRight[1] - topLeft[1]), Math.hypot(bottomLeft[0] - topLeft[0], bottomLeft[1] - topLeft[1]));
+  });
+  heights.sort((a, b) => a - b);
+  return heights[heights.length >> 1];
 }
 
 /** The mean confidence of a page's readings, each weighted by the length of its line. */

@@ -70,3 +70,16 @@ export function orientationSource(exifOrientation: number, turnedByBoxes: boolea
 export function addTurns(a: QuarterTurn, b: QuarterTurn): QuarterTurn {
   return ((a + b) % 360) as QuarterTurn;
 }
+
+/** The clockwise turn each EXIF orientation tag applies (2, 4, 5 and 7 mirror as well). */
+const EXIF_TURNS: Record<number, QuarterTurn> = { 1: 0, 2: 0, 3: 180, 4: 180, 5: 270, 6: 90, 7: 90, 8: 270 };
+
+/**
+ * What the EXIF tag claimed, beside what the text said: ingest trusts the tag first and turns the
+ * pixels; when the text's own direction (the boxes, the classifier) then turns the page further,
+ * the tag was wrong (`corrected`), and both are kept in the result.
+ */
+export function exifClaim(tag: number, textRotation: QuarterTurn): NonNullable<DocumentResult['orientation']['exif']> {
+  const known = EXIF_TURNS[tag] !== undefined;
+  return { tag: known ? tag : 1, rotation: known ? EXIF_TURNS[tag] : 0, corrected: textRotation !== 0 };
+}

@@ -8,10 +8,20 @@ export const qualityConfigSchema = z
   .object({
     resolution: z
       .object({
-        /** Fail below this short side in pixels. */
-        minShortSide: z.number().positive().default(200),
-        /** Fail below this many pixels. */
-        minPixels: z.number().positive().default(100_000),
+        /**
+         * Fail below this short side in pixels, whatever the text: a floor for frames too small to
+         * hold a line at all. Above it, the size of the text decides (minTextHeight), not the frame's.
+         */
+        minShortSide: z.number().positive().default(16),
+        /** Fail below this many pixels (the same floor). */
+        minPixels: z.number().positive().default(1024),
+        /**
+         * Fail when the print is lower than this many pixels (the median smaller side of its letters
+         * and words), below which the recogniser loses characters...
+         */
+        minTextHeight: z.number().positive().default(3.5),
+        /** ...judged only when at least this many letter-like marks say so (a photograph has few). */
+        minLetters: z.number().int().positive().default(40),
         /** Warn (never fail: long receipts are real) beyond this long/short ratio. */
         maxAspectRatio: z.number().positive().default(8),
       })
@@ -68,9 +78,24 @@ export const qualityConfigSchema = z
         blownPaperFrom: z.number().min(0).max(255).default(250),
         /** With a dark or bright finding, fail when paper minus ink is below this many levels. */
         minSeparation: z.number().min(0).max(255).default(8),
-        /** Luma at or below this counts as crushed shadow (reported). */
+        /**
+         * A photograph is too bright when its median luma is at or above this level...
+         */
+        brightMedianFrom: z.number().min(0).max(255).default(185),
+        /** ...the dark side of its edges is lifted above this level (no deep shadows, no dark ink)... */
+        washedShadowsAbove: z.number().min(0).max(255).default(140),
+        /** ...and either its darkest 2% are at or above this level (washed out) or `clippedShare` of it is clipped white. */
+        liftedBlacksFrom: z.number().min(0).max(255).default(90),
+        clippedShare: z.number().min(0).max(1).default(0.1),
+        /**
+         * A photograph is too dark when at least this share of its pixels is crushed black (at or
+         * below `crushedBelow`) and the bright side of its edges is under `dimHighlightsBelow`.
+         */
+        crushedShare: z.number().min(0).max(1).default(0.1),
+        dimHighlightsBelow: z.number().min(0).max(255).default(120),
+        /** Luma at or below this counts as crushed shadow. */
         crushedBelow: z.number().min(0).max(255).default(8),
-        /** Luma at or above this counts as blown highlight (reported). */
+        /** Luma at or above this counts as blown highlight. */
         blownFrom: z.number().min(0).max(255).default(250),
       })
       .strict()

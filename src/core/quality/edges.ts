@@ -155,21 +155,30 @@ function scanLines(plane: LumaPlane, state: ScanState, lines: number, length: nu
 
 /**
  * The luma range of a window in the quieter quarter of the image: sampled on a sparse grid of
- * row windows, its 25th percentile. Text covers well under three quarters of any page, so this is
+ * windows, its 25th percentile. Text covers well under three quarters of any page, so this is
  * the paper's own grain and noise, JPEG blocks included, which a median of neighbour differences
- * misses.
+ * misses. Windows run along rows and, separately, along columns, and the quieter answer is kept:
+ * on a page turned near a quarter almost every window along a row crosses a line of text, while
+ * windows along its columns fall between the lines.
  */
 function estimateBackgroundRange(plane: LumaPlane, window: number): number {
-  const { data, width, height } = plane;
+  const { width, height } = plane;
+  const ranges = [quietRange(plane, window, height, width, width, 1), quietRange(plane, window, width, height, 1, width)].filter((r) => r !== null);
+  return ranges.length === 0 ? 0 : Math.min(...ranges);
+}
+
+/** The 25th percentile of the luma range of windows along every 4th of `lines` lines (see `scanLines` for the steps); null when the lines are shorter than a window. */
+function quietRange(plane: LumaPlane, window: number, lines: number, length: number, lineStep: number, step: number): number | null {
+  const { data } = plane;
   const bins = new Uint32Array(1024);
   let total = 0;
   const span = 2 * window + 1;
-  for (let y = 1; y < height; y += 4) {
-    const row = y * width;
-    for (let x = 0; x + span <= width; x += span) {
+  for (let line = 1; line < lines; line += 4) {
+    const base = line * lineStep;
+    for (let t = 0; t + span <= length; t += span) {
       let low = Infinity;
       let high = -Infinity;
-      for (let j = row + x, end = row + x + span; j < end; j++) {
+      for (let j = base + t * step, end = base + (t + span) * step; j < end; j += step) {
         const v = data[j];
         if (v < low) low = v;
         if (v > high) high = v;
@@ -179,6 +188,7 @@ function estimateBackgroundRange(plane: LumaPlane, window: number): number {
       total++;
     }
   }
+  if (total === 0) return null;
   let seen = 0;
   for (let b = 0; b < 1024; b++) {
     seen += bins[b];

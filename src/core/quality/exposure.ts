@@ -6,6 +6,7 @@ import type { QualityCheck } from './types.js';
 
 export const TOO_DARK = 'The image is too dark: add light or move out of the shadow.';
 export const OVEREXPOSED = 'The image is overexposed: avoid direct light or glare on the page.';
+export const TOO_BRIGHT = 'The image is too bright: its highlights are clipped; turn the exposure down or move out of direct light.';
 
 /** Without content edges, the paper is the bright end of the histogram and the ink its dark end. */
 const PAPER_PERCENTILE = 0.95;
@@ -33,10 +34,19 @@ export function checkExposure(
   const paper = hasContent ? binnedQuantile(edges.high, 0.5, 256) : histogramPercentile(histogram, PAPER_PERCENTILE);
   const ink = hasContent ? binnedQuantile(edges.low, 0.5, 256) : histogramPercentile(histogram, INK_PERCENTILE);
   const separation = Math.max(0, paper - ink);
-  const dark = paper < config.darkPaperBelow;
-  const bright = !dark && !blurry && paper >= config.blownPaperFrom && ink > config.liftedInkAbove;
+  const levels = levelStatistics(histogram, config);
+  const darkPage = paper < config.darkPaperBelow;
+  const brightPage = !darkPage && !blurry && paper >= config.blownPaperFrom && ink > config.liftedInkAbove;
+  // A photograph's exposure shows at the ends of its histogram: clipped highlights with washed-out
+  // shadows, crushed shadows with dim highlights. A page is mostly white paper, so a clipped share
+  // alone says nothing; its dark ink (the edges' dark side) is what keeps it from counting.
+  const darkPhoto = !brightPage && levels.shadowFraction >= config.crushedShare && paper < config.dimHighlightsBelow;
+  const washed = levels.p02 >= config.liftedBlacksFrom || levels.highlightFraction >= config.clippedShare;
+  const brightPhoto = !darkPage && !darkPhoto && !blurry && levels.p50 >= config.brightMedianFrom && ink > config.washedShadowsAbove && washed;
+  const dark = darkPage || darkPhoto;
+  const bright = brightPage || brightPhoto;
   const details = {
-    ...levelStatistics(histogram, config),
+    ...levels,
     paperLevel: paper,
     inkLevel: ink,
     dark: dark ? 1 : 0,
@@ -45,7 +55,7 @@ export function checkExposure(
   const base = { name: 'exposure', score: separation, threshold: config.minSeparation, details };
   if (!dark && !bright) return { ...base, verdict: 'pass', guidance: null };
   const gone = hasContent && separation < config.minSeparation;
-  return { ...base, verdict: gone ? 'fail' : 'warn', guidance: dark ? TOO_DARK : OVEREXPOSED };
+  return { ...base, verdict: gone ? 'fail' : 'warn', guidance: dark ? TOO_DARK : brightPage ? OVEREXPOSED : TOO_BRIGHT };
 }
 
 function levelStatistics(histogram: Float64Array, config: QualityConfig['exposure']) {
@@ -61,5 +71,12 @@ function levelStatistics(histogram: Float64Array, config: QualityConfig['exposur
     if (v >= config.blownFrom) blown += n;
   }
   const safeTotal = Math.max(1, total);
-  return { meanLuma: sum / safeTotal, shadowFraction: crushed / safeTotal, highlightFraction: blown / safeTotal };
+  return {
+    meanLuma: sum / safeTotal,
+    shadowFraction: crushed / safeTotal,
+    highlightFraction: blown / safeTotal,
+    p02: histogramPercentile(histogram, 0.02),
+    p50: histogramPercentile(histogram, 0.5),
+    p98: histogramPercentile(histogram, 0.98),
+  };
 }

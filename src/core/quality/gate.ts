@@ -3,12 +3,21 @@ import { checkBlur } from './blur.js';
 import type { QualityConfig } from './config.js';
 import { checkExposure } from './exposure.js';
 import { checkInformation } from './information.js';
+import { measureLetters } from './letters.js';
 import { lumaHistogram } from './luma.js';
 import { checkResolution } from './resolution.js';
 import { measureAtTextScale, overviewOf } from './text-scale.js';
 import type { QualityCheck, QualityReport, Verdict } from './types.js';
 
 const SEVERITY: Record<Verdict, number> = { pass: 0, warn: 1, fail: 2 };
+
+/**
+ * In a dark frame sensor noise is most of every edge, so sharpness reads low whatever the focus:
+ * there the exposure finding names the cause and blur only warns, never refusing on its own.
+ */
+function underexposedBlur(blur: QualityCheck, exposure: QualityCheck): QualityCheck {
+  return blur.verdict === 'fail' && exposure.details?.dark === 1 ? { ...blur, verdict: 'warn' } : blur;
+}
 
 /**
  * Runs every quality check on a decoded frame (RGB or RGBA). The luma is computed once (or passed
@@ -22,17 +31,14 @@ const SEVERITY: Record<Verdict, number> = { pass: 0, warn: 1, fail: 2 };
  */
 export function runQualityGate(frame: Frame, config: QualityConfig, gray: GrayFrame = toGray(frame)): QualityReport {
   const overview = overviewOf(gray, config.analysis);
-  const text = measureAtTextScale(gray, overview, config.analysis);
+  const letters = measureLetters(overview.plane, overview.scale, overview.edges.backgroundRange);
+  const text = measureAtTextScale(gray, overview, letters, config.resolution.minLetters, config.analysis);
   const information = checkInformation(overview.edges, config.information);
   // Sharpness and ink levels are read from the content; an empty image has none to read them from.
   const hasContent = information.verdict !== 'fail' && text.count >= config.blur.minEdges;
-  const blur = checkBlur(text, hasContent, config.analysis, config.blur);
-  const checks: QualityCheck[] = [
-    checkResolution(frame.width, frame.height, config.resolution),
-    information,
-    blur,
-    checkExposure(lumaHistogram(gray), text, hasContent, blur.verdict !== 'pass', config.exposure),
-  ];
+  const measuredBlur = checkBlur(text, hasContent, config.analysis, config.blur);
+  const exposure = checkExposure(lumaHistogram(gray), text, hasContent, measuredBlur.verdict !== 'pass', config.exposure);
+  const checks: QualityCheck[] = [checkResolution(frame.width, frame.height, letters, config.resolution), information, underexposedBlur(measuredBlur, exposure), exposure];
   const verdict = checks.reduce<Verdict>((worst, c) => (SEVERITY[c.verdict] > SEVERITY[worst] ? c.verdict : worst), 'pass');
   const guidance = checks
     .filter((check) => check.verdict !== 'pass' && check.guidance !== null)

@@ -1,6 +1,7 @@
 import type { GrayFrame } from '../frame.js';
 import type { QualityConfig } from './config.js';
 import { sampleEdges, type EdgeSamples } from './edges.js';
+import type { LetterSizes } from './letters.js';
 import { estimateLinePitchEitherWay } from './line-pitch.js';
 import { resampleLuma, type LumaPlane } from './luma.js';
 
@@ -52,12 +53,12 @@ export function overviewOf(gray: GrayFrame, config: AnalysisConfig): Overview {
  * means the same thing for 16 px print on a 3000 px scan as for 48 px print on an 800 px photo:
  * how far the edges spread compared with the size of the text, which is what reading it needs.
  */
-export function measureAtTextScale(gray: GrayFrame, overview: Overview, config: AnalysisConfig): TextScaleEdges {
+export function measureAtTextScale(gray: GrayFrame, overview: Overview, letters: LetterSizes, minLetters: number, config: AnalysisConfig): TextScaleEdges {
   const { plane } = overview;
   const found = estimateLinePitchEitherWay(overview.edges, plane.width, plane.height, config.minLinePitchConfidence);
   const useFound = found !== null && found.confidence >= config.minLinePitchConfidence;
   const overviewPitch = useFound ? found.pitch : config.fallbackLinePitch * Math.max(plane.width, plane.height);
-  const pitch = overviewPitch / overview.scale;
+  const pitch = Math.max(overviewPitch / overview.scale, pitchFloor(letters, minLetters, overview, config));
   const scale = Math.min(1, config.canonicalLinePitch / pitch);
   const tiles = densestTiles(overview, (config.tileSize * overview.scale) / scale, config.tiles);
   const margin = Math.ceil((config.edgeWindow + 2) / scale);
@@ -78,6 +79,23 @@ export function measureAtTextScale(gray: GrayFrame, overview: Overview, config: 
     scale,
     workingPitch: pitch * scale,
   };
+}
+
+/**
+ * Lines are always further apart than their letters are tall; a pitch under this floor is the
+ * letters' own pitch along a line (a page turned near a quarter, beyond the skew the pitch search
+ * levels) or the grain of a photograph, and judging blur at it would call sharp text blurry.
+ */
+const PITCH_PER_LETTER = 1.5;
+
+/**
+ * The smallest believable line pitch, in input pixels: 1.5 letters where the print's letters were
+ * found; where they were not (a photograph, a label), the assumed pitch, so that no regularity in
+ * a scene sets a scale finer than the one assumed for it.
+ */
+function pitchFloor(letters: LetterSizes, minLetters: number, overview: Overview, config: AnalysisConfig): number {
+  if (letters.count >= minLetters) return PITCH_PER_LETTER * letters.size;
+  return (config.fallbackLinePitch * Math.max(overview.plane.width, overview.plane.height)) / overview.scale;
 }
 
 interface Tile {

@@ -6,6 +6,19 @@ export interface TextLine {
   confidence: number;
   /** Four corners, clockwise from top-left, in the coordinates of the upright (oriented) image. */
   box: Quad;
+  /**
+   * Since pipeline 1.4.0 a line is a printed row: the boxes the detector found on it, each read on
+   * its own, left to right (the line's text joins theirs with spaces; its confidence is the
+   * lowest of theirs). Absent on records made before, whose lines were the detector's boxes.
+   */
+  segments?: TextSegment[];
+}
+
+/** One box the detector found and the recogniser read. */
+export interface TextSegment {
+  text: string;
+  confidence: number;
+  box: Quad;
 }
 
 export interface DocumentResult {
@@ -19,7 +32,16 @@ export interface DocumentResult {
    */
   unreadLines?: number;
   /** Clockwise rotation applied to make the page upright, and what told it. */
-  orientation: { rotation: 0 | 90 | 180 | 270; source: 'none' | 'exif' | 'boxes' | 'classifier' | 'exif+boxes' | 'exif+classifier' };
+  orientation: {
+    rotation: 0 | 90 | 180 | 270;
+    source: 'none' | 'exif' | 'boxes' | 'classifier' | 'exif+boxes' | 'exif+classifier';
+    /**
+     * Since pipeline 1.4.0: the clockwise turn the image's EXIF orientation claimed (0 without a
+     * tag; ingest applied it before the pipeline saw the pixels), and whether the text itself
+     * disagreed and turned the page further (`rotation` is that further turn).
+     */
+    exif?: { tag: number; rotation: 0 | 90 | 180 | 270; corrected: boolean };
+  };
   /** With a recognition cascade: lines read, and how many the fast model's reading was kept for (early exits). */
   cascade?: { lines: number; earlyExits: number };
 }

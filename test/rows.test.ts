@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Point, Quad } from '../src/core/postprocess/geometry.js';
+import { groupRows, type Segment } from '../src/core/postprocess/rows.js';
+
+/** A box `width` x `height` whose top-left corner is at (x, y), turned `degrees` clockwise about that corner. */
+function box(x: number, y: number, width: number, height: number, degrees = 0): Quad {
+  const a = (degrees * Math.PI) / 180;
+  const [c, s] = [Math.cos(a), Math.sin(a)];
+  const at = (u: number, v: number): Point => [x + u * c - v * s, y + u * s + v * c];
+  return [at(0, 0), at(width, 0), at(width, height), at(0, height)];
+}
+
+function segment(text: string, quad: Quad, confidence = 0.99): Segment {
+  return { text, confidence, box: quad };
+}
+
+test('a label and its amount far apart on one printed line are one row, whatever order they come in', () => {
+  // The amount of the line above sits a little lower than its label: sorting by the top corner
+  // once put it after the next line's label.
+  const segments = [
+    segment('SUBTOTAL', box(20, 100, 140, 24)),
+    segment('TOTAL', box(20, 130, 90, 24)),
+    segment('$32.10', box(400, 104, 90, 24)),
+    segment('$36.26', box(400, 134, 90, 24), 0.8),
+  ];
+  const rows = groupRows(segments);
+  assert.deepEqual(
+    rows.map((r) => r.text),
+    ['SUBTOTAL $32.10', 'TOTAL $36.26'],
+  );
+  assert.equal(rows[1].confidence, 0.8, 'a row is as sure as its least sure segment');
+  assert.deepEqual(
+    rows[1].segments.map((s) => s.text),
+    ['TOTAL', '$36.26'],
+  );
+  const [topLeft, , bottomRight] = rows[1].box;
+  assert.ok(Math.abs(topLeft[0] - 20) < 1e-6 && Math.abs(topLeft[1] - 130) < 1e-6 && Math.abs(bottomRight[0] - 490) < 1e-6 && Math.abs(bottomRight[1] - 158) < 1e-6, JSON.stringify(rows[1].box));
+});
+
+test('a page tilted 6 degrees keeps its rows, though a line drops more across the page than the line spacing', () => {
+  const angle = 6;
+  const slope = Math.tan((angle * Math.PI) / 180);
+  const segments: Segment[] = [];
+  for (let line = 0; line < 5; line++) {
+    for (let column = 0; column < 3; column++) {
+      const x = 30 + column * 300;
+      // Lines 30 px apart; the text falls 31 px over 300 px.
+      segments.push(segment(`r${line}c${column}`, box(x, 40 + line * 30 + slope * (x - 30), 200, 20, angle)));
+    }
+  }
+  const rows = groupRows(segments.reverse());
+  assert.deepEqual(
+    rows.map((r) => r.text),
+    [0, 1, 2, 3, 4].map((line) => `r${line}c0 r${line}c1 r${line}c2`),
+  );
+});
+
+test('a curled receipt: each line bends down at its right end and still comes out whole, in order', () => {
+  const segments: Segment[] = [];
+  for (let line = 0; line < 6; line++) {
+    const y = 50 + line * 28;
+    segments.push(segment(`item${line}`, box(20, y, 160, 20)));
+    segments.push(segment(`qty${line}`, box(200, y + 6, 60, 20, 4)));
+    // The right end curls away: 14 px lower than the label, half the line spacing.
+    segments.push(segment(`${line}.99`, box(300, y + 14, 70, 20, 8)));
+  }
+  const rows = groupRows(segments);
+  assert.deepEqual(
+    rows.map((r) => r.text),
+    [0, 1, 2, 3, 4, 5].map((line) => `item${line} qty${line} ${line}.99`),
+  );
+});
+
+test('a heading is not joined to the small print beside it, and lines one above another stay apart', () => {
+  const rows = groupRows([
+    segment('INVOICE', box(20, 20, 300, 60)),
+    segment('No. 1234', box(400, 40, 120, 20)),
+    segment('first', box(20, 100, 100, 20)),
+    segment('second', box(20, 124, 100, 20)),
+  ]);
+  assert.deepEqual(
+    rows.map((r) => r.text),
+    ['INVOICE', 'No. 1234', 'first', 'second'],
+  );
+});
+
+test('no segments, no rows; one segment, one row holding it', () => {
+  assert.deepEqual(groupRows([]), []);
+  const only = segment('alone', box(5, 5, 50, 10));
+  const rows = groupRows([only]);
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0].text, 'alone');
+  assert.deepEqual(rows[0].segments, [only]);
+});
