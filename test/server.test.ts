@@ -169,6 +169,11 @@ test('bad requests answer 400, 404 or 415 with a code', async () => {
   const noImage = await multipartBody({ metadata: '{}' });
   expectError(await app.inject({ method: 'POST', url: '/v1/predict', headers: { 'content-type': noImage.contentType }, payload: noImage.payload }), 400, 'INVALID_REQUEST');
   expectError(await postRaw(Buffer.from('{"image": "..."}'), { 'content-type': 'application/json' }), 415, 'UNSUPPORTED_FORMAT');
+  // Multipart framing the client got wrong: no boundary, another boundary, a body cut short.
+  const whole = await multipartBody({ image: { bytes: page, filename: 'p.png', type: 'image/png' } });
+  expectError(await postRaw(whole.payload, { 'content-type': 'multipart/form-data' }), 400, 'INVALID_REQUEST');
+  expectError(await postRaw(whole.payload, { 'content-type': 'multipart/form-data; boundary=not-the-one' }), 400, 'INVALID_REQUEST');
+  expectError(await postRaw(whole.payload.subarray(0, 3000), { 'content-type': whole.contentType }), 400, 'INVALID_REQUEST');
   expectError(await app.inject({ method: 'GET', url: '/v1/predictions/0190b6a0-0000-7000-8000-000000000000' }), 404, 'PREDICTION_NOT_FOUND');
   expectError(await app.inject({ method: 'GET', url: '/v1/predictions/42' }), 400, 'INVALID_REQUEST');
   expectError(await app.inject({ method: 'GET', url: '/v2/everything' }), 404, 'NOT_FOUND');

@@ -1,7 +1,7 @@
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Config } from '../../config/schema.js';
-import { VisionopsError } from '../../core/errors.js';
+import { isVisionopsError, VisionopsError } from '../../core/errors.js';
 import type { PredictionServices } from '../../pipeline/service.js';
 import type { PredictionRecord } from '../../core/records/prediction.js';
 import { EventStream } from '../event-stream.js';
@@ -121,7 +121,26 @@ function readRaw(request: FastifyRequest): Upload {
   };
 }
 
+/**
+ * The multipart body, its framing errors answered as the client's: busboy throws plain errors
+ * (no boundary, a body cut short) that would otherwise answer 500. @fastify/multipart's own limit
+ * errors keep their codes for the one error map.
+ */
 async function readMultipart(request: FastifyRequest): Promise<Upload> {
+  try {
+    return await readParts(request);
+  } catch (error) {
+    if (isVisionopsError(error) || typeof (error as { code?: unknown }).code === 'string') throw error;
+    throw new VisionopsError(
+      'INVALID_REQUEST',
+      `The multipart body cannot be read (${(error as Error).message}): give the Content-Type its boundary and send the whole body; ${ACCEPTED_UPLOADS}.`,
+      undefined,
+      { cause: error },
+    );
+  }
+}
+
+async function readParts(request: FastifyRequest): Promise<Upload> {
   let image: Omit<Upload, 'metadata'> | undefined;
   let metadata: Record<string, unknown> = {};
   for await (const part of request.parts()) {
