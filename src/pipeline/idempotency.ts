@@ -14,7 +14,7 @@ export interface KeyedPrediction {
 export interface IdempotentService extends PredictionService {
   /**
    * At most one record per key: the record kept under `key` when there is one, without running
-   * anything; the answer of a request with the same key still under way in this process, once it
+   * anything (the listener hears nothing of it); the answer of a request with the same key still under way in this process, once it
    * has one; otherwise a prediction saved under the key (whose unique index keeps one record when
    * two processes race). A key that names another image or pipeline is IDEMPOTENCY_KEY_REUSED.
    */
@@ -54,26 +54,17 @@ export function withIdempotency(service: PredictionService, store: Pick<Predicti
     );
   }
 
-  /** A kept record told to the listener as a computed one would be: the gate's report, then the result. */
-  function retell(record: PredictionRecord, listener: PredictionListener): void {
-    listener.quality?.(record.quality);
-    if (record.result !== null) service.pipeline.replay(record.result, listener);
-  }
-
   async function predictOnce(bytes: Uint8Array, source: Record<string, unknown>, key: string, listener: PredictionListener = {}): Promise<KeyedPrediction> {
     const sha256 = sha256Of(bytes);
     const pending = underWay.get(key);
     if (pending !== undefined) {
       if (pending.sha256 !== sha256) throw new VisionopsError('IDEMPOTENCY_KEY_REUSED', `A request with the Idempotency-Key "${key}" and another image is under way: use a new key for each new request.`);
-      const record = await pending.record;
-      retell(record, listener);
-      return { record, replayed: true };
+      return { record: await pending.record, replayed: true };
     }
     const answer = (async (): Promise<KeyedPrediction> => {
       const kept = await store.findByIdempotencyKey(key);
       if (kept !== null) {
         sameRequest(key, sha256, kept);
-        retell(kept, listener);
         return { record: kept, replayed: true };
       }
       const record = await service.predict(bytes, source, listener, { idempotencyKey: key });
