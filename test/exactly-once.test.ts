@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
@@ -14,11 +12,10 @@ import type { Pipeline } from '../src/pipeline/contract.js';
 import { hashKey } from '../src/server/auth.js';
 import { openSqliteStores } from '../src/store/sqlite/index.js';
 import { randomLines, renderDocument } from './fixtures/documents.js';
-import { visionops } from './helpers/cli.js';
+import { visionops, visionopsKilledAfter } from './helpers/cli.js';
 import { fixedReadingPipeline } from './helpers/pipelines.js';
 import { closeFixture, reviewFixture, type ReviewFixture } from './helpers/review.js';
 
-const repo = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'visionops-once-'));
 const images = join(dir, 'images');
 const PAGES = 30;
@@ -30,28 +27,6 @@ before(async () => {
   }
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Starts `visionops run` and kills it with SIGKILL once `--out` holds `lines` complete lines. */
-function runKilledAfter(lines: number, args: string[], out: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', ...args], { cwd: repo, stdio: 'ignore' });
-    const watch = setInterval(() => {
-      let written = 0;
-      try {
-        written = readFileSync(out, 'utf8').split('\n').length - 1;
-      } catch {
-        return;
-      }
-      if (written >= lines) child.kill('SIGKILL');
-    }, 20);
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearInterval(watch);
-      if (signal === 'SIGKILL') resolve();
-      else reject(new Error(`visionops run ended by itself (code ${code}) before it could be killed: give it more pages`));
-    });
-  });
-}
 
 async function recordsIn(data: string): Promise<PredictionRecord[]> {
   const stores = openSqliteStores(join(data, 'visionops.db'));
@@ -66,7 +41,7 @@ test('visionops run killed with SIGKILL and started again ends with one record a
   const data = join(dir, 'data');
   const out = join(dir, 'results.jsonl');
   const args = [images, '--data', data, '--out', out, '--concurrency', '2'];
-  await runKilledAfter(3, args, out);
+  await visionopsKilledAfter(3, out, 'run', ...args);
 
   const afterKill = readFileSync(out, 'utf8');
   const complete = afterKill.split('\n').length - 1;
