@@ -46,11 +46,11 @@ export function sha256Of(bytes: Uint8Array): string {
 export function withIdempotency(service: PredictionService, store: Pick<PredictionStore, 'findByIdempotencyKey'>): IdempotentService {
   const underWay = new Map<string, { sha256: string; record: Promise<PredictionRecord> }>();
 
-  function sameRequest(key: string, sha256: string, record: PredictionRecord): void {
+  function sameRequest(sha256: string, record: PredictionRecord): void {
     if (record.image.sha256 === sha256 && record.lineage.pipeline.id === service.pipeline.name) return;
     throw new VisionopsError(
       'IDEMPOTENCY_KEY_REUSED',
-      `The Idempotency-Key "${key}" was used for another image or pipeline (record ${record.id}): use a new key for each new request, and the same key only to retry it.`,
+      `This Idempotency-Key was used for another image or pipeline (record ${record.id}): use a new key for each new request, and the same key only to retry it.`,
     );
   }
 
@@ -58,18 +58,18 @@ export function withIdempotency(service: PredictionService, store: Pick<Predicti
     const sha256 = sha256Of(bytes);
     const pending = underWay.get(key);
     if (pending !== undefined) {
-      if (pending.sha256 !== sha256) throw new VisionopsError('IDEMPOTENCY_KEY_REUSED', `A request with the Idempotency-Key "${key}" and another image is under way: use a new key for each new request.`);
+      if (pending.sha256 !== sha256) throw new VisionopsError('IDEMPOTENCY_KEY_REUSED', 'A request with this Idempotency-Key and another image is under way: use a new key for each new request, and the same key only to retry it.');
       return { record: await pending.record, replayed: true };
     }
     const answer = (async (): Promise<KeyedPrediction> => {
       const kept = await store.findByIdempotencyKey(key);
       if (kept !== null) {
-        sameRequest(key, sha256, kept);
+        sameRequest(sha256, kept);
         return { record: kept, replayed: true };
       }
       const record = await service.predict(bytes, source, listener, { idempotencyKey: key });
       // Another process may have saved under the key first: the store then returned its record, which this one ran again.
-      sameRequest(key, sha256, record);
+      sameRequest(sha256, record);
       return { record, replayed: false };
     })();
     const record = answer.then((outcome) => outcome.record);
