@@ -183,3 +183,18 @@ test('a malformed Idempotency-Key is a coded 400 before anything runs', async ()
   }
   assert.equal(runs, runsBefore);
 });
+
+test('a replayed stream is marked before it opens and sends the record alone', async () => {
+  const first = await predict('ana', page, 'streamed-1');
+  const replay = await app.inject({
+    method: 'POST',
+    url: '/v1/predict?stream=1',
+    headers: { authorization: `Bearer ${KEYS.ana}`, 'content-type': 'image/png', 'idempotency-key': 'streamed-1' },
+    payload: page,
+  });
+  assert.equal(replay.statusCode, 200);
+  assert.equal(replay.headers['idempotent-replayed'], 'true');
+  const events = [...replay.body.matchAll(/^event: (\w+)\ndata: (.*)$/gm)].map(([, event, data]) => ({ event, data: JSON.parse(data) }));
+  assert.deepEqual(events.map((e) => e.event), ['record']);
+  assert.equal(events[0].data.id, first.json().id);
+});
