@@ -55,7 +55,10 @@ export function registerRun(program: Command): void {
       const files = await collectFiles(paths);
       const out = options.out === undefined ? null : await ResultsFile.open(options.out);
       const started = performance.now();
-      const visionops = await createVisionops(config, { scope: 'run' });
+      const visionops = await createVisionops(config, { scope: 'run' }).catch(async (error: unknown) => {
+        await out?.close();
+        throw error;
+      });
       const service = visionops.services.get(options.pipeline);
       const summary = new RunSummary();
       const progress = createProgress(files.length);
