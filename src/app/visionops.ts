@@ -7,6 +7,7 @@ import type { Pipeline } from '../pipeline/contract.js';
 import { configuredPipeline, loadPipelines } from '../pipeline/pipelines.js';
 import { pathSettings, StageRunner, type PredictionObserver } from '../pipeline/runner.js';
 import { choosePipelines, createPredictionService, type PredictionServices } from '../pipeline/service.js';
+import { withIdempotency } from '../pipeline/idempotency.js';
 import { openSharedAnswers } from '../pipeline/shared-answers.js';
 import { modelsDirOf } from '../registry/local-models.js';
 import { createReviewObserver } from '../review/queue.js';
@@ -123,7 +124,7 @@ async function build(config: Config, scope: VisionopsScope, overrides: Visionops
   const services = choosePipelines(
     pipelines.map((pipeline) => {
       const service = createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs, observers, shared });
-      return monitor === null ? service : monitor.instrument(service);
+      return withIdempotency(monitor === null ? service : monitor.instrument(service), stores.predictions);
     }),
   );
   const lab = overrides.lab ?? Object.values(await builtinManifests());

@@ -1,8 +1,8 @@
 import cliProgress from 'cli-progress';
 
 export interface Progress {
-  /** One more file done. */
-  tick(file: string): void;
+  /** One more file done; `skipped` is how many so far were found already recorded (shown once there are some). */
+  tick(file: string, skipped?: number): void;
   /** A line for the person watching (a file that failed), printed above the bar. */
   note(line: string): void;
   stop(): void;
@@ -17,12 +17,12 @@ export function createProgress(total: number): Progress {
     return { tick: () => undefined, note: (line) => void process.stderr.write(`${line}\n`), stop: () => undefined };
   }
   const bars = new cliProgress.MultiBar(
-    { stream: process.stderr, format: '{bar} {value}/{total} {file}', hideCursor: true, clearOnComplete: true },
+    { stream: process.stderr, format: '{bar} {value}/{total}{skipped} {file}', hideCursor: true, clearOnComplete: true },
     cliProgress.Presets.shades_classic,
   );
-  const bar = bars.create(total, 0, { file: '' });
+  const bar = bars.create(total, 0, { file: '', skipped: '' });
   return {
-    tick: (file) => bar.increment(1, { file }),
+    tick: (file, skipped = 0) => bar.increment(1, { file, skipped: skipped > 0 ? ` (${skipped} already recorded, skipped)` : '' }),
     note: (line) => bars.log(`${line}\n`),
     stop: () => bars.stop(),
   };

@@ -4,11 +4,19 @@ import type { Decision } from '../core/records/prediction.js';
 export class RunSummary {
   readonly decisions: Record<Decision, number> = { accept: 0, review: 0, reject: 0 };
   readonly errors = new Map<string, number>();
+  /** Files found recorded by an earlier run, with the same content and pipeline: nothing ran for them. */
+  skipped = 0;
   private readonly latencies: number[] = [];
 
   recordPrediction(decision: Decision, totalMs: number): void {
     this.decisions[decision]++;
     this.latencies.push(totalMs);
+  }
+
+  /** A file already recorded: its decision counts, its earlier latency does not. */
+  recordSkipped(decision: Decision): void {
+    this.decisions[decision]++;
+    this.skipped++;
   }
 
   recordError(code: string): void {
@@ -30,11 +38,11 @@ export class RunSummary {
     const errors = [...this.errors].map(([code, n]) => `${code} ${n}`).join(', ');
     const latency = this.latency();
     return [
-      `${files} files in ${seconds.toFixed(1)} s`,
+      `${files} files in ${seconds.toFixed(1)} s${this.skipped > 0 ? `, ${this.skipped} already recorded, skipped` : ''}`,
       `accepted ${this.decisions.accept}, review ${this.decisions.review}, rejected ${this.decisions.reject}, ` +
         `errors ${this.errorCount}${errors ? ` (${errors})` : ''}`,
       latency === null
-        ? 'latency: no predictions'
+        ? 'latency: no predictions run'
         : `latency per image: p50 ${latency.p50.toFixed(1)} ms, p90 ${latency.p90.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms`,
     ].join('\n');
   }

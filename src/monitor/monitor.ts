@@ -136,11 +136,12 @@ export class Monitor {
     setQueue();
     return {
       pipeline,
-      predict: async (bytes, source, listener) => {
+      scope: service.scope,
+      predict: async (bytes, source, listener, options) => {
         setInFlight(1);
         const clock = this.busy.start();
         try {
-          const record = await service.predict(bytes, source, listener);
+          const record = await service.predict(bytes, source, listener, options);
           this.cost.charge(record, this.busy.finish(clock));
           this.countOutcome(false);
           return record;

@@ -7,7 +7,12 @@ import type { PredictionListener } from './contract.js';
 import { describeImage, type StageRunner } from './runner.js';
 import type { SharedAnswers } from './shared-answers.js';
 
-export type Predict = (bytes: Uint8Array, source?: Record<string, unknown>, listener?: PredictionListener) => Promise<PredictionRecord>;
+export type Predict = (bytes: Uint8Array, source?: Record<string, unknown>, listener?: PredictionListener, options?: RecordOptions) => Promise<PredictionRecord>;
+
+/** How a prediction is recorded: under an idempotency key, so a repeat returns the record kept first. */
+export interface RecordOptions {
+  idempotencyKey?: string;
+}
 
 export interface CacheTiers {
   answers: ResultCache;
@@ -36,7 +41,7 @@ export function withCache(runner: StageRunner, { answers, shared, nearDuplicate,
   }
 
   /** A new record repeating a cached answer, its bytes kept again if a person must review it. */
-  async function repeat(hit: CacheHit, bytes: Uint8Array, source: Record<string, unknown>, image: IngestedImage | null, clock: StageClock, listener: PredictionListener) {
+  async function repeat(hit: CacheHit, bytes: Uint8Array, source: Record<string, unknown>, image: IngestedImage | null, clock: StageClock, listener: PredictionListener, { idempotencyKey }: RecordOptions) {
     const { answer } = hit;
     listener.quality?.(answer.quality);
     if (answer.result !== null) runner.pipeline?.replay(answer.result, listener);
@@ -54,7 +59,7 @@ export function withCache(runner: StageRunner, { answers, shared, nearDuplicate,
         cache: { hit: hit.kind, of: answer.id, distance: hit.distance },
       },
     };
-    return runner.record(draft, bytes, seen, clock);
+    return runner.record(draft, bytes, seen, clock, idempotencyKey);
   }
 
   async function remember(record: PredictionRecord, image: IngestedImage): Promise<void> {
@@ -64,20 +69,20 @@ export function withCache(runner: StageRunner, { answers, shared, nearDuplicate,
     await shared?.put(scope, image.sha256, answer);
   }
 
-  return async (bytes, source = {}, listener = {}) => {
+  return async (bytes, source = {}, listener = {}, options = {}) => {
     const clock = new StageClock();
     const exact = await exactHit(bytes, clock);
     if (exact !== undefined) {
       // Observers are promised the decoded image; without any, a repeat never decodes.
       const image = runner.hasObservers ? await runner.ingest(bytes, clock, source) : null;
-      return repeat(exact, bytes, source, image, clock, listener);
+      return repeat(exact, bytes, source, image, clock, listener, options);
     }
     const image = await runner.ingest(bytes, clock, source);
     if (nearDuplicate.enabled) {
       const near = await clock.time('cache', () => answers.near(scope, image.phash, nearDuplicate.maxDistance));
-      if (near !== undefined) return repeat(near, bytes, source, image, clock, listener);
+      if (near !== undefined) return repeat(near, bytes, source, image, clock, listener, options);
     }
-    const record = await runner.resume(image, bytes, { source, listener, clock });
+    const record = await runner.resume(image, bytes, { source, listener, clock, idempotencyKey: options.idempotencyKey });
     await remember(record, image);
     return record;
   };

@@ -81,6 +81,8 @@ export interface RunOptions<U extends Until> {
   source?: Record<string, unknown>;
   listener?: PredictionListener;
   clock?: StageClock;
+  /** The record stage saves the record under this key, or returns the one already saved under it. */
+  idempotencyKey?: string;
 }
 
 /**
@@ -126,7 +128,7 @@ export class StageRunner {
     if (until === 'gate') return { ...gated, timings: clock.timings() } as RunOutcome<U>;
     const decided = await this.decide(gated, clock, listener);
     if (until === 'decide') return { ...decided, timings: clock.timings() } as RunOutcome<U>;
-    return this.record(this.draft(decided), bytes, decided, clock) as Promise<RunOutcome<U>>;
+    return this.record(this.draft(decided), bytes, decided, clock, options.idempotencyKey) as Promise<RunOutcome<U>>;
   }
 
   /** The region of interest: what the gate and the models see, with its luma. */
@@ -142,9 +144,11 @@ export class StageRunner {
   /**
    * The record stage: the image kept when a person must review it, the record saved, then each
    * observer told in order. `seen` is what ingest and the crop made, null for an answer repeated
-   * without decoding (observers, which are promised the image, make the caller decode).
+   * without decoding (observers, which are promised the image, make the caller decode). With an
+   * `idempotencyKey` already taken (another process recorded it first), the record kept under it is
+   * returned and the observers, told of it then, are not told again.
    */
-  async record(draft: RecordDraft, bytes: Uint8Array, seen: Omit<Gated, 'quality'> | null, clock: StageClock): Promise<PredictionRecord> {
+  async record(draft: RecordDraft, bytes: Uint8Array, seen: Omit<Gated, 'quality'> | null, clock: StageClock, idempotencyKey?: string): Promise<PredictionRecord> {
     const recorder = this.recorder;
     if (recorder === null) throw new VisionopsError('INTERNAL', 'This stage runner records nothing: give it a store, or stop it at the decision.');
     // The row insert that follows is not in its own timings: it takes tens of microseconds in SQLite.
@@ -156,7 +160,8 @@ export class StageRunner {
       timings: clock.timings(),
       blob,
     };
-    await recorder.store.save(record);
+    const kept = await recorder.store.save(record, { idempotencyKey });
+    if (kept.id !== record.id) return kept;
     if (seen !== null) for (const observer of recorder.observers) await observer.recorded({ record, bytes, ...seen });
     return record;
   }

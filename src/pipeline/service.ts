@@ -6,10 +6,11 @@ import type { QualityReport } from '../core/quality/types.js';
 import type { PredictionRecord, Timings } from '../core/records/prediction.js';
 import type { BlobStore, PredictionStore } from '../store/store.js';
 import { ResultCache } from './cache.js';
-import { withCache } from './cached-prediction.js';
+import { withCache, type RecordOptions } from './cached-prediction.js';
 import type { Pipeline, PredictionListener } from './contract.js';
 import { configuredPipeline, unknownPipeline } from './pipelines.js';
 import { pathSettings, StageRunner, describeImage, type PredictionObserver } from './runner.js';
+import type { IdempotentService } from './idempotency.js';
 import type { SharedAnswers } from './shared-answers.js';
 
 export interface PredictionServiceDeps {
@@ -36,12 +37,16 @@ export interface CheckOutcome {
 export interface PredictionService {
   /** The pipeline this service runs. */
   readonly pipeline: Pipeline;
+  /** Everything that can change an answer (pipeline, weights, preprocessing, settings), hashed: the cache's scope, and what a batch's idempotency keys are made of. */
+  readonly scope: string;
   /**
    * One image through the whole path: ingest, gate, models (only when the gate passes), decision,
    * the image kept when a person must review it, and the record saved with its lineage. Throws the
    * ingest errors (EMPTY_BODY, IMAGE_TOO_LARGE, ...), the model errors and STORE_UNAVAILABLE.
+   * With `options.idempotencyKey` the record is saved under the key, or the one already saved under
+   * it is returned (see `withIdempotency`, which looks before running the models).
    */
-  predict(bytes: Uint8Array, source: Record<string, unknown>, listener?: PredictionListener): Promise<PredictionRecord>;
+  predict(bytes: Uint8Array, source: Record<string, unknown>, listener?: PredictionListener, options?: RecordOptions): Promise<PredictionRecord>;
 }
 
 /**
@@ -61,8 +66,11 @@ export function createPredictionService({ config, pipeline, store, blobs, observ
     .update(canonicalJson({ pipeline: [pipeline.name, pipeline.version], models: pipeline.models, ingest: config.ingest, quality: config.quality, settings }))
     .digest('hex')
     .slice(0, 16);
-  const predict = answers === null ? (bytes: Uint8Array, source = {}, listener = {}) => runner.run(bytes, { source, listener }) : withCache(runner, { answers, shared, nearDuplicate: config.cache.nearDuplicate, scope });
-  return { pipeline, predict };
+  const predict =
+    answers === null
+      ? (bytes: Uint8Array, source = {}, listener = {}, options: RecordOptions = {}) => runner.run(bytes, { source, listener, idempotencyKey: options.idempotencyKey })
+      : withCache(runner, { answers, shared, nearDuplicate: config.cache.nearDuplicate, scope });
+  return { pipeline, scope, predict };
 }
 
 /** Ingest and gate as `runner`'s pipeline runs them, without models or a store: `visionops check`. */
@@ -75,10 +83,10 @@ export async function checkImage(runner: StageRunner, bytes: Uint8Array): Promis
 export interface PredictionServices {
   readonly names: string[];
   /** The named pipeline's service, the first one's without a name; throws UNKNOWN_PIPELINE for a name not configured. */
-  get(name?: string): PredictionService;
+  get(name?: string): IdempotentService;
 }
 
-export function choosePipelines(services: PredictionService[]): PredictionServices {
+export function choosePipelines(services: IdempotentService[]): PredictionServices {
   const names = services.map((service) => service.pipeline.name);
   return {
     names,

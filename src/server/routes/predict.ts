@@ -1,7 +1,10 @@
 import multipart from '@fastify/multipart';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import type { Config } from '../../config/schema.js';
 import { isVisionopsError, VisionopsError } from '../../core/errors.js';
+import { requestKey, type IdempotentService } from '../../pipeline/idempotency.js';
+import type { PredictionListener } from '../../pipeline/contract.js';
 import type { PredictionServices } from '../../pipeline/service.js';
 import type { PredictionRecord } from '../../core/records/prediction.js';
 import { EventStream } from '../event-stream.js';
@@ -26,13 +29,22 @@ interface Upload {
  */
 const ENVELOPE_BYTES = 1024 * 1024;
 const METADATA_HEADER = 'X-Visionops-Metadata';
+const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+const MAX_IDEMPOTENCY_KEY = 255;
+const idempotencyKey = z
+  .string()
+  .min(1)
+  .max(MAX_IDEMPOTENCY_KEY)
+  .regex(/^[\x20-\x7e]+$/);
 
 /**
  * `POST /v1/predict`: an image in, a decision with its reasons, result, lineage and timings out.
  * With `?stream=1` the answer is Server-Sent Events: `quality` (the gate's report), `boxes`, one
  * `line` per line as it is read, then `record` (the same body as without streaming), or `error`.
  * `?pipeline=NAME` chooses one of the configured pipelines (the first by default); a name not
- * configured is refused with UNKNOWN_PIPELINE before the body is read.
+ * configured is refused with UNKNOWN_PIPELINE before the body is read. With an `Idempotency-Key`
+ * header, a retry is answered with the record the first request made (`Idempotent-Replayed: true`),
+ * and concurrent requests with one key compute once.
  */
 export const predictRoutes: FastifyPluginAsync<PredictOptions> = async (app, { config, services }) => {
   const bodyLimit = config.ingest.maxBytes + ENVELOPE_BYTES;
@@ -51,6 +63,7 @@ export const predictRoutes: FastifyPluginAsync<PredictOptions> = async (app, { c
   const choose = async (request: FastifyRequest) => void services.get(pipelineOf(request));
   app.post('/v1/predict', { bodyLimit, config: { scope: 'predict' }, onRequest: choose }, async (request, reply) => {
     const service = services.get(pipelineOf(request));
+    const key = readIdempotencyKey(request);
     const headerMetadata = readHeaderMetadata(request.headers[METADATA_HEADER.toLowerCase()]);
     const upload = request.isMultipart() ? await readMultipart(request) : readRaw(request);
     const source = {
@@ -60,14 +73,14 @@ export const predictRoutes: FastifyPluginAsync<PredictOptions> = async (app, { c
       metadata: { ...headerMetadata, ...upload.metadata },
     };
     if (!wantsStream(request)) {
-      const record = await service.predict(upload.bytes, source);
+      const record = await predictOnce(service, upload.bytes, source, key, reply);
       request.log.info({ prediction: record.id, decision: record.decision, totalMs: record.timings.total }, 'prediction recorded');
       return toAnswer(record);
     }
 
     const stream = new EventStream(reply);
     try {
-      const record = await service.predict(upload.bytes, source, {
+      const record = await predictOnce(service, upload.bytes, source, key, reply, {
         quality: (quality) => stream.send('quality', { verdict: quality.verdict, checks: quality.checks, guidance: quality.guidance }),
         boxes: (boxes, rotation) => stream.send('boxes', { boxes, rotation }),
         line: (index, line) => stream.send('line', { index, ...line }),
@@ -84,6 +97,32 @@ export const predictRoutes: FastifyPluginAsync<PredictOptions> = async (app, { c
     return reply;
   });
 };
+
+/**
+ * A prediction, once per key when the request carries one. A replay is marked with
+ * `Idempotent-Replayed: true` before anything is sent; its listener hears nothing, so a replayed
+ * stream sends the `record` event alone.
+ */
+async function predictOnce(service: IdempotentService, bytes: Uint8Array, source: Record<string, unknown>, key: string | null, reply: FastifyReply, listener: PredictionListener = {}) {
+  if (key === null) return service.predict(bytes, source, listener);
+  const { record, replayed } = await service.predictOnce(bytes, source, key, listener);
+  if (replayed) reply.header('Idempotent-Replayed', 'true');
+  return record;
+}
+
+/** The request's Idempotency-Key, scoped by its principal, or null without one; a malformed key is INVALID_REQUEST. */
+function readIdempotencyKey(request: FastifyRequest): string | null {
+  const raw = request.headers[IDEMPOTENCY_HEADER.toLowerCase()];
+  if (raw === undefined) return null;
+  const parsed = idempotencyKey.safeParse(raw);
+  if (!parsed.success) {
+    throw new VisionopsError(
+      'INVALID_REQUEST',
+      `Send one ${IDEMPOTENCY_HEADER} of 1 to ${MAX_IDEMPOTENCY_KEY} printable ASCII characters (a UUID is a good choice), the same one only when retrying the same request.`,
+    );
+  }
+  return requestKey(request.principal.id, parsed.data);
+}
 
 function pipelineOf(request: FastifyRequest): string | undefined {
   const value = (request.query as Record<string, unknown> | undefined)?.pipeline;
