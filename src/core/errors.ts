@@ -30,6 +30,8 @@ export const ERROR_CODES = [
   'NOT_FOUND',
   'STORE_UNAVAILABLE',
   'NOT_READY',
+  'OVERLOADED',
+  'CANCELLED',
   'INTERNAL',
 ] as const;
 

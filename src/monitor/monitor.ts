@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
-import { VisionopsError } from '../core/errors.js';
+import { isVisionopsError, VisionopsError } from '../core/errors.js';
 import type { AlertState } from '../core/monitor/alerts.js';
 import type { DataMonitor, ObservationOutcome } from '../core/monitor/data-monitor.js';
 import { describeUnjudged } from '../core/monitor/drift.js';
@@ -136,17 +136,18 @@ export class Monitor {
     setQueue();
     return {
       pipeline,
-      predict: async (bytes, source, listener) => {
+      predict: async (bytes, source, listener, signal) => {
         setInFlight(1);
         const clock = this.busy.start();
         try {
-          const record = await service.predict(bytes, source, listener);
+          const record = await service.predict(bytes, source, listener, signal);
           this.cost.charge(record, this.busy.finish(clock));
           this.countOutcome(false);
           return record;
         } catch (error) {
           this.busy.finish(clock);
-          this.countOutcome(true);
+          // A prediction its client abandoned did not fail.
+          if (!(isVisionopsError(error) && error.code === 'CANCELLED')) this.countOutcome(true);
           throw error;
         } finally {
           setInFlight(-1);

@@ -7,7 +7,7 @@ import type { PredictionListener } from './contract.js';
 import { describeImage, type StageRunner } from './runner.js';
 import type { SharedAnswers } from './shared-answers.js';
 
-export type Predict = (bytes: Uint8Array, source?: Record<string, unknown>, listener?: PredictionListener) => Promise<PredictionRecord>;
+export type Predict = (bytes: Uint8Array, source?: Record<string, unknown>, listener?: PredictionListener, signal?: AbortSignal) => Promise<PredictionRecord>;
 
 export interface CacheTiers {
   answers: ResultCache;
@@ -64,8 +64,8 @@ export function withCache(runner: StageRunner, { answers, shared, nearDuplicate,
     await shared?.put(scope, image.sha256, answer);
   }
 
-  return async (bytes, source = {}, listener = {}) => {
-    const clock = new StageClock();
+  return async (bytes, source = {}, listener = {}, signal) => {
+    const clock = new StageClock(signal);
     const exact = await exactHit(bytes, clock);
     if (exact !== undefined) {
       // Observers are promised the decoded image; without any, a repeat never decodes.

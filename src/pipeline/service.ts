@@ -39,9 +39,10 @@ export interface PredictionService {
   /**
    * One image through the whole path: ingest, gate, models (only when the gate passes), decision,
    * the image kept when a person must review it, and the record saved with its lineage. Throws the
-   * ingest errors (EMPTY_BODY, IMAGE_TOO_LARGE, ...), the model errors and STORE_UNAVAILABLE.
+   * ingest errors (EMPTY_BODY, IMAGE_TOO_LARGE, ...), the model errors and STORE_UNAVAILABLE;
+   * CANCELLED, with nothing recorded, when `signal` aborts before the record is saved.
    */
-  predict(bytes: Uint8Array, source: Record<string, unknown>, listener?: PredictionListener): Promise<PredictionRecord>;
+  predict(bytes: Uint8Array, source: Record<string, unknown>, listener?: PredictionListener, signal?: AbortSignal): Promise<PredictionRecord>;
 }
 
 /**
@@ -61,7 +62,7 @@ export function createPredictionService({ config, pipeline, store, blobs, observ
     .update(canonicalJson({ pipeline: [pipeline.name, pipeline.version], models: pipeline.models, ingest: config.ingest, quality: config.quality, settings }))
     .digest('hex')
     .slice(0, 16);
-  const predict = answers === null ? (bytes: Uint8Array, source = {}, listener = {}) => runner.run(bytes, { source, listener }) : withCache(runner, { answers, shared, nearDuplicate: config.cache.nearDuplicate, scope });
+  const predict = answers === null ? (bytes: Uint8Array, source = {}, listener = {}, signal?: AbortSignal) => runner.run(bytes, { source, listener, signal }) : withCache(runner, { answers, shared, nearDuplicate: config.cache.nearDuplicate, scope });
   return { pipeline, predict };
 }
 

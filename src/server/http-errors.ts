@@ -33,6 +33,9 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   STORE_UNAVAILABLE: 503,
   NOT_READY: 503,
+  OVERLOADED: 503,
+  // nginx's code for a client that closed the connection first: the answer reaches no one, the access log says why.
+  CANCELLED: 499,
   INTERNAL: 500,
 };
 
@@ -97,7 +100,9 @@ export function toHttpError(error: unknown, context: ErrorContext = {}): HttpErr
 export function errorHandler(context: ErrorContext = {}) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const { status, body } = toHttpError(error, context);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    const retryAfter = isVisionopsError(error) ? error.details?.retryAfterSeconds : undefined;
+    if (typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
+    if (status >= 500 && body.error.code !== 'OVERLOADED') request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: body.error.code }, 'request refused');
     return reply.status(status).send(body);
   };

@@ -7,6 +7,7 @@ import type { PredictionRecord } from '../../core/records/prediction.js';
 import { EventStream } from '../event-stream.js';
 import { MAX_METADATA_BYTES } from '../header-limits.js';
 import { ACCEPTED_UPLOADS, errorHandler, toHttpError } from '../http-errors.js';
+import { clientGone } from '../overload.js';
 
 export interface PredictOptions {
   config: Config;
@@ -59,8 +60,9 @@ export const predictRoutes: FastifyPluginAsync<PredictOptions> = async (app, { c
       filename: upload.filename ?? null,
       metadata: { ...headerMetadata, ...upload.metadata },
     };
+    const gone = clientGone(reply);
     if (!wantsStream(request)) {
-      const record = await service.predict(upload.bytes, source);
+      const record = await service.predict(upload.bytes, source, undefined, gone);
       request.log.info({ prediction: record.id, decision: record.decision, totalMs: record.timings.total }, 'prediction recorded');
       return toAnswer(record);
     }
@@ -71,7 +73,7 @@ export const predictRoutes: FastifyPluginAsync<PredictOptions> = async (app, { c
         quality: (quality) => stream.send('quality', { verdict: quality.verdict, checks: quality.checks, guidance: quality.guidance }),
         boxes: (boxes, rotation) => stream.send('boxes', { boxes, rotation }),
         line: (index, line) => stream.send('line', { index, ...line }),
-      });
+      }, gone);
       request.log.info({ prediction: record.id, decision: record.decision, totalMs: record.timings.total, stream: true }, 'prediction recorded');
       stream.send('record', toAnswer(record));
     } catch (error) {
