@@ -9,7 +9,7 @@ import { guardRoutes } from './auth.js';
 import { MAX_HEADER_BYTES } from './header-limits.js';
 import { checkHost } from './host-check.js';
 import { answer, clientErrorHandler, errorHandler } from './http-errors.js';
-import { abandonOnClose, guardServices, shedWhenFull } from './overload.js';
+import { drainOnClose, guardServices, shedWhenFull } from './overload.js';
 import { limitRate } from './rate-limit.js';
 import { healthRoutes } from './routes/health.js';
 import { monitorRoutes } from './routes/monitor.js';
@@ -68,7 +68,7 @@ export async function buildServer({ config, services, store, ready, monitor, rev
   await limitRate(app, config.server.rateLimit);
   const admission = new Admission(config.server.admission);
   shedWhenFull(app, admission, monitor.metrics);
-  abandonOnClose(app, admission, config.server.shutdownSeconds);
+  drainOnClose(app, admission, config.server.shutdownSeconds);
   const guarded = guardServices(services, { admission, storeUp: cachedPing(store), metrics: monitor.metrics });
 
   await app.register(healthRoutes, { store, ready });

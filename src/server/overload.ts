@@ -75,13 +75,20 @@ export function clientGone(reply: FastifyReply): AbortSignal {
 }
 
 /**
- * Once `close` begins (shutdown), predictions still running after `seconds` are abandoned so the
- * close finishes in time; the server answers new requests 503 meanwhile (fastify's return503OnClosing).
+ * Once `close` begins (shutdown): every answer closes its connection, so kept-alive clients do not
+ * hold the close open, and predictions still running near the end of `seconds` are abandoned so
+ * the close finishes in time. New requests meanwhile are answered 503 (fastify's return503OnClosing).
  */
-export function abandonOnClose(app: FastifyInstance, admission: Admission, seconds: number): void {
+export function drainOnClose(app: FastifyInstance, admission: Admission, seconds: number): void {
+  let closing = false;
   app.addHook('preClose', (done) => {
+    closing = true;
     setTimeout(() => admission.abandon(), abandonAfterSeconds(seconds) * 1000).unref();
     done();
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) void reply.header('connection', 'close');
+    return payload;
   });
 }
 
