@@ -208,6 +208,23 @@ test('with the store gone a prediction is refused 503 STORE_UNAVAILABLE before a
   }
 });
 
+test('under pressure (here: a heap bound every heap is over) requests are refused 503 OVERLOADED with Retry-After, liveness and metrics still answer', async () => {
+  const server = await startMonitoredServer(join(dir, 'pressure'), ['server.pressure.maxHeapUsedBytes=1', 'server.pressure.retryAfterSeconds=3']);
+  try {
+    // The plugin samples the process once a second.
+    while ((await server.app.inject({ method: 'GET', url: '/readyz' })).statusCode === 200) await new Promise((resolve) => setTimeout(resolve, 50));
+    const refused = await predict(server);
+    assert.equal(refused.statusCode, 503);
+    assert.equal(refused.json().error.code, 'OVERLOADED');
+    assert.match(refused.json().error.message, /server\.pressure/);
+    assert.equal(refused.headers['retry-after'], '3');
+    assert.equal((await server.app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
+    assert.equal((await server.app.inject({ method: 'GET', url: '/metrics' })).statusCode, 200);
+  } finally {
+    await server.close();
+  }
+});
+
 test('visionops serve on SIGTERM with predictions in flight stops, closes and exits 0 within server.shutdownSeconds', async () => {
   const repo = fileURLToPath(new URL('..', import.meta.url));
   const child = spawn(

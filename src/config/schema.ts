@@ -8,7 +8,7 @@ import { reviewConfigSchema } from '../review/config.js';
 import { runtimeConfigSchema } from '../runtime/config.js';
 import { allowedHostsSchema, rateLimitConfigSchema } from '../server/access-config.js';
 import { authConfigSchema } from '../server/auth-config.js';
-import { admissionConfigSchema, timeoutsConfigSchema } from '../server/overload-config.js';
+import { admissionConfigSchema, pressureConfigSchema, timeoutsConfigSchema } from '../server/overload-config.js';
 
 /**
  * The whole configuration of visionops. Every default lives in the module that owns the setting
@@ -27,6 +27,7 @@ export const configSchema = z
         rateLimit: rateLimitConfigSchema.prefault({}),
         admission: admissionConfigSchema.prefault({}),
         timeouts: timeoutsConfigSchema.prefault({}),
+        pressure: pressureConfigSchema.prefault({}),
         /** On SIGTERM or SIGINT the server stops accepting, and predictions still running after this long are abandoned; the process exits within it. */
         shutdownSeconds: z.number().positive().default(10),
       })

@@ -10,6 +10,7 @@ import { MAX_HEADER_BYTES } from './header-limits.js';
 import { checkHost } from './host-check.js';
 import { answer, clientErrorHandler, errorHandler } from './http-errors.js';
 import { drainOnClose, guardServices, shedWhenFull } from './overload.js';
+import { refuseUnderPressure } from './pressure.js';
 import { limitRate } from './rate-limit.js';
 import { healthRoutes } from './routes/health.js';
 import { monitorRoutes } from './routes/monitor.js';
@@ -66,6 +67,7 @@ export async function buildServer({ config, services, store, ready, monitor, rev
   checkHost(app, { boundHost: config.server.host, allowedHosts: config.server.allowedHosts });
   guardRoutes(app, config.auth);
   await limitRate(app, config.server.rateLimit);
+  await refuseUnderPressure(app, config.server.pressure);
   const admission = new Admission(config.server.admission);
   shedWhenFull(app, admission, monitor.metrics);
   drainOnClose(app, admission, config.server.shutdownSeconds);

@@ -32,3 +32,18 @@ export const timeoutsConfigSchema = z
 
 export type AdmissionConfig = z.infer<typeof admissionConfigSchema>;
 export type TimeoutsConfig = z.infer<typeof timeoutsConfigSchema>;
+
+export const pressureConfigSchema = z
+  .object({
+    /** Mean event-loop delay, sampled each second, above which requests are refused with 503 OVERLOADED; 0 turns the check off. */
+    maxEventLoopDelayMs: z.number().min(0).default(1000),
+    /** V8 heap in use above which requests are refused; 0 turns the check off. */
+    maxHeapUsedBytes: z.number().int().min(0).default(0),
+    /** Resident memory above which requests are refused; 0 turns the check off. */
+    maxRssBytes: z.number().int().min(0).default(0),
+    /** The Retry-After of those refusals. */
+    retryAfterSeconds: z.number().int().positive().default(2),
+  })
+  .strict();
+
+export type PressureConfig = z.infer<typeof pressureConfigSchema>;
