@@ -7,9 +7,9 @@ import { z } from 'zod';
 export const admissionConfigSchema = z
   .object({
     /** Predictions running at once; more only share the same cores and each takes longer. */
-    maxInFlight: z.number().int().positive().default(2),
+    maxInFlight: z.number().int().positive().default(1),
     /** Predictions admitted to wait for a running one to finish; beyond them a prediction is refused with 503 OVERLOADED. */
-    maxQueued: z.number().int().min(0).default(2),
+    maxQueued: z.number().int().min(0).default(1),
   })
   .strict();
 
