@@ -8,6 +8,7 @@ import { reviewConfigSchema } from '../review/config.js';
 import { runtimeConfigSchema } from '../runtime/config.js';
 import { allowedHostsSchema, rateLimitConfigSchema } from '../server/access-config.js';
 import { authConfigSchema } from '../server/auth-config.js';
+import { admissionConfigSchema, pressureConfigSchema, timeoutsConfigSchema } from '../server/overload-config.js';
 
 /**
  * The whole configuration of visionops. Every default lives in the module that owns the setting
@@ -24,6 +25,11 @@ export const configSchema = z
         /** Names clients may address the server by, besides `host`, localhost, 127.0.0.1 and [::1]; any other Host is refused. */
         allowedHosts: allowedHostsSchema,
         rateLimit: rateLimitConfigSchema.prefault({}),
+        admission: admissionConfigSchema.prefault({}),
+        timeouts: timeoutsConfigSchema.prefault({}),
+        pressure: pressureConfigSchema.prefault({}),
+        /** On SIGTERM or SIGINT the server stops accepting, and predictions still running after this long are abandoned; the process exits within it. */
+        shutdownSeconds: z.number().positive().default(10),
       })
       .strict()
       .prefault({}),

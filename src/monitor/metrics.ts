@@ -24,6 +24,8 @@ export class MonitorMetrics {
   readonly inFlight: Gauge<'pipeline'>;
   readonly queueDepth: Gauge<'model'>;
   readonly errors: Counter<'code'>;
+  readonly cancelled: Counter<'reason'>;
+  readonly shed: Counter;
   readonly qualityScore: Histogram<'check'>;
   readonly qualityVerdicts: Counter<'check' | 'verdict'>;
   readonly decisions: Counter<'pipeline' | 'decision'>;
@@ -77,6 +79,13 @@ export class MonitorMetrics {
       registers,
     });
     this.errors = new Counter({ name: 'visionops_errors_total', help: 'Error answers, by stable error code.', labelNames: ['code'], registers });
+    this.cancelled = new Counter({
+      name: 'visionops_predictions_cancelled_total',
+      help: 'Predictions stopped between stages and not recorded: reason="client_gone" (the connection closed first) or "shutdown" (abandoned at the shutdown deadline).',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.shed = new Counter({ name: 'visionops_predictions_shed_total', help: 'Predictions refused with 503 OVERLOADED because server.admission was full.', registers });
     this.qualityScore = new Histogram({
       name: 'visionops_quality_score',
       help: 'Quality gate scores, per check (resolution in pixels, exposure in luma levels, blur and information as ratios).',

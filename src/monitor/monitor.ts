@@ -147,7 +147,8 @@ export class Monitor {
           return record;
         } catch (error) {
           this.busy.finish(clock);
-          this.countOutcome(true);
+          // A prediction its client abandoned did not fail.
+          if (!(isVisionopsError(error) && error.code === 'CANCELLED')) this.countOutcome(true);
           throw error;
         } finally {
           setInFlight(-1);

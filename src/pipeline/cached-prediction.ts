@@ -7,11 +7,15 @@ import type { PredictionListener } from './contract.js';
 import { describeImage, type StageRunner } from './runner.js';
 import type { SharedAnswers } from './shared-answers.js';
 
-export type Predict = (bytes: Uint8Array, source?: Record<string, unknown>, listener?: PredictionListener, options?: RecordOptions) => Promise<PredictionRecord>;
+export type Predict = (bytes: Uint8Array, source?: Record<string, unknown>, listener?: PredictionListener, options?: PredictOptions) => Promise<PredictionRecord>;
 
-/** How a prediction is recorded: under an idempotency key, so a repeat returns the record kept first. */
-export interface RecordOptions {
+/**
+ * How one prediction runs: stopped before its next stage when `signal` aborts (the client gone:
+ * CANCELLED, nothing recorded), and saved under `idempotencyKey`, so a repeat returns the record kept first.
+ */
+export interface PredictOptions {
   idempotencyKey?: string;
+  signal?: AbortSignal;
 }
 
 export interface CacheTiers {
@@ -41,7 +45,7 @@ export function withCache(runner: StageRunner, { answers, shared, nearDuplicate,
   }
 
   /** A new record repeating a cached answer, its bytes kept again if a person must review it. */
-  async function repeat(hit: CacheHit, bytes: Uint8Array, source: Record<string, unknown>, image: IngestedImage | null, clock: StageClock, listener: PredictionListener, { idempotencyKey }: RecordOptions) {
+  async function repeat(hit: CacheHit, bytes: Uint8Array, source: Record<string, unknown>, image: IngestedImage | null, clock: StageClock, listener: PredictionListener, { idempotencyKey }: PredictOptions) {
     const { answer } = hit;
     listener.quality?.(answer.quality);
     if (answer.result !== null) runner.pipeline?.replay(answer.result, listener);
@@ -70,7 +74,7 @@ export function withCache(runner: StageRunner, { answers, shared, nearDuplicate,
   }
 
   return async (bytes, source = {}, listener = {}, options = {}) => {
-    const clock = new StageClock();
+    const clock = new StageClock(options.signal);
     const exact = await exactHit(bytes, clock);
     if (exact !== undefined) {
       // Observers are promised the decoded image; without any, a repeat never decodes.

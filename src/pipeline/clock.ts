@@ -1,3 +1,4 @@
+import { isVisionopsError, VisionopsError } from '../core/errors.js';
 import type { Timings } from '../core/records/prediction.js';
 
 /**
@@ -12,20 +13,32 @@ export type ModelStageName = 'orientation' | 'detection' | 'crop' | 'classificat
 
 /**
  * The one clock of a prediction: every stage, the path's and the pipeline's, adds its wall time
- * here, so the record, the metrics and the stream all read the same figures.
+ * here, so the record, the metrics and the stream all read the same figures. Every stage starts
+ * here too, so it is here that a prediction whose `signal` has aborted (its client gone, the
+ * server shutting down) stops, before the next stage: CANCELLED, and nothing recorded.
  */
 export class StageClock {
   readonly startedAt = new Date();
   private readonly started = performance.now();
   private readonly spent = new Map<StageName, number>();
 
+  constructor(private readonly signal?: AbortSignal) {}
+
+  /** Throws CANCELLED once the signal has aborted. */
+  checkpoint(): void {
+    if (this.signal?.aborted !== true) return;
+    const reason: unknown = this.signal.reason;
+    throw isVisionopsError(reason) ? reason : new VisionopsError('CANCELLED', 'The client closed the connection before the answer: the prediction was stopped and not recorded.');
+  }
+
   /** Stages a pipeline will run start at zero, so a record shows them even when they had no work. */
   expect(stages: readonly StageName[]): void {
     for (const stage of stages) if (!this.spent.has(stage)) this.spent.set(stage, 0);
   }
 
-  /** Runs `work` and adds its wall time to `stage` (a stage run twice, e.g. detection after a turn, adds up). */
+  /** Runs `work` unless the prediction was cancelled, and adds its wall time to `stage` (a stage run twice, e.g. detection after a turn, adds up). */
   async time<T>(stage: StageName, work: () => T | Promise<T>): Promise<T> {
+    this.checkpoint();
     const start = performance.now();
     try {
       return await work();

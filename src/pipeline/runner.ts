@@ -83,6 +83,8 @@ export interface RunOptions<U extends Until> {
   clock?: StageClock;
   /** The record stage saves the record under this key, or returns the one already saved under it. */
   idempotencyKey?: string;
+  /** Stops the path before its next stage when it aborts (the client gone): CANCELLED, nothing recorded. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -111,7 +113,7 @@ export class StageRunner {
   }
 
   run<U extends Until = 'record'>(bytes: Uint8Array, options: RunOptions<U> = {}): Promise<RunOutcome<U>> {
-    const clock = options.clock ?? new StageClock();
+    const clock = options.clock ?? new StageClock(options.signal);
     return this.ingest(bytes, clock, options.source).then((image) => this.resume(image, bytes, { ...options, clock }));
   }
 
@@ -153,6 +155,7 @@ export class StageRunner {
     if (recorder === null) throw new VisionopsError('INTERNAL', 'This stage runner records nothing: give it a store, or stop it at the decision.');
     // The row insert that follows is not in its own timings: it takes tens of microseconds in SQLite.
     const blob = await clock.time('store', () => (draft.decision === 'review' ? recorder.blobs.put(bytes) : null));
+    clock.checkpoint();
     const record: PredictionRecord = {
       id: newRecordId(clock.startedAt.getTime()),
       createdAt: clock.startedAt.toISOString(),

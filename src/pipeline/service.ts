@@ -6,7 +6,7 @@ import type { QualityReport } from '../core/quality/types.js';
 import type { PredictionRecord, Timings } from '../core/records/prediction.js';
 import type { BlobStore, PredictionStore } from '../store/store.js';
 import { ResultCache } from './cache.js';
-import { withCache, type RecordOptions } from './cached-prediction.js';
+import { withCache, type PredictOptions } from './cached-prediction.js';
 import type { Pipeline, PredictionListener } from './contract.js';
 import { configuredPipeline, unknownPipeline } from './pipelines.js';
 import { pathSettings, StageRunner, describeImage, type PredictionObserver } from './runner.js';
@@ -42,11 +42,12 @@ export interface PredictionService {
   /**
    * One image through the whole path: ingest, gate, models (only when the gate passes), decision,
    * the image kept when a person must review it, and the record saved with its lineage. Throws the
-   * ingest errors (EMPTY_BODY, IMAGE_TOO_LARGE, ...), the model errors and STORE_UNAVAILABLE.
+   * ingest errors (EMPTY_BODY, IMAGE_TOO_LARGE, ...), the model errors and STORE_UNAVAILABLE;
+   * CANCELLED, with nothing recorded, when `options.signal` aborts before the record is saved.
    * With `options.idempotencyKey` the record is saved under the key, or the one already saved under
    * it is returned (see `withIdempotency`, which looks before running the models).
    */
-  predict(bytes: Uint8Array, source: Record<string, unknown>, listener?: PredictionListener, options?: RecordOptions): Promise<PredictionRecord>;
+  predict(bytes: Uint8Array, source: Record<string, unknown>, listener?: PredictionListener, options?: PredictOptions): Promise<PredictionRecord>;
 }
 
 /**
@@ -68,7 +69,7 @@ export function createPredictionService({ config, pipeline, store, blobs, observ
     .slice(0, 16);
   const predict =
     answers === null
-      ? (bytes: Uint8Array, source = {}, listener = {}, options: RecordOptions = {}) => runner.run(bytes, { source, listener, idempotencyKey: options.idempotencyKey })
+      ? (bytes: Uint8Array, source = {}, listener = {}, options: PredictOptions = {}) => runner.run(bytes, { source, listener, ...options })
       : withCache(runner, { answers, shared, nearDuplicate: config.cache.nearDuplicate, scope });
   return { pipeline, scope, predict };
 }

@@ -3,10 +3,14 @@ import type { Config } from '../config/schema.js';
 import type { Monitor } from '../monitor/monitor.js';
 import type { PredictionServices } from '../pipeline/service.js';
 import type { PredictionStore } from '../store/store.js';
+import { cachedPing } from '../store/ping-cache.js';
+import { Admission } from './admission.js';
 import { guardRoutes } from './auth.js';
 import { MAX_HEADER_BYTES } from './header-limits.js';
 import { checkHost } from './host-check.js';
 import { answer, clientErrorHandler, errorHandler } from './http-errors.js';
+import { drainOnClose, guardServices, shedWhenFull } from './overload.js';
+import { refuseUnderPressure } from './pressure.js';
 import { limitRate } from './rate-limit.js';
 import { healthRoutes } from './routes/health.js';
 import { monitorRoutes } from './routes/monitor.js';
@@ -41,7 +45,16 @@ export interface ServerDeps {
  * await app.listen({ host: config.server.host, port: config.server.port });
  */
 export async function buildServer({ config, services, store, ready, monitor, review }: ServerDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger: { level: config.server.logLevel }, http: { maxHeaderSize: MAX_HEADER_BYTES }, clientErrorHandler: clientErrorHandler() });
+  const { timeouts } = config.server;
+  const app = Fastify({
+    logger: { level: config.server.logLevel },
+    // Node checks these every connectionsCheckingInterval, 30 s unless told: once a second, a late request is dropped on time.
+    http: { maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: timeouts.headersSeconds * 1000, connectionsCheckingInterval: 1000 },
+    requestTimeout: timeouts.requestSeconds * 1000,
+    connectionTimeout: timeouts.idleSeconds * 1000,
+    keepAliveTimeout: timeouts.keepAliveSeconds * 1000,
+    clientErrorHandler: clientErrorHandler(),
+  });
   monitor.useLog(app.log);
   app.setErrorHandler(errorHandler());
   watchRequests(app, monitor);
@@ -54,9 +67,14 @@ export async function buildServer({ config, services, store, ready, monitor, rev
   checkHost(app, { boundHost: config.server.host, allowedHosts: config.server.allowedHosts });
   guardRoutes(app, config.auth);
   await limitRate(app, config.server.rateLimit);
+  await refuseUnderPressure(app, config.server.pressure);
+  const admission = new Admission(config.server.admission);
+  shedWhenFull(app, admission, monitor.metrics);
+  drainOnClose(app, admission, config.server.shutdownSeconds);
+  const guarded = guardServices(services, { admission, storeUp: cachedPing(store), metrics: monitor.metrics });
 
   await app.register(healthRoutes, { store, ready });
-  await app.register(predictRoutes, { config, services });
+  await app.register(predictRoutes, { config, services: guarded });
   await app.register(predictionRoutes, { store });
   await app.register(monitorRoutes, { monitor });
   if (review !== undefined) await app.register(reviewRoutes, { ...review, predictions: store, config: config.review, limits: config.ingest });

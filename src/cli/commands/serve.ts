@@ -10,8 +10,10 @@ interface ServeOptions extends ConfigOptions {
 }
 
 /**
- * `visionops serve`: loads the models, then listens. On SIGINT or SIGTERM it reports not ready,
- * finishes the requests in flight, and closes the models and the store.
+ * `visionops serve`: loads the models, then listens. On SIGINT or SIGTERM it reports not ready and
+ * stops accepting, finishes the requests in flight (abandoning predictions still running near the
+ * end of `server.shutdownSeconds`), closes the models and the stores, and exits 0; a second signal,
+ * or a shutdown that overruns `server.shutdownSeconds`, exits at once with 1.
  */
 export function registerServe(program: Command): void {
   withConfigOptions(program.command('serve'))
@@ -41,12 +43,31 @@ export function registerServe(program: Command): void {
         );
       }
 
+      let stopping = false;
       const shutdown = async (signal: NodeJS.Signals) => {
+        if (stopping) {
+          app.log.warn({ signal }, 'second signal: exiting at once');
+          process.exit(1);
+        }
+        stopping = true;
         accepting = false;
-        app.log.info({ signal }, 'shutting down');
-        await visionops.close();
+        const seconds = config.server.shutdownSeconds;
+        app.log.info({ signal, seconds }, 'shutting down');
+        setTimeout(() => {
+          app.log.error({ seconds }, 'shutdown overran server.shutdownSeconds: exiting at once');
+          process.exit(1);
+        }, seconds * 1000).unref();
+        try {
+          await visionops.close();
+        } catch (error) {
+          app.log.error({ err: error }, 'closing failed');
+          process.exit(1);
+        }
+        app.log.info('shut down');
+        // Whatever a closed part left scheduled (a pool's timer, a worker) must not hold the exit.
+        process.exit(0);
       };
-      process.once('SIGINT', shutdown);
-      process.once('SIGTERM', shutdown);
+      process.on('SIGINT', shutdown);
+      process.on('SIGTERM', shutdown);
     });
 }

@@ -10,6 +10,7 @@ import type { PredictionRecord } from '../../core/records/prediction.js';
 import { EventStream } from '../event-stream.js';
 import { MAX_METADATA_BYTES } from '../header-limits.js';
 import { ACCEPTED_UPLOADS, errorHandler, toHttpError } from '../http-errors.js';
+import { clientGone } from '../overload.js';
 
 export interface PredictOptions {
   config: Config;
@@ -72,8 +73,9 @@ export const predictRoutes: FastifyPluginAsync<PredictOptions> = async (app, { c
       filename: upload.filename ?? null,
       metadata: { ...headerMetadata, ...upload.metadata },
     };
+    const gone = clientGone(reply);
     if (!wantsStream(request)) {
-      const record = await predictOnce(service, upload.bytes, source, key, reply);
+      const record = await predictOnce(service, upload.bytes, source, key, reply, {}, gone);
       request.log.info({ prediction: record.id, decision: record.decision, totalMs: record.timings.total }, 'prediction recorded');
       return toAnswer(record);
     }
@@ -84,7 +86,7 @@ export const predictRoutes: FastifyPluginAsync<PredictOptions> = async (app, { c
         quality: (quality) => stream.send('quality', { verdict: quality.verdict, checks: quality.checks, guidance: quality.guidance }),
         boxes: (boxes, rotation) => stream.send('boxes', { boxes, rotation }),
         line: (index, line) => stream.send('line', { index, ...line }),
-      });
+      }, gone);
       request.log.info({ prediction: record.id, decision: record.decision, totalMs: record.timings.total, stream: true }, 'prediction recorded');
       stream.send('record', toAnswer(record));
     } catch (error) {
@@ -103,9 +105,9 @@ export const predictRoutes: FastifyPluginAsync<PredictOptions> = async (app, { c
  * `Idempotent-Replayed: true` before anything is sent; its listener hears nothing, so a replayed
  * stream sends the `record` event alone.
  */
-async function predictOnce(service: IdempotentService, bytes: Uint8Array, source: Record<string, unknown>, key: string | null, reply: FastifyReply, listener: PredictionListener = {}) {
-  if (key === null) return service.predict(bytes, source, listener);
-  const { record, replayed } = await service.predictOnce(bytes, source, key, listener);
+async function predictOnce(service: IdempotentService, bytes: Uint8Array, source: Record<string, unknown>, key: string | null, reply: FastifyReply, listener: PredictionListener, signal: AbortSignal) {
+  if (key === null) return service.predict(bytes, source, listener, { signal });
+  const { record, replayed } = await service.predictOnce(bytes, source, key, listener, signal);
   if (replayed) reply.header('Idempotent-Replayed', 'true');
   return record;
 }

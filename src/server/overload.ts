@@ -1,0 +1,108 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { isVisionopsError, VisionopsError } from '../core/errors.js';
+import type { MonitorMetrics } from '../monitor/metrics.js';
+import type { IdempotentService } from '../pipeline/idempotency.js';
+import type { PredictionServices } from '../pipeline/service.js';
+import type { Admission } from './admission.js';
+
+export interface GuardedDeps {
+  admission: Admission;
+  /** Throws STORE_UNAVAILABLE when the store does not answer (a cached ping). */
+  storeUp: () => Promise<void>;
+  metrics: MonitorMetrics;
+}
+
+/**
+ * The services as the HTTP API runs them: the store checked first (a prediction that could not
+ * be recorded runs no model), then a slot taken in the admission queue, held until the answer,
+ * and the request's signal (client gone, or the shutdown deadline) passed to the stage runner.
+ */
+export function guardServices(services: PredictionServices, deps: GuardedDeps): PredictionServices {
+  return { names: services.names, get: (name) => guard(services.get(name), deps) };
+}
+
+function guard(service: IdempotentService, { admission, storeUp, metrics }: GuardedDeps): IdempotentService {
+  /** `work` run with a slot in the admission queue, on the slot's signal (the client's, or the shutdown deadline). */
+  async function admitted<T>(clientSignal: AbortSignal, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    await storeUp();
+    let slot;
+    try {
+      slot = await admission.enter(clientSignal);
+    } catch (error) {
+      count(error, metrics, clientSignal);
+      throw error;
+    }
+    try {
+      return await work(slot.signal);
+    } catch (error) {
+      count(error, metrics, clientSignal);
+      throw error;
+    } finally {
+      slot.release();
+    }
+  }
+  return {
+    ...service,
+    predict: (bytes, source, listener, options = {}) =>
+      admitted(options.signal ?? new AbortController().signal, (signal) => service.predict(bytes, source, listener, { ...options, signal })),
+    predictOnce: (bytes, source, key, listener, signal = new AbortController().signal) =>
+      admitted(signal, (slotSignal) => service.predictOnce(bytes, source, key, listener, slotSignal)),
+  };
+}
+
+function count(error: unknown, metrics: MonitorMetrics, clientSignal: AbortSignal): void {
+  if (!isVisionopsError(error)) return;
+  if (error.code === 'OVERLOADED') metrics.shed.inc();
+  if (error.code === 'CANCELLED') metrics.cancelled.inc({ reason: clientSignal.aborted ? 'client_gone' : 'shutdown' });
+}
+
+/**
+ * Refuses a prediction before its body is read when the admission queue is full, so that shedding
+ * load costs no upload. The queue is asked again once the body is in (`guardServices`).
+ */
+export function shedWhenFull(app: FastifyInstance, admission: Admission, metrics: MonitorMetrics): void {
+  app.addHook('onRequest', async (request) => {
+    if (request.method !== 'POST' || request.routeOptions.url !== '/v1/predict' || !admission.full) return;
+    metrics.shed.inc();
+    throw admission.overloaded();
+  });
+}
+
+/**
+ * Aborts when the client closes the connection before its answer is sent, so the prediction stops
+ * at its next stage instead of running for no one.
+ */
+export function clientGone(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort(new VisionopsError('CANCELLED', 'The client closed the connection before the answer: the prediction was stopped and not recorded.'));
+  });
+  return controller.signal;
+}
+
+/**
+ * Once `close` begins (shutdown): every answer closes its connection, so kept-alive clients do not
+ * hold the close open, and predictions still running near the end of `seconds` are abandoned so
+ * the close finishes in time. New requests meanwhile are answered 503 (fastify's return503OnClosing).
+ */
+export function drainOnClose(app: FastifyInstance, admission: Admission, seconds: number): void {
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    setTimeout(() => admission.abandon(), abandonAfterSeconds(seconds) * 1000).unref();
+    done();
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) void reply.header('connection', 'close');
+    return payload;
+  });
+}
+
+/**
+ * When, within a shutdown of `shutdownSeconds`, work still running is abandoned: two seconds before
+ * the end (half-way for a short one), leaving time for the abandoned predictions to reach their
+ * next stage and for the models and stores to close.
+ */
+export function abandonAfterSeconds(shutdownSeconds: number): number {
+  return Math.max(shutdownSeconds / 2, shutdownSeconds - 2);
+}
