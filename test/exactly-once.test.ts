@@ -111,7 +111,7 @@ const countingPipeline: Pipeline = {
 before(async () => {
   fixture = reviewFixture('visionops-once-http-');
   const keys = Object.entries(KEYS).map(([id, key]) => ({ id, sha256: hashKey(key), scopes: ['predict'] }));
-  const config = loadConfig({ sets: ['server.logLevel="silent"', 'cache.enabled=false', `auth.keys=${JSON.stringify(keys)}`] });
+  const config = loadConfig({ sets: ['server.logLevel="silent"', 'cache.enabled=false', 'server.admission.maxQueued=8', `auth.keys=${JSON.stringify(keys)}`] });
   system = await createVisionops(config, { overrides: { stores: fixture.stores, pipelines: [countingPipeline], lab: [], observers: [] } });
   app = await system.server();
   page = await renderDocument({ lines: ['Invoice 20417 paid', 'Total amount: 1250.40'], width: 800 });
