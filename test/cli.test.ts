@@ -53,14 +53,14 @@ test('check runs the gate alone: each finding with its guidance, exit 1 when an 
 });
 
 test("check gates as the chosen pipeline does: its region of interest; a pipeline not configured is exit 2", async () => {
-  // The second pipeline reads only a 300 x 60 strip: too small for the gate, which judges the crop.
-  const pipelines = '[{"name":"document"},{"name":"margin","settings":{"roi":{"left":0,"top":0,"width":300,"height":60}}}]';
+  // The second pipeline reads only a 12 x 12 corner of the margin: too small for the gate, which judges the crop.
+  const pipelines = '[{"name":"document"},{"name":"margin","settings":{"roi":{"left":0,"top":0,"width":12,"height":12}}}]';
   const page = join(images, 'page.png');
   const whole = await visionops('check', page, '--set', `pipelines=${pipelines}`);
   assert.equal(whole.code, 0, whole.stderr);
   const margin = await visionops('check', page, '--set', `pipelines=${pipelines}`, '--pipeline', 'margin');
   assert.equal(margin.code, 1, margin.stderr);
-  assert.match(margin.stdout, /FAIL resolution \(score 60,/);
+  assert.match(margin.stdout, /FAIL resolution \(score 12,/);
   const unknown = await visionops('check', page, '--pipeline', 'receipts');
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /UNKNOWN_PIPELINE/);
