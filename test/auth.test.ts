@@ -4,9 +4,8 @@ import { request as httpRequest } from 'node:http';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../src/config/load.js';
-import { createVisionops, type Visionops } from '../src/app/visionops.js';
 import { hashKey, type RouteAccess, type RouteEntry } from '../src/server/auth.js';
-import { noModelsPipeline } from './helpers/pipelines.js';
+import { modellessServers } from './helpers/modelless-servers.js';
 import { visionops } from './helpers/cli.js';
 import { closeFixture, reviewFixture, seedTask, type ReviewFixture } from './helpers/review.js';
 
@@ -17,14 +16,8 @@ let fixture: ReviewFixture;
 let secured: FastifyInstance;
 let open: FastifyInstance;
 
-const systems: Visionops[] = [];
-
-async function serverWith(sets: string[]): Promise<FastifyInstance> {
-  const config = loadConfig({ sets: ['server.logLevel="silent"', ...sets] });
-  const system = await createVisionops(config, { overrides: { stores: fixture.stores, pipelines: [noModelsPipeline], lab: [] } });
-  systems.push(system);
-  return system.server();
-}
+const servers = modellessServers(() => fixture);
+const serverWith = servers.serverWith;
 
 before(async () => {
   fixture = reviewFixture();
@@ -33,7 +26,7 @@ before(async () => {
   open = await serverWith([]);
 });
 after(async () => {
-  for (const system of systems) await system.close();
+  await servers.close();
   await closeFixture(fixture);
   rmSync(fixture.dir, { recursive: true, force: true });
 });

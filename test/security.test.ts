@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../src/config/load.js';
-import { createVisionops, type Visionops } from '../src/app/visionops.js';
 import { hashKey } from '../src/server/auth.js';
 import { blank } from './fixtures/documents.js';
 import { launchChromium } from './helpers/browser.js';
-import { noModelsPipeline } from './helpers/pipelines.js';
+import { modellessServers } from './helpers/modelless-servers.js';
 import { closeFixture, reviewFixture, seedTask, type ReviewFixture } from './helpers/review.js';
 
 const KEYS = { predict: 'vo_security-predict-key', review: 'vo_security-review-key', admin: 'vo_security-admin-key' };
@@ -15,21 +13,14 @@ const KEY_ENTRIES = Object.entries(KEYS).map(([scope, key]) => ({ id: `${scope}-
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
 let fixture: ReviewFixture;
-const systems: Visionops[] = [];
-
-/** A server without models: the tests are about what reaches the routes, not what the models read. */
-async function serverWith(sets: string[]): Promise<FastifyInstance> {
-  const config = loadConfig({ sets: ['server.logLevel="silent"', ...sets] });
-  const system = await createVisionops(config, { overrides: { stores: fixture.stores, pipelines: [noModelsPipeline], lab: [] } });
-  systems.push(system);
-  return system.server();
-}
+const servers = modellessServers(() => fixture);
+const serverWith = servers.serverWith;
 
 before(() => {
   fixture = reviewFixture('visionops-security-');
 });
 after(async () => {
-  for (const system of systems) await system.close();
+  await servers.close();
   await closeFixture(fixture);
   rmSync(fixture.dir, { recursive: true, force: true });
 });
