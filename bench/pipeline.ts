@@ -10,6 +10,7 @@ import { inOrderConcurrently } from '../src/cli/concurrent.js';
 import { loadConfig } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
 import { createVisionops } from '../src/app/visionops.js';
+import { isDocumentResult, type TaskResult } from '../src/core/records/prediction.js';
 import { characterErrorRate } from '../test/fixtures/documents.js';
 import { BATCHING_ON, documentPages, type Benchmark } from './lib.js';
 
@@ -44,9 +45,9 @@ export async function runPages(pages: Buffer[], sets: string[], concurrency: num
     const texts: string[] = [];
     const started = performance.now();
     if (concurrency === 1) {
-      for (const page of pages) texts.push((await service.predict(page, {})).result?.text ?? '');
+      for (const page of pages) texts.push(textOf((await service.predict(page, {})).result));
     } else {
-      await inOrderConcurrently(pages, concurrency, (page) => service.predict(page, {}), (record) => void texts.push(record.result?.text ?? ''));
+      await inOrderConcurrently(pages, concurrency, (page) => service.predict(page, {}), (record) => void texts.push(textOf(record.result)));
     }
     return { seconds: (performance.now() - started) / 1000, texts };
   } finally {
@@ -116,3 +117,7 @@ export const threadsBenchmark: Benchmark = {
     return layouts.map(([name]) => ({ name: `threads.${name}_pages_per_s`, value: bytes.length / seconds.get(name)!, unit: 'pages/s' }));
   },
 };
+
+function textOf(result: TaskResult | null): string {
+  return result !== null && isDocumentResult(result) ? result.text : '';
+}

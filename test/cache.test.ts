@@ -11,6 +11,7 @@ import { loadDocumentPipeline, type DocumentPipeline } from '../src/pipeline/doc
 import { createPredictionService, type PredictionService } from '../src/pipeline/service.js';
 import { openStores, type Stores } from '../src/store/open.js';
 import { asJpeg, renderDocument } from './fixtures/documents.js';
+import { documentOf } from './helpers/results.js';
 
 function answer(id: string, phash = '0000000000000000', padding = 0): CachedAnswer {
   return {
@@ -99,7 +100,7 @@ test('the same bytes again are answered from the cache, recorded as a new record
   assert.equal(first.lineage.cache, undefined);
   assert.deepEqual(second.lineage.cache, { hit: 'exact', of: first.id, distance: 0 });
   assert.notEqual(second.id, first.id);
-  assert.equal(second.result?.text, first.result?.text);
+  assert.equal(documentOf(second.result).text, documentOf(first.result).text);
   assert.equal(second.decision, first.decision);
   assert.deepEqual(second.source, { channel: 'test', n: 2, exif: first.source.exif });
   assert.equal(second.timings.detection, undefined, 'no model ran');
@@ -125,7 +126,7 @@ test('a re-encoded copy is a near hit only when the near-duplicate cache is on',
   assert.equal(near.lineage.cache?.hit, 'near');
   assert.equal(near.lineage.cache?.of, original.id);
   assert.equal(near.image.format, 'jpeg', 'the record describes the image that was sent');
-  assert.equal(near.result?.text, original.result?.text);
+  assert.equal(documentOf(near.result).text, documentOf(original.result).text);
 });
 
 test('with the cache off every image is computed', async () => {
@@ -155,7 +156,7 @@ test('processes sharing a Redis answer each other’s images: the second never r
     assert.equal(computed.lineage.cache, undefined);
     const repeated = await second.service.predict(bytes, { worker: 2 });
     assert.deepEqual(repeated.lineage.cache, { hit: 'exact', of: computed.id, distance: 0 });
-    assert.equal(repeated.result?.text, computed.result?.text);
+    assert.equal(documentOf(repeated.result).text, documentOf(computed.result).text);
     assert.equal(repeated.timings.detection, undefined, 'no model ran in the second process');
   } finally {
     await Promise.all([first.shared.close(), second.shared.close()]);
@@ -168,7 +169,7 @@ test('a Redis that does not answer costs speed, not answers: images are computed
   try {
     const record = await service.predict(page, { channel: 'no-redis' });
     assert.equal(record.decision, 'accept');
-    assert.ok(record.result?.text.includes('Invoice 20417'));
+    assert.ok(documentOf(record.result).text.includes('Invoice 20417'));
     assert.equal(failures.length, 1, 'told once, not per failure');
   } finally {
     await shared.close();

@@ -16,6 +16,7 @@ import { builtinManifests } from '../src/runtime/builtin.js';
 import { runtimeConfigSchema } from '../src/runtime/config.js';
 import { openStores } from '../src/store/open.js';
 import { renderDocument } from './fixtures/documents.js';
+import { documentOf } from './helpers/results.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'visionops-cascade-'));
 const modelsDir = join(dir, 'models');
@@ -83,7 +84,7 @@ test('a region of interest is cropped before the gate and the models see the ima
     const service = createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs });
     const record = await service.predict(await renderDocument({ lines: MORE_LINES, width: 900 }), {});
     assert.deepEqual(
-      record.result?.lines.map((line) => line.text.replace(/\s+/g, '')),
+      documentOf(record.result).lines.map((line) => line.text.replace(/\s+/g, '')),
       LINES.map((line) => line.replace(/\s+/g, '')),
     );
     assert.ok(record.image.height > 300, 'the record describes the image as sent');

@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.js';
 import { describeFrame } from '../core/monitor/descriptor.js';
 import type { MonitorObservation } from '../core/monitor/features.js';
-import type { TaskResult } from '../core/records/prediction.js';
+import { isDocumentResult, type TaskResult } from '../core/records/prediction.js';
 import type { Pipeline } from '../pipeline/contract.js';
 import { configuredPipeline } from '../pipeline/pipelines.js';
 import { pathSettings, StageRunner, type RecordedPrediction } from '../pipeline/runner.js';
@@ -33,5 +33,5 @@ export async function observe(runner: StageRunner, bytes: Uint8Array): Promise<M
 }
 
 function linesOf(result: TaskResult | null): MonitorObservation['lines'] {
-  return result === null ? null : result.lines.map((line) => ({ text: line.text, confidence: line.confidence }));
+  return result === null || !isDocumentResult(result) ? null : result.lines.map((line) => ({ text: line.text, confidence: line.confidence }));
 }

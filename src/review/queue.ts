@@ -1,5 +1,5 @@
 import type { PredictionObserver } from '../pipeline/runner.js';
-import type { PredictionRecord } from '../core/records/prediction.js';
+import { isDocumentResult, type PredictionRecord } from '../core/records/prediction.js';
 import type { BlobStore } from '../store/store.js';
 import type { ReviewStore } from '../store/store.js';
 import type { ModelOutput, ReviewKind } from '../core/records/review.js';
@@ -25,7 +25,7 @@ export function createReviewObserver({ reviews, blobs, auditRate, random = Math.
   return {
     async recorded({ record, bytes, image }) {
       const kind = kindOf(record, auditRate, random);
-      if (kind === null || record.result === null) return;
+      if (kind === null || record.result === null || !isDocumentResult(record.result)) return;
       const blob = record.blob ?? (await blobs.put(bytes));
       const turned = record.result.orientation.rotation % 180 !== 0;
       const modelOutput: ModelOutput = {

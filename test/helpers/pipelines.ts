@@ -3,8 +3,9 @@ import { VisionopsError } from '../../src/core/errors.js';
 import type { Quad } from '../../src/core/postprocess/geometry.js';
 import type { TextLine } from '../../src/core/records/prediction.js';
 import type { Pipeline } from '../../src/pipeline/contract.js';
+import { documentOf } from './results.js';
 
-const documentDecision: Pipeline['decision'] = { rule: (quality, result, settings) => decideDocument(quality, result, settings.decision), judged: (settings) => settings.decision };
+const documentDecision: Pipeline['decision'] = { rule: (quality, result, settings) => decideDocument(quality, result === null ? null : documentOf(result), settings.decision), judged: (settings) => settings.decision };
 
 /**
  * A pipeline that reads every page as the same two lines, in no time, for the monitor tests that

@@ -11,6 +11,7 @@ import { openSqliteStores } from '../../src/store/sqlite/index.js';
 import type { BlobStore, PredictionStore } from '../../src/store/store.js';
 import { renderDocument } from '../fixtures/documents.js';
 import { record } from '../fixtures/records.js';
+import { documentOf } from './results.js';
 
 export const MODELS = [
   { role: 'detection', id: 'ch_PP-OCRv4_det', version: '1.4.2', sha256: 'b'.repeat(64), preprocessHash: 'c'.repeat(64) },
@@ -103,7 +104,7 @@ export async function seedTask(fixture: ReviewFixture, options: { truth: string[
     kind,
     modelVersion: MODEL_VERSION,
     blob,
-    modelOutput: { lines: record.result?.lines ?? [], rotation: 0, width, height },
+    modelOutput: { lines: record.result ? documentOf(record.result).lines : [], rotation: 0, width, height },
   });
 }
 

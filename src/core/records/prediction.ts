@@ -49,8 +49,41 @@ export interface DocumentResult {
 /** What a pipeline does with an image; each task has its result type in `TaskResult`. */
 export type Task = 'document' | 'classification' | 'detection';
 
-/** The result a pipeline's models produce; classification and detection results join this union with their tasks. */
-export type TaskResult = DocumentResult;
+/** One label a classifier gave, with its score (softmax or sigmoid output, 0..1). */
+export interface LabelScore {
+  label: string;
+  score: number;
+}
+
+/** What a classification pipeline answers: its top-k labels, best first. */
+export interface ClassificationResult {
+  labels: LabelScore[];
+}
+
+/** One object a detector found: its label, score, and box `[x1, y1, x2, y2]` in the original image's pixels. */
+export interface DetectedBox extends LabelScore {
+  box: [number, number, number, number];
+}
+
+/** What a detection pipeline answers: the boxes kept after the score threshold and NMS, best first. */
+export interface DetectionResult {
+  boxes: DetectedBox[];
+}
+
+/** The result a pipeline's models produce; each task has its own shape. */
+export type TaskResult = DocumentResult | ClassificationResult | DetectionResult;
+
+export function isDocumentResult(result: TaskResult): result is DocumentResult {
+  return 'lines' in result;
+}
+
+export function isClassificationResult(result: TaskResult): result is ClassificationResult {
+  return 'labels' in result;
+}
+
+export function isDetectionResult(result: TaskResult): result is DetectionResult {
+  return 'boxes' in result;
+}
 
 export interface ModelLineage {
   role: string;

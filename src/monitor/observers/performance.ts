@@ -1,3 +1,4 @@
+import { isDocumentResult } from '../../core/records/prediction.js';
 import type { PredictionObserver } from '../../pipeline/runner.js';
 import type { BatchListener } from '../../runtime/batcher.js';
 import type { MonitorMetrics } from '../metrics.js';
@@ -19,7 +20,7 @@ export function performanceObserver(metrics: MonitorMetrics): PredictionObserver
         metrics.cacheHits.inc({ kind: record.lineage.cache.hit });
         return;
       }
-      const cascade = record.result?.cascade;
+      const cascade = record.result !== null && isDocumentResult(record.result) ? record.result.cascade : undefined;
       if (cascade !== undefined) {
         metrics.cascadeLines.inc(cascade.lines);
         metrics.cascadeEarlyExits.inc(cascade.earlyExits);

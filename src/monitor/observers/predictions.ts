@@ -1,4 +1,4 @@
-import type { ModelLineage } from '../../core/records/prediction.js';
+import { isDocumentResult, type ModelLineage } from '../../core/records/prediction.js';
 import type { PredictionObserver, RecordedPrediction } from '../../pipeline/runner.js';
 import type { MonitorMetrics } from '../metrics.js';
 import { keepRecent } from '../recent.js';
@@ -39,7 +39,7 @@ export class PredictionMetrics implements PredictionObserver {
       keepRecent(values, check.score, RECENT_SCORES);
       this.qualityValues.set(check.name, values);
     }
-    const lines = record.result?.lines ?? [];
+    const lines = record.result !== null && isDocumentResult(record.result) ? record.result.lines : [];
     for (const line of lines) metrics.confidence.observe({ pipeline, level: 'line' }, line.confidence);
     if (lines.length > 0) metrics.confidence.observe({ pipeline, level: 'page_min' }, Math.min(...lines.map((l) => l.confidence)));
   }
