@@ -1,5 +1,6 @@
 import type { PredictionObserver } from '../pipeline/runner.js';
-import { isDocumentResult, type PredictionRecord } from '../core/records/prediction.js';
+import { isClassificationResult, isDetectionResult, type PredictionRecord, type TaskResult } from '../core/records/prediction.js';
+import type { IngestedImage } from '../image/types.js';
 import type { BlobStore } from '../store/store.js';
 import type { ReviewStore } from '../store/store.js';
 import type { ModelOutput, ReviewKind } from '../core/records/review.js';
@@ -25,17 +26,29 @@ export function createReviewObserver({ reviews, blobs, auditRate, random = Math.
   return {
     async recorded({ record, bytes, image }) {
       const kind = kindOf(record, auditRate, random);
-      if (kind === null || record.result === null || !isDocumentResult(record.result)) return;
+      if (kind === null || record.result === null) return;
       const blob = record.blob ?? (await blobs.put(bytes));
-      const turned = record.result.orientation.rotation % 180 !== 0;
-      const modelOutput: ModelOutput = {
-        lines: record.result.lines,
-        rotation: record.result.orientation.rotation,
-        width: turned ? image.frame.height : image.frame.width,
-        height: turned ? image.frame.width : image.frame.height,
-      };
+      const modelOutput = modelOutputOf(record.result, image);
       await reviews.create({ predictionId: record.id, kind, modelVersion: modelVersionOf(record), blob, modelOutput });
     },
+  };
+}
+
+/**
+ * What the reviewer is shown of the model's answer, in the coordinates of the image the review
+ * page draws: a document's lines on the page turned upright; a classification's candidates or a
+ * detection's boxes on the image as ingest oriented it (boxes are in its pixels already).
+ */
+function modelOutputOf(result: TaskResult, image: IngestedImage): ModelOutput {
+  const { width, height } = image.frame;
+  if (isClassificationResult(result)) return { lines: [], labels: result.labels, rotation: 0, width, height };
+  if (isDetectionResult(result)) return { lines: [], boxes: result.boxes, rotation: 0, width, height };
+  const turned = result.orientation.rotation % 180 !== 0;
+  return {
+    lines: result.lines,
+    rotation: result.orientation.rotation,
+    width: turned ? height : width,
+    height: turned ? width : height,
   };
 }
 

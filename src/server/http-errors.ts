@@ -42,7 +42,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
 
 /** The body of every error answer. */
 export interface ErrorBody {
-  error: { code: ErrorCode; message: string };
+  /** `problem`: a stable name for what was wrong, where one code covers many cases (a refused review answer's `BOX_OUTSIDE_IMAGE`, say). */
+  error: { code: ErrorCode; message: string; problem?: string };
 }
 
 export interface HttpError {
@@ -69,7 +70,9 @@ export const ACCEPTED_UPLOADS =
 export function toHttpError(error: unknown, context: ErrorContext = {}): HttpError {
   if (isVisionopsError(error)) {
     const retryAfterSeconds = error.details?.retryAfterSeconds;
-    const http = answer(error.code, error.message);
+    const problem = error.details?.problem;
+    const coded = answer(error.code, error.message);
+    const http = typeof problem === 'string' ? { ...coded, body: { error: { ...coded.body.error, problem } } } : coded;
     return typeof retryAfterSeconds === 'number' ? { ...http, retryAfterSeconds } : http;
   }
   const upload = context.uploadMaxBytes !== undefined;

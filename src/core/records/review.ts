@@ -1,5 +1,5 @@
 import type { Quad } from '../postprocess/geometry.js';
-import type { TextLine } from './prediction.js';
+import type { DetectedBox, LabelScore, Task, TextLine } from './prediction.js';
 
 /** Why a task exists: the decision asked for a person, or an accepted result was drawn for audit. */
 export type ReviewKind = 'review' | 'audit';
@@ -11,11 +11,29 @@ export type Verdict = 'confirm' | 'correct' | 'unusable';
 
 /** What the model said, copied into the task when it is created, so the answer is kept beside it. */
 export interface ModelOutput {
+  /** A document's lines; empty for classification and detection tasks. */
   lines: TextLine[];
+  /** A classification task's candidates, best first, as the model scored them. */
+  labels?: LabelScore[];
+  /** A detection task's boxes, `[x1, y1, x2, y2]` in the stored image's (upright) pixels. */
+  boxes?: DetectedBox[];
   /** Clockwise turn from the stored image (after its EXIF orientation) to the page the boxes are in. */
   rotation: 0 | 90 | 180 | 270;
   width: number;
   height: number;
+}
+
+/** What a task asks a person to review, from the model output it holds. */
+export function outputTask(output: ModelOutput): Task {
+  if (output.labels !== undefined) return 'classification';
+  if (output.boxes !== undefined) return 'detection';
+  return 'document';
+}
+
+/** A box as a person left it on a detection task: the shape datasets are exported in. */
+export interface ReviewedBox {
+  label: string;
+  box: [number, number, number, number];
 }
 
 /** One line as the person left it: `modelText` is what the model read, `text` what the person kept. */
@@ -41,12 +59,28 @@ export interface ReviewAnswer {
   removed: number[];
   /** Why the image is unusable (`blurry`, `wrong-document`, `glare`, ...); null otherwise. */
   reason: string | null;
-  /** The model's lines the person looked at: all of them, or 0 when the image was unusable. */
+  /**
+   * Classification tasks: the label the person chose (a known one or a new one); absent when
+   * unusable. Detection tasks: every box as the person left it (kept, relabelled, moved or drawn).
+   */
+  label?: string;
+  boxes?: ReviewedBox[];
+  /**
+   * The model's items the person looked at: every line (documents), the one label
+   * (classification), every box (detection); 0 when the image was unusable.
+   */
   linesReviewed: number;
-  /** Of those, the ones whose text the person changed or removed. */
+  /** Of those, the ones the person changed: a line's text changed or removed, the label changed, a box removed, relabelled or moved beyond IoU 0.5. */
   linesChanged: number;
+  /** Detection tasks: boxes the person drew that match none of the model's (documents count `added`). */
+  boxesAdded?: number;
   by: string;
   at: string;
+}
+
+/** Items the model missed and the person added: lines on documents, boxes on detection tasks. */
+export function addedCount(answer: ReviewAnswer): number {
+  return answer.boxesAdded ?? answer.added.length;
 }
 
 export interface ReviewClaim {

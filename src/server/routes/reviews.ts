@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { VisionopsError } from '../../core/errors.js';
-import { answerBodySchema, resolveAnswer } from '../../review/answer.js';
+import { resolveTaskAnswer } from '../../review/answers.js';
 import type { ReviewConfig } from '../../review/config.js';
 import { renderJpeg } from '../../image/render.js';
 import type { IngestConfig } from '../../image/config.js';
@@ -86,14 +86,7 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRouteOptions> = async (app, 
 
   app.post<{ Params: { id: string } }>('/v1/reviews/:id/answer', { config: scope }, async (request) => {
     const task = await taskOf(request.params.id);
-    const parsed = answerBodySchema.safeParse(request.body);
-    if (!parsed.success) {
-      throw new VisionopsError(
-        'INVALID_REQUEST',
-        `Bad answer (${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ')}): send JSON {"verdict": "confirm" | "correct" | "unusable", "lines"?: [{"index", "text"}], "added"?: [{"box", "text"}], "removed"?: [index], "reason"?}.`,
-      );
-    }
-    const answered = await reviews.answer(task.id, resolveAnswer(task, parsed.data, request.principal.id, new Date(now())));
+    const answered = await reviews.answer(task.id, resolveTaskAnswer(task, request.body, request.principal.id, new Date(now())));
     if (onAnswered !== undefined) {
       const figures = reviewStats(await reviews.counts(), await reviews.tallies(), lab).models.find((model) => model.modelVersion === answered.modelVersion);
       if (figures !== undefined) onAnswered(answered, figures);

@@ -1,5 +1,5 @@
 import { VisionopsError } from '../../core/errors.js';
-import type { ReviewAnswer, ReviewKind, ReviewStatus, ReviewTally, ReviewTask } from '../../core/records/review.js';
+import { addedCount, type ReviewAnswer, type ReviewKind, type ReviewStatus, type ReviewTally, type ReviewTask } from '../../core/records/review.js';
 import { newRecordId } from '../record-id.js';
 import type { ReviewStore } from '../store.js';
 import { storeOn, type SqlClient, type SqlValue } from './client.js';
@@ -92,7 +92,7 @@ export function createSqlReviewStore(client: SqlClient, { now = Date.now }: Revi
         `UPDATE review_tasks SET answered_at = ?, verdict = ?, answer = ?, lines_reviewed = ?, lines_changed = ?, lines_added = ?
          WHERE id = ? AND answered_at IS NULL AND claimed_by = ? AND lease_expires_at > ?
          RETURNING *`,
-        [answer.at, answer.verdict, JSON.stringify(answer), answer.linesReviewed, answer.linesChanged, answer.added.length, id, answer.by, now()],
+        [answer.at, answer.verdict, JSON.stringify(answer), answer.linesReviewed, answer.linesChanged, addedCount(answer), id, answer.by, now()],
       );
       if (kept !== null) return kept;
       const [row] = await db.query<Row>('SELECT * FROM review_tasks WHERE id = ?', [id]);
