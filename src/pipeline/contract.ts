@@ -2,6 +2,7 @@ import type { DecisionOutcome } from '../core/decision/document.js';
 import type { Frame } from '../core/frame.js';
 import type { Quad } from '../core/postprocess/geometry.js';
 import type { QuarterTurn } from '../core/preprocess/rotate.js';
+import type { GateSettings } from '../core/quality/gate-settings.js';
 import type { QualityReport } from '../core/quality/types.js';
 import type { ModelLineage, Task, TaskResult, TextLine } from '../core/records/prediction.js';
 import type { ModelStageName, StageClock } from './clock.js';
@@ -49,6 +50,12 @@ export interface Pipeline<Result extends TaskResult = TaskResult, Settings = Pip
   readonly version: string;
   /** Every model it runs, with its weights' hash, its preprocessing spec's hash and the stage it runs in. */
   readonly models: ModelLineage[];
+  /**
+   * The gate its images pass: the content type (`document` text-scale checks, `scene` photographic
+   * ones), the checks that count, scene thresholds and the model's input size (a manifest's `gate`
+   * object and `input`). Absent: the document gate.
+   */
+  readonly gate?: GateSettings;
   /** Its model stages, in the order they run; each shows in the record's timings. */
   readonly stages: readonly ModelStageName[];
   readonly decision: {

@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.js';
 import { VisionopsError } from '../core/errors.js';
 import { toGray, type Frame, type GrayFrame } from '../core/frame.js';
 import { cropRegion } from '../core/preprocess/region.js';
-import { runQualityGate } from '../core/quality/gate.js';
+import { runContentGate } from '../core/quality/content-gate.js';
 import type { QualityReport } from '../core/quality/types.js';
 import type { Decision, DecisionReason, ModelLineage, PredictionRecord, TaskResult, Timings } from '../core/records/prediction.js';
 import { ingestImage } from '../image/ingest.js';
@@ -104,7 +104,9 @@ export class StageRunner {
     readonly pipeline: Pipeline | null,
     private readonly recorder: Recorder | null = null,
   ) {
-    this.judgedBy = pipeline === null ? null : judgementHash(path.quality, pipeline.decision.judged(path.pipeline));
+    // A pipeline with its own gate settings is judged by them too; the document gate's hash is unchanged.
+    const judged = pipeline === null ? null : pipeline.gate === undefined ? pipeline.decision.judged(path.pipeline) : { decision: pipeline.decision.judged(path.pipeline), gate: pipeline.gate };
+    this.judgedBy = pipeline === null ? null : judgementHash(path.quality, judged);
   }
 
   /** Whether the record stage has observers, which are promised the decoded image (a repeated answer decodes only then). */
@@ -171,7 +173,7 @@ export class StageRunner {
 
   private async gate(image: IngestedImage, clock: StageClock, listener: PredictionListener): Promise<Gated> {
     const { frame, gray } = await this.crop(image, clock);
-    const quality = await clock.time('gate', () => runQualityGate(frame, this.path.quality, gray));
+    const quality = await clock.time('gate', () => runContentGate(frame, this.path.quality, this.pipeline?.gate, gray));
     listener.quality?.(quality);
     return { image, frame, gray, quality };
   }
