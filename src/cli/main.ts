@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isVisionopsError } from '../core/errors.js';
 import { blockUnacceptedLoaders } from '../image/decode.js';
+import { registerCalibrateGate } from './commands/calibrate-gate.js';
 import { registerCheck } from './commands/check.js';
 import { registerConfig } from './commands/config.js';
 import { registerExport } from './commands/export.js';
@@ -30,6 +31,7 @@ registerKey(program);
 registerExport(program);
 registerQuantize(program);
 registerProfile(program);
+registerCalibrateGate(program);
 
 try {
   await program.parseAsync(process.argv);
