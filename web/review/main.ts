@@ -4,6 +4,9 @@
  * is put on the page with textContent or attributes, never parsed as HTML.
  */
 import { forgetKey, keyHeaders, rememberKey } from '../shared/api-key.js';
+import { classificationMode, type LabelScore } from './classify.js';
+import { detectionMode, type DetectedBox } from './detect.js';
+import type { ReviewMode } from './mode.js';
 import './style.css';
 
 interface Line {
@@ -16,7 +19,8 @@ interface Task {
   id: string;
   kind: 'review' | 'audit';
   modelVersion: string;
-  modelOutput: { lines: Line[]; width: number; height: number };
+  /** `labels` on classification tasks, `boxes` on detection tasks; `lines` on documents (empty on the others). */
+  modelOutput: { lines: Line[]; labels?: LabelScore[]; boxes?: DetectedBox[]; width: number; height: number };
   image: { url: string; width: number; height: number };
   claim: { expiresAt: string } | null;
   prediction: { reasons: { message: string }[] } | null;
@@ -51,6 +55,10 @@ const ui = {
   lines: byId<HTMLOListElement>('lines'),
   unusable: byId<HTMLFormElement>('unusable'),
   reason: byId<HTMLInputElement>('reason'),
+  classify: { section: byId('classify'), candidates: byId<HTMLOListElement>('candidates'), form: byId<HTMLFormElement>('new-label'), input: byId<HTMLInputElement>('label-input'), known: byId<HTMLDataListElement>('known-labels') },
+  detect: { section: byId('detect'), objects: byId<HTMLOListElement>('objects'), form: byId<HTMLFormElement>('relabel'), input: byId<HTMLInputElement>('box-label'), known: byId<HTMLDataListElement>('box-labels') },
+  sendBoxes: byId<HTMLButtonElement>('send-boxes'),
+  keys: { document: byId('keys'), classify: byId('keys-classify'), detect: byId('keys-detect') },
 };
 
 let task: Task | null = null;
@@ -59,6 +67,8 @@ let current = 0;
 let editing: HTMLInputElement | null = null;
 let busy = false;
 let imageUrl: string | null = null;
+/** The mode of a classification or detection task; null for documents. */
+let mode: ReviewMode | null = null;
 
 class ApiError extends Error {
   constructor(
@@ -84,7 +94,7 @@ function say(text: string): void {
 }
 
 function showOnly(...visible: HTMLElement[]): void {
-  for (const element of [ui.login, ui.empty, ui.page, ui.task]) element.hidden = !visible.includes(element);
+  for (const element of [ui.login, ui.empty, ui.page, ui.task, ui.classify.section, ui.detect.section]) element.hidden = !visible.includes(element);
 }
 
 async function refreshPending(): Promise<void> {
@@ -115,6 +125,7 @@ async function claimNext(): Promise<void> {
   await refreshPending();
   if (response.status === 204) {
     task = null;
+    mode = null;
     ui.taskInfo.textContent = '';
     showOnly(ui.empty);
     return;
@@ -136,6 +147,28 @@ async function showTask(shown: Task): Promise<void> {
   ui.boxes.replaceChildren();
   ui.lines.replaceChildren();
   ui.unusable.hidden = true;
+  mode = null;
+  ui.boxes.onpointerdown = ui.boxes.onpointermove = ui.boxes.onpointerup = null;
+  const { labels, boxes } = shown.modelOutput;
+  const kind = labels !== undefined ? 'classify' : boxes !== undefined ? 'detect' : 'document';
+  ui.page.classList.toggle('drawable', kind === 'detect');
+  ui.image.alt = kind === 'document' ? 'the page under review' : 'the image under review';
+  for (const [name, hint] of Object.entries(ui.keys)) hint.hidden = name !== kind;
+  const context = { send: (body: unknown) => void run(() => submit(body)), say };
+  if (labels !== undefined) {
+    states = [];
+    showOnly(ui.page, ui.task, ui.classify.section);
+    say('');
+    mode = classificationMode(ui.classify, labels, context);
+    return;
+  }
+  if (boxes !== undefined) {
+    states = [];
+    showOnly(ui.page, ui.task, ui.detect.section);
+    say('');
+    mode = detectionMode({ ...ui.detect, svg: ui.boxes }, boxes, shown.image, context);
+    return;
+  }
   // The least confident lines first: they are the likeliest to need a fix.
   const order = shown.modelOutput.lines.map((line, index) => ({ line, index })).sort((a, b) => a.line.confidence - b.line.confidence);
   states = order.map(({ line, index }) => lineState(line, index));
@@ -251,6 +284,7 @@ function onKey(event: KeyboardEvent): void {
     return;
   }
   if (!ui.login.hidden) return;
+  if (mode !== null && mode.onKey(event)) return;
   const actions: Record<string, () => void> = {
     j: () => select(current + 1),
     ArrowDown: () => select(current + 1),
@@ -293,6 +327,7 @@ ui.login.addEventListener('submit', (event) => {
 const PENDING_REFRESH_MS = 15_000;
 
 document.addEventListener('keydown', onKey);
+ui.sendBoxes.addEventListener('click', () => mode?.submit());
 void run(claimNext);
 setInterval(() => {
   if (ui.login.hidden) refreshPending().catch(() => undefined);

@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig } from '../src/config/load.js';
+import { createVisionops, type Visionops } from '../src/app/visionops.js';
+import { intersectionOverUnion } from '../src/core/postprocess/nms.js';
+import { hashKey } from '../src/server/auth.js';
+import { noModelsPipeline } from './helpers/pipelines.js';
+import { launchChromium } from './helpers/browser.js';
+import { closeFixture, reviewFixture, type ReviewFixture } from './helpers/review.js';
+import { seedModelTask } from './helpers/task-review.js';
+import { workbench } from './fixtures/scenes.js';
+
+// The page is the built one (dist/web): run `npm run build` first.
+const REVIEW_KEY = 'vo_modes-page-test-key';
+const HOSTILE = '<img src=x onerror="window.__xss = 1">';
+
+let fixture: ReviewFixture;
+let app: FastifyInstance;
+let address: string;
+let browser: Browser;
+let visionops: Visionops | undefined;
+
+before(async () => {
+  browser = await launchChromium();
+  fixture = reviewFixture('visionops-review-modes-page-');
+  const keys = [{ id: 'ana', sha256: hashKey(REVIEW_KEY), scopes: ['review'] }];
+  const config = loadConfig({ sets: ['server.logLevel="silent"', `auth.keys=${JSON.stringify(keys)}`] });
+  visionops = await createVisionops(config, { overrides: { stores: fixture.stores, pipelines: [noModelsPipeline], lab: [] } });
+  app = await visionops.server();
+  address = await app.listen({ host: '127.0.0.1', port: 0 });
+});
+after(async () => {
+  await browser?.close();
+  await visionops?.close();
+  if (fixture !== undefined) {
+    await closeFixture(fixture);
+    rmSync(fixture.dir, { recursive: true, force: true });
+  }
+});
+
+async function stored(id: string): Promise<any> {
+  const response = await fetch(`${address}/v1/reviews/${id}`, { headers: { authorization: `Bearer ${REVIEW_KEY}` } });
+  assert.equal(response.status, 200);
+  return response.json();
+}
+
+async function signIn(page: Page): Promise<void> {
+  await page.goto(`${address}/review`);
+  await page.locator('#login').waitFor({ state: 'visible' });
+  await page.locator('#key').fill(REVIEW_KEY);
+  await page.keyboard.press('Enter');
+}
+
+test('in Chromium, classification mode shows the candidates with scores; a number key and Enter send a label', async () => {
+  const { image } = await workbench(31, 2, 480, 360);
+  const seeded = await seedModelTask(fixture, image, {
+    labels: [
+      { label: 'scratch', score: 0.48 },
+      { label: 'dent', score: 0.41 },
+      { label: HOSTILE, score: 0.11 },
+    ],
+  });
+  const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
+  await signIn(page);
+  await page.locator('#candidates button').first().waitFor();
+  const shown = await page.locator('#candidates button').allTextContents();
+  assert.deepEqual(shown, ['1scratch0.480', '2dent0.410', `3${HOSTILE}0.110`], 'labels best first, with their scores and keys');
+  assert.equal(await page.locator('#candidates img').count(), 0, 'a label is shown as text, never parsed');
+  assert.equal(await page.locator('#candidates button[aria-pressed="true"]').textContent(), '1scratch0.480', 'the top label is chosen first');
+  assert.equal(await page.locator('#keys-classify').isVisible(), true);
+  assert.equal(await page.locator('#lines li').count(), 0);
+
+  await page.keyboard.press('3');
+  await page.keyboard.press('ArrowUp');
+  assert.equal(await page.locator('#candidates button[aria-pressed="true"]').textContent(), '2dent0.410');
+  await page.keyboard.press('Enter');
+  await page.locator('#empty').waitFor({ state: 'visible' });
+  const task = await stored(seeded.id);
+  assert.equal(task.status, 'done');
+  assert.equal(task.answer.label, 'dent');
+  assert.equal(task.answer.verdict, 'correct');
+  assert.equal(task.answer.by, 'ana');
+  assert.equal(await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss), undefined);
+  await page.close();
+});
+
+test('in Chromium on a phone-sized screen, a reviewer types a label the model did not offer', async () => {
+  const { image } = await workbench(32, 2, 480, 360);
+  const seeded = await seedModelTask(fixture, image, { labels: [{ label: 'ok', score: 0.7 }, { label: 'dent', score: 0.3 }] });
+  const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  await signIn(page);
+  await page.locator('#candidates button').first().waitFor();
+  const overflow = await page.evaluate(() => {
+    const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+    return root.scrollWidth - root.clientWidth;
+  });
+  assert.ok(overflow <= 0, `nothing overflows the phone's width (${overflow} px)`);
+  const button = await page.locator('#candidates button').first().boundingBox();
+  assert.ok(button !== null && button.height >= 44, 'candidates are large enough to tap');
+
+  await page.keyboard.press('l');
+  await page.keyboard.type('crack');
+  await page.keyboard.press('Enter');
+  await page.locator('#empty').waitFor({ state: 'visible' });
+  const task = await stored(seeded.id);
+  assert.equal(task.answer.label, 'crack');
+  assert.equal(task.answer.verdict, 'correct');
+  await page.close();
+});
+
+test('in Chromium, detection mode: confirm, relabel and delete boxes with the keyboard, draw a missing one with the mouse', async () => {
+  const { image, objects } = await workbench(33, 4, 640, 480);
+  const [first, second, third, missed] = objects;
+  const seeded = await seedModelTask(fixture, image, {
+    boxes: [
+      { ...first, score: 0.91 },
+      { label: 'bolt', box: second.box, score: 0.55 },
+      { label: 'washer', box: third.box, score: 0.4 },
+    ],
+  });
+  assert.notEqual(second.label, 'bolt', 'the model mislabels the second part');
+  const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
+  await signIn(page);
+  await page.locator('#objects li').first().waitFor();
+  assert.equal(await page.locator('#objects li').count(), 3);
+  assert.equal(await page.locator('#boxes rect').count(), 3, 'the boxes are drawn over the image');
+  assert.equal(await page.locator('#keys-detect').isVisible(), true);
+
+  await page.keyboard.press(' ');
+  assert.match((await page.locator('#objects li').first().textContent()) ?? '', /confirmed/);
+  assert.equal(await page.locator('#objects li[aria-current="true"]').count(), 1);
+  await page.keyboard.press('r');
+  await page.locator('#box-label').waitFor({ state: 'visible' });
+  await page.locator('#box-label').fill(second.label);
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('j');
+  await page.keyboard.press('Delete');
+  assert.match((await page.locator('#objects li').nth(2).textContent()) ?? '', /removed/);
+
+  const svg = await page.locator('#boxes').boundingBox();
+  assert.ok(svg !== null);
+  const toScreen = (x: number, y: number) => [svg.x + (x / 640) * svg.width, svg.y + (y / 480) * svg.height] as const;
+  const [x1, y1] = toScreen(missed.box[0], missed.box[1]);
+  const [x2, y2] = toScreen(missed.box[2], missed.box[3]);
+  await page.mouse.move(x1, y1);
+  await page.mouse.down();
+  await page.mouse.move((x1 + x2) / 2, (y1 + y2) / 2, { steps: 4 });
+  await page.mouse.move(x2, y2, { steps: 4 });
+  await page.mouse.up();
+  await page.locator('#box-label').waitFor({ state: 'visible' });
+  await page.locator('#box-label').fill(missed.label);
+  await page.keyboard.press('Enter');
+  assert.equal(await page.locator('#boxes rect').count(), 4);
+  await page.keyboard.press('c');
+  await page.locator('#empty').waitFor({ state: 'visible' });
+
+  const task = await stored(seeded.id);
+  assert.equal(task.answer.verdict, 'correct');
+  const boxes: { label: string; box: [number, number, number, number] }[] = task.answer.boxes;
+  assert.deepEqual(boxes.slice(0, 2), [
+    { label: first.label, box: first.box },
+    { label: second.label, box: second.box },
+  ]);
+  assert.equal(boxes.length, 3, 'the deleted box is gone');
+  assert.equal(boxes[2].label, missed.label);
+  const iou = intersectionOverUnion(boxes[2].box, missed.box);
+  assert.ok(iou > 0.9, `the drawn box covers the missed part (IoU ${iou.toFixed(3)})`);
+  assert.equal(task.answer.linesReviewed, 3);
+  assert.equal(task.answer.linesChanged, 2, 'one relabelled, one deleted');
+  assert.equal(task.answer.boxesAdded, 1);
+  await page.close();
+});
+
+test('in Chromium, a detection the reviewer only confirms is kept as a confirmation; a click selects a box', async () => {
+  const { image, objects } = await workbench(34, 2, 640, 480);
+  const seeded = await seedModelTask(fixture, image, { boxes: objects.map((object) => ({ ...object, score: 0.8 })) });
+  const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
+  await signIn(page);
+  await page.locator('#objects li').first().waitFor();
+  const svg = await page.locator('#boxes').boundingBox();
+  assert.ok(svg !== null);
+  const [x1, y1, x2, y2] = objects[1].box;
+  await page.mouse.click(svg.x + (((x1 + x2) / 2) / 640) * svg.width, svg.y + (((y1 + y2) / 2) / 480) * svg.height);
+  assert.equal(await page.locator('#objects li').nth(1).getAttribute('aria-current'), 'true', 'clicking inside a box selects it');
+  assert.equal(await page.locator('#boxes rect').count(), 2, 'a click draws nothing');
+  await page.locator('#send-boxes').click();
+  await page.locator('#empty').waitFor({ state: 'visible' });
+  const task = await stored(seeded.id);
+  assert.equal(task.answer.verdict, 'confirm');
+  assert.equal(task.answer.linesChanged, 0);
+  await page.close();
+});
