@@ -1,15 +1,7 @@
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import type { FastifyInstance } from 'fastify';
-import { loadConfig } from '../src/config/load.js';
-import { createVisionops, type Visionops } from '../src/app/visionops.js';
 import { intersectionOverUnion } from '../src/core/postprocess/nms.js';
-import { hashKey } from '../src/server/auth.js';
-import { noModelsPipeline } from './helpers/pipelines.js';
-import { launchChromium } from './helpers/browser.js';
-import { closeFixture, reviewFixture, type ReviewFixture } from './helpers/review.js';
+import { reviewPageBench, type ReviewPageBench } from './helpers/review-page.js';
 import { seedModelTask } from './helpers/task-review.js';
 import { workbench } from './fixtures/scenes.js';
 
@@ -17,54 +9,26 @@ import { workbench } from './fixtures/scenes.js';
 const REVIEW_KEY = 'vo_modes-page-test-key';
 const HOSTILE = '<img src=x onerror="window.__xss = 1">';
 
-let fixture: ReviewFixture;
-let app: FastifyInstance;
-let address: string;
-let browser: Browser;
-let visionops: Visionops | undefined;
+let bench: ReviewPageBench;
 
 before(async () => {
-  browser = await launchChromium();
-  fixture = reviewFixture('visionops-review-modes-page-');
-  const keys = [{ id: 'ana', sha256: hashKey(REVIEW_KEY), scopes: ['review'] }];
-  const config = loadConfig({ sets: ['server.logLevel="silent"', `auth.keys=${JSON.stringify(keys)}`] });
-  visionops = await createVisionops(config, { overrides: { stores: fixture.stores, pipelines: [noModelsPipeline], lab: [] } });
-  app = await visionops.server();
-  address = await app.listen({ host: '127.0.0.1', port: 0 });
+  bench = await reviewPageBench(REVIEW_KEY, 'visionops-review-modes-page-');
 });
 after(async () => {
-  await browser?.close();
-  await visionops?.close();
-  if (fixture !== undefined) {
-    await closeFixture(fixture);
-    rmSync(fixture.dir, { recursive: true, force: true });
-  }
+  await bench?.close();
 });
-
-async function stored(id: string): Promise<any> {
-  const response = await fetch(`${address}/v1/reviews/${id}`, { headers: { authorization: `Bearer ${REVIEW_KEY}` } });
-  assert.equal(response.status, 200);
-  return response.json();
-}
-
-async function signIn(page: Page): Promise<void> {
-  await page.goto(`${address}/review`);
-  await page.locator('#login').waitFor({ state: 'visible' });
-  await page.locator('#key').fill(REVIEW_KEY);
-  await page.keyboard.press('Enter');
-}
 
 test('in Chromium, classification mode shows the candidates with scores; a number key and Enter send a label', async () => {
   const { image } = await workbench(31, 2, 480, 360);
-  const seeded = await seedModelTask(fixture, image, {
+  const seeded = await seedModelTask(bench.fixture, image, {
     labels: [
       { label: 'scratch', score: 0.48 },
       { label: 'dent', score: 0.41 },
       { label: HOSTILE, score: 0.11 },
     ],
   });
-  const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
-  await signIn(page);
+  const page = await bench.browser.newPage({ viewport: { width: 1300, height: 900 } });
+  await bench.signIn(page);
   await page.locator('#candidates button').first().waitFor();
   const shown = await page.locator('#candidates button').allTextContents();
   assert.deepEqual(shown, ['1scratch0.480', '2dent0.410', `3${HOSTILE}0.110`], 'labels best first, with their scores and keys');
@@ -78,7 +42,7 @@ test('in Chromium, classification mode shows the candidates with scores; a numbe
   assert.equal(await page.locator('#candidates button[aria-pressed="true"]').textContent(), '2dent0.410');
   await page.keyboard.press('Enter');
   await page.locator('#empty').waitFor({ state: 'visible' });
-  const task = await stored(seeded.id);
+  const task = await bench.stored(seeded.id);
   assert.equal(task.status, 'done');
   assert.equal(task.answer.label, 'dent');
   assert.equal(task.answer.verdict, 'correct');
@@ -89,9 +53,9 @@ test('in Chromium, classification mode shows the candidates with scores; a numbe
 
 test('in Chromium on a phone-sized screen, a reviewer types a label the model did not offer', async () => {
   const { image } = await workbench(32, 2, 480, 360);
-  const seeded = await seedModelTask(fixture, image, { labels: [{ label: 'ok', score: 0.7 }, { label: 'dent', score: 0.3 }] });
-  const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
-  await signIn(page);
+  const seeded = await seedModelTask(bench.fixture, image, { labels: [{ label: 'ok', score: 0.7 }, { label: 'dent', score: 0.3 }] });
+  const page = await bench.browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  await bench.signIn(page);
   await page.locator('#candidates button').first().waitFor();
   const overflow = await page.evaluate(() => {
     const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
@@ -105,7 +69,7 @@ test('in Chromium on a phone-sized screen, a reviewer types a label the model di
   await page.keyboard.type('crack');
   await page.keyboard.press('Enter');
   await page.locator('#empty').waitFor({ state: 'visible' });
-  const task = await stored(seeded.id);
+  const task = await bench.stored(seeded.id);
   assert.equal(task.answer.label, 'crack');
   assert.equal(task.answer.verdict, 'correct');
   await page.close();
@@ -114,7 +78,7 @@ test('in Chromium on a phone-sized screen, a reviewer types a label the model di
 test('in Chromium, detection mode: confirm, relabel and delete boxes with the keyboard, draw a missing one with the mouse', async () => {
   const { image, objects } = await workbench(33, 4, 640, 480);
   const [first, second, third, missed] = objects;
-  const seeded = await seedModelTask(fixture, image, {
+  const seeded = await seedModelTask(bench.fixture, image, {
     boxes: [
       { ...first, score: 0.91 },
       { label: 'bolt', box: second.box, score: 0.55 },
@@ -122,8 +86,8 @@ test('in Chromium, detection mode: confirm, relabel and delete boxes with the ke
     ],
   });
   assert.notEqual(second.label, 'bolt', 'the model mislabels the second part');
-  const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
-  await signIn(page);
+  const page = await bench.browser.newPage({ viewport: { width: 1300, height: 900 } });
+  await bench.signIn(page);
   await page.locator('#objects li').first().waitFor();
   assert.equal(await page.locator('#objects li').count(), 3);
   assert.equal(await page.locator('#boxes rect').count(), 3, 'the boxes are drawn over the image');
@@ -157,7 +121,7 @@ test('in Chromium, detection mode: confirm, relabel and delete boxes with the ke
   await page.keyboard.press('c');
   await page.locator('#empty').waitFor({ state: 'visible' });
 
-  const task = await stored(seeded.id);
+  const task = await bench.stored(seeded.id);
   assert.equal(task.answer.verdict, 'correct');
   const boxes: { label: string; box: [number, number, number, number] }[] = task.answer.boxes;
   assert.deepEqual(boxes.slice(0, 2), [
@@ -176,9 +140,9 @@ test('in Chromium, detection mode: confirm, relabel and delete boxes with the ke
 
 test('in Chromium, a detection the reviewer only confirms is kept as a confirmation; a click selects a box', async () => {
   const { image, objects } = await workbench(34, 2, 640, 480);
-  const seeded = await seedModelTask(fixture, image, { boxes: objects.map((object) => ({ ...object, score: 0.8 })) });
-  const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
-  await signIn(page);
+  const seeded = await seedModelTask(bench.fixture, image, { boxes: objects.map((object) => ({ ...object, score: 0.8 })) });
+  const page = await bench.browser.newPage({ viewport: { width: 1300, height: 900 } });
+  await bench.signIn(page);
   await page.locator('#objects li').first().waitFor();
   const svg = await page.locator('#boxes').boundingBox();
   assert.ok(svg !== null);
@@ -188,7 +152,7 @@ test('in Chromium, a detection the reviewer only confirms is kept as a confirmat
   assert.equal(await page.locator('#boxes rect').count(), 2, 'a click draws nothing');
   await page.locator('#send-boxes').click();
   await page.locator('#empty').waitFor({ state: 'visible' });
-  const task = await stored(seeded.id);
+  const task = await bench.stored(seeded.id);
   assert.equal(task.answer.verdict, 'confirm');
   assert.equal(task.answer.linesChanged, 0);
   await page.close();

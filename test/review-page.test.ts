@@ -1,58 +1,23 @@
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import type { FastifyInstance } from 'fastify';
-import { loadConfig } from '../src/config/load.js';
-import { createVisionops, type Visionops } from '../src/app/visionops.js';
-import { hashKey } from '../src/server/auth.js';
-import { noModelsPipeline } from './helpers/pipelines.js';
-import { launchChromium } from './helpers/browser.js';
-import { closeFixture, reviewFixture, seedTask, type ReviewFixture } from './helpers/review.js';
+import { seedTask } from './helpers/review.js';
+import { reviewPageBench, type ReviewPageBench } from './helpers/review-page.js';
 
 // The page is the built one (dist/web): run `npm run build` first.
 const REVIEW_KEY = 'vo_page-test-review-key';
 const HOSTILE = '<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2">';
 
-let fixture: ReviewFixture;
-let app: FastifyInstance;
-let address: string;
-let browser: Browser;
-let visionops: Visionops | undefined;
+let bench: ReviewPageBench;
 
 before(async () => {
-  browser = await launchChromium();
-  fixture = reviewFixture();
-  const keys = [{ id: 'ana', sha256: hashKey(REVIEW_KEY), scopes: ['review'] }];
-  const config = loadConfig({ sets: ['server.logLevel="silent"', `auth.keys=${JSON.stringify(keys)}`] });
-  visionops = await createVisionops(config, { overrides: { stores: fixture.stores, pipelines: [noModelsPipeline], lab: [] } });
-  app = await visionops.server();
-  address = await app.listen({ host: '127.0.0.1', port: 0 });
+  bench = await reviewPageBench(REVIEW_KEY);
 });
 after(async () => {
-  await browser?.close();
-  await visionops?.close();
-  if (fixture !== undefined) {
-    await closeFixture(fixture);
-    rmSync(fixture.dir, { recursive: true, force: true });
-  }
+  await bench?.close();
 });
 
-async function api(path: string): Promise<any> {
-  const response = await fetch(`${address}${path}`, { headers: { authorization: `Bearer ${REVIEW_KEY}` } });
-  assert.equal(response.status, 200);
-  return response.json();
-}
-
-async function signIn(page: Page): Promise<void> {
-  await page.goto(`${address}/review`);
-  await page.locator('#login').waitFor({ state: 'visible' });
-  await page.locator('#key').fill(REVIEW_KEY);
-  await page.keyboard.press('Enter');
-}
-
 test('in Chromium, a reviewer signs in, corrects a line with the keyboard alone, and the API keeps the answer', async () => {
-  const seeded = await seedTask(fixture, {
+  const seeded = await seedTask(bench.fixture, {
     truth: ['Invoice 20417 paid', 'Total amount: 1250.40', 'Customer account 88213'],
     read: [
       { text: 'Invoice 20417 paid', confidence: 0.99 },
@@ -60,8 +25,8 @@ test('in Chromium, a reviewer signs in, corrects a line with the keyboard alone,
       { text: 'Customer account 88213', confidence: 0.97 },
     ],
   });
-  const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
-  await signIn(page);
+  const page = await bench.browser.newPage({ viewport: { width: 1300, height: 900 } });
+  await bench.signIn(page);
   await page.locator('#lines li').first().waitFor();
   assert.equal(await page.locator('#pending').textContent(), '0', 'the claimed task no longer waits');
   const order = await page.locator('#lines li').evaluateAll((items) => items.map((item) => (item as unknown as { dataset: { index: string } }).dataset.index));
@@ -87,7 +52,7 @@ test('in Chromium, a reviewer signs in, corrects a line with the keyboard alone,
   await page.keyboard.press('c');
   await page.locator('#empty').waitFor({ state: 'visible' });
 
-  const stored = await api(`/v1/reviews/${seeded.id}`);
+  const stored = await bench.stored(seeded.id);
   assert.equal(stored.status, 'done');
   assert.equal(stored.answer.verdict, 'correct');
   assert.equal(stored.answer.by, 'ana');
@@ -97,9 +62,9 @@ test('in Chromium, a reviewer signs in, corrects a line with the keyboard alone,
 });
 
 test('in Chromium, a transcription holding <script> shows as text and runs nothing; u sends unusable with its reason', async () => {
-  const seeded = await seedTask(fixture, { truth: ['Invoice 20417 paid'], read: [{ text: HOSTILE, confidence: 0.5 }] });
-  const page = await browser.newPage();
-  await signIn(page);
+  const seeded = await seedTask(bench.fixture, { truth: ['Invoice 20417 paid'], read: [{ text: HOSTILE, confidence: 0.5 }] });
+  const page = await bench.browser.newPage();
+  await bench.signIn(page);
   await page.locator('#lines li').first().waitFor();
   assert.equal(await page.locator('#lines li .text').first().textContent(), HOSTILE);
   assert.equal(await page.locator('#lines script, #lines img').count(), 0, 'no element was made from the text');
@@ -109,7 +74,7 @@ test('in Chromium, a transcription holding <script> shows as text and runs nothi
   await page.locator('#reason').fill('glare');
   await page.keyboard.press('Enter');
   await page.locator('#empty').waitFor({ state: 'visible' });
-  const stored = await api(`/v1/reviews/${seeded.id}`);
+  const stored = await bench.stored(seeded.id);
   assert.equal(stored.answer.verdict, 'unusable');
   assert.equal(stored.answer.reason, 'glare');
   await page.close();
