@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { intersectionOverUnion, type Box } from '../core/postprocess/nms.js';
 import type { DetectedBox } from '../core/records/prediction.js';
 import type { ModelOutput, ReviewAnswer, ReviewedBox } from '../core/records/review.js';
-import { labelSchema, reasonSchema, refuse, refuseShape } from './answer-fields.js';
+import { answerBase, labelSchema, reasonSchema, refuse, refuseShape, unusableAnswer } from './answer-fields.js';
 
 /** A box kept where the model drew it overlaps it by at least this much; less is a move (an override). */
 export const SAME_BOX_IOU = 0.5;
@@ -33,14 +33,10 @@ const EXPECTED = '{"boxes": [{"label": "...", "box": [x1, y1, x2, y2]}]} (every 
 export function resolveBoxAnswer(output: ModelOutput, body: unknown, by: string, at: Date): ReviewAnswer {
   const parsed = boxAnswerSchema.safeParse(body);
   if (!parsed.success) refuseShape(parsed.error, EXPECTED);
-  const { verdict, boxes, reason } = parsed.data;
-  const base = { lines: [], added: [], removed: [], by, at: at.toISOString() };
-  if (verdict === 'unusable') {
-    if (reason === undefined) refuse('REASON_MISSING', 'An "unusable" answer needs a "reason", such as "blurry", "wrong-scene" or "glare".');
-    if (boxes !== undefined) refuse('UNUSABLE_WITH_BOXES', 'An "unusable" answer carries only a "reason": drop "boxes".');
-    return { ...base, verdict, reason, linesReviewed: 0, linesChanged: 0, boxesAdded: 0 };
-  }
-  if (reason !== undefined) refuse('REASON_NOT_UNUSABLE', 'Only an "unusable" answer has a "reason": drop it, or send verdict "unusable".');
+  const { verdict, boxes } = parsed.data;
+  const base = answerBase(by, at);
+  const unusable = unusableAnswer(parsed.data, 'boxes', boxes !== undefined, base);
+  if (unusable !== null) return unusable;
   const model = output.boxes ?? [];
   const left: ReviewedBox[] = boxes ?? (verdict === 'confirm' ? model.map(({ label, box }) => ({ label, box })) : refuse('BOXES_MISSING', 'Send every object as "boxes" (an empty list when there is none), or verdict "confirm" to keep the model\'s boxes.'));
   left.forEach((reviewed, index) => checkBox(reviewed.box, index, output));

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { VisionopsError } from '../core/errors.js';
+import type { ReviewAnswer, Verdict } from '../core/records/review.js';
 
 /** Longest label a person may type: a class name, not a description. */
 const MAX_LABEL_CHARS = 100;
@@ -27,4 +28,24 @@ export function refuse(problem: string, message: string, details: Record<string,
 export function refuseShape(error: z.ZodError, expected: string): never {
   const issues = error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
   refuse('BAD_SHAPE', `Bad answer (${issues}): send JSON ${expected}.`);
+}
+
+/** What a label or box answer keeps besides its own field: who and when, the document fields empty. */
+export function answerBase(by: string, at: Date): Pick<ReviewAnswer, 'lines' | 'added' | 'removed' | 'by' | 'at'> {
+  return { lines: [], added: [], removed: [], by, at: at.toISOString() };
+}
+
+/**
+ * The rules of `unusable` shared by label and box answers: it needs a reason and carries nothing
+ * else (`field`, the task's own answer field, must be absent), and only it has a reason. The kept
+ * answer when the verdict is `unusable`, else null.
+ */
+export function unusableAnswer(body: { verdict?: Verdict; reason?: string }, field: 'label' | 'boxes', carried: boolean, base: ReturnType<typeof answerBase>): ReviewAnswer | null {
+  if (body.verdict !== 'unusable') {
+    if (body.reason !== undefined) refuse('REASON_NOT_UNUSABLE', 'Only an "unusable" answer has a "reason": drop it, or send verdict "unusable".');
+    return null;
+  }
+  if (body.reason === undefined) refuse('REASON_MISSING', 'An "unusable" answer needs a "reason", such as "blurry", "glare" or "wrong-object".');
+  if (carried) refuse(field === 'label' ? 'UNUSABLE_WITH_LABEL' : 'UNUSABLE_WITH_BOXES', `An "unusable" answer carries only a "reason": drop "${field}".`);
+  return { ...base, verdict: 'unusable', reason: body.reason, linesReviewed: 0, linesChanged: 0, ...(field === 'boxes' ? { boxesAdded: 0 } : {}) };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ModelOutput, ReviewAnswer } from '../core/records/review.js';
-import { labelSchema, reasonSchema, refuse, refuseShape } from './answer-fields.js';
+import { answerBase, labelSchema, reasonSchema, refuse, refuseShape, unusableAnswer } from './answer-fields.js';
 
 /** The body of an answer to a classification task. */
 const labelAnswerSchema = z
@@ -22,14 +22,10 @@ const EXPECTED = '{"label": "<the right label>"}, {"verdict": "confirm"} or {"ve
 export function resolveLabelAnswer(output: ModelOutput, body: unknown, by: string, at: Date): ReviewAnswer {
   const parsed = labelAnswerSchema.safeParse(body);
   if (!parsed.success) refuseShape(parsed.error, EXPECTED);
-  const { verdict, label, reason } = parsed.data;
-  const base = { lines: [], added: [], removed: [], by, at: at.toISOString() };
-  if (verdict === 'unusable') {
-    if (reason === undefined) refuse('REASON_MISSING', 'An "unusable" answer needs a "reason", such as "blurry", "wrong-object" or "glare".');
-    if (label !== undefined) refuse('UNUSABLE_WITH_LABEL', 'An "unusable" answer carries only a "reason": drop "label".');
-    return { ...base, verdict, reason, linesReviewed: 0, linesChanged: 0 };
-  }
-  if (reason !== undefined) refuse('REASON_NOT_UNUSABLE', 'Only an "unusable" answer has a "reason": drop it, or send verdict "unusable".');
+  const { verdict, label } = parsed.data;
+  const base = answerBase(by, at);
+  const unusable = unusableAnswer(parsed.data, 'label', label !== undefined, base);
+  if (unusable !== null) return unusable;
   const top = output.labels?.[0]?.label;
   const chosen = label ?? (verdict === 'confirm' ? top : undefined);
   if (chosen === undefined) {
