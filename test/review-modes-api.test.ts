@@ -152,3 +152,21 @@ test('boxes moved beyond IoU 0.5 count as a removal and an addition; each box ma
   assert.deepEqual(compareBoxes(model, [{ label: 'bolt', box: [0, 0, 100, 100] }, { label: 'bolt', box: [5, 5, 100, 100] }]), { changed: 0, added: 1 }, 'a duplicate is an addition');
   assert.deepEqual(compareBoxes(model, []), { changed: 1, added: 0 });
 });
+
+test('an unusable detection or classification is kept with its reason and reviews no item', async () => {
+  const { image, objects } = await workbench(5, 2, 320, 240);
+  const boxTask = await seedModelTask(fixture, image, { boxes: objects.map((object) => ({ ...object, score: 0.5 })) });
+  const labelTask = await seedModelTask(fixture, image, { labels: CANDIDATES });
+  const claimed = [await claim(), await claim()];
+  for (const task of claimed) {
+    const kept = await answer(task.id, { verdict: 'unusable', reason: 'glare' });
+    assert.equal(kept.statusCode, 200, kept.body);
+    const stored = kept.json().answer;
+    assert.equal(stored.verdict, 'unusable');
+    assert.equal(stored.reason, 'glare');
+    assert.equal(stored.linesReviewed, 0);
+    assert.equal(stored.label, undefined);
+    assert.equal(stored.boxes, undefined);
+  }
+  assert.deepEqual(claimed.map((task) => task.id).sort(), [boxTask.id, labelTask.id].sort());
+});
