@@ -62,3 +62,24 @@ test('a blurred scene is refused by the scene gate with the blur guidance, befor
   assert.equal(body.result, null);
   assert.equal((await fixture.reviews.counts()).pending, before);
 });
+
+test('answers to these tasks move the monitor\'s review and override counters per model version', async () => {
+  const claimAll = async () => {
+    const claimed = [];
+    for (;;) {
+      const response = await app.inject({ method: 'POST', url: '/v1/reviews/claim' });
+      if (response.statusCode === 204) return claimed;
+      claimed.push(response.json());
+    }
+  };
+  for (const task of await claimAll()) {
+    const body = task.modelOutput.labels !== undefined ? { label: 'ok' } : { verdict: 'confirm' };
+    const answered = await app.inject({ method: 'POST', url: `/v1/reviews/${task.id}/answer`, payload: body });
+    assert.equal(answered.statusCode, 200, answered.body);
+  }
+  const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+  assert.match(metrics, /visionops_reviews_total\{model_version="defects@2\.1\.0"\} 1\n/);
+  assert.match(metrics, /visionops_overrides_total\{model_version="defects@2\.1\.0"\} 1\n/, 'a changed label is an override');
+  assert.match(metrics, /visionops_reviews_total\{model_version="parts-yolo@1\.0\.0"\} 1\n/);
+  assert.doesNotMatch(metrics, /visionops_overrides_total\{model_version="parts-yolo@1\.0\.0"\} [1-9]/, 'confirmed boxes are not');
+});
