@@ -201,7 +201,7 @@ test('batch sizes, queue delays, cache hits and early exits are exported as Prom
   const { registry } = instruments;
   const metrics = performanceObserver(instruments);
   metrics.onBatch({ name: 'rec', bucket: 'x', size: 3, queueDelaysMicros: [100, 2000, 50] });
-  const record = (extra: object) => ({ record: { lineage: {}, result: { cascade: { lines: 4, earlyExits: 3 } }, ...extra } }) as never;
+  const record = (extra: object) => ({ record: { lineage: {}, result: { text: '', lines: [], orientation: { rotation: 0, source: 'none' }, cascade: { lines: 4, earlyExits: 3 } }, ...extra } }) as never;
   await metrics.recorded(record({}));
   await metrics.recorded(record({ lineage: { cache: { hit: 'exact', of: 'x', distance: 0 } } }));
   const text = await registry.metrics();
