@@ -4,6 +4,7 @@ import type { Quad } from '../core/postprocess/geometry.js';
 import type { QuarterTurn } from '../core/preprocess/rotate.js';
 import type { QualityReport } from '../core/quality/types.js';
 import type { ModelLineage, Task, TaskResult, TextLine } from '../core/records/prediction.js';
+import type { ModelSession } from '../runtime/session.js';
 import type { ModelStageName, StageClock } from './clock.js';
 import type { PipelineConfig } from './config.js';
 
@@ -49,6 +50,8 @@ export interface Pipeline<Result extends TaskResult = TaskResult, Settings = Pip
   readonly version: string;
   /** Every model it runs, with its weights' hash, its preprocessing spec's hash and the stage it runs in. */
   readonly models: ModelLineage[];
+  /** Its models' sessions answering as the models compute (no summaries), to serve them over the Open Inference Protocol; absent: none served. */
+  readonly sessions?: readonly ModelSession[];
   /** Its model stages, in the order they run; each shows in the record's timings. */
   readonly stages: readonly ModelStageName[];
   readonly decision: {
