@@ -14,7 +14,9 @@ import { refuseUnderPressure } from './pressure.js';
 import { limitRate } from './rate-limit.js';
 import { healthRoutes } from './routes/health.js';
 import { monitorRoutes } from './routes/monitor.js';
-import { predictRoutes } from './routes/predict.js';
+import { predictRoutes, toAnswer } from './routes/predict.js';
+import { oipRoutes } from './routes/oip.js';
+import { pipelineCatalog } from './oip/catalog.js';
 import { predictionRoutes } from './routes/predictions.js';
 import { reviewRoutes, type ReviewRouteOptions } from './routes/reviews.js';
 import { webRoutes } from './routes/web.js';
@@ -75,6 +77,7 @@ export async function buildServer({ config, services, store, ready, monitor, rev
 
   await app.register(healthRoutes, { store, ready });
   await app.register(predictRoutes, { config, services: guarded });
+  await app.register(oipRoutes, { prefix: '/v2', config, models: pipelineCatalog(guarded, toAnswer), store, ready });
   await app.register(predictionRoutes, { store });
   await app.register(monitorRoutes, { monitor });
   if (review !== undefined) await app.register(reviewRoutes, { ...review, predictions: store, config: config.review, limits: config.ingest });

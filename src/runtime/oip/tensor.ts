@@ -127,8 +127,8 @@ export function valuesFromBinary(name: string, datatype: OipDatatype, shape: num
   if (bytes.length !== expected) {
     throw invalid(`Input "${name}" has ${bytes.length} bytes of binary data but ${datatype} of shape [${shape.join(', ')}] takes ${expected}.`, { input: name, bytes: bytes.length, expected });
   }
-  // Copied to an aligned buffer of its own: the body's offsets need not be multiples of the width.
-  return new Array_(bytes.slice().buffer as ArrayBuffer);
+  // Copied to an aligned buffer of its own (a Node Buffer's slice would share the pool): the body's offsets need not be multiples of the width.
+  return new Array_(new Uint8Array(bytes).buffer);
 }
 
 /** The values as binary data, the form `valuesFromBinary` reads. */
