@@ -149,6 +149,9 @@ test('protocol errors: {"error": "..."} with 404 for an unknown model, 400 for a
   await expectError(infer(base, 'no-such-model', request.body, request.headers), 404, /no-such-model/);
   await expectError(infer(base, REC, request.body, request.headers, '0.0.0-nope'), 404, /version/);
   assert.equal((await getJson('/v2/models/no-such-model')).status, 404);
+  const noRoute = await getJson('/v2/no/such/route');
+  assert.equal(noRoute.status, 404);
+  assert.equal(typeof noRoute.body.error, 'string');
 
   request = good(Array.from(line, (value) => Math.round(value)), 'INT64');
   await expectError(infer(base, REC, request.body, request.headers), 400, /FP32/);
@@ -171,6 +174,8 @@ test('protocol errors: {"error": "..."} with 404 for an unknown model, 400 for a
   const notImage = await infer(base, 'document', request.body, request.headers);
   assert.equal(notImage.status, 415, JSON.stringify(notImage.json));
   assert.equal(notImage.headers.get('x-visionops-error-code'), 'UNSUPPORTED_FORMAT');
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  assert.match(metrics, /visionops_errors_total\{code="UNSUPPORTED_FORMAT"\} [1-9]/, 'protocol errors are counted by code like any other');
 });
 
 test('with API keys the inference routes need the predict scope and health stays public', async () => {

@@ -93,7 +93,9 @@ function watchRequests(app: FastifyInstance, monitor: Monitor): void {
   const errorCodes = new WeakMap<FastifyRequest, string>();
   app.addHook('onSend', async (request, reply, payload) => {
     if (reply.statusCode >= 400 && typeof payload === 'string') {
-      const code = errorCodeOf(payload);
+      // The /v2 routes answer the protocol's {"error": "..."} and name the code in a header.
+      const header = reply.getHeader('x-visionops-error-code');
+      const code = errorCodeOf(payload) ?? (typeof header === 'string' ? header : null);
       if (code !== null) errorCodes.set(request, code);
     }
     return payload;

@@ -85,10 +85,9 @@ export function valuesFromJson(name: string, datatype: OipDatatype, shape: numbe
     }
     if (values instanceof BigInt64Array || values instanceof BigUint64Array) values[i] = BigInt(number);
     else values[i] = number;
+    // A typed array wraps what it cannot hold: read back, the value differs.
+    if (integer && Number(values[i]) !== number) throw invalid(`Input "${name}" holds ${number}, out of the range of ${datatype}.`, { input: name, index: i });
   });
-  if (integer && datatype !== 'INT64' && datatype !== 'UINT64' && !flat.every((value, i) => Number(value) === Number((values as Exclude<NumericArray, BigInt64Array | BigUint64Array>)[i]))) {
-    throw invalid(`Input "${name}" holds values out of the range of ${datatype}.`, { input: name });
-  }
   return values;
 }
 
