@@ -14,7 +14,7 @@ import { batchedModel, type BatchedModel } from '../runtime/batched-model.js';
 import type { BatchListener } from '../runtime/batcher.js';
 import { builtinManifests } from '../runtime/builtin.js';
 import type { BatchingConfig, RuntimeConfig } from '../runtime/config.js';
-import type { RemoteBackendConfig } from '../runtime/remote/config.js';
+import { REMOTE_ROLES, type RemoteRole } from '../runtime/remote/config.js';
 import type { ModelManifest } from '../runtime/manifest.js';
 import { summarizingCtc } from '../runtime/ctc-summary.js';
 import { createOnnxSession } from '../runtime/onnx-node.js';
@@ -400,7 +400,7 @@ async function openLocalSessions(manifests: ModelManifest[], runtime: RuntimeCon
  * outputs summarised here, as a worker would), the others on this machine.
  */
 async function openSessions(roles: { role: string; manifest: ModelManifest }[], runtime: RuntimeConfig, onRemote?: RemoteListener): Promise<OpenedSessions> {
-  const remoteOf = (role: string) => (runtime.remote as Record<string, RemoteBackendConfig | undefined>)[role];
+  const remoteOf = (role: string) => (REMOTE_ROLES.includes(role as RemoteRole) ? runtime.remote[role as RemoteRole] : undefined);
   const local = await openLocalSessions(roles.filter(({ role }) => remoteOf(role) === undefined).map(({ manifest }) => manifest), runtime);
   const remote = new Map(roles.flatMap(({ role, manifest }) => {
     const config = remoteOf(role);
@@ -439,8 +439,12 @@ export async function loadDocumentPipeline(config: PipelineConfig, runtime: Runt
   const roles = ['detection', 'orientation', 'recognition', 'recognition-fast'].slice(0, manifests.length).map((role, i) => ({ role, manifest: manifests[i] }));
   const { sessions, raw, release } = await openSessions(roles, runtime, options.onRemote);
   const [detection, orientation, recognition, fast] = sessions;
-  const maxInFlight = Math.max(1, runtime.workers);
-  const batched = (session: ModelSession, batching: BatchingConfig) => batchedModel(session, { ...batching, maxInFlight, onBatch: options.onBatch });
+  // Local runs at once: one per worker; remote ones: as many as the endpoints take together.
+  const inFlight = (role: RemoteRole) => {
+    const remote = runtime.remote[role];
+    return remote === undefined ? Math.max(1, runtime.workers) : remote.endpoints.length * remote.concurrency;
+  };
+  const batched = (session: ModelSession, batching: BatchingConfig, role: RemoteRole) => batchedModel(session, { ...batching, maxInFlight: inFlight(role), onBatch: options.onBatch });
   const models = await Promise.all([
     lineageOf('detection', 'detection', detection.manifest),
     lineageOf('orientation', 'classification', orientation.manifest),
@@ -452,10 +456,10 @@ export async function loadDocumentPipeline(config: PipelineConfig, runtime: Runt
     models,
     raw,
     config,
-    batched(detection, runtime.batching.detection),
-    batched(orientation, runtime.batching.orientation),
-    batched(recognition, runtime.batching.recognition),
-    fast === undefined ? null : batched(fast, runtime.batching.recognition),
+    batched(detection, runtime.batching.detection, 'detection'),
+    batched(orientation, runtime.batching.orientation, 'orientation'),
+    batched(recognition, runtime.batching.recognition, 'recognition'),
+    fast === undefined ? null : batched(fast, runtime.batching.recognition, 'recognition'),
     release,
   );
 }

@@ -9,6 +9,8 @@ export const remoteBackendSchema = z
     model: z.string().min(1).nullable().default(null),
     /** The version to ask for; null: the servers' default (the URL without /versions/). */
     version: z.string().min(1).nullable().default(null),
+    /** Requests in flight per endpoint at most (a visionops server runs runtime.workers at once, 2 by default); more wait here. */
+    concurrency: z.number().int().positive().default(2),
     /** One attempt on one endpoint gives up after this long, and the next endpoint is tried. */
     timeoutMs: z.number().int().positive().default(5000),
     /** Attempts per inference, each on a different endpoint while untried ones are up (inference is idempotent). */
@@ -42,6 +44,10 @@ export const remoteBackendsSchema = z
   })
   .strict()
   .prefault({});
+
+/** The model stages of the document pipeline that can run remotely. */
+export const REMOTE_ROLES = ['detection', 'orientation', 'recognition'] as const;
+export type RemoteRole = (typeof REMOTE_ROLES)[number];
 
 export type RemoteBackendConfig = z.infer<typeof remoteBackendSchema>;
 export type RemoteBackendsConfig = z.infer<typeof remoteBackendsSchema>;
