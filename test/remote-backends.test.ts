@@ -192,4 +192,12 @@ describe('a document pipeline whose recogniser runs on two remote visionops proc
     await traffic(6);
     assert.ok((await oks(urls[1])) > servedBefore, 'the restarted endpoint takes traffic again');
   });
+
+  test('with every endpoint stopped a prediction is refused 503 BACKEND_UNAVAILABLE with Retry-After', async () => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    const response = await app.inject({ method: 'POST', url: '/v1/predict', headers: { 'content-type': 'image/png' }, payload: page });
+    assert.equal(response.statusCode, 503, response.body);
+    assert.equal(response.json().error.code, 'BACKEND_UNAVAILABLE');
+    assert.equal(response.headers['retry-after'], '1');
+  });
 });
