@@ -12,11 +12,12 @@ import { gateBenchmark } from './gate.js';
 import { httpBenchmark } from './http.js';
 import { ingestBenchmark } from './ingest.js';
 import { int8Benchmark } from './int8.js';
+import { oipBenchmark } from './oip.js';
 import type { Benchmark, Figure } from './lib.js';
 import { pipelineBenchmark, threadsBenchmark } from './pipeline.js';
 import { resizeBenchmark } from './resize.js';
 
-export const BENCHMARKS: Benchmark[] = [gateBenchmark, ingestBenchmark, cacheBenchmark, batchingBenchmark, pipelineBenchmark, httpBenchmark, int8Benchmark, threadsBenchmark, resizeBenchmark];
+export const BENCHMARKS: Benchmark[] = [gateBenchmark, ingestBenchmark, cacheBenchmark, batchingBenchmark, pipelineBenchmark, httpBenchmark, int8Benchmark, threadsBenchmark, resizeBenchmark, oipBenchmark];
 
 export interface BenchResults {
   quick: boolean;

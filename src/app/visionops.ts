@@ -112,7 +112,7 @@ async function build(config: Config, scope: VisionopsScope, overrides: Visionops
   const monitor = scope === 'serve' ? own(closers, await createMonitor({ config, store: stores?.monitor, now: overrides.now, cpu: overrides.cpu }), (m) => m.close()) : null;
   const pipelines =
     overrides.pipelines ??
-    own(closers, await loadPipelines(config, { modelsDir: modelsDirOf(config.data.dir), onBatch: monitor?.onBatch }), (loaded) => Promise.all(loaded.map((p) => p.close())));
+    own(closers, await loadPipelines(config, { modelsDir: modelsDirOf(config.data.dir), onBatch: monitor?.onBatch, onRemote: monitor?.onRemote }), (loaded) => Promise.all(loaded.map((p) => p.close())));
   if (stores === null) return reader(config, pipelines, close);
 
   const shared = openSharedAnswers(config.cache, overrides.onSharedCacheError ?? reportSharedCacheError);

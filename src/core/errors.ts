@@ -32,6 +32,7 @@ export const ERROR_CODES = [
   'STORE_UNAVAILABLE',
   'NOT_READY',
   'OVERLOADED',
+  'BACKEND_UNAVAILABLE',
   'CANCELLED',
   'INTERNAL',
 ] as const;

@@ -50,6 +50,9 @@ export class MonitorMetrics {
   readonly cacheHits: Counter<'kind'>;
   readonly cascadeLines: Counter;
   readonly cascadeEarlyExits: Counter;
+  readonly remoteDuration: Histogram<'endpoint' | 'model' | 'outcome'>;
+  readonly remoteUp: Gauge<'endpoint' | 'model'>;
+  readonly remoteOutstanding: Gauge<'endpoint' | 'model'>;
   readonly custom = new Map<string, Counter>();
 
   constructor(config: MonitorConfig) {
@@ -133,6 +136,15 @@ export class MonitorMetrics {
     this.cacheHits = new Counter({ name: 'visionops_cache_hits_total', help: 'Predictions answered from the result cache.', labelNames: ['kind'], registers });
     this.cascadeLines = new Counter({ name: 'visionops_cascade_lines_total', help: 'Lines read by the recognition cascade.', registers });
     this.cascadeEarlyExits = new Counter({ name: 'visionops_cascade_early_exits_total', help: 'Lines the cascade kept from its fast model.', registers });
+    this.remoteDuration = new Histogram({
+      name: 'visionops_remote_inference_duration_seconds',
+      help: 'Attempts on remote OIP v2 servers (runtime.remote), by endpoint, model and outcome: ok, error or timeout; count the non-ok ones for the error rate.',
+      labelNames: ['endpoint', 'model', 'outcome'],
+      buckets: SECONDS_BUCKETS,
+      registers,
+    });
+    this.remoteUp = new Gauge({ name: 'visionops_remote_endpoint_up', help: '1 while a remote OIP v2 endpoint is in rotation, 0 once a health check or a refused connection took it out.', labelNames: ['endpoint', 'model'], registers });
+    this.remoteOutstanding = new Gauge({ name: 'visionops_remote_outstanding', help: 'Requests sent to a remote OIP v2 endpoint and not answered yet.', labelNames: ['endpoint', 'model'], registers });
     for (const event of config.events) {
       this.custom.set(event.name, new Counter({ name: `visionops_${event.name}_total`, help: event.help, registers }));
     }

@@ -13,6 +13,7 @@ import type { PredictionObserver } from '../pipeline/runner.js';
 import type { PredictionService } from '../pipeline/service.js';
 import type { ModelReviewStats } from '../review/stats.js';
 import type { BatchListener } from '../runtime/batcher.js';
+import type { RemoteListener } from '../runtime/remote/pool.js';
 import type { MonitorStore } from '../store/store.js';
 import { Alerting } from './alerting.js';
 import { BusyClock, type CpuReader } from './busy-time.js';
@@ -20,6 +21,7 @@ import type { MonitorConfig } from './config.js';
 import { watchGpus } from './gpu.js';
 import { silentLog, type MonitorLog } from './log.js';
 import { MonitorMetrics } from './metrics.js';
+import { remoteMetrics } from './observers/remote.js';
 import { CostLedger } from './observers/cost.js';
 import { DataWatch } from './observers/data-watch.js';
 import { performanceObserver } from './observers/performance.js';
@@ -51,6 +53,8 @@ export class Monitor {
   readonly observers: PredictionObserver[];
   /** For the pipelines' batchers: each batch's size and queue delays. */
   readonly onBatch: BatchListener;
+  /** For the pipelines' remote backends: each attempt's latency and outcome, and each endpoint's health. */
+  readonly onRemote: RemoteListener;
   private readonly config: MonitorConfig;
   private readonly busy: BusyClock;
   private readonly now: () => Date;
@@ -99,6 +103,7 @@ export class Monitor {
     this.watch.onObserved = (outcome) => this.evaluate(outcome.drift !== null);
     const performance = performanceObserver(this.metrics);
     this.onBatch = performance.onBatch;
+    this.onRemote = remoteMetrics(this.metrics);
     this.observers = [this.traffic, performance, this.watch];
   }
 

@@ -5,6 +5,7 @@ import type { QuarterTurn } from '../core/preprocess/rotate.js';
 import type { GateSettings } from '../core/quality/gate-settings.js';
 import type { QualityReport } from '../core/quality/types.js';
 import type { ModelLineage, Task, TaskResult, TextLine } from '../core/records/prediction.js';
+import type { ModelSession } from '../runtime/session.js';
 import type { ModelStageName, StageClock } from './clock.js';
 import type { PipelineConfig } from './config.js';
 
@@ -56,6 +57,8 @@ export interface Pipeline<Result extends TaskResult = TaskResult, Settings = Pip
    * object and `input`). Absent: the document gate.
    */
   readonly gate?: GateSettings;
+  /** Its models' sessions answering as the models compute (no summaries), to serve them over the Open Inference Protocol; absent: none served. */
+  readonly sessions?: readonly ModelSession[];
   /** Its model stages, in the order they run; each shows in the record's timings. */
   readonly stages: readonly ModelStageName[];
   readonly decision: {

@@ -14,9 +14,12 @@ import { batchedModel, type BatchedModel } from '../runtime/batched-model.js';
 import type { BatchListener } from '../runtime/batcher.js';
 import { builtinManifests } from '../runtime/builtin.js';
 import type { BatchingConfig, RuntimeConfig } from '../runtime/config.js';
+import { REMOTE_ROLES, type RemoteRole } from '../runtime/remote/config.js';
 import type { ModelManifest } from '../runtime/manifest.js';
 import { summarizingCtc } from '../runtime/ctc-summary.js';
 import { createOnnxSession } from '../runtime/onnx-node.js';
+import type { RemoteListener } from '../runtime/remote/pool.js';
+import { remoteSession } from '../runtime/remote/session.js';
 import type { ModelSession, TensorData } from '../runtime/session.js';
 import { startWorkerPool } from '../runtime/worker-pool.js';
 import { decideDocument } from '../core/decision/document.js';
@@ -47,6 +50,8 @@ export interface DocumentPipelineOptions {
   onBatch?: BatchListener;
   /** Where registered models live (data.dir/models): the cascade's fast recogniser comes from here. */
   modelsDir?: string;
+  /** Told of every call to and health check of the remote servers of `runtime.remote`. */
+  onRemote?: RemoteListener;
 }
 
 /** Lines a read's recognition cascade handled, and how many exited early on the fast model. */
@@ -92,6 +97,7 @@ class DocumentReader implements DocumentPipeline {
   constructor(
     readonly name: string,
     readonly models: ModelLineage[],
+    readonly sessions: readonly ModelSession[],
     private readonly config: PipelineConfig,
     private readonly detection: BatchedModel,
     private readonly orientation: BatchedModel,
@@ -364,11 +370,20 @@ async function lineageOf(role: string, stage: ModelStageName, manifest: ModelMan
   return { role, stage, id: manifest.id, version: manifest.version, sha256: manifest.sha256, preprocessHash: await preprocessHash(manifest.preprocess) };
 }
 
-/** Sessions of the three models: in inference worker threads, or on this thread when `runtime.workers` is 0. */
-async function openSessions(manifests: ModelManifest[], runtime: RuntimeConfig): Promise<{ sessions: ModelSession[]; release: () => Promise<void> }> {
+interface OpenedSessions {
+  /** In the order of the manifests; CTC models answer step summaries (`summarizingCtc`). */
+  sessions: ModelSession[];
+  /** The same models answering as they compute. */
+  raw: ModelSession[];
+  release: () => Promise<void>;
+}
+
+/** Sessions of the models on this machine: in inference worker threads, or on this thread when `runtime.workers` is 0. */
+async function openLocalSessions(manifests: ModelManifest[], runtime: RuntimeConfig): Promise<OpenedSessions> {
+  if (manifests.length === 0) return { sessions: [], raw: [], release: async () => {} };
   if (runtime.workers > 0) {
     const pool = await startWorkerPool(manifests, runtime, runtime.workers);
-    return { sessions: pool.sessions, release: () => pool.close() };
+    return { sessions: pool.sessions, raw: pool.rawSessions, release: () => pool.close() };
   }
   const loaded = await Promise.allSettled(manifests.map((manifest) => createOnnxSession(manifest, runtime)));
   const failure = loaded.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
@@ -376,8 +391,36 @@ async function openSessions(manifests: ModelManifest[], runtime: RuntimeConfig):
     await Promise.all(loaded.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value.close() : undefined)));
     throw failure.reason;
   }
-  const sessions = loaded.map((outcome) => summarizingCtc((outcome as PromiseFulfilledResult<ModelSession>).value));
-  return { sessions, release: async () => void (await Promise.all(sessions.map((session) => session.close()))) };
+  const raw = loaded.map((outcome) => (outcome as PromiseFulfilledResult<ModelSession>).value);
+  return { sessions: raw.map(summarizingCtc), raw, release: async () => void (await Promise.all(raw.map((session) => session.close()))) };
+}
+
+/**
+ * Sessions of the models by role: those `runtime.remote` names on its OIP v2 servers (their CTC
+ * outputs summarised here, as a worker would), the others on this machine.
+ */
+async function openSessions(roles: { role: string; manifest: ModelManifest }[], runtime: RuntimeConfig, onRemote?: RemoteListener): Promise<OpenedSessions> {
+  const remoteOf = (role: string) => (REMOTE_ROLES.includes(role as RemoteRole) ? runtime.remote[role as RemoteRole] : undefined);
+  const local = await openLocalSessions(roles.filter(({ role }) => remoteOf(role) === undefined).map(({ manifest }) => manifest), runtime);
+  const remote = new Map(roles.flatMap(({ role, manifest }) => {
+    const config = remoteOf(role);
+    return config === undefined ? [] : [[role, remoteSession(manifest, config, onRemote)] as const];
+  }));
+  let next = 0;
+  const placed = roles.map(({ role }) => {
+    const session = remote.get(role);
+    if (session !== undefined) return { session: summarizingCtc(session), raw: session as ModelSession };
+    const index = next++;
+    return { session: local.sessions[index], raw: local.raw[index] };
+  });
+  return {
+    sessions: placed.map((p) => p.session),
+    raw: placed.map((p) => p.raw),
+    release: async () => {
+      await Promise.all([...remote.values()].map((session) => session.close()));
+      await local.release();
+    },
+  };
 }
 
 /**
@@ -393,10 +436,15 @@ export async function loadDocumentPipeline(config: PipelineConfig, runtime: Runt
     if (options.modelsDir === undefined) throw new VisionopsError('INTERNAL', 'A recognition cascade needs the models folder: pass modelsDir.');
     manifests.push((await readRegisteredModel(options.modelsDir, fastModel)).manifest);
   }
-  const { sessions, release } = await openSessions(manifests, runtime);
+  const roles = ['detection', 'orientation', 'recognition', 'recognition-fast'].slice(0, manifests.length).map((role, i) => ({ role, manifest: manifests[i] }));
+  const { sessions, raw, release } = await openSessions(roles, runtime, options.onRemote);
   const [detection, orientation, recognition, fast] = sessions;
-  const maxInFlight = Math.max(1, runtime.workers);
-  const batched = (session: ModelSession, batching: BatchingConfig) => batchedModel(session, { ...batching, maxInFlight, onBatch: options.onBatch });
+  // Local runs at once: one per worker; remote ones: as many as the endpoints take together.
+  const inFlight = (role: RemoteRole) => {
+    const remote = runtime.remote[role];
+    return remote === undefined ? Math.max(1, runtime.workers) : remote.endpoints.length * remote.concurrency;
+  };
+  const batched = (session: ModelSession, batching: BatchingConfig, role: RemoteRole) => batchedModel(session, { ...batching, maxInFlight: inFlight(role), onBatch: options.onBatch });
   const models = await Promise.all([
     lineageOf('detection', 'detection', detection.manifest),
     lineageOf('orientation', 'classification', orientation.manifest),
@@ -406,11 +454,12 @@ export async function loadDocumentPipeline(config: PipelineConfig, runtime: Runt
   return new DocumentReader(
     options.name ?? 'document',
     models,
+    raw,
     config,
-    batched(detection, runtime.batching.detection),
-    batched(orientation, runtime.batching.orientation),
-    batched(recognition, runtime.batching.recognition),
-    fast === undefined ? null : batched(fast, runtime.batching.recognition),
+    batched(detection, runtime.batching.detection, 'detection'),
+    batched(orientation, runtime.batching.orientation, 'orientation'),
+    batched(recognition, runtime.batching.recognition, 'recognition'),
+    fast === undefined ? null : batched(fast, runtime.batching.recognition, 'recognition'),
     release,
   );
 }

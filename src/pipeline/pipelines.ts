@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import { VisionopsError } from '../core/errors.js';
 import type { BatchListener } from '../runtime/batcher.js';
 import type { RuntimeConfig } from '../runtime/config.js';
+import type { RemoteListener } from '../runtime/remote/pool.js';
 import type { CONFIGURABLE_TASKS, PipelineConfig } from './config.js';
 import type { Pipeline } from './contract.js';
 import { loadDocumentPipeline } from './document.js';
@@ -18,6 +19,8 @@ export interface PipelineLoadOptions {
   onBatch?: BatchListener;
   /** Where registered models live (data.dir/models). */
   modelsDir?: string;
+  /** Told of every call to and health check of the remote servers of `runtime.remote`. */
+  onRemote?: RemoteListener;
 }
 
 type ConfigurableTask = (typeof CONFIGURABLE_TASKS)[number];

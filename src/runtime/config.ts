@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { remoteBackendsSchema } from './remote/config.js';
 
 /** Triton's dynamic batcher settings for one model. */
 const batchingSchema = (maxBatchSize: number, maxQueueDelayMicros: number) =>
@@ -47,6 +48,8 @@ export const runtimeConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Model stages run on remote Open Inference Protocol v2 servers, by role (docs/inference-protocol.md); none by default. */
+    remote: remoteBackendsSchema,
   })
   .strict();
 

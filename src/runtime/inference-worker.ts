@@ -16,7 +16,8 @@ export interface WorkerSetup {
   runtime: RuntimeConfig;
 }
 
-export type WorkerRequest = { kind: 'run'; id: number; model: number; feeds: Record<string, TensorData> } | { kind: 'close' };
+/** `raw`: the outputs as the model gives them, CTC probabilities unsummarised (for serving the model itself). */
+export type WorkerRequest = { kind: 'run'; id: number; model: number; feeds: Record<string, TensorData>; raw?: boolean } | { kind: 'close' };
 
 export type WorkerReply =
   | { kind: 'loaded' }
@@ -58,7 +59,8 @@ port.on('message', async (request: WorkerRequest) => {
   }
   try {
     const session = sessions[request.model];
-    const outputs = summarizeCtcOutputs(session.manifest, await session.run(request.feeds));
+    const computed = await session.run(request.feeds);
+    const outputs = request.raw === true ? computed : summarizeCtcOutputs(session.manifest, computed);
     const buffers = Object.values(outputs).map((tensor) => tensor.data.buffer as ArrayBuffer);
     port.postMessage({ kind: 'done', id: request.id, outputs } satisfies WorkerReply, buffers);
   } catch (error) {

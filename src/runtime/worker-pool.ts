@@ -15,6 +15,8 @@ import type { ModelSession, TensorData } from './session.js';
 export interface WorkerPool {
   /** One session per manifest, in the order given. */
   readonly sessions: ModelSession[];
+  /** The same models answering their outputs as computed, CTC probabilities unsummarised: for serving the models themselves. */
+  readonly rawSessions: ModelSession[];
   readonly size: number;
   close(): Promise<void>;
 }
@@ -116,32 +118,33 @@ export async function startWorkerPool(manifests: ModelManifest[], runtime: Runti
 
   let nextId = 0;
   let closed = false;
-  const sessions = manifests.map(
-    (manifest, model): ModelSession => ({
-      manifest,
-      run(feeds) {
-        if (closed) return Promise.reject(new VisionopsError('INFERENCE_FAILED', `The session of model ${manifest.id}@${manifest.version} is closed: load the model again.`));
-        const alive = workers.filter((candidate) => !candidate.exited);
-        if (alive.length === 0) {
-          return Promise.reject(new VisionopsError('INFERENCE_FAILED', `Every inference worker has stopped, so model ${manifest.id}@${manifest.version} cannot run: restart visionops.`));
-        }
-        const pooled = alive.reduce((least, candidate) => (candidate.busy < least.busy ? candidate : least));
-        const id = nextId++;
-        return new Promise((resolve, reject) => {
-          pooled.jobs.set(id, { resolve, reject });
-          pooled.busy++;
-          // Copied, not transferred: a caller may still hold the input (a batch of one shares it).
-          pooled.worker.postMessage({ kind: 'run', id, model, feeds } satisfies WorkerRequest);
-        });
-      },
-      async close() {
-        // The pool closes the workers; one model alone cannot be unloaded from them.
-      },
-    }),
-  );
+  const sessionOf = (manifest: ModelManifest, model: number, raw: boolean): ModelSession => ({
+    manifest,
+    run(feeds) {
+      if (closed) return Promise.reject(new VisionopsError('INFERENCE_FAILED', `The session of model ${manifest.id}@${manifest.version} is closed: load the model again.`));
+      const alive = workers.filter((candidate) => !candidate.exited);
+      if (alive.length === 0) {
+        return Promise.reject(new VisionopsError('INFERENCE_FAILED', `Every inference worker has stopped, so model ${manifest.id}@${manifest.version} cannot run: restart visionops.`));
+      }
+      const pooled = alive.reduce((least, candidate) => (candidate.busy < least.busy ? candidate : least));
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        pooled.jobs.set(id, { resolve, reject });
+        pooled.busy++;
+        // Copied, not transferred: a caller may still hold the input (a batch of one shares it).
+        pooled.worker.postMessage({ kind: 'run', id, model, feeds, raw } satisfies WorkerRequest);
+      });
+    },
+    async close() {
+      // The pool closes the workers; one model alone cannot be unloaded from them.
+    },
+  });
+  const sessions = manifests.map((manifest, model) => sessionOf(manifest, model, false));
+  const rawSessions = manifests.map((manifest, model) => sessionOf(manifest, model, true));
 
   return {
     sessions,
+    rawSessions,
     size,
     async close() {
       if (closed) return;

@@ -14,7 +14,9 @@ import { refuseUnderPressure } from './pressure.js';
 import { limitRate } from './rate-limit.js';
 import { healthRoutes } from './routes/health.js';
 import { monitorRoutes } from './routes/monitor.js';
-import { predictRoutes } from './routes/predict.js';
+import { predictRoutes, toAnswer } from './routes/predict.js';
+import { oipRoutes } from './routes/oip.js';
+import { pipelineCatalog } from './oip/catalog.js';
 import { predictionRoutes } from './routes/predictions.js';
 import { reviewRoutes, type ReviewRouteOptions } from './routes/reviews.js';
 import { webRoutes } from './routes/web.js';
@@ -75,6 +77,7 @@ export async function buildServer({ config, services, store, ready, monitor, rev
 
   await app.register(healthRoutes, { store, ready });
   await app.register(predictRoutes, { config, services: guarded });
+  await app.register(oipRoutes, { prefix: '/v2', config, models: pipelineCatalog(guarded, toAnswer), store, ready });
   await app.register(predictionRoutes, { store });
   await app.register(monitorRoutes, { monitor });
   if (review !== undefined) await app.register(reviewRoutes, { ...review, predictions: store, config: config.review, limits: config.ingest });
@@ -90,7 +93,9 @@ function watchRequests(app: FastifyInstance, monitor: Monitor): void {
   const errorCodes = new WeakMap<FastifyRequest, string>();
   app.addHook('onSend', async (request, reply, payload) => {
     if (reply.statusCode >= 400 && typeof payload === 'string') {
-      const code = errorCodeOf(payload);
+      // The /v2 routes answer the protocol's {"error": "..."} and name the code in a header.
+      const header = reply.getHeader('x-visionops-error-code');
+      const code = errorCodeOf(payload) ?? (typeof header === 'string' ? header : null);
       if (code !== null) errorCodes.set(request, code);
     }
     return payload;

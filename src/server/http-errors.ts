@@ -35,6 +35,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   STORE_UNAVAILABLE: 503,
   NOT_READY: 503,
   OVERLOADED: 503,
+  BACKEND_UNAVAILABLE: 503,
   // nginx's code for a client that closed the connection first: the answer reaches no one, the access log says why.
   CANCELLED: 499,
   INTERNAL: 500,

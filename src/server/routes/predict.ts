@@ -138,8 +138,8 @@ function wantsStream(request: FastifyRequest): boolean {
   return value === '1' || value === 'true';
 }
 
-/** What a client needs at once; GET /v1/predictions/:id returns the whole record. */
-function toAnswer(record: PredictionRecord) {
+/** What a client needs at once; GET /v1/predictions/:id returns the whole record. The OIP pipeline models answer it too. */
+export function toAnswer(record: PredictionRecord) {
   return {
     id: record.id,
     decision: record.decision,
