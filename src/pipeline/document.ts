@@ -365,7 +365,7 @@ async function lineageOf(role: string, stage: ModelStageName, manifest: ModelMan
 }
 
 /** Sessions of the three models: in inference worker threads, or on this thread when `runtime.workers` is 0. */
-async function openSessions(manifests: ModelManifest[], runtime: RuntimeConfig): Promise<{ sessions: ModelSession[]; release: () => Promise<void> }> {
+export async function openSessions(manifests: ModelManifest[], runtime: RuntimeConfig): Promise<{ sessions: ModelSession[]; release: () => Promise<void> }> {
   if (runtime.workers > 0) {
     const pool = await startWorkerPool(manifests, runtime, runtime.workers);
     return { sessions: pool.sessions, release: () => pool.close() };
