@@ -31,8 +31,20 @@ export interface AddedLine {
   text: string;
 }
 
+/** A reviewed classification: the label the person chose. */
+export interface ClassificationAnswer {
+  label: string;
+}
+
+/** A reviewed detection: every box the person kept, relabelled or drew, `[x1, y1, x2, y2]` in the original image's pixels. */
+export interface DetectionAnswer {
+  boxes: { label: string; box: [number, number, number, number] }[];
+}
+
 /** The human answer, resolved against the model's output and kept as is. */
 export interface ReviewAnswer {
+  /** Classification and detection tasks: what the person settled on (absent for documents, whose answer is the lines). */
+  result?: ClassificationAnswer | DetectionAnswer;
   verdict: Verdict;
   /** Every line the model read, in its order, with the text the person kept (all lines, even unchanged ones); empty when unusable. */
   lines: AnsweredLine[];
