@@ -23,6 +23,7 @@ import { MonitorMetrics } from './metrics.js';
 import { CostLedger } from './observers/cost.js';
 import { DataWatch } from './observers/data-watch.js';
 import { performanceObserver } from './observers/performance.js';
+import { PredictionDriftWatch } from './observers/prediction-drift.js';
 import { modelLabel, PredictionMetrics } from './observers/predictions.js';
 import { ReviewStatistics, type AccuracyFigure, type ReviewOutcome } from './observers/reviews.js';
 import { parseReferenceProfile } from './reference-file.js';
@@ -61,6 +62,8 @@ export class Monitor {
   private readonly reviews: ReviewStatistics;
   private readonly alerting: Alerting;
   private readonly errorWatch: RateWatch;
+  /** Prediction drift and new-category emergence of classification and detection pipelines. */
+  readonly predictionDrift: PredictionDriftWatch;
   private readonly errorCodes = new Map<string, number>();
   private readonly pending = new Set<Promise<unknown>>();
   private inFlight = 0;
@@ -99,7 +102,9 @@ export class Monitor {
     this.watch.onObserved = (outcome) => this.evaluate(outcome.drift !== null);
     const performance = performanceObserver(this.metrics);
     this.onBatch = performance.onBatch;
-    this.observers = [this.traffic, performance, this.watch];
+    this.predictionDrift = new PredictionDriftWatch(this.metrics, config.alerts.predictionDrift);
+    // Before the data watch, whose observation evaluates the alerts.
+    this.observers = [this.traffic, performance, this.predictionDrift, this.watch];
   }
 
   /** The drift and outlier state, for the dashboard and scripts. */
@@ -257,6 +262,7 @@ export class Monitor {
         latencies: this.cost.latencies(),
         queueDepth: Math.max(0, this.inFlight - 1),
         overrides: this.reviews.overrides(),
+        predictionDrift: this.predictionDrift.statuses(),
       },
       this.now(),
     );
