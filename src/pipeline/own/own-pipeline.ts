@@ -23,7 +23,8 @@ export const OWN_PIPELINE_VERSION = '1.0.0';
 /** A pipeline made from a user's manifest: the runner's contract, plus what `visionops parity` and the gate read of it. */
 export interface OwnPipeline<Result extends ClassificationResult | DetectionResult> extends Pipeline<Result> {
   readonly task: 'classification' | 'detection';
-  readonly loaded: LoadedManifest;
+  /** The manifest as read, its spec and labels resolved (the weights' bytes are not kept: the session holds the model). */
+  readonly loaded: Omit<LoadedManifest, 'modelBytes'>;
   /** The manifest's `gate` object, as written: the gate's checks and thresholds for this pipeline's images. */
   readonly gate: Record<string, unknown> | undefined;
 }
@@ -40,7 +41,7 @@ function output(outputs: Record<string, TensorData>, name: string, model: string
 }
 
 /** The graph's batch dimension: a fixed 1 (or a fixed number) turns the dynamic batcher off for the model. */
-function maxBatchFor(loaded: LoadedManifest, runtime: RuntimeConfig): number {
+function maxBatchFor(loaded: Omit<LoadedManifest, 'modelBytes'>, runtime: RuntimeConfig): number {
   const first = loaded.model.inputs.find((input) => input.name === loaded.inputName)?.shape[0];
   return typeof first === 'number' ? 1 : runtime.batching.detection.maxBatchSize;
 }
@@ -50,11 +51,12 @@ class OwnModelPipeline<Result extends ClassificationResult | DetectionResult> im
   readonly stages: readonly ModelStageName[];
   readonly decision: Pipeline<Result>['decision'];
   readonly gate: Record<string, unknown> | undefined;
+  readonly loaded: Omit<LoadedManifest, 'modelBytes'>;
 
   constructor(
     readonly name: string,
     readonly task: 'classification' | 'detection',
-    readonly loaded: LoadedManifest,
+    { modelBytes: _bytes, ...loaded }: LoadedManifest,
     readonly models: ModelLineage[],
     private readonly model: BatchedModel,
     private readonly decode: (outputs: Record<string, TensorData>, frame: Frame, placement: ReturnType<typeof toTensor>['placement']) => Result,
@@ -62,6 +64,7 @@ class OwnModelPipeline<Result extends ClassificationResult | DetectionResult> im
     private readonly release: () => Promise<void>,
   ) {
     this.stages = [task];
+    this.loaded = loaded;
     this.gate = loaded.manifest.gate;
     // The manifest's rule judges, whatever the runner's settings; it and the gate settings are what each record's configHash names.
     this.decision = { rule: decide, judged: () => ({ decision: loaded.manifest.decision, gate: loaded.manifest.gate ?? null }) };
@@ -75,6 +78,7 @@ class OwnModelPipeline<Result extends ClassificationResult | DetectionResult> im
     });
   }
 
+  /** Nothing to tell: a listener hears of boxes and lines of documents only, and a classification or detection answer comes whole. */
   replay(): void {}
 
   async close(): Promise<void> {
@@ -82,7 +86,7 @@ class OwnModelPipeline<Result extends ClassificationResult | DetectionResult> im
   }
 }
 
-function classificationDecoder(manifest: ClassificationManifest, loaded: LoadedManifest) {
+function classificationDecoder(manifest: ClassificationManifest, loaded: Omit<LoadedManifest, 'modelBytes'>) {
   const name = loaded.model.outputs[0].name;
   const { decode, topK } = manifest.output;
   return (outputs: Record<string, TensorData>): ClassificationResult => {
@@ -91,7 +95,7 @@ function classificationDecoder(manifest: ClassificationManifest, loaded: LoadedM
   };
 }
 
-function detectionDecoder(manifest: DetectionManifest, loaded: LoadedManifest) {
+function detectionDecoder(manifest: DetectionManifest, loaded: Omit<LoadedManifest, 'modelBytes'>) {
   const { output: out } = manifest;
   const options: DetectionOptions = { labels: loaded.labels, scoreThreshold: out.scoreThreshold, iouThreshold: out.iou, maxDetections: out.maxDetections };
   const first = loaded.model.outputs[0].name;
