@@ -57,6 +57,15 @@ async function predict(pipeline: string, image: Buffer): Promise<PredictionRecor
   return response.json() as PredictionRecord;
 }
 
+test('visionops pipelines add refuses a manifest with a bad key, naming it, and registers nothing', async () => {
+  const bad = join(dir, 'bad.json');
+  writeFileSync(bad, JSON.stringify({ ...JSON.parse(readFileSync(EXAMPLE, 'utf8')), name: 'bad', input: { width: 0, height: 48, layout: 'CHW' } }));
+  const outcome = await cli('pipelines', 'add', bad, ...sets());
+  assert.equal(outcome.code, 2, outcome.stdout);
+  assert.match(outcome.stderr, /INVALID_CONFIG: Invalid model manifest .*bad\.json:\n {2}- input\.width: .*\n {2}- input\.layout: /);
+  assert.ok(!readdirSync(join(data, 'pipelines')).includes('bad'));
+});
+
 test('visionops pipelines list shows the configured pipeline and the registered one', async () => {
   const listed = await cli('pipelines', 'list', '--json', ...sets());
   assert.equal(listed.code, 0, listed.stderr);
