@@ -83,6 +83,8 @@ test('through the monitor: the label gauge and the predictionDrift alert move wh
     for (let i = 0; i < 6; i++) await post(16 * i, '#f00');
     assert.ok((await gauge()) > 0.25, `label PSI ${await gauge()} once red took over`);
     assert.equal(await alert(), 'firing');
+    const summary = (await app.inject({ method: 'GET', url: '/v1/monitor/summary' })).json();
+    assert.deepEqual(summary.predictionDrift[0].labels.window, { red: 1 });
   } finally {
     await system.close();
   }

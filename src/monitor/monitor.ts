@@ -211,7 +211,8 @@ export class Monitor {
   }
 
   summary(): MonitorSummary {
-    return buildSummary({
+    const predictionDrift = this.predictionDrift.statuses();
+    const summary = buildSummary({
       now: this.now(),
       data: this.data,
       recent: this.cost.recent,
@@ -223,6 +224,7 @@ export class Monitor {
       alerts: this.alerts(),
       referenceImages: this.config.reference.images,
     });
+    return predictionDrift.length === 0 ? summary : { ...summary, predictionDrift };
   }
 
   /** Resolves once every webhook and thumbnail under way has finished: for tests and shutdown. */
