@@ -68,7 +68,8 @@ export async function readManifestFile(path: string): Promise<LoadedManifest> {
   if (inputName === undefined || !graph.inputs.some((input) => input.name === inputName)) {
     throw new VisionopsError('MODEL_LOAD_FAILED', `The model ${modelPath} has no input ${JSON.stringify(inputName)} (input.name): its inputs are ${graph.inputs.map((i) => i.name).join(', ') || 'none'}.`, { key: 'input.name', inputs: graph.inputs.map((i) => i.name) });
   }
-  const outputNames = manifest.task === 'detection' && manifest.output.outputs !== undefined ? Object.values(manifest.output.outputs).filter((v): v is string => typeof v === 'string') : [manifest.output.name ?? graph.outputs[0]?.name];
+  const generic = manifest.task === 'detection' && manifest.output.decode === 'generic' ? manifest.output.outputs : undefined;
+  const outputNames = generic !== undefined ? [generic.boxes, generic.scores, ...(generic.classes === undefined ? [] : [generic.classes])] : [manifest.output.name ?? graph.outputs[0]?.name];
   for (const name of outputNames) {
     if (name === undefined || !graph.outputs.some((output) => output.name === name)) {
       throw new VisionopsError('MODEL_LOAD_FAILED', `The model ${modelPath} has no output ${JSON.stringify(name)}: its outputs are ${graph.outputs.map((o) => o.name).join(', ') || 'none'}; fix output.name or output.outputs.`, { key: 'output', outputs: graph.outputs.map((o) => o.name) });
