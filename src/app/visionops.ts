@@ -5,6 +5,7 @@ import type { CpuReader } from '../monitor/busy-time.js';
 import { createMonitor, type Monitor } from '../monitor/monitor.js';
 import type { Pipeline } from '../pipeline/contract.js';
 import { configuredPipeline, loadPipelines } from '../pipeline/pipelines.js';
+import { withRegisteredPipelines } from '../pipeline/own/registered.js';
 import { pathSettings, StageRunner, type PredictionObserver } from '../pipeline/runner.js';
 import { choosePipelines, createPredictionService, type PredictionServices } from '../pipeline/service.js';
 import { withIdempotency } from '../pipeline/idempotency.js';
@@ -97,7 +98,7 @@ export async function createVisionops(config: Config, { scope = 'serve', overrid
     for (const closer of closers.splice(0).reverse()) await closer();
   };
   try {
-    return await build(config, scope, overrides, closers, close);
+    return await build(await withRegisteredPipelines(config), scope, overrides, closers, close);
   } catch (error) {
     await close();
     throw error;

@@ -8,6 +8,8 @@ import { registerCheck } from './commands/check.js';
 import { registerConfig } from './commands/config.js';
 import { registerExport } from './commands/export.js';
 import { registerKey } from './commands/key.js';
+import { registerParity } from './commands/parity.js';
+import { registerPipelines } from './commands/pipelines.js';
 import { registerQuantize } from './commands/quantize.js';
 import { registerProfile } from './commands/profile.js';
 import { registerRun } from './commands/run.js';
@@ -32,6 +34,8 @@ registerExport(program);
 registerQuantize(program);
 registerProfile(program);
 registerCalibrateGate(program);
+registerPipelines(program);
+registerParity(program);
 
 try {
   await program.parseAsync(process.argv);

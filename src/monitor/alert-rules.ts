@@ -1,5 +1,6 @@
 import type { RuleVerdict } from '../core/monitor/alerts.js';
 import type { DriftReport } from '../core/monitor/drift.js';
+import type { PredictionDriftStatus } from '../core/monitor/prediction-drift.js';
 import type { RateShift } from '../core/monitor/rate-shift.js';
 import type { MonitorConfig } from './config.js';
 
@@ -17,6 +18,8 @@ export interface AlertInputs {
   latencies: number[];
   queueDepth: number;
   overrides: { modelVersion: string; reviews: number; rate: number }[];
+  /** Classification and detection pipelines' prediction drift; absent where none runs. */
+  predictionDrift?: PredictionDriftStatus[];
 }
 
 const pct = (share: number) => `${(share * 100).toFixed(1)}%`;
@@ -143,6 +146,37 @@ export const ALERT_RULES: AlertRule[] = [
             ? `People overrode the model in ${over.map((o) => `${pct(o.rate)} of the last ${o.reviews} reviews of ${o.modelVersion}`).join('; ')} (threshold ${pct(rule.threshold)}).`
             : `Override rates are under ${pct(rule.threshold)}.`,
         details: { byModelVersion: judged, threshold: rule.threshold },
+      };
+    },
+  },
+  {
+    name: 'predictionDrift',
+    evaluate({ predictionDrift: rule }, { predictionDrift = [] }) {
+      const judged = predictionDrift.filter((status) => status.ready);
+      if (!rule.enabled || judged.length === 0) return null;
+      const moved = judged.flatMap((status) => status.features.filter((f) => f.psi > rule.psi).map((f) => `${status.pipeline} ${f.feature} (PSI ${f.psi.toFixed(2)})`));
+      return {
+        rule: 'predictionDrift',
+        firing: moved.length > 0,
+        message: moved.length > 0 ? `Predictions moved from their reference: ${moved.join('; ')} (threshold ${rule.psi}).` : 'Predictions match their reference.',
+        details: { pipelines: judged.map(({ pipeline, features, labels }) => ({ pipeline, features, labels })), threshold: rule.psi },
+      };
+    },
+  },
+  {
+    name: 'newCategories',
+    evaluate({ newCategories: rule }, { predictionDrift = [] }) {
+      const judged = predictionDrift.filter((status) => status.ready);
+      if (!rule.enabled || judged.length === 0) return null;
+      const rising = judged.filter((status) => status.unsure.window - status.unsure.reference > rule.minIncrease);
+      return {
+        rule: 'newCategories',
+        firing: rising.length > 0,
+        message:
+          rising.length > 0
+            ? `The model is unsure of more images than it was: ${rising.map((s) => `${s.pipeline} ${pct(s.unsure.reference)} -> ${pct(s.unsure.window)}`).join('; ')}; look at the recent reviews for a category it was not trained on.`
+            : 'The share of unsure predictions is steady.',
+        details: { pipelines: judged.map(({ pipeline, unsure }) => ({ pipeline, ...unsure })), minIncrease: rule.minIncrease },
       };
     },
   },

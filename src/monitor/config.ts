@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { newCategoriesAlertSchema, predictionDriftAlertSchema } from './prediction-drift-config.js';
 
 const window = (images: number) => z.number().int().min(1).default(images);
 
@@ -87,6 +88,8 @@ export const monitorConfigSchema = z
           })
           .strict()
           .prefault({}),
+        predictionDrift: predictionDriftAlertSchema,
+        newCategories: newCategoriesAlertSchema,
         /** Each alert transition is POSTed as JSON to every one of these URLs. */
         webhooks: z.array(z.url()).default([]),
         webhookTimeoutMs: z.number().int().positive().default(5000),

@@ -36,6 +36,8 @@ export class MonitorMetrics {
   readonly outlierScore: Histogram;
   readonly outlierRate: Gauge;
   readonly rateShift: Gauge<'kind'>;
+  readonly predictionDriftPsi: Gauge<'pipeline' | 'feature'>;
+  readonly unsureShare: Gauge<'pipeline' | 'window'>;
   readonly reviews: Counter<'model_version'>;
   readonly overrides: Counter<'model_version'>;
   readonly overrideRate: Gauge<'model_version'>;
@@ -115,6 +117,8 @@ export class MonitorMetrics {
       registers,
     });
     this.outlierRate = new Gauge({ name: 'visionops_outlier_rate', help: 'Share of outliers among the images of the drift window.', registers });
+    this.predictionDriftPsi = new Gauge({ name: 'visionops_prediction_drift_psi', help: 'PSI of a classification or detection pipeline\'s predictions (label, confidence, box_count, box_area), recent window against its first predictions.', labelNames: ['pipeline', 'feature'], registers });
+    this.unsureShare = new Gauge({ name: 'visionops_unsure_share', help: 'Share of predictions the model was unsure of, in the reference and the recent window: a rise is how new categories show.', labelNames: ['pipeline', 'window'], registers });
     this.rateShift = new Gauge({ name: 'visionops_rate_shift_z', help: 'Sudden change of the reject, review and error rates, as a binomial z-score.', labelNames: ['kind'], registers });
     this.reviews = new Counter({ name: 'visionops_reviews_total', help: 'Human reviews answered, per model version.', labelNames: ['model_version'], registers });
     this.overrides = new Counter({ name: 'visionops_overrides_total', help: 'Reviews where a person changed the model output, per model version.', labelNames: ['model_version'], registers });

@@ -25,6 +25,7 @@ import { remoteMetrics } from './observers/remote.js';
 import { CostLedger } from './observers/cost.js';
 import { DataWatch } from './observers/data-watch.js';
 import { performanceObserver } from './observers/performance.js';
+import { PredictionDriftWatch } from './observers/prediction-drift.js';
 import { modelLabel, PredictionMetrics } from './observers/predictions.js';
 import { ReviewStatistics, type AccuracyFigure, type ReviewOutcome } from './observers/reviews.js';
 import { parseReferenceProfile } from './reference-file.js';
@@ -65,6 +66,8 @@ export class Monitor {
   private readonly reviews: ReviewStatistics;
   private readonly alerting: Alerting;
   private readonly errorWatch: RateWatch;
+  /** Prediction drift and new-category emergence of classification and detection pipelines. */
+  readonly predictionDrift: PredictionDriftWatch;
   private readonly errorCodes = new Map<string, number>();
   private readonly pending = new Set<Promise<unknown>>();
   private inFlight = 0;
@@ -104,7 +107,9 @@ export class Monitor {
     const performance = performanceObserver(this.metrics);
     this.onBatch = performance.onBatch;
     this.onRemote = remoteMetrics(this.metrics);
-    this.observers = [this.traffic, performance, this.watch];
+    this.predictionDrift = new PredictionDriftWatch(this.metrics, config.alerts.predictionDrift);
+    // Before the data watch, whose observation evaluates the alerts.
+    this.observers = [this.traffic, performance, this.predictionDrift, this.watch];
   }
 
   /** The drift and outlier state, for the dashboard and scripts. */
@@ -211,7 +216,8 @@ export class Monitor {
   }
 
   summary(): MonitorSummary {
-    return buildSummary({
+    const predictionDrift = this.predictionDrift.statuses();
+    const summary = buildSummary({
       now: this.now(),
       data: this.data,
       recent: this.cost.recent,
@@ -223,6 +229,7 @@ export class Monitor {
       alerts: this.alerts(),
       referenceImages: this.config.reference.images,
     });
+    return predictionDrift.length === 0 ? summary : { ...summary, predictionDrift };
   }
 
   /** Resolves once every webhook and thumbnail under way has finished: for tests and shutdown. */
@@ -262,6 +269,7 @@ export class Monitor {
         latencies: this.cost.latencies(),
         queueDepth: Math.max(0, this.inFlight - 1),
         overrides: this.reviews.overrides(),
+        predictionDrift: this.predictionDrift.statuses(),
       },
       this.now(),
     );

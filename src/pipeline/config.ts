@@ -101,8 +101,8 @@ export const pipelineConfigSchema = z
 
 export type PipelineConfig = z.infer<typeof pipelineConfigSchema>;
 
-/** The tasks a configured pipeline can have today; classification and detection join when their loaders land (pipelines.ts). */
-export const CONFIGURABLE_TASKS = ['document'] as const;
+/** The tasks a configured pipeline can have; classification and detection are a user's own model, declared by a manifest (docs/own-models.md). */
+export const CONFIGURABLE_TASKS = ['document', 'classification', 'detection'] as const;
 
 /**
  * The pipelines one server runs, the first being the default of `POST /v1/predict`; each is
@@ -116,8 +116,14 @@ export const pipelinesConfigSchema = z
         name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, "-" and "_"'),
         task: z.enum(CONFIGURABLE_TASKS).default('document'),
         settings: pipelineConfigSchema.nullable().default(null),
+        /** classification and detection: the model manifest file (relative to the working directory). */
+        manifest: z.string().min(1).optional(),
       })
-      .strict(),
+      .strict()
+      .refine((entry) => (entry.task === 'document') === (entry.manifest === undefined), {
+        message: 'a classification or detection pipeline names its model manifest (manifest: "path/to/manifest.json"); a document pipeline has none',
+        path: ['manifest'],
+      }),
   )
   .min(1)
   .refine((entries) => new Set(entries.map((entry) => entry.name)).size === entries.length, 'pipeline names must differ')

@@ -379,7 +379,7 @@ interface OpenedSessions {
 }
 
 /** Sessions of the models on this machine: in inference worker threads, or on this thread when `runtime.workers` is 0. */
-async function openLocalSessions(manifests: ModelManifest[], runtime: RuntimeConfig): Promise<OpenedSessions> {
+export async function openLocalSessions(manifests: ModelManifest[], runtime: RuntimeConfig): Promise<OpenedSessions> {
   if (manifests.length === 0) return { sessions: [], raw: [], release: async () => {} };
   if (runtime.workers > 0) {
     const pool = await startWorkerPool(manifests, runtime, runtime.workers);

@@ -6,12 +6,15 @@ import type { RemoteListener } from '../runtime/remote/pool.js';
 import type { CONFIGURABLE_TASKS, PipelineConfig } from './config.js';
 import type { Pipeline } from './contract.js';
 import { loadDocumentPipeline } from './document.js';
+import { loadConfiguredOwnPipeline } from './own/configured.js';
 
 /** One entry of `pipelines`, its settings resolved (`null` takes the top-level `pipeline` key). */
 export interface ConfiguredPipeline {
   name: string;
   task: ConfigurableTask;
   settings: PipelineConfig;
+  /** classification and detection: the model manifest file. */
+  manifest?: string;
 }
 
 export interface PipelineLoadOptions {
@@ -29,11 +32,13 @@ type Loader = (entry: ConfiguredPipeline, runtime: RuntimeConfig, options: Pipel
 /** How each task's pipeline is loaded: a new task is a new entry here and in CONFIGURABLE_TASKS. */
 const LOADERS: Record<ConfigurableTask, Loader> = {
   document: (entry, runtime, options) => loadDocumentPipeline(entry.settings, runtime, { ...options, name: entry.name }),
+  classification: loadConfiguredOwnPipeline,
+  detection: loadConfiguredOwnPipeline,
 };
 
 /** The configured pipelines in order, the first being the default. */
 export function configuredPipelines(config: Config): ConfiguredPipeline[] {
-  return config.pipelines.map((entry) => ({ name: entry.name, task: entry.task, settings: entry.settings ?? config.pipeline }));
+  return config.pipelines.map((entry) => ({ name: entry.name, task: entry.task, settings: entry.settings ?? config.pipeline, ...(entry.manifest === undefined ? {} : { manifest: entry.manifest }) }));
 }
 
 /** The pipeline configured under `name`, or the default (the first) when no name is given. Throws UNKNOWN_PIPELINE. */

@@ -11,7 +11,9 @@ export interface TensorDescription {
 export type PostprocessSpec =
   | { kind: 'db'; threshold: number; boxThreshold: number; unclipRatio: number; maxCandidates: number; scoreMode?: 'fast' | 'slow' }
   | { kind: 'ctc'; spaceBoost?: number; asciiForms?: boolean }
-  | { kind: 'classification'; threshold?: number };
+  | { kind: 'classification'; threshold?: number }
+  /** A user's detector (src/pipeline/own): candidates scoring at or under `scoreThreshold` dropped, then class-aware NMS at `iouThreshold`. */
+  | { kind: 'detection'; scoreThreshold: number; iouThreshold: number };
 
 /**
  * Everything needed to run a model and to say afterwards which model ran: the weights (and their
@@ -60,6 +62,7 @@ export const modelManifestSchema: z.ZodType<ModelManifest> = z
         .strict(),
       z.object({ kind: z.literal('ctc'), spaceBoost: z.number().min(1).optional(), asciiForms: z.boolean().optional() }).strict(),
       z.object({ kind: z.literal('classification'), threshold: probability.optional() }).strict(),
+      z.object({ kind: z.literal('detection'), scoreThreshold: probability, iouThreshold: probability }).strict(),
     ]),
     labels: z.array(z.string()).optional(),
     metrics: z.record(z.string(), z.number()).optional(),

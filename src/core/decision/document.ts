@@ -71,7 +71,8 @@ export function decideDocument(quality: QualityReport, result: ReadText | null, 
   return { decision: reasons.length > 0 ? 'review' : 'accept', reasons };
 }
 
-function qualityReasons(quality: QualityReport): DecisionReason[] {
+/** Each failing gate check as a reason, with its guidance: `QUALITY_FAILED:blur`. */
+export function qualityReasons(quality: QualityReport): DecisionReason[] {
   const failed = quality.checks.filter((check) => check.verdict === 'fail');
   if (failed.length === 0) {
     return [{ code: REASON_CODES.qualityFailed, message: quality.guidance[0] ?? 'The image failed the quality gate: capture it again.' }];

@@ -3,6 +3,7 @@ import type { ClusterSummary } from './clusters.js';
 import type { DataMonitor, DriftPoint } from './data-monitor.js';
 import { describeUnjudged, type UnjudgedFeature } from './drift.js';
 import { binShares, quantileEdges, quantileOf, sorted } from './statistics.js';
+import type { PredictionDriftStatus } from './prediction-drift.js';
 
 /** One recent prediction, as the dashboard's time series read it. */
 export interface PredictionPoint {
@@ -17,6 +18,8 @@ export interface PredictionPoint {
 /** What GET /v1/monitor/summary answers: everything the dashboard draws. */
 export interface MonitorSummary {
   generatedAt: string;
+  /** Classification and detection pipelines' prediction drift and unsure shares (absent where none runs). */
+  predictionDrift?: PredictionDriftStatus[];
   images: number;
   reference: { state: 'ready'; source: string; images: number; createdAt: string } | { state: 'collecting'; images: number; of: number };
   /** Time buckets over the recent predictions: start of each (unix seconds) and its figures. */

@@ -8,7 +8,8 @@ import type { QualityCheck } from './types.js';
  * clipped white, or its darkest tones are lifted (washed out). Too dark: its highlights are dim,
  * with or without crushed shadows. A high-key scene (snow, a white product on white) or a night
  * scene with lights keeps detail at both ends and passes; a finding fails only when the frame holds
- * almost nothing: mostly clipped, or white or black throughout. Score: the clipped share when too
+ * almost nothing: mostly clipped with no dark tones left (dark ink or a dark subject on a white
+ * ground keeps its detail, and only warns), or white or black throughout. Score: the clipped share when too
  * bright, the 98th percentile when too dark, else the 50th.
  */
 export function checkSceneExposure(histogram: Float64Array, config: SceneQualityConfig['exposure']): QualityCheck {
@@ -29,7 +30,7 @@ export function checkSceneExposure(histogram: Float64Array, config: SceneQuality
   const dark = !bright && (p98 < config.darkHighlightsBelow || (crushedShare >= config.crushedWarn && p98 < config.dimHighlightsBelow));
   const details = { clippedShare, crushedShare, p02, p50, p98, dark: dark ? 1 : 0, bright: bright ? 1 : 0 };
   if (bright) {
-    const gone = clippedShare >= config.clippedFail || p02 >= config.whiteFrameFrom;
+    const gone = (clippedShare >= config.clippedFail && p02 >= config.liftedBlacksFrom) || p02 >= config.whiteFrameFrom;
     return { name: 'exposure', score: clippedShare, threshold: config.clippedWarn, details, verdict: gone ? 'fail' : 'warn', guidance: clippedShare >= config.clippedWarn ? TOO_BRIGHT : OVEREXPOSED };
   }
   if (dark) {
