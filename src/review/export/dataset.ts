@@ -4,7 +4,7 @@ import { labelledLines, type LabelledLine } from '../answer.js';
 import type { IngestConfig } from '../../image/config.js';
 import { renderJpeg } from '../../image/render.js';
 import type { ReviewStore } from '../../store/store.js';
-import type { ReviewTask } from '../../core/records/review.js';
+import { outputTask, type ReviewTask } from '../../core/records/review.js';
 
 /** One reviewed page ready to be written: its upright image and the lines as people left them. */
 export interface DatasetItem {
@@ -28,8 +28,9 @@ export interface DatasetFilter {
 }
 
 /**
- * The answered tasks that make training data, oldest answer first: confirmed and corrected pages
- * (unusable ones have no labels and are counted apart).
+ * The answered document tasks that make training data, oldest answer first: confirmed and
+ * corrected pages (unusable ones have no labels and are counted apart). Classification and
+ * detection tasks export as COCO, YOLO or ImageFolder (`own-formats.ts`).
  */
 export async function collectDataset(reviews: ReviewStore, blobs: BlobStore, filter: DatasetFilter): Promise<{ items: DatasetItem[]; unusable: number }> {
   const answered = await reviews.answered({ since: filter.since?.toISOString() });
@@ -37,7 +38,7 @@ export async function collectDataset(reviews: ReviewStore, blobs: BlobStore, fil
   let unusable = 0;
   for (const task of answered) {
     const answer = task.answer;
-    if (answer === null) continue;
+    if (answer === null || outputTask(task.modelOutput) !== 'document') continue;
     if (answer.verdict === 'unusable') {
       unusable++;
       continue;
