@@ -5,6 +5,7 @@ import { isVisionopsError } from '../core/errors.js';
 import { blockUnacceptedLoaders } from '../image/decode.js';
 import { registerCheck } from './commands/check.js';
 import { registerConfig } from './commands/config.js';
+import { registerEdge } from './commands/edge.js';
 import { registerExport } from './commands/export.js';
 import { registerKey } from './commands/key.js';
 import { registerQuantize } from './commands/quantize.js';
@@ -30,6 +31,7 @@ registerKey(program);
 registerExport(program);
 registerQuantize(program);
 registerProfile(program);
+registerEdge(program);
 
 try {
   await program.parseAsync(process.argv);

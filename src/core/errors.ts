@@ -33,6 +33,7 @@ export const ERROR_CODES = [
   'NOT_READY',
   'OVERLOADED',
   'CANCELLED',
+  'OUTBOX_FULL',
   'INTERNAL',
 ] as const;
 
