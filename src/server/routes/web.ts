@@ -7,7 +7,7 @@ import { answer } from '../http-errors.js';
 /** `npm run build` writes the pages here; the path is the same from src/ (tests) and dist/ (npm start). */
 const builtPages = fileURLToPath(new URL('../../../dist/web/', import.meta.url));
 
-const PAGES = ['review', 'dashboard'] as const;
+const PAGES = ['review', 'dashboard', 'capture'] as const;
 
 /** The web pages: each at its own path, their scripts and styles under /web/. */
 export const webRoutes: FastifyPluginAsync = async (app) => {
