@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { backoffDelay, worthRetrying } from '../src/core/edge/backoff.js';
+import { parseEdgeRoute } from '../src/core/edge/route.js';
+import { createVisionops, type Visionops } from '../src/app/visionops.js';
+import { loadConfig } from '../src/config/load.js';
+import { fixedReadingPipeline } from './helpers/pipelines.js';
+import { renderDocument } from './fixtures/documents.js';
+
+const systems: Visionops[] = [];
+const data = mkdtempSync(join(tmpdir(), 'visionops-edge-route-'));
+after(async () => {
+  for (const system of systems) await system.close();
+  rmSync(data, { recursive: true, force: true });
+});
+
+test('an edge route is one JSON object of known fields; anything else is INVALID_REQUEST naming what to send', () => {
+  const route = { policy: 'hybrid', client: 'agent', device: ['gate', 'duplicates'], sent: 'downscaled' };
+  assert.deepEqual(parseEdgeRoute(JSON.stringify(route)), route);
+  assert.equal(parseEdgeRoute(undefined), undefined);
+  for (const hostile of ['{', '[]', JSON.stringify({ ...route, policy: 'moon' }), JSON.stringify({ ...route, extra: 1 }), JSON.stringify({ ...route, device: ['gate', 'gate', 'gate'] }), [JSON.stringify(route), JSON.stringify(route)]]) {
+    assert.throws(() => parseEdgeRoute(hostile), (error: { code?: string; message?: string }) => error.code === 'INVALID_REQUEST' && /X-Visionops-Edge/.test(error.message ?? ''));
+  }
+});
+
+test('backoff grows exponentially to its ceiling with full jitter; only a cloud away or busy is retried', () => {
+  const settings = { baseMs: 100, maxMs: 1000 };
+  assert.deepEqual([1, 2, 3, 4, 5, 9].map((attempt) => backoffDelay(attempt, settings, () => 0.999999)), [100, 200, 400, 800, 1000, 1000]);
+  assert.equal(backoffDelay(3, settings, () => 0), 0);
+  assert.deepEqual([null, 408, 429, 500, 503].map(worthRetrying), [true, true, true, true, true]);
+  assert.deepEqual([400, 401, 413, 422].map(worthRetrying), [false, false, false, false]);
+});
+
+test('the server keeps the route in lineage.edge (not in the source) and refuses a malformed one before reading the image', async () => {
+  const system = await createVisionops(loadConfig({ sets: ['server.logLevel="silent"', `data.dir=${JSON.stringify(data)}`] }), { overrides: { pipelines: [fixedReadingPipeline], lab: [] } });
+  systems.push(system);
+  const app = await system.server();
+  const image = await renderDocument({ lines: ['Invoice 20417 paid', 'Total amount: 1250.40'] });
+  const route = { policy: 'cloud', client: 'capture-page', device: ['gate'], sent: 'original', deviceVerdict: 'pass', capturedAt: '2026-12-07T03:00:00.000Z' };
+  const answer = await app.inject({ method: 'POST', url: '/v1/predict', headers: { 'content-type': 'image/png', 'x-visionops-edge': JSON.stringify(route) }, payload: image });
+  assert.equal(answer.statusCode, 200, answer.body);
+  const { id, lineage } = answer.json();
+  assert.deepEqual(lineage.edge, route);
+  const record = (await app.inject({ method: 'GET', url: `/v1/predictions/${id}` })).json();
+  assert.equal(record.source.edge, undefined);
+  assert.deepEqual(record.lineage.edge, route);
+
+  const refused = await app.inject({ method: 'POST', url: '/v1/predict', headers: { 'content-type': 'image/png', 'x-visionops-edge': '{"policy":"moon"}' }, payload: image });
+  assert.equal(refused.statusCode, 400);
+  assert.equal(refused.json().error.code, 'INVALID_REQUEST');
+});
