@@ -160,7 +160,7 @@ export class EdgeAgent {
         return this.finish(file, bytes.length, duplicate);
       }
     }
-    const payload = plan.sent === 'original' ? bytes : await downscaled(bytes);
+    const payload = plan.sent === 'original' ? bytes : await downscaledCopy(bytes);
     const route: EdgeRoute = { policy: this.settings.policy, client: 'agent', device: plan.device, sent: plan.sent, deviceVerdict: gated.quality.verdict, capturedAt: new Date((await stat(file)).mtimeMs).toISOString() };
     const now = this.now();
     const item: OutboxItem = { key: captureKey(bytes), file, route, originalBytes: bytes.length, sentBytes: payload.length, attempts: 0, notBefore: plan.immediate ? now : now + this.settings.backoff.maxMs, queuedAt: now };
@@ -214,7 +214,7 @@ export function captureKey(bytes: Uint8Array): string {
 }
 
 /** What `device` and `hybrid` send instead of the original: upright, at most DOWNSCALED_LONG_SIDE, JPEG, no metadata (no GPS, no serial numbers). */
-async function downscaled(bytes: Uint8Array): Promise<Uint8Array> {
+export async function downscaledCopy(bytes: Uint8Array): Promise<Uint8Array> {
   const side = DOWNSCALED_LONG_SIDE;
   return new Uint8Array(await sharp(bytes).rotate().resize({ width: side, height: side, fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 85 }).toBuffer());
 }
