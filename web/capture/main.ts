@@ -79,6 +79,7 @@ const gateTimes: number[] = [];
 let lastHash: string | null = null;
 let steadySince: number | null = null;
 let capturedHash: string | null = null;
+let lastVerdict: QualityReport['verdict'] = 'fail';
 let captures = 0;
 
 async function watchFrames(): Promise<void> {
@@ -96,6 +97,7 @@ async function judgeFrame(): Promise<void> {
   $('timing').textContent = `gate on the device: ${median.toFixed(0)} ms a frame (median of ${gateTimes.length}) at ${answer.width} x ${answer.height}`;
   $('timing').dataset.ms = String(median);
 
+  lastVerdict = answer.report.verdict;
   const steady = lastHash !== null && hammingDistance(answer.phash, lastHash) <= STEADY_BITS;
   lastHash = answer.phash;
   const sameAsCaptured = capturedHash !== null && hammingDistance(answer.phash, capturedHash) < CHANGED_BITS;
@@ -128,7 +130,7 @@ async function captureFrom(source: CanvasImageSource, width: number, height: num
   void drain();
 }
 
-shutter.addEventListener('click', () => void captureFrom(video, video.videoWidth, video.videoHeight, 'warn'));
+shutter.addEventListener('click', () => void captureFrom(video, video.videoWidth, video.videoHeight, lastVerdict));
 
 // A photo chosen from the device: gated the same way, sent as the policy says.
 $<HTMLInputElement>('file').addEventListener('change', async (event) => {
