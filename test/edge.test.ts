@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { backoffDelay, worthRetrying } from '../src/core/edge/backoff.js';
 import { parseEdgeRoute } from '../src/core/edge/route.js';
+import { FolderOutbox } from '../src/edge/outbox.js';
 import { createVisionops, type Visionops } from '../src/app/visionops.js';
 import { loadConfig } from '../src/config/load.js';
 import { fixedReadingPipeline } from './helpers/pipelines.js';
@@ -51,4 +52,26 @@ test('the server keeps the route in lineage.edge (not in the source) and refuses
   const refused = await app.inject({ method: 'POST', url: '/v1/predict', headers: { 'content-type': 'image/png', 'x-visionops-edge': '{"policy":"moon"}' }, payload: image });
   assert.equal(refused.statusCode, 400);
   assert.equal(refused.json().error.code, 'INVALID_REQUEST');
+});
+
+test('the folder outbox is bounded: past its limits it refuses with OUTBOX_FULL and evicts nothing; a key is queued once; a torn write is swept', async () => {
+  const dir = join(data, 'outbox');
+  const outbox = await new FolderOutbox(dir, { maxItems: 2, maxBytes: 1000 }).open();
+  const route = { policy: 'hybrid' as const, client: 'agent' as const, device: ['gate' as const], sent: 'downscaled' as const };
+  const item = (key: string, bytes: number) => ({ key, file: `${key}.jpg`, route, originalBytes: bytes * 4, sentBytes: bytes, attempts: 0, notBefore: 0, queuedAt: Date.now() });
+  await outbox.add(item('a', 400), new Uint8Array(400));
+  await outbox.add(item('a', 400), new Uint8Array(400));
+  assert.equal((await outbox.items()).length, 1, 'the same key twice is one upload');
+  await assert.rejects(outbox.add(item('big', 700), new Uint8Array(700)), (error: { code?: string }) => error.code === 'OUTBOX_FULL');
+  await outbox.add(item('b', 500), new Uint8Array(500));
+  await assert.rejects(outbox.add(item('c', 10), new Uint8Array(10)), (error: { code?: string }) => error.code === 'OUTBOX_FULL');
+  assert.deepEqual((await outbox.items()).map((queued) => queued.key).sort(), ['a', 'b'], 'nothing queued was evicted');
+  assert.equal((await outbox.payload('b')).length, 500);
+
+  writeFileSync(join(dir, 'c.json.123.tmp'), '{"torn');
+  const reopened = await new FolderOutbox(dir, { maxItems: 2, maxBytes: 1000 }).open();
+  assert.deepEqual(readdirSync(dir).filter((name) => name.endsWith('.tmp')), []);
+  await reopened.remove('a');
+  await reopened.add(item('c', 10), new Uint8Array(10));
+  assert.deepEqual((await reopened.items()).map((queued) => queued.key).sort(), ['b', 'c'], 'room freed is taken');
 });
