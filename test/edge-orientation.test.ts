@@ -21,19 +21,29 @@ const ORIGIN = 'http://localhost:1';
 const TOLERANCE = 1e-4;
 const wasm = fileURLToPath(import.meta.resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm'));
 
-type ProbeGlobal = { orientationProbe: { classifyLines(model: string, wasm: string, spec: unknown, lines: { width: number; height: number; rgba: string }[]): Promise<number[][]> } };
+type Pixels = { width: number; height: number; rgba: string };
+type Urls = { detection: string; orientation: string; wasm: string };
+type ProbeGlobal = {
+  orientationProbe: {
+    classifyLines(urls: Urls, spec: unknown, lines: Pixels[]): Promise<number[][]>;
+    pageOrientations(urls: Urls, pages: Pixels[]): Promise<{ lines: number; upsideDown: boolean }[]>;
+  };
+};
+const URLS: Urls = { detection: '/detection.onnx', orientation: '/orientation.onnx', wasm: '/ort.wasm' };
 
 let browser: Browser;
 let page: Page;
-let modelPath: string;
+let models: { detection: string; orientation: string };
 
 before(async () => {
-  modelPath = (await builtinManifests()).orientation.path;
+  const manifests = await builtinManifests();
+  models = { detection: manifests.detection.path, orientation: manifests.orientation.path };
   browser = await launchChromium();
   page = await browser.newPage();
   await page.route(`${ORIGIN}/**`, (route) => {
     const path = new URL(route.request().url()).pathname;
-    if (path === '/model.onnx') return route.fulfill({ contentType: 'application/octet-stream', body: readFileSync(modelPath) });
+    if (path === URLS.detection) return route.fulfill({ contentType: 'application/octet-stream', body: readFileSync(models.detection) });
+    if (path === URLS.orientation) return route.fulfill({ contentType: 'application/octet-stream', body: readFileSync(models.orientation) });
     if (path === '/ort.wasm') return route.fulfill({ contentType: 'application/wasm', body: readFileSync(wasm) });
     return route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>orientation</title>' });
   });
@@ -56,10 +66,10 @@ test('onnxruntime-web in Chromium reads a line upright or upside down as onnxrun
     }
   }
   const onDevice = await page.evaluate(
-    ({ lines, spec }) => (globalThis as unknown as ProbeGlobal).orientationProbe.classifyLines('/model.onnx', '/ort.wasm', spec, lines),
-    { lines: lines.map((line) => ({ width: line.width, height: line.height, rgba: Buffer.from(line.data).toString('base64') })), spec: ORIENTATION_PREPROCESS },
+    ({ urls, lines, spec }) => (globalThis as unknown as ProbeGlobal).orientationProbe.classifyLines(urls, spec, lines),
+    { urls: URLS, lines: lines.map((line) => ({ width: line.width, height: line.height, rgba: Buffer.from(line.data).toString('base64') })), spec: ORIENTATION_PREPROCESS },
   );
-  const session = await InferenceSession.create(modelPath, { intraOpNumThreads: 1 });
+  const session = await InferenceSession.create(models.orientation, { intraOpNumThreads: 1 });
   try {
     for (const [i, line] of lines.entries()) {
       const tensor = toTensor({ width: line.width, height: line.height, channels: 4, data: line.data }, ORIENTATION_PREPROCESS);
@@ -75,4 +85,16 @@ test('onnxruntime-web in Chromium reads a line upright or upside down as onnxrun
   } finally {
     await session.release();
   }
+});
+
+test('on the device, the detector at 640 px and the classifier find an upside-down page as the server does, and leave an upright one', async () => {
+  const document = await renderDocument({ lines: randomLines(21, 6), fontSize: 28, width: 1000 });
+  const pages: Pixels[] = [];
+  for (const png of [document, await rotated(document, 180)]) {
+    const { data, info } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    pages.push({ width: info.width, height: info.height, rgba: data.toString('base64') });
+  }
+  const [upright, upsideDown] = await page.evaluate(({ urls, pages }) => (globalThis as unknown as ProbeGlobal).orientationProbe.pageOrientations(urls, pages), { urls: URLS, pages });
+  assert.ok(upright.lines >= 4 && upsideDown.lines >= 4, `the device's detector finds the lines (${upright.lines}, ${upsideDown.lines} of 6)`);
+  assert.deepEqual([upright.upsideDown, upsideDown.upsideDown], [false, true]);
 });

@@ -1,17 +1,29 @@
 import { toTensor, type PreprocessSpec } from '../../src/core/device.js';
-import { loadOrientationClassifier } from '../../web/capture/orientation.js';
+import { loadLineClassifier, loadPageOrientation, type ModelUrls, type PageOrientation } from '../../web/capture/device-models.js';
 
-/**
- * The orientation classifier on the device, as the test bundles it for Chromium: each line (base64
- * RGBA) made into the classifier's tensor by the core and run by onnxruntime-web (WASM).
- */
-export async function classifyLines(modelUrl: string, wasmUrl: string, spec: PreprocessSpec, lines: { width: number; height: number; rgba: string }[]): Promise<number[][]> {
-  const classifier = await loadOrientationClassifier(modelUrl, wasmUrl);
+/** Base64 RGBA pixels, as a page receives them from the test. */
+export interface Pixels {
+  width: number;
+  height: number;
+  rgba: string;
+}
+
+function frameOf(pixels: Pixels) {
+  return { width: pixels.width, height: pixels.height, channels: 4 as const, data: Uint8ClampedArray.from(atob(pixels.rgba), (c) => c.charCodeAt(0)) };
+}
+
+/** The capture page's models as the test bundles them for Chromium: the classifier's scores for each line, made into its tensor by the core. */
+export async function classifyLines(urls: ModelUrls, spec: PreprocessSpec, lines: Pixels[]): Promise<number[][]> {
+  const classify = await loadLineClassifier(urls);
   const scores: number[][] = [];
-  for (const line of lines) {
-    const data = Uint8ClampedArray.from(atob(line.rgba), (c) => c.charCodeAt(0));
-    const tensor = toTensor({ width: line.width, height: line.height, channels: 4, data }, spec);
-    scores.push(await classifier.run(tensor));
-  }
+  for (const line of lines) scores.push(await classify(toTensor(frameOf(line), spec)));
   return scores;
+}
+
+/** Whether each page is upside down, by the device's detector, classifier and the pipeline's vote. */
+export async function pageOrientations(urls: ModelUrls, pages: Pixels[]): Promise<PageOrientation[]> {
+  const orientation = await loadPageOrientation(urls);
+  const answers: PageOrientation[] = [];
+  for (const page of pages) answers.push(await orientation(frameOf(page)));
+  return answers;
 }
