@@ -10,7 +10,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { createVisionops, type Visionops } from '../src/app/visionops.js';
 import { loadConfig } from '../src/config/load.js';
-import { blurred, exposed, randomLines, renderDocument } from './fixtures/documents.js';
+import { blurred, exposed, randomLines, renderDocument, rotated } from './fixtures/documents.js';
 import { launchChromium } from './helpers/browser.js';
 import { fixedReadingPipeline } from './helpers/pipelines.js';
 
@@ -38,11 +38,15 @@ async function cameraFrame(png: Buffer): Promise<Buffer> {
  */
 async function writeFakeCamera(path: string): Promise<void> {
   const document = await renderDocument({ lines: randomLines(41, 8), fontSize: 22, width: 760 });
-  const phases: [Buffer, number][] = [
+  await writeVideo(path, [
     [await cameraFrame(await exposed(document, 0.12)), 15],
     [await cameraFrame(await blurred(document, 3)), 15],
     [await cameraFrame(document), 30],
-  ];
+  ]);
+}
+
+/** Frames as [luma, how many] phases, in a loop. */
+function writeVideo(path: string, phases: [Buffer, number][]): void {
   const chroma = Buffer.alloc((WIDTH / 2) * (HEIGHT / 2) * 2, 128);
   const parts: Buffer[] = [Buffer.from(`YUV4MPEG2 W${WIDTH} H${HEIGHT} F${FPS}:1 Ip A1:1 C420jpeg\n`)];
   for (const [luma, count] of phases) for (let i = 0; i < count; i++) parts.push(Buffer.from('FRAME\n'), luma, chroma);
@@ -128,4 +132,37 @@ test('offline, captures wait in the outbox and the page says so; back online the
   const all = records();
   assert.equal(all.length, before + 2, 'two captures, two records: the retried one was answered with its first record');
   assert.equal(new Set(all.map((row) => row.image_sha256)).size, all.length);
+});
+
+test('under the device policy, the on-device models answer an upside-down page on the spot, and the upright page is captured and kept for later', async (t) => {
+  const video = join(work, 'upside-down.y4m');
+  const document = await renderDocument({ lines: randomLines(43, 8), fontSize: 22, width: 760 });
+  writeVideo(video, [
+    [await cameraFrame(await rotated(document, 180)), 60],
+    [await cameraFrame(document), 60],
+  ]);
+  const deviceBrowser = await launchChromium({ args: ['--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${video}`, '--use-fake-ui-for-media-stream'] });
+  try {
+    const phone = await deviceBrowser.newPage({ viewport: { width: 390, height: 844 } });
+    phone.on('pageerror', (error) => t.diagnostic(`page error: ${error.message}`));
+    const before = records().length;
+    await phone.goto(`${address}/capture?policy=device`);
+    const seen: string[] = [];
+    const deadline = Date.now() + 90_000;
+    // The models load on the page's thread, so the video may loop past the upside-down phase meanwhile: watch until both happened.
+    const upsideDown = () => seen.some((text) => /upside down: turn it upright/.test(text));
+    while ((await phone.locator('body').getAttribute('data-captures')) === null || !upsideDown()) {
+      assert.ok(Date.now() < deadline, `no capture and upside-down answer within 90 s; guidance seen: ${JSON.stringify(seen)}; ${await phone.locator('#message').textContent()}`);
+      const text = (await phone.locator('#guidance').textContent()) ?? '';
+      if (text !== '' && seen.at(-1) !== text) seen.push(text);
+      await phone.waitForTimeout(40);
+    }
+    t.diagnostic(`guidance seen: ${JSON.stringify(seen)}`);
+    assert.equal(await phone.locator('body').getAttribute('data-models'), 'ready', 'the on-device models loaded');
+    assert.equal(await phone.locator('body').getAttribute('data-captures'), '1', 'the upside-down page is never captured');
+    await phone.locator('#waiting').filter({ hasText: /^1$/ }).waitFor();
+    assert.equal(records().length, before, 'under device the capture waits for a later drain');
+  } finally {
+    await deviceBrowser.close();
+  }
 });

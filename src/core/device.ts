@@ -12,7 +12,7 @@ export { toTensor } from './preprocess/tensor.js';
 export { resizeWith } from './preprocess/interpolation.js';
 export { preprocessHash, sha256Hex } from './preprocess/hash.js';
 export { perceptualHash, hammingDistance } from './hash/perceptual.js';
-export { POLICY_PLANS, DOWNSCALED_LONG_SIDE, type EdgePolicy } from './edge/policy.js';
+export { POLICY_PLANS, DOWNSCALED_LONG_SIDE, type DeviceStage, type EdgePolicy } from './edge/policy.js';
 export { EDGE_ROUTE_HEADER, type EdgeRoute } from './edge/route.js';
 export { backoffDelay, worthRetrying } from './edge/backoff.js';
 export { DETECTION_POSTPROCESS, DETECTION_PREPROCESS, ORIENTATION_PREPROCESS, RECOGNITION_PREPROCESS } from './preprocess/builtin-specs.js';

@@ -1,5 +1,7 @@
-import { backoffDelay, DOWNSCALED_LONG_SIDE, EDGE_ROUTE_HEADER, hammingDistance, POLICY_PLANS, worthRetrying, type EdgePolicy, type EdgeRoute, type QualityReport } from '../../src/core/device.ts';
+import { backoffDelay, DOWNSCALED_LONG_SIDE, EDGE_ROUTE_HEADER, hammingDistance, POLICY_PLANS, worthRetrying, type DeviceStage, type EdgePolicy, type EdgeRoute, type Frame, type QualityReport } from '../../src/core/device.ts';
 import { keyHeaders } from '../shared/api-key.ts';
+import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
+import { loadPageOrientation, type PageOrientation } from './device-models.ts';
 import { readEvents } from './events.ts';
 import type { GateAnswer, GateRequest } from './gate-worker.ts';
 import { enqueue, queued, remove, update, type QueuedCapture } from './outbox.ts';
@@ -28,6 +30,22 @@ const policy: EdgePolicy = (() => {
   return asked !== null && asked in POLICY_PLANS ? (asked as EdgePolicy) : 'hybrid';
 })();
 const plan = POLICY_PLANS[policy];
+/** Under a policy with device models: the page's orientation on the device, once the models are loaded (null until then, or without them). */
+let pageOrientation: ((frame: Frame) => Promise<PageOrientation>) | null = null;
+/** Auto-capture waits for the models while they load; if they fail, the cloud turns the page as it always does. */
+let modelsLoading = plan.deviceModels;
+if (plan.deviceModels) {
+  loadPageOrientation({ detection: '/web/models/detection.onnx', orientation: '/web/models/orientation.onnx', wasm: ortWasm })
+    .then((ready) => {
+      pageOrientation = ready;
+      document.body.dataset.models = 'ready';
+    })
+    .catch((error: Error) => {
+      document.body.dataset.models = `failed: ${error.message}`;
+      message.textContent = `The on-device models did not load (${error.message}): the cloud will turn the page.`;
+    })
+    .finally(() => (modelsLoading = false));
+}
 $('policy').textContent = `policy: ${policy} (${plan.sent === 'original' ? 'originals sent' : 'originals never leave this device'})`;
 
 const worker = new Worker(new URL('./gate-worker.ts', import.meta.url), { type: 'module' });
@@ -89,6 +107,17 @@ async function watchFrames(): Promise<void> {
   }
 }
 
+const UPSIDE_DOWN = 'The page is upside down: turn it upright.';
+
+/** The device's models on the current frame at the working size; null when the policy has none or they are still loading. */
+async function orientationOnDevice(): Promise<PageOrientation | null> {
+  if (pageOrientation === null) return null;
+  const scale = Math.min(1, WORKING_LONG_SIDE / Math.max(video.videoWidth, video.videoHeight));
+  const canvas = drawn(video, Math.round(video.videoWidth * scale), Math.round(video.videoHeight * scale));
+  const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+  return pageOrientation({ width: pixels.width, height: pixels.height, channels: 4, data: pixels.data });
+}
+
 async function judgeFrame(): Promise<void> {
   const answer = await gate(video, video.videoWidth, video.videoHeight);
   gateTimes.push(answer.ms);
@@ -107,16 +136,24 @@ async function judgeFrame(): Promise<void> {
   const held = steadySince === null ? 0 : performance.now() - steadySince;
   steadyBar.style.width = `${Math.min(100, (100 * held) / STEADY_MS)}%`;
   showGuidance(answer.report, sameAsCaptured ? 'Captured: point at the next page.' : answer.report.verdict === 'pass' ? 'Hold still…' : null);
-  if (held >= STEADY_MS) {
+  if (held >= STEADY_MS && modelsLoading) {
+    showGuidance(answer.report, 'Preparing the on-device check…');
+  } else if (held >= STEADY_MS) {
     steadySince = null;
+    const orientation = await orientationOnDevice();
+    if (orientation?.upsideDown) {
+      showGuidance({ verdict: 'fail', checks: [], guidance: [UPSIDE_DOWN] }, null);
+      return;
+    }
     capturedHash = answer.phash;
-    await captureFrom(video, video.videoWidth, video.videoHeight, answer.report.verdict);
+    await captureFrom(video, video.videoWidth, video.videoHeight, answer.report.verdict, undefined, orientation !== null);
   }
 }
 
-async function captureFrom(source: CanvasImageSource, width: number, height: number, verdict: QualityReport['verdict'], original?: Blob): Promise<void> {
+async function captureFrom(source: CanvasImageSource, width: number, height: number, verdict: QualityReport['verdict'], original?: Blob, orientedOnDevice = false): Promise<void> {
   const image = original !== undefined && plan.sent === 'original' ? original : await encoded(source, width, height);
-  const route: EdgeRoute = { policy, client: 'capture-page', device: plan.device, sent: plan.sent, deviceVerdict: verdict, capturedAt: new Date().toISOString() };
+  const device: DeviceStage[] = orientedOnDevice ? [...plan.device, 'orientation'] : plan.device;
+  const route: EdgeRoute = { policy, client: 'capture-page', device, sent: plan.sent, deviceVerdict: verdict, capturedAt: new Date().toISOString() };
   const now = Date.now();
   const refused = await enqueue({ key: crypto.randomUUID(), image, route, queuedAt: now, attempts: 0, notBefore: plan.immediate ? now : now + 60_000 });
   if (refused !== null) {
@@ -125,7 +162,7 @@ async function captureFrom(source: CanvasImageSource, width: number, height: num
   }
   captures++;
   document.body.dataset.captures = String(captures);
-  message.textContent = navigator.onLine ? 'Captured: sending…' : 'Captured: it will be sent when the connection returns.';
+  message.textContent = !plan.immediate ? 'Captured: it will be sent later.' : navigator.onLine ? 'Captured: sending…' : 'Captured: it will be sent when the connection returns.';
   await showOutbox();
   void drain();
 }

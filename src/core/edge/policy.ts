@@ -10,12 +10,17 @@ export type EdgePolicy = (typeof EDGE_POLICIES)[number];
 /** What a device sends for a capture the gate let through: the file as it was, or a re-encoded, downscaled copy without its metadata. */
 export type Sent = 'original' | 'downscaled';
 
-/** Stages a device can run itself. The cloud always runs its own gate and the models again on what it receives. */
-export type DeviceStage = 'gate' | 'duplicates';
+/**
+ * Stages a device can run itself: `orientation` is the built-in detector and 0/180 classifier in
+ * onnxruntime-web (the capture page only). The cloud always runs its own gate and the models again on what it receives.
+ */
+export type DeviceStage = 'gate' | 'duplicates' | 'orientation';
 
 export interface PolicyPlan {
   /** Stages run on the device before anything is sent. */
   device: DeviceStage[];
+  /** Whether a device that has the light models (the capture page) runs them too: an upside-down page is answered on the spot. */
+  deviceModels: boolean;
   /** Whether the device's gate refuses a capture (answered on the spot) or only guides the person (the cloud decides). */
   gateRefuses: boolean;
   sent: Sent;
@@ -25,11 +30,11 @@ export interface PolicyPlan {
 
 export const POLICY_PLANS: Record<EdgePolicy, PolicyPlan> = {
   // Everything that can run here runs here; what leaves is a small copy, when the link allows.
-  device: { device: ['gate', 'duplicates'], gateRefuses: true, sent: 'downscaled', immediate: false },
+  device: { device: ['gate', 'duplicates'], deviceModels: true, gateRefuses: true, sent: 'downscaled', immediate: false },
   // Gate and filter here, answer at once: the cloud reads a downscaled page, never the original.
-  hybrid: { device: ['gate', 'duplicates'], gateRefuses: true, sent: 'downscaled', immediate: true },
+  hybrid: { device: ['gate', 'duplicates'], deviceModels: false, gateRefuses: true, sent: 'downscaled', immediate: true },
   // The cloud sees the original; the device's gate only guides the person holding the camera.
-  cloud: { device: ['gate'], gateRefuses: false, sent: 'original', immediate: true },
+  cloud: { device: ['gate'], deviceModels: false, gateRefuses: false, sent: 'original', immediate: true },
 };
 
 /** The long side, in pixels, of the copy sent under `device` and `hybrid`: the detector reads pages at 960, so 1600 leaves it room. */

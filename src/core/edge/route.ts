@@ -26,7 +26,7 @@ export const edgeRouteSchema: z.ZodType<EdgeRoute> = z
   .object({
     policy: edgePolicySchema,
     client: z.enum(['capture-page', 'agent']),
-    device: z.array(z.enum(['gate', 'duplicates'])).max(2),
+    device: z.array(z.enum(['gate', 'duplicates', 'orientation'])).max(3),
     sent: z.enum(['original', 'downscaled']),
     deviceVerdict: z.enum(['pass', 'warn', 'fail']).optional(),
     capturedAt: z.iso.datetime().optional(),
