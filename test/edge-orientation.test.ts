@@ -26,7 +26,7 @@ type Urls = { detection: string; orientation: string; wasm: string };
 type ProbeGlobal = {
   orientationProbe: {
     classifyLines(urls: Urls, spec: unknown, lines: Pixels[]): Promise<number[][]>;
-    pageOrientations(urls: Urls, pages: Pixels[]): Promise<{ lines: number; upsideDown: boolean }[]>;
+    pageOrientations(urls: Urls, pages: Pixels[]): Promise<{ lines: number; upsideDown: boolean; ms: number }[]>;
   };
 };
 const URLS: Urls = { detection: '/detection.onnx', orientation: '/orientation.onnx', wasm: '/ort.wasm' };
@@ -87,7 +87,7 @@ test('onnxruntime-web in Chromium reads a line upright or upside down as onnxrun
   }
 });
 
-test('on the device, the detector at 640 px and the classifier find an upside-down page as the server does, and leave an upright one', async () => {
+test('on the device, the detector at 640 px and the classifier find an upside-down page as the server does, and leave an upright one', async (t) => {
   const document = await renderDocument({ lines: randomLines(21, 6), fontSize: 28, width: 1000 });
   const pages: Pixels[] = [];
   for (const png of [document, await rotated(document, 180)]) {
@@ -95,6 +95,7 @@ test('on the device, the detector at 640 px and the classifier find an upside-do
     pages.push({ width: info.width, height: info.height, rgba: data.toString('base64') });
   }
   const [upright, upsideDown] = await page.evaluate(({ urls, pages }) => (globalThis as unknown as ProbeGlobal).orientationProbe.pageOrientations(urls, pages), { urls: URLS, pages });
+  t.diagnostic(`on the device: ${upright.ms.toFixed(0)} ms and ${upsideDown.ms.toFixed(0)} ms a page (${upright.lines} and ${upsideDown.lines} lines)`);
   assert.ok(upright.lines >= 4 && upsideDown.lines >= 4, `the device's detector finds the lines (${upright.lines}, ${upsideDown.lines} of 6)`);
   assert.deepEqual([upright.upsideDown, upsideDown.upsideDown], [false, true]);
 });

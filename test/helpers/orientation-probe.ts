@@ -20,10 +20,14 @@ export async function classifyLines(urls: ModelUrls, spec: PreprocessSpec, lines
   return scores;
 }
 
-/** Whether each page is upside down, by the device's detector, classifier and the pipeline's vote. */
-export async function pageOrientations(urls: ModelUrls, pages: Pixels[]): Promise<PageOrientation[]> {
+/** Whether each page is upside down, by the device's detector, classifier and the pipeline's vote, and how long it took. */
+export async function pageOrientations(urls: ModelUrls, pages: Pixels[]): Promise<(PageOrientation & { ms: number })[]> {
   const orientation = await loadPageOrientation(urls);
-  const answers: PageOrientation[] = [];
-  for (const page of pages) answers.push(await orientation(frameOf(page)));
+  const answers: (PageOrientation & { ms: number })[] = [];
+  for (const page of pages) {
+    const started = performance.now();
+    const answer = await orientation(frameOf(page));
+    answers.push({ ...answer, ms: performance.now() - started });
+  }
   return answers;
 }
