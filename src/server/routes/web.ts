@@ -30,12 +30,11 @@ export const webRoutes: FastifyPluginAsync = async (app) => {
   for (const page of PAGES) {
     app.get(`/${page}`, { config: { scope: 'public' } }, async (_request, reply) => reply.sendFile(`${page}/index.html`));
   }
-  // The light models the capture page runs on the device (docs/edge.md): the built-in weights, as the server reads them.
-  const manifests = await builtinManifests();
+  // The light models the capture page runs on the device (docs/edge.md): the built-in weights, as the server reads them (found on the first request).
   for (const role of ['detection', 'orientation'] as const) {
-    const { path } = manifests[role];
-    app.get(`/web/models/${role}.onnx`, { config: { scope: 'public' } }, async (_request, reply) =>
-      reply.header('cache-control', 'public, max-age=86400').sendFile(basename(path), dirname(path)),
-    );
+    app.get(`/web/models/${role}.onnx`, { config: { scope: 'public' } }, async (_request, reply) => {
+      const { path } = (await builtinManifests())[role];
+      return reply.header('cache-control', 'public, max-age=86400').sendFile(basename(path), dirname(path));
+    });
   }
 };
