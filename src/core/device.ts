@@ -14,7 +14,7 @@ export { preprocessHash, sha256Hex } from './preprocess/hash.js';
 export { perceptualHash, hammingDistance } from './hash/perceptual.js';
 export { POLICY_PLANS, DOWNSCALED_LONG_SIDE, type DeviceStage, type EdgePolicy } from './edge/policy.js';
 export { EDGE_ROUTE_HEADER, type EdgeRoute } from './edge/route.js';
-export { backoffDelay, worthRetrying } from './edge/backoff.js';
+export { backoffDelay, DEFAULT_BACKOFF, worthRetrying } from './edge/backoff.js';
 export { DETECTION_POSTPROCESS, DETECTION_PREPROCESS, ORIENTATION_PREPROCESS, RECOGNITION_PREPROCESS } from './preprocess/builtin-specs.js';
 export { extractTextBoxes, sortReadingOrder } from './postprocess/db.js';
 export { cropQuad } from './preprocess/crop.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_BACKOFF } from '../core/edge/backoff.js';
 import { edgePolicySchema } from '../core/edge/policy.js';
 
 /** The edge agent (`visionops edge`); docs/edge.md has the policy decision table. */
@@ -17,9 +18,9 @@ export const edgeConfigSchema = z
     backoff: z
       .object({
         /** The first retry waits up to this long; each further one doubles it (full jitter)... */
-        baseMs: z.number().int().positive().default(500),
+        baseMs: z.number().int().positive().default(DEFAULT_BACKOFF.baseMs),
         /** ...up to this ceiling. Under `device`, a queued capture also waits this long before its first try. */
-        maxMs: z.number().int().positive().default(60_000),
+        maxMs: z.number().int().positive().default(DEFAULT_BACKOFF.maxMs),
       })
       .strict()
       .prefault({}),

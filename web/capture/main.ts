@@ -1,4 +1,4 @@
-import { backoffDelay, DOWNSCALED_LONG_SIDE, EDGE_ROUTE_HEADER, hammingDistance, POLICY_PLANS, worthRetrying, type DeviceStage, type EdgePolicy, type EdgeRoute, type Frame, type QualityReport } from '../../src/core/device.ts';
+import { backoffDelay, DEFAULT_BACKOFF, DOWNSCALED_LONG_SIDE, EDGE_ROUTE_HEADER, hammingDistance, POLICY_PLANS, worthRetrying, type DeviceStage, type EdgePolicy, type EdgeRoute, type Frame, type QualityReport } from '../../src/core/device.ts';
 import { keyHeaders } from '../shared/api-key.ts';
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import { loadPageOrientation, type PageOrientation } from './device-models.ts';
@@ -155,7 +155,7 @@ async function captureFrom(source: CanvasImageSource, width: number, height: num
   const device: DeviceStage[] = orientedOnDevice ? [...plan.device, 'orientation'] : plan.device;
   const route: EdgeRoute = { policy, client: 'capture-page', device, sent: plan.sent, deviceVerdict: verdict, capturedAt: new Date().toISOString() };
   const now = Date.now();
-  const refused = await enqueue({ key: crypto.randomUUID(), image, route, queuedAt: now, attempts: 0, notBefore: plan.immediate ? now : now + 60_000 });
+  const refused = await enqueue({ key: crypto.randomUUID(), image, route, queuedAt: now, attempts: 0, notBefore: plan.immediate ? now : now + DEFAULT_BACKOFF.maxMs });
   if (refused !== null) {
     message.textContent = refused;
     return;
