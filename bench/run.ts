@@ -8,6 +8,7 @@ import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { batchingBenchmark } from './batching.js';
 import { cacheBenchmark } from './cache.js';
+import { edgeBenchmark } from './edge.js';
 import { gateBenchmark } from './gate.js';
 import { httpBenchmark } from './http.js';
 import { ingestBenchmark } from './ingest.js';
@@ -17,7 +18,7 @@ import type { Benchmark, Figure } from './lib.js';
 import { pipelineBenchmark, threadsBenchmark } from './pipeline.js';
 import { resizeBenchmark } from './resize.js';
 
-export const BENCHMARKS: Benchmark[] = [gateBenchmark, ingestBenchmark, cacheBenchmark, batchingBenchmark, pipelineBenchmark, httpBenchmark, int8Benchmark, threadsBenchmark, resizeBenchmark, oipBenchmark];
+export const BENCHMARKS: Benchmark[] = [gateBenchmark, ingestBenchmark, cacheBenchmark, batchingBenchmark, pipelineBenchmark, httpBenchmark, int8Benchmark, threadsBenchmark, resizeBenchmark, oipBenchmark, edgeBenchmark];
 
 export interface BenchResults {
   quick: boolean;

@@ -10,6 +10,6 @@ export default defineConfig({
   build: {
     outDir: fileURLToPath(new URL('../dist/web', import.meta.url)),
     emptyOutDir: true,
-    rollupOptions: { input: { review: page('review'), dashboard: page('dashboard') } },
+    rollupOptions: { input: { review: page('review'), dashboard: page('dashboard'), capture: page('capture') } },
   },
 });

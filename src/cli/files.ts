@@ -26,7 +26,8 @@ export async function collectFiles(paths: string[]): Promise<string[]> {
   return [...new Map(files.map((file) => [resolve(file), file])).values()];
 }
 
-async function imagesIn(dir: string): Promise<string[]> {
+/** The images in a folder and its subfolders (hidden entries skipped), sorted by name. */
+export async function imagesIn(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
   const found: string[] = [];
   for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {

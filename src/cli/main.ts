@@ -6,6 +6,7 @@ import { blockUnacceptedLoaders } from '../image/decode.js';
 import { registerCalibrateGate } from './commands/calibrate-gate.js';
 import { registerCheck } from './commands/check.js';
 import { registerConfig } from './commands/config.js';
+import { registerEdge } from './commands/edge.js';
 import { registerExport } from './commands/export.js';
 import { registerKey } from './commands/key.js';
 import { registerParity } from './commands/parity.js';
@@ -36,6 +37,7 @@ registerProfile(program);
 registerCalibrateGate(program);
 registerPipelines(program);
 registerParity(program);
+registerEdge(program);
 
 try {
   await program.parseAsync(process.argv);

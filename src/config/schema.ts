@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { qualityConfigSchema } from '../core/quality/config.js';
 import { ingestConfigSchema } from '../image/config.js';
 import { cacheConfigSchema } from '../pipeline/cache.js';
+import { edgeConfigSchema } from '../edge/config.js';
 import { monitorConfigSchema } from '../monitor/config.js';
 import { pipelineConfigSchema, pipelinesConfigSchema } from '../pipeline/config.js';
 import { reviewConfigSchema } from '../review/config.js';
@@ -68,6 +69,7 @@ export const configSchema = z
     monitor: monitorConfigSchema.prefault({}),
     review: reviewConfigSchema.prefault({}),
     auth: authConfigSchema.prefault({}),
+    edge: edgeConfigSchema.prefault({}),
   })
   .strict();
 

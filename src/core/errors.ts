@@ -34,6 +34,7 @@ export const ERROR_CODES = [
   'OVERLOADED',
   'BACKEND_UNAVAILABLE',
   'CANCELLED',
+  'OUTBOX_FULL',
   'INTERNAL',
 ] as const;
 

@@ -6,6 +6,7 @@ import { StageClock } from './clock.js';
 import type { PredictionListener } from './contract.js';
 import { describeImage, type StageRunner } from './runner.js';
 import type { SharedAnswers } from './shared-answers.js';
+import { liftEdgeRoute } from './edge-lineage.js';
 
 export type Predict = (bytes: Uint8Array, source?: Record<string, unknown>, listener?: PredictionListener, options?: PredictOptions) => Promise<PredictionRecord>;
 
@@ -50,17 +51,20 @@ export function withCache(runner: StageRunner, { answers, shared, nearDuplicate,
     listener.quality?.(answer.quality);
     if (answer.result !== null) runner.pipeline?.replay(answer.result, listener);
     const seen = image === null ? null : { image, ...(await runner.crop(image, clock)) };
+    const edge = liftEdgeRoute(source);
+    const { edge: _firstRoute, ...answerLineage } = answer.lineage;
     const draft = {
-      source: { ...source, exif: image === null ? answer.exif : image.metadata.exif },
+      source: { ...edge.source, exif: image === null ? answer.exif : image.metadata.exif },
       image: image === null ? answer.image : describeImage(image),
       quality: answer.quality,
       decision: answer.decision,
       reasons: answer.reasons,
       result: answer.result,
       lineage: {
-        ...answer.lineage,
+        ...answerLineage,
         image: image === null ? answer.lineage.image : { sha256: image.sha256, phash: image.phash },
         cache: { hit: hit.kind, of: answer.id, distance: hit.distance },
+        ...edge.lineage,
       },
     };
     return runner.record(draft, bytes, seen, clock, idempotencyKey);

@@ -12,6 +12,7 @@ import { newRecordId } from '../store/record-id.js';
 import type { BlobStore, PredictionStore } from '../store/store.js';
 import { StageClock } from './clock.js';
 import type { PipelineConfig } from './config.js';
+import { liftEdgeRoute } from './edge-lineage.js';
 import type { Pipeline, PredictionListener } from './contract.js';
 
 /**
@@ -198,8 +199,9 @@ export class StageRunner {
 
   private draft({ image, quality, decision, reasons, result, models }: Decided): RecordDraft {
     const { pipeline, judgedBy } = this.loaded();
+    const edge = liftEdgeRoute(image.metadata.source);
     return {
-      source: { ...image.metadata.source, exif: image.metadata.exif },
+      source: { ...edge.source, exif: image.metadata.exif },
       image: describeImage(image),
       quality,
       decision,
@@ -210,6 +212,7 @@ export class StageRunner {
         models,
         image: { sha256: image.sha256, phash: image.phash },
         configHash: judgedBy,
+        ...edge.lineage,
       },
     };
   }

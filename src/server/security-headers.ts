@@ -8,7 +8,8 @@ import type { FastifyInstance } from 'fastify';
  */
 const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
-  "script-src 'self'",
+  // WebAssembly compiled from this server's own files (the capture page's onnxruntime-web); still no eval of script.
+  "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self'",
   "img-src 'self' data: blob:",
   "connect-src 'self'",

@@ -46,10 +46,10 @@ async function unpackedChromium(): Promise<string> {
 }
 
 /** Headless Chromium; a browser that cannot start throws, so the test that asked for it fails. */
-export async function launchChromium(options: { env?: Record<string, string> } = {}): Promise<Browser> {
+export async function launchChromium(options: { env?: Record<string, string>; args?: string[] } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: await unpackedChromium(),
-    args: [...sparticuz.args.filter((flag) => !DROPPED_FLAGS.has(flag)), ...OFFLINE_FLAGS],
+    args: [...sparticuz.args.filter((flag) => !DROPPED_FLAGS.has(flag)), ...OFFLINE_FLAGS, ...(options.args ?? [])],
     headless: true,
     ...(options.env === undefined ? {} : { env: options.env }),
   });

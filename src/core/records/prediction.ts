@@ -1,4 +1,5 @@
 import type { Quad } from '../postprocess/geometry.js';
+import type { EdgeRoute } from '../edge/route.js';
 import type { QualityReport } from '../quality/types.js';
 
 export interface TextLine {
@@ -106,6 +107,8 @@ export interface Lineage {
    * `exact` is the same bytes, `near` an image within `distance` bits of perceptual hash.
    */
   cache?: CacheLineage;
+  /** Present when an edge client sent the image: its routing policy and the stages that ran on the device (docs/edge.md). */
+  edge?: EdgeRoute;
 }
 
 export interface CacheLineage {

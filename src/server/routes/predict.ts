@@ -2,7 +2,9 @@ import multipart from '@fastify/multipart';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Config } from '../../config/schema.js';
+import { EDGE_ROUTE_HEADER, parseEdgeRoute } from '../../core/edge/route.js';
 import { isVisionopsError, VisionopsError } from '../../core/errors.js';
+import { EDGE_SOURCE_FIELD } from '../../pipeline/edge-lineage.js';
 import { requestKey, type IdempotentService } from '../../pipeline/idempotency.js';
 import type { PredictionListener } from '../../pipeline/contract.js';
 import type { PredictionServices } from '../../pipeline/service.js';
@@ -45,7 +47,8 @@ const idempotencyKey = z
  * `?pipeline=NAME` chooses one of the configured pipelines (the first by default); a name not
  * configured is refused with UNKNOWN_PIPELINE before the body is read. With an `Idempotency-Key`
  * header, a retry is answered with the record the first request made (`Idempotent-Replayed: true`),
- * and concurrent requests with one key compute once.
+ * and concurrent requests with one key compute once. An edge client states where it ran what in
+ * `X-Visionops-Edge` (src/core/edge/route.ts), kept in the record's `lineage.edge`.
  */
 export const predictRoutes: FastifyPluginAsync<PredictOptions> = async (app, { config, services }) => {
   const bodyLimit = config.ingest.maxBytes + ENVELOPE_BYTES;
@@ -66,12 +69,14 @@ export const predictRoutes: FastifyPluginAsync<PredictOptions> = async (app, { c
     const service = services.get(pipelineOf(request));
     const key = readIdempotencyKey(request);
     const headerMetadata = readHeaderMetadata(request.headers[METADATA_HEADER.toLowerCase()]);
+    const edge = parseEdgeRoute(request.headers[EDGE_ROUTE_HEADER.toLowerCase()]);
     const upload = request.isMultipart() ? await readMultipart(request) : readRaw(request);
     const source = {
       channel: 'http',
       contentType: upload.contentType ?? null,
       filename: upload.filename ?? null,
       metadata: { ...headerMetadata, ...upload.metadata },
+      ...(edge === undefined ? {} : { [EDGE_SOURCE_FIELD]: edge }),
     };
     const gone = clientGone(reply);
     if (!wantsStream(request)) {

@@ -1,13 +1,15 @@
 import { existsSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
+import { builtinManifests } from '../../runtime/builtin.js';
 import { answer } from '../http-errors.js';
 
 /** `npm run build` writes the pages here; the path is the same from src/ (tests) and dist/ (npm start). */
 const builtPages = fileURLToPath(new URL('../../../dist/web/', import.meta.url));
 
-const PAGES = ['review', 'dashboard'] as const;
+const PAGES = ['review', 'dashboard', 'capture'] as const;
 
 /** The web pages: each at its own path, their scripts and styles under /web/. */
 export const webRoutes: FastifyPluginAsync = async (app) => {
@@ -27,5 +29,12 @@ export const webRoutes: FastifyPluginAsync = async (app) => {
   await app.register(fastifyStatic, { root: builtPages, prefix: '/web/', index: false });
   for (const page of PAGES) {
     app.get(`/${page}`, { config: { scope: 'public' } }, async (_request, reply) => reply.sendFile(`${page}/index.html`));
+  }
+  // The light models the capture page runs on the device (docs/edge.md): the built-in weights, as the server reads them (found on the first request).
+  for (const role of ['detection', 'orientation'] as const) {
+    app.get(`/web/models/${role}.onnx`, { config: { scope: 'public' } }, async (_request, reply) => {
+      const { path } = (await builtinManifests())[role];
+      return reply.header('cache-control', 'public, max-age=86400').sendFile(basename(path), dirname(path));
+    });
   }
 };

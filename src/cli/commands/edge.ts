@@ -1,0 +1,97 @@
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { createVisionops } from '../../app/visionops.js';
+import { VisionopsError } from '../../core/errors.js';
+import { EdgeAgent, type AgentReport } from '../../edge/agent.js';
+import { FolderOutbox } from '../../edge/outbox.js';
+import { EXIT } from '../exit-codes.js';
+import { asString, commandConfig, withConfigOptions, type ConfigOptions } from '../options.js';
+
+interface EdgeOptions extends ConfigOptions {
+  cloud: string;
+  watch: string;
+  outbox?: string;
+  policy?: string;
+  pipeline?: string;
+  key?: string;
+  once?: boolean;
+}
+
+/**
+ * `visionops edge`: the edge agent over a watched folder (src/edge/agent.ts). Prints one JSON line
+ * per file it decides on, and on exit (SIGINT, SIGTERM, or `--once` with nothing left to send)
+ * one `report` line: what it gated, dropped and sent, and the bytes saved against sending every original.
+ */
+export function registerEdge(program: Command): void {
+  withConfigOptions(program.command('edge'))
+    .description('gate and filter captures on this machine, forward the rest to the cloud, queue while it is away')
+    .requiredOption('--cloud <url>', 'the visionops server to forward to')
+    .requiredOption('--watch <dir>', 'the folder new captures land in')
+    .option('--outbox <dir>', 'where uploads wait for the cloud (default: <watch>/.visionops-outbox)')
+    .option('--policy <policy>', 'device | hybrid | cloud (sets edge.policy)')
+    .option('--pipeline <name>', "the cloud's pipeline, and whose region of interest to gate")
+    .option('--key <apiKey>', 'an API key with the predict scope (or VISIONOPS_API_KEY)')
+    .option('--once', 'take the folder once, send everything, report and exit')
+    .action(async (options: EdgeOptions) => {
+      const config = commandConfig(options, { 'edge.policy': asString(options.policy) });
+      let cloud: URL;
+      try {
+        cloud = new URL(options.cloud);
+      } catch {
+        throw new VisionopsError('INVALID_REQUEST', `--cloud ${options.cloud} is not a URL: give the server's address, e.g. http://cloud.example:8080.`);
+      }
+      const reader = await createVisionops(config, { scope: 'gate' });
+      const runner = reader.runner(options.pipeline);
+      const settings = config.edge;
+      const outbox = await new FolderOutbox(resolve(options.outbox ?? join(options.watch, '.visionops-outbox')), settings.outbox).open();
+      const apiKey = options.key ?? process.env.VISIONOPS_API_KEY;
+      const agent = new EdgeAgent(
+        {
+          watch: options.watch,
+          policy: settings.policy,
+          cloud: { url: cloud.href, pipeline: options.pipeline, apiKey, timeoutMs: settings.uploadTimeoutMs },
+          backoff: settings.backoff,
+          duplicateDistance: settings.duplicates.maxDistance,
+          duplicateWindow: settings.duplicates.window,
+          settleMs: options.once ? 0 : settings.settleMs,
+        },
+        async (bytes) => {
+          const { quality, image } = await runner.run(bytes, { until: 'gate' });
+          return { quality, phash: image.phash };
+        },
+        outbox,
+        (event) => process.stdout.write(`${JSON.stringify(event)}\n`),
+      );
+      const stop = new AbortController();
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+      while (!stop.signal.aborted) {
+        const taken = await agent.scan();
+        await agent.drain();
+        const due = await agent.nextDueIn();
+        if (options.once && taken === 0 && due === null) break;
+        await sleep(Math.min(settings.scanMs, due ?? settings.scanMs), stop.signal);
+      }
+      const report = await agent.report();
+      process.stdout.write(`${JSON.stringify({ report })}\n`);
+      process.stderr.write(describe(report));
+      await reader.close();
+      process.exitCode = EXIT.ok;
+    });
+}
+
+function describe(report: AgentReport): string {
+  const share = report.originalBytes === 0 ? 0 : (100 * report.savedBytes) / report.originalBytes;
+  return (
+    `${report.files} files: ${report.rejected} rejected on the spot, ${report.duplicates} duplicates dropped, ${report.unreadable} unreadable, ` +
+    `${report.recorded} recorded (${report.replayed} already were), ${report.refused} refused, ${report.waiting} waiting; ` +
+    `sent ${report.sentBytes} of ${report.originalBytes} bytes (${share.toFixed(1)}% saved)\n`
+  );
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((done) => {
+    const wake = () => (clearTimeout(timer), done());
+    const timer = setTimeout(() => (signal.removeEventListener('abort', wake), done()), ms);
+    signal.addEventListener('abort', wake, { once: true });
+  });
+}

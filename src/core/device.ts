@@ -1,0 +1,20 @@
+/**
+ * The core as a device runs it: the entry the capture page and the parity test bundle for the
+ * browser. Every function here is the server's own (no copy), so the edge and the cloud judge and
+ * preprocess a frame alike; test/edge-parity.test.ts holds them to identical answers.
+ */
+export { toGray, type Frame, type GrayFrame } from './frame.js';
+export { runQualityGate } from './quality/gate.js';
+export { qualityConfigSchema, type QualityConfig } from './quality/config.js';
+export type { QualityReport, QualityCheck } from './quality/types.js';
+export { preprocessSpecSchema, type PreprocessSpec } from './preprocess/spec.js';
+export { toTensor } from './preprocess/tensor.js';
+export { resizeWith } from './preprocess/interpolation.js';
+export { preprocessHash, sha256Hex } from './preprocess/hash.js';
+export { perceptualHash, hammingDistance } from './hash/perceptual.js';
+export { POLICY_PLANS, DOWNSCALED_LONG_SIDE, type DeviceStage, type EdgePolicy } from './edge/policy.js';
+export { EDGE_ROUTE_HEADER, type EdgeRoute } from './edge/route.js';
+export { backoffDelay, DEFAULT_BACKOFF, worthRetrying } from './edge/backoff.js';
+export { DETECTION_POSTPROCESS, DETECTION_PREPROCESS, ORIENTATION_PREPROCESS, RECOGNITION_PREPROCESS } from './preprocess/builtin-specs.js';
+export { extractTextBoxes, sortReadingOrder } from './postprocess/db.js';
+export { cropQuad } from './preprocess/crop.js';

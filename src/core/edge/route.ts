@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { VisionopsError } from '../errors.js';
+import { edgePolicySchema, type DeviceStage, type EdgePolicy, type Sent } from './policy.js';
+
+/** The header an edge client (the capture page, `visionops edge`) states its route in: one JSON object, `EdgeRoute`. */
+export const EDGE_ROUTE_HEADER = 'X-Visionops-Edge';
+
+/**
+ * Where each stage of one capture ran before the upload, recorded in the record's lineage as
+ * `lineage.edge`. The stages in the record's timings ran in the cloud.
+ */
+export interface EdgeRoute {
+  policy: EdgePolicy;
+  /** Who captured: the capture page or the Node agent. */
+  client: 'capture-page' | 'agent';
+  /** Stages run on the device before the upload. */
+  device: DeviceStage[];
+  sent: Sent;
+  /** The device's gate verdict on the capture. */
+  deviceVerdict?: 'pass' | 'warn' | 'fail';
+  /** When the capture was made (ISO 8601): later than the record's time when it waited in an outbox. */
+  capturedAt?: string;
+}
+
+export const edgeRouteSchema: z.ZodType<EdgeRoute> = z
+  .object({
+    policy: edgePolicySchema,
+    client: z.enum(['capture-page', 'agent']),
+    device: z.array(z.enum(['gate', 'duplicates', 'orientation'])).max(3),
+    sent: z.enum(['original', 'downscaled']),
+    deviceVerdict: z.enum(['pass', 'warn', 'fail']).optional(),
+    capturedAt: z.iso.datetime().optional(),
+  })
+  .strict();
+
+/** The header's route, or undefined without one; anything else than one valid route is INVALID_REQUEST with what to send. */
+export function parseEdgeRoute(raw: string | string[] | undefined): EdgeRoute | undefined {
+  if (raw === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = Array.isArray(raw) ? undefined : JSON.parse(raw);
+  } catch {
+    value = undefined;
+  }
+  const parsed = edgeRouteSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new VisionopsError(
+      'INVALID_REQUEST',
+      `Send one ${EDGE_ROUTE_HEADER} header holding a JSON object such as {"policy":"hybrid","client":"agent","device":["gate","duplicates"],"sent":"downscaled"}.`,
+      { issues: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(header)'}: ${issue.message}`) },
+    );
+  }
+  return parsed.data;
+}

@@ -1,0 +1,233 @@
+import { createHash } from 'node:crypto';
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import { backoffDelay, worthRetrying, type BackoffSettings } from '../core/edge/backoff.js';
+import { DOWNSCALED_LONG_SIDE, POLICY_PLANS, type EdgePolicy } from '../core/edge/policy.js';
+import type { EdgeRoute } from '../core/edge/route.js';
+import { isVisionopsError } from '../core/errors.js';
+import { hammingDistance } from '../core/hash/perceptual.js';
+import type { QualityReport } from '../core/quality/types.js';
+import { imagesIn } from '../cli/files.js';
+import type { FolderOutbox, OutboxItem } from './outbox.js';
+import { upload, type CloudTarget } from './upload.js';
+
+/** What the agent decided for one watched file, written next to it as `<file>.visionops.json` and logged. */
+export type FileOutcome =
+  | { outcome: 'rejected'; verdict: 'fail'; guidance: string[] }
+  | { outcome: 'duplicate' | 'unchanged'; of: string; distance: number }
+  | { outcome: 'unreadable'; code: string; message: string }
+  | { outcome: 'queued'; key: string; sentBytes: number }
+  | { outcome: 'recorded'; key: string; id: string; decision: string; replayed: boolean }
+  | { outcome: 'refused'; key: string; status: number | null; message: string };
+
+/** The gate as the agent runs it: the server's own ingest and gate (a StageRunner stopped at the gate). */
+export type LocalGate = (bytes: Uint8Array) => Promise<{ quality: QualityReport; phash: string }>;
+
+export interface AgentSettings {
+  watch: string;
+  policy: EdgePolicy;
+  cloud: CloudTarget;
+  backoff: BackoffSettings;
+  /** A capture within this many bits of perceptual hash of one forwarded recently is dropped. */
+  duplicateDistance: number;
+  /** How many forwarded captures the duplicate check remembers. */
+  duplicateWindow: number;
+  /** A file modified more recently than this is still being written and waits for the next scan. */
+  settleMs: number;
+}
+
+export const SIDECAR_SUFFIX = '.visionops.json';
+
+/** What the agent has done since it started; bytes compare sending every original with what it sent. */
+export interface AgentReport {
+  files: number;
+  rejected: number;
+  duplicates: number;
+  unreadable: number;
+  queued: number;
+  recorded: number;
+  replayed: number;
+  refused: number;
+  waiting: number;
+  originalBytes: number;
+  sentBytes: number;
+  savedBytes: number;
+}
+
+export interface AgentEvent {
+  file: string;
+  result: FileOutcome;
+}
+
+/**
+ * The edge agent for camera boxes and scanners (`visionops edge`). Each new file in the watched
+ * folder is gated locally (unusable ones answered at once with the gate's guidance), dropped when it
+ * is a near-duplicate of a recent capture, and otherwise queued in the outbox as the policy says
+ * (the original, or a downscaled copy); `drain` sends what is due, with its Idempotency-Key, and
+ * backs off while the cloud is away. Each file's outcome is written beside it, so a restarted
+ * agent skips what it has done; a capture it queued but had not marked is queued again under the
+ * same key, which the outbox and the server both answer once.
+ */
+export class EdgeAgent {
+  private readonly recent: { file: string; phash: string }[] = [];
+  private readonly stats: Omit<AgentReport, 'waiting' | 'savedBytes'> = {
+    files: 0, rejected: 0, duplicates: 0, unreadable: 0, queued: 0, recorded: 0, replayed: 0, refused: 0, originalBytes: 0, sentBytes: 0,
+  };
+
+  constructor(
+    private readonly settings: AgentSettings,
+    private readonly gate: LocalGate,
+    private readonly outbox: FolderOutbox,
+    private readonly log: (event: AgentEvent) => void,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Takes every settled file of the watched folder that has no outcome yet; returns how many. */
+  async scan(): Promise<number> {
+    let taken = 0;
+    for (const file of await imagesIn(this.settings.watch)) {
+      if (await exists(`${file}${SIDECAR_SUFFIX}`)) continue;
+      const info = await stat(file).catch(() => null);
+      if (info === null || this.now() - info.mtimeMs < this.settings.settleMs) continue;
+      const outcome = await this.take(file);
+      if (outcome === null) break;
+      taken++;
+    }
+    return taken;
+  }
+
+  /**
+   * Sends the due uploads in the order they were queued; stops at the first the cloud could not
+   * take (it is away or busy: the rest would fail alike), which waits out its backoff. Returns how
+   * many still wait.
+   */
+  async drain(): Promise<number> {
+    const items = (await this.outbox.items()).sort((a, b) => a.queuedAt - b.queuedAt);
+    let left = items.length;
+    for (const item of items) {
+      if (item.notBefore > this.now()) continue;
+      const outcome = await upload(this.settings.cloud, item, await this.outbox.payload(item.key));
+      if (outcome.ok) {
+        await this.settle(item, { outcome: 'recorded', key: item.key, id: outcome.record.id, decision: outcome.record.decision, replayed: outcome.replayed });
+        this.stats.recorded++;
+        if (outcome.replayed) this.stats.replayed++;
+        left--;
+      } else if (worthRetrying(outcome.status)) {
+        const attempts = item.attempts + 1;
+        await this.outbox.update({ ...item, attempts, notBefore: this.now() + backoffDelay(attempts, this.settings.backoff) });
+        break;
+      } else {
+        await this.settle(item, { outcome: 'refused', key: item.key, status: outcome.status, message: outcome.message });
+        this.stats.refused++;
+        left--;
+      }
+    }
+    return left;
+  }
+
+  /** Milliseconds until the earliest waiting upload is due (0 when one is), or null when none waits. */
+  async nextDueIn(): Promise<number | null> {
+    const items = await this.outbox.items();
+    if (items.length === 0) return null;
+    return Math.max(0, Math.min(...items.map((item) => item.notBefore)) - this.now());
+  }
+
+  async report(): Promise<AgentReport> {
+    const waiting = (await this.outbox.items()).length;
+    return { ...this.stats, waiting, savedBytes: this.stats.originalBytes - this.stats.sentBytes };
+  }
+
+  /** One file's way through the agent; null when the outbox is full (the file waits for a later scan). */
+  private async take(file: string): Promise<FileOutcome | null> {
+    const bytes = new Uint8Array(await readFile(file));
+    const plan = POLICY_PLANS[this.settings.policy];
+    let gated: Awaited<ReturnType<LocalGate>>;
+    try {
+      gated = await this.gate(bytes);
+    } catch (error) {
+      if (!isVisionopsError(error)) throw error;
+      this.stats.unreadable++;
+      return this.finish(file, bytes.length, { outcome: 'unreadable', code: error.code, message: error.message });
+    }
+    if (plan.gateRefuses && gated.quality.verdict === 'fail') {
+      this.stats.rejected++;
+      return this.finish(file, bytes.length, { outcome: 'rejected', verdict: 'fail', guidance: gated.quality.guidance });
+    }
+    if (plan.device.includes('duplicates')) {
+      const duplicate = this.nearest(gated.phash);
+      if (duplicate !== null) {
+        this.stats.duplicates++;
+        return this.finish(file, bytes.length, duplicate);
+      }
+    }
+    const payload = plan.sent === 'original' ? bytes : await downscaledCopy(bytes);
+    const route: EdgeRoute = { policy: this.settings.policy, client: 'agent', device: plan.device, sent: plan.sent, deviceVerdict: gated.quality.verdict, capturedAt: new Date((await stat(file)).mtimeMs).toISOString() };
+    const now = this.now();
+    const item: OutboxItem = { key: captureKey(bytes), file, route, originalBytes: bytes.length, sentBytes: payload.length, attempts: 0, notBefore: plan.immediate ? now : now + this.settings.backoff.maxMs, queuedAt: now };
+    try {
+      await this.outbox.add(item, payload);
+    } catch (error) {
+      if (isVisionopsError(error) && error.code === 'OUTBOX_FULL') return null;
+      throw error;
+    }
+    this.remember(file, gated.phash);
+    this.stats.queued++;
+    this.stats.sentBytes += payload.length;
+    return this.finish(file, bytes.length, { outcome: 'queued', key: item.key, sentBytes: payload.length });
+  }
+
+  private nearest(phash: string): FileOutcome | null {
+    for (let i = this.recent.length - 1; i >= 0; i--) {
+      const distance = hammingDistance(phash, this.recent[i].phash);
+      if (distance <= this.settings.duplicateDistance) {
+        // The last capture forwarded: the scene has not changed; an earlier one: the same page again.
+        return { outcome: i === this.recent.length - 1 ? 'unchanged' : 'duplicate', of: this.recent[i].file, distance };
+      }
+    }
+    return null;
+  }
+
+  private remember(file: string, phash: string): void {
+    this.recent.push({ file, phash });
+    if (this.recent.length > this.settings.duplicateWindow) this.recent.shift();
+  }
+
+  private async finish(file: string, originalBytes: number, outcome: FileOutcome): Promise<FileOutcome> {
+    this.stats.files++;
+    this.stats.originalBytes += originalBytes;
+    await writeSidecar(file, outcome);
+    this.log({ file, result: outcome });
+    return outcome;
+  }
+
+  /** The answer is written beside the file before the item leaves the outbox: a crash between sends it again, and its key finds the record. */
+  private async settle(item: OutboxItem, outcome: FileOutcome): Promise<void> {
+    await writeSidecar(item.file, outcome);
+    await this.outbox.remove(item.key);
+    this.log({ file: item.file, result: outcome });
+  }
+}
+
+/** The Idempotency-Key of a capture: its content, so the same file queued twice (a restart) is recorded once. */
+export function captureKey(bytes: Uint8Array): string {
+  return `edge-${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+/** What `device` and `hybrid` send instead of the original: upright, at most DOWNSCALED_LONG_SIDE, JPEG, no metadata (no GPS, no serial numbers). */
+export async function downscaledCopy(bytes: Uint8Array): Promise<Uint8Array> {
+  const side = DOWNSCALED_LONG_SIDE;
+  return new Uint8Array(await sharp(bytes).rotate().resize({ width: side, height: side, fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 85 }).toBuffer());
+}
+
+async function writeSidecar(file: string, outcome: FileOutcome): Promise<void> {
+  const path = `${file}${SIDECAR_SUFFIX}`;
+  await writeFile(`${path}.tmp`, `${JSON.stringify(outcome, null, 2)}\n`);
+  await rename(`${path}.tmp`, path);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}

@@ -1,0 +1,40 @@
+import { EDGE_ROUTE_HEADER } from '../core/edge/route.js';
+import type { OutboxItem } from './outbox.js';
+
+/** What the cloud said to one upload: a record (new or the one its key already made), or a failure with its status (null: the cloud was not reached). */
+export type UploadOutcome =
+  | { ok: true; record: { id: string; decision: string }; replayed: boolean }
+  | { ok: false; status: number | null; message: string };
+
+export interface CloudTarget {
+  /** The server's base URL, e.g. http://cloud:8080. */
+  url: string;
+  /** `?pipeline=` to ask for; the server's first pipeline without one. */
+  pipeline?: string;
+  /** An API key with the `predict` scope, when the server has keys. */
+  apiKey?: string;
+  /** Longest wait for one answer. */
+  timeoutMs: number;
+}
+
+/** POST /v1/predict with the item's Idempotency-Key and edge route; never throws. */
+export async function upload(target: CloudTarget, item: OutboxItem, payload: Uint8Array): Promise<UploadOutcome> {
+  const url = new URL('/v1/predict', target.url);
+  if (target.pipeline !== undefined) url.searchParams.set('pipeline', target.pipeline);
+  const headers: Record<string, string> = {
+    'content-type': 'application/octet-stream',
+    'idempotency-key': item.key,
+    [EDGE_ROUTE_HEADER.toLowerCase()]: JSON.stringify(item.route),
+  };
+  if (target.apiKey !== undefined) headers.authorization = `Bearer ${target.apiKey}`;
+  try {
+    const response = await fetch(url, { method: 'POST', headers, body: payload as Uint8Array<ArrayBuffer>, signal: AbortSignal.timeout(target.timeoutMs) });
+    const body = (await response.json().catch(() => null)) as { id?: string; decision?: string; error?: { message?: string } } | null;
+    if (response.ok && typeof body?.id === 'string') {
+      return { ok: true, record: { id: body.id, decision: String(body.decision) }, replayed: response.headers.get('idempotent-replayed') === 'true' };
+    }
+    return { ok: false, status: response.status, message: body?.error?.message ?? `HTTP ${response.status}` };
+  } catch (error) {
+    return { ok: false, status: null, message: (error as Error).message };
+  }
+}

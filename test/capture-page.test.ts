@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import type { FastifyInstance } from 'fastify';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import sharp from 'sharp';
+import { createVisionops, type Visionops } from '../src/app/visionops.js';
+import { loadConfig } from '../src/config/load.js';
+import { blurred, exposed, randomLines, renderDocument, rotated } from './fixtures/documents.js';
+import { launchChromium } from './helpers/browser.js';
+import { fixedReadingPipeline } from './helpers/pipelines.js';
+
+// The page is the built one (dist/web): run `npm run build` first.
+const WIDTH = 640;
+const HEIGHT = 480;
+const FPS = 10;
+const work = mkdtempSync(join(tmpdir(), 'visionops-capture-'));
+
+let visionops: Visionops;
+let app: FastifyInstance;
+let address: string;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+
+/** A page of print filling a WIDTH x HEIGHT camera frame, as 8-bit luma. */
+async function cameraFrame(png: Buffer): Promise<Buffer> {
+  return sharp(png).resize(WIDTH, HEIGHT, { fit: 'contain', background: '#fff' }).grayscale().raw().toBuffer();
+}
+
+/**
+ * A fake camera's video (YUV4MPEG2, 4:2:0, grey: chroma at 128): 1.5 s of the page in the dark,
+ * 1.5 s shaken, then 3 s held sharp and still. Chromium plays it in a loop.
+ */
+async function writeFakeCamera(path: string): Promise<void> {
+  const document = await renderDocument({ lines: randomLines(41, 8), fontSize: 22, width: 760 });
+  await writeVideo(path, [
+    [await cameraFrame(await exposed(document, 0.12)), 15],
+    [await cameraFrame(await blurred(document, 3)), 15],
+    [await cameraFrame(document), 30],
+  ]);
+}
+
+/** Frames as [luma, how many] phases, in a loop. */
+function writeVideo(path: string, phases: [Buffer, number][]): void {
+  const chroma = Buffer.alloc((WIDTH / 2) * (HEIGHT / 2) * 2, 128);
+  const parts: Buffer[] = [Buffer.from(`YUV4MPEG2 W${WIDTH} H${HEIGHT} F${FPS}:1 Ip A1:1 C420jpeg\n`)];
+  for (const [luma, count] of phases) for (let i = 0; i < count; i++) parts.push(Buffer.from('FRAME\n'), luma, chroma);
+  writeFileSync(path, Buffer.concat(parts));
+}
+
+function records(): { id: string; image_sha256: string; lineage: string }[] {
+  const database = new Database(join(work, 'data', 'visionops.db'), { readonly: true });
+  try {
+    return database.prepare('SELECT id, image_sha256, lineage FROM predictions').all() as { id: string; image_sha256: string; lineage: string }[];
+  } finally {
+    database.close();
+  }
+}
+
+before(async () => {
+  assert.ok(existsSync(fileURLToPath(new URL('../dist/web/capture/index.html', import.meta.url))), 'run npm run build first: the test loads the built page');
+  const config = loadConfig({ sets: ['server.logLevel="silent"', `data.dir=${JSON.stringify(join(work, 'data'))}`] });
+  visionops = await createVisionops(config, { overrides: { pipelines: [fixedReadingPipeline], lab: [] } });
+  app = await visionops.server();
+  address = await app.listen({ host: '127.0.0.1', port: 0 });
+  const video = join(work, 'camera.y4m');
+  await writeFakeCamera(video);
+  browser = await launchChromium({ args: ['--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${video}`, '--use-fake-ui-for-media-stream'] });
+  // A phone's screen.
+  context = await browser.newContext({ viewport: { width: 390, height: 844 }, permissions: ['camera'] });
+  page = await context.newPage();
+});
+after(async () => {
+  await browser?.close();
+  await visionops?.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+test('with a fake camera, the guidance follows the frames (too dark, blurry, hold still) and a sharp steady page is captured and recorded', async (t) => {
+  await page.goto(`${address}/capture`);
+  const seen: string[] = [];
+  const deadline = Date.now() + 60_000;
+  while ((await page.locator('#result').getAttribute('data-record')) === null) {
+    assert.ok(Date.now() < deadline, `no capture recorded within a minute; guidance seen: ${JSON.stringify(seen)}`);
+    const text = (await page.locator('#guidance').textContent()) ?? '';
+    if (text !== '' && seen.at(-1) !== text) seen.push(text);
+    await page.waitForTimeout(40);
+  }
+  t.diagnostic(`guidance seen: ${JSON.stringify(seen)}`);
+  t.diagnostic((await page.locator('#timing').textContent()) ?? '');
+  assert.ok(seen.some((text) => /too dark/i.test(text)), 'the dark frames ask for light');
+  assert.ok(seen.some((text) => /blurry/i.test(text)), 'the shaken frames ask to hold still');
+  assert.ok(seen.some((text) => /hold still…/i.test(text)), 'a passing frame is held before the capture');
+  assert.equal(await page.locator('body').getAttribute('data-captures'), '1');
+  assert.equal(await page.locator('#decision').textContent(), 'accept');
+  const [record] = records();
+  const { edge } = JSON.parse(record.lineage);
+  assert.deepEqual({ policy: edge.policy, client: edge.client, sent: edge.sent, deviceVerdict: edge.deviceVerdict }, { policy: 'hybrid', client: 'capture-page', sent: 'downscaled', deviceVerdict: 'pass' });
+  const overflow = await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth);
+  assert.ok(overflow <= 390, `the page fits a phone's width (${overflow} px)`);
+});
+
+test('offline, captures wait in the outbox and the page says so; back online they drain, a lost answer is retried, and each is recorded once', async () => {
+  const before = records().length;
+  await context.setOffline(true);
+  await page.locator('#network').filter({ hasText: 'offline' }).waitFor();
+  for (const seed of [51, 52]) {
+    const photo = await renderDocument({ lines: randomLines(seed, 6), fontSize: 26, width: 900 });
+    await page.locator('#file').setInputFiles({ name: `page-${seed}.png`, mimeType: 'image/png', buffer: photo });
+    await page.locator('#waiting').filter({ hasText: String(seed - 50) }).waitFor();
+  }
+  assert.equal(await page.locator('#queue li').count(), 2, 'the page lists what waits');
+  assert.equal(records().length, before, 'nothing reached the cloud');
+
+  // The first upload reaches the cloud and is recorded, but its answer is lost on the way back.
+  let lost = 0;
+  await page.route('**/v1/predict*', async (route) => {
+    if (lost === 0) {
+      lost++;
+      await route.fetch();
+      await route.abort('connectionreset');
+    } else await route.continue();
+  });
+  await context.setOffline(false);
+  await page.locator('#waiting').filter({ hasText: /^0$/ }).waitFor({ timeout: 30_000 });
+  assert.equal(lost, 1);
+  const all = records();
+  assert.equal(all.length, before + 2, 'two captures, two records: the retried one was answered with its first record');
+  assert.equal(new Set(all.map((row) => row.image_sha256)).size, all.length);
+});
+
+test('under the device policy, the on-device models answer an upside-down page on the spot, and the upright page is captured and kept for later', async (t) => {
+  const video = join(work, 'upside-down.y4m');
+  const document = await renderDocument({ lines: randomLines(43, 8), fontSize: 22, width: 760 });
+  writeVideo(video, [
+    [await cameraFrame(await rotated(document, 180)), 60],
+    [await cameraFrame(document), 60],
+  ]);
+  const deviceBrowser = await launchChromium({ args: ['--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${video}`, '--use-fake-ui-for-media-stream'] });
+  try {
+    const phone = await deviceBrowser.newPage({ viewport: { width: 390, height: 844 } });
+    phone.on('pageerror', (error) => t.diagnostic(`page error: ${error.message}`));
+    const before = records().length;
+    await phone.goto(`${address}/capture?policy=device`);
+    const seen: string[] = [];
+    const deadline = Date.now() + 90_000;
+    // The models load on the page's thread, so the video may loop past the upside-down phase meanwhile: watch until both happened.
+    const upsideDown = () => seen.some((text) => /upside down: turn it upright/.test(text));
+    while ((await phone.locator('body').getAttribute('data-captures')) === null || !upsideDown()) {
+      assert.ok(Date.now() < deadline, `no capture and upside-down answer within 90 s; guidance seen: ${JSON.stringify(seen)}; ${await phone.locator('#message').textContent()}`);
+      const text = (await phone.locator('#guidance').textContent()) ?? '';
+      if (text !== '' && seen.at(-1) !== text) seen.push(text);
+      await phone.waitForTimeout(40);
+    }
+    t.diagnostic(`guidance seen: ${JSON.stringify(seen)}`);
+    assert.equal(await phone.locator('body').getAttribute('data-models'), 'ready', 'the on-device models loaded');
+    assert.equal(await phone.locator('body').getAttribute('data-captures'), '1', 'the upside-down page is never captured');
+    await phone.locator('#waiting').filter({ hasText: /^1$/ }).waitFor();
+    assert.equal(records().length, before, 'under device the capture waits for a later drain');
+  } finally {
+    await deviceBrowser.close();
+  }
+});

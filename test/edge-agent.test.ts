@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { asJpeg, blank, blurred, randomLines, renderDocument } from './fixtures/documents.js';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'visionops-edge-agent-'));
+const children: ChildProcess[] = [];
+after(() => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  rmSync(work, { recursive: true, force: true });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/** The cloud as a child process; resolves once it listens. */
+function startCloud(dataDir: string, port: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/edge-cloud.ts', dataDir, String(port), '250'], { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('listening')) resolve(child);
+    });
+    child.on('exit', (code) => reject(new Error(`the cloud exited (${code}) before listening`)));
+  });
+}
+
+/** `visionops edge ... --once` from the sources; `lines` holds its stdout's JSON lines as they come. */
+function startAgent(args: string[]) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'edge', ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  const lines: any[] = [];
+  let partial = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    partial += chunk.toString();
+    const complete = partial.split('\n');
+    partial = complete.pop()!;
+    lines.push(...complete.filter((line) => line !== '').map((line) => JSON.parse(line)));
+  });
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
+  const exited = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('exit', (code) => resolve({ code, stderr })));
+  return { lines, exited };
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((done) => setTimeout(done, 25));
+  }
+}
+
+test('the agent gates and filters locally, queues while the cloud is away, and over a cloud killed mid-drain records each capture exactly once', async (t) => {
+  const watch = join(work, 'captures');
+  const data = join(work, 'cloud');
+  mkdirSync(watch);
+  const pages = await Promise.all([0, 1, 2, 3, 4, 5].map((seed) => renderDocument({ lines: randomLines(100 + seed, 7), fontSize: 28, width: 1400 })));
+  // Camera-box captures: photos as JPEG, a repeat of the first page (re-encoded: other bytes, same scene), a shaken one and a lens cap.
+  const files: [string, Buffer][] = [
+    ...(await Promise.all(pages.map(async (page, i) => [`page-${i}.jpg`, await asJpeg(page, 92)] as [string, Buffer]))),
+    ['page-0-again.jpg', await asJpeg(pages[0], 75)],
+    ['shaken.jpg', await asJpeg(await blurred(pages[1], 5), 92)],
+    ['lens-cap.png', await blank(1200, 900, 12)],
+  ];
+  for (const [name, bytes] of files) writeFileSync(join(watch, name), bytes);
+
+  const port = await freePort();
+  const cloud = `http://127.0.0.1:${port}`;
+  // The cloud is away when the agent starts: it gates, filters and queues, and keeps retrying.
+  const agent = startAgent(['--cloud', cloud, '--watch', watch, '--policy', 'hybrid', '--once', '--set', 'edge.backoff.baseMs=50', '--set', 'edge.backoff.maxMs=400']);
+  const decided = (outcome: string) => agent.lines.filter((line) => line.result?.outcome === outcome);
+  await until(() => decided('queued').length === 6 && decided('rejected').length + decided('unreadable').length === 2, 'the agent to gate and queue the folder');
+  assert.equal(decided('unchanged').length + decided('duplicate').length, 1, 'the repeated page is dropped');
+  const rejected = decided('rejected');
+  assert.ok(rejected.every((line) => line.result.guidance.length > 0), 'each rejected capture gets guidance');
+  const blurGuidance = rejected.find((line) => line.file.endsWith('shaken.jpg'));
+  assert.match(blurGuidance.result.guidance.join(' '), /blurry|still/i, "the shaken capture is told to hold still");
+  assert.deepEqual(JSON.parse(readFileSync(join(watch, 'shaken.jpg.visionops.json'), 'utf8')).guidance, blurGuidance.result.guidance, 'the answer is written next to the file');
+
+  // The cloud comes, is killed while it reads the second upload, and comes back.
+  let server = await startCloud(data, port);
+  await until(() => decided('recorded').length >= 1, 'a first record');
+  await new Promise((done) => setTimeout(done, 120));
+  server.kill('SIGKILL');
+  await new Promise((done) => server.once('exit', done));
+  const beforeRestart = decided('recorded').length;
+  t.diagnostic(`killed the cloud after ${beforeRestart} records`);
+  assert.ok(beforeRestart < 6, 'the kill landed mid-drain');
+  server = await startCloud(data, port);
+  const { code, stderr } = await agent.exited;
+  assert.equal(code, 0, stderr);
+
+  // An agent that lost its state (the answers beside the files) sends everything again: the keys find the first records.
+  for (const [name] of files) rmSync(join(watch, `${name}.visionops.json`), { force: true });
+  const again = startAgent(['--cloud', cloud, '--watch', watch, '--policy', 'hybrid', '--once']);
+  assert.equal((await again.exited).code, 0);
+  const replayed = again.lines.find((line) => line.report !== undefined).report;
+  assert.deepEqual([replayed.recorded, replayed.replayed], [6, 6], 'every upload of the second run is a replay');
+  server.kill('SIGKILL');
+  await new Promise((done) => server.once('exit', done));
+
+  const report = agent.lines.find((line) => line.report !== undefined).report;
+  t.diagnostic(stderr.trim());
+  assert.equal(report.waiting, 0, 'the outbox is drained');
+  assert.equal(report.recorded, 6);
+  assert.ok(report.sentBytes < report.originalBytes, `hybrid sends less than every original (${report.sentBytes} of ${report.originalBytes} bytes)`);
+
+  const database = new Database(join(data, 'visionops.db'), { readonly: true });
+  const rows = database.prepare('SELECT id, image_sha256, lineage FROM predictions').all() as { id: string; image_sha256: string; lineage: string }[];
+  database.close();
+  assert.equal(rows.length, 6, 'one record per forwarded capture, none twice');
+  assert.equal(new Set(rows.map((row) => row.image_sha256)).size, 6);
+  for (const row of rows) {
+    const { edge } = JSON.parse(row.lineage);
+    assert.deepEqual({ policy: edge.policy, client: edge.client, device: edge.device, sent: edge.sent }, { policy: 'hybrid', client: 'agent', device: ['gate', 'duplicates'], sent: 'downscaled' });
+  }
+  assert.deepEqual(new Set(decided('recorded').map((line) => line.result.id)), new Set(rows.map((row) => row.id)), 'the agent heard of every record, and of no other');
+});

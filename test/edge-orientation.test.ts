@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { InferenceSession, Tensor } from 'onnxruntime-node';
+import type { Browser, Page } from 'playwright-core';
+import sharp from 'sharp';
+import { toTensor } from '../src/core/device.js';
+import { builtinManifests, ORIENTATION_PREPROCESS } from '../src/runtime/builtin.js';
+import { randomLines, renderDocument, rotated } from './fixtures/documents.js';
+import { launchChromium } from './helpers/browser.js';
+import { browserBundle } from './helpers/device-core.js';
+
+/**
+ * The built-in orientation classifier on the device: onnxruntime-web (WebAssembly, one thread) in
+ * Chromium against onnxruntime-node on the same tensors (which the parity test holds identical).
+ * Two builds of the kernels may order their sums differently, so the scores are held to 1e-4, and
+ * the class to equality.
+ */
+const ORIGIN = 'http://localhost:1';
+const TOLERANCE = 1e-4;
+const wasm = fileURLToPath(import.meta.resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm'));
+
+type Pixels = { width: number; height: number; rgba: string };
+type Urls = { detection: string; orientation: string; wasm: string };
+type ProbeGlobal = {
+  orientationProbe: {
+    classifyLines(urls: Urls, spec: unknown, lines: Pixels[]): Promise<number[][]>;
+    pageOrientations(urls: Urls, pages: Pixels[]): Promise<{ lines: number; upsideDown: boolean; ms: number }[]>;
+  };
+};
+const URLS: Urls = { detection: '/detection.onnx', orientation: '/orientation.onnx', wasm: '/ort.wasm' };
+
+let browser: Browser;
+let page: Page;
+let models: { detection: string; orientation: string };
+
+before(async () => {
+  const manifests = await builtinManifests();
+  models = { detection: manifests.detection.path, orientation: manifests.orientation.path };
+  browser = await launchChromium();
+  page = await browser.newPage();
+  await page.route(`${ORIGIN}/**`, (route) => {
+    const path = new URL(route.request().url()).pathname;
+    if (path === URLS.detection) return route.fulfill({ contentType: 'application/octet-stream', body: readFileSync(models.detection) });
+    if (path === URLS.orientation) return route.fulfill({ contentType: 'application/octet-stream', body: readFileSync(models.orientation) });
+    if (path === '/ort.wasm') return route.fulfill({ contentType: 'application/wasm', body: readFileSync(wasm) });
+    return route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>orientation</title>' });
+  });
+  await page.goto(`${ORIGIN}/`);
+  await page.addScriptTag({ content: await browserBundle('test/helpers/orientation-probe.ts', 'orientationProbe') });
+});
+after(async () => {
+  await browser?.close();
+});
+
+test('onnxruntime-web in Chromium reads a line upright or upside down as onnxruntime-node does, scores within 1e-4', async (t) => {
+  const lines = [];
+  for (const seed of [3, 4]) {
+    // A line crop as the detector gives it: the text with a few pixels of paper around it.
+    const page = await renderDocument({ lines: randomLines(seed, 1), fontSize: 32, width: 900 });
+    const upright = await sharp(await sharp(page).trim({ threshold: 40 }).toBuffer()).extend({ top: 6, bottom: 6, left: 6, right: 6, background: '#fff' }).png().toBuffer();
+    for (const png of [upright, await rotated(upright, 180)]) {
+      const { data, info } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+      lines.push({ width: info.width, height: info.height, data: new Uint8Array(data) });
+    }
+  }
+  const onDevice = await page.evaluate(
+    ({ urls, lines, spec }) => (globalThis as unknown as ProbeGlobal).orientationProbe.classifyLines(urls, spec, lines),
+    { urls: URLS, lines: lines.map((line) => ({ width: line.width, height: line.height, rgba: Buffer.from(line.data).toString('base64') })), spec: ORIENTATION_PREPROCESS },
+  );
+  const session = await InferenceSession.create(models.orientation, { intraOpNumThreads: 1 });
+  try {
+    for (const [i, line] of lines.entries()) {
+      const tensor = toTensor({ width: line.width, height: line.height, channels: 4, data: line.data }, ORIENTATION_PREPROCESS);
+      const outputs = await session.run({ [session.inputNames[0]]: new Tensor('float32', tensor.data, tensor.dims) });
+      const inCloud = Array.from(outputs[session.outputNames[0]].data as Float32Array);
+      const difference = Math.max(...inCloud.map((score, k) => Math.abs(score - onDevice[i][k])));
+      t.diagnostic(`line ${i} (${i % 2 === 0 ? 'upright' : 'upside down'}): device ${onDevice[i].map((s) => s.toFixed(5))}, cloud ${inCloud.map((s) => s.toFixed(5))}, max difference ${difference.toExponential(2)}`);
+      assert.ok(difference <= TOLERANCE, `line ${i}: scores differ by ${difference}`);
+      const label = (scores: number[]) => (scores[0] >= scores[1] ? '0' : '180');
+      assert.equal(label(onDevice[i]), label(inCloud));
+      assert.equal(label(onDevice[i]), i % 2 === 0 ? '0' : '180', `line ${i} is read the right way up`);
+    }
+  } finally {
+    await session.release();
+  }
+});
+
+test('on the device, the detector at 640 px and the classifier find an upside-down page as the server does, and leave an upright one', async (t) => {
+  const document = await renderDocument({ lines: randomLines(21, 6), fontSize: 28, width: 1000 });
+  const pages: Pixels[] = [];
+  for (const png of [document, await rotated(document, 180)]) {
+    const { data, info } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    pages.push({ width: info.width, height: info.height, rgba: data.toString('base64') });
+  }
+  const [upright, upsideDown] = await page.evaluate(({ urls, pages }) => (globalThis as unknown as ProbeGlobal).orientationProbe.pageOrientations(urls, pages), { urls: URLS, pages });
+  t.diagnostic(`on the device: ${upright.ms.toFixed(0)} ms and ${upsideDown.ms.toFixed(0)} ms a page (${upright.lines} and ${upsideDown.lines} lines)`);
+  assert.ok(upright.lines >= 4 && upsideDown.lines >= 4, `the device's detector finds the lines (${upright.lines}, ${upsideDown.lines} of 6)`);
+  assert.deepEqual([upright.upsideDown, upsideDown.upsideDown], [false, true]);
+});

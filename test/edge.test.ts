@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { backoffDelay, worthRetrying } from '../src/core/edge/backoff.js';
+import { parseEdgeRoute } from '../src/core/edge/route.js';
+import { FolderOutbox } from '../src/edge/outbox.js';
+import { createVisionops, type Visionops } from '../src/app/visionops.js';
+import { loadConfig } from '../src/config/load.js';
+import { fixedReadingPipeline } from './helpers/pipelines.js';
+import { renderDocument } from './fixtures/documents.js';
+
+const systems: Visionops[] = [];
+const data = mkdtempSync(join(tmpdir(), 'visionops-edge-route-'));
+after(async () => {
+  for (const system of systems) await system.close();
+  rmSync(data, { recursive: true, force: true });
+});
+
+test('an edge route is one JSON object of known fields; anything else is INVALID_REQUEST naming what to send', () => {
+  const route = { policy: 'hybrid', client: 'agent', device: ['gate', 'duplicates'], sent: 'downscaled' };
+  assert.deepEqual(parseEdgeRoute(JSON.stringify(route)), route);
+  assert.equal(parseEdgeRoute(undefined), undefined);
+  for (const hostile of ['{', '[]', JSON.stringify({ ...route, policy: 'moon' }), JSON.stringify({ ...route, extra: 1 }), JSON.stringify({ ...route, device: ['gate', 'gate', 'gate', 'gate'] }), [JSON.stringify(route), JSON.stringify(route)]]) {
+    assert.throws(() => parseEdgeRoute(hostile), (error: { code?: string; message?: string }) => error.code === 'INVALID_REQUEST' && /X-Visionops-Edge/.test(error.message ?? ''));
+  }
+});
+
+test('backoff grows exponentially to its ceiling with full jitter; only a cloud away or busy is retried', () => {
+  const settings = { baseMs: 100, maxMs: 1000 };
+  assert.deepEqual([1, 2, 3, 4, 5, 9].map((attempt) => backoffDelay(attempt, settings, () => 0.999999)), [100, 200, 400, 800, 1000, 1000]);
+  assert.equal(backoffDelay(3, settings, () => 0), 0);
+  assert.deepEqual([null, 408, 429, 500, 503].map(worthRetrying), [true, true, true, true, true]);
+  assert.deepEqual([400, 401, 413, 422].map(worthRetrying), [false, false, false, false]);
+});
+
+test('the server keeps the route in lineage.edge (not in the source) and refuses a malformed one before reading the image', async () => {
+  const system = await createVisionops(loadConfig({ sets: ['server.logLevel="silent"', `data.dir=${JSON.stringify(data)}`] }), { overrides: { pipelines: [fixedReadingPipeline], lab: [] } });
+  systems.push(system);
+  const app = await system.server();
+  const image = await renderDocument({ lines: ['Invoice 20417 paid', 'Total amount: 1250.40'] });
+  const route = { policy: 'cloud', client: 'capture-page', device: ['gate'], sent: 'original', deviceVerdict: 'pass', capturedAt: '2026-12-07T03:00:00.000Z' };
+  const answer = await app.inject({ method: 'POST', url: '/v1/predict', headers: { 'content-type': 'image/png', 'x-visionops-edge': JSON.stringify(route) }, payload: image });
+  assert.equal(answer.statusCode, 200, answer.body);
+  const { id, lineage } = answer.json();
+  assert.deepEqual(lineage.edge, route);
+  const record = (await app.inject({ method: 'GET', url: `/v1/predictions/${id}` })).json();
+  assert.equal(record.source.edge, undefined);
+  assert.deepEqual(record.lineage.edge, route);
+
+  const refused = await app.inject({ method: 'POST', url: '/v1/predict', headers: { 'content-type': 'image/png', 'x-visionops-edge': '{"policy":"moon"}' }, payload: image });
+  assert.equal(refused.statusCode, 400);
+  assert.equal(refused.json().error.code, 'INVALID_REQUEST');
+});
+
+test('the folder outbox is bounded: past its limits it refuses with OUTBOX_FULL and evicts nothing; a key is queued once; a torn write is swept', async () => {
+  const dir = join(data, 'outbox');
+  const outbox = await new FolderOutbox(dir, { maxItems: 2, maxBytes: 1000 }).open();
+  const route = { policy: 'hybrid' as const, client: 'agent' as const, device: ['gate' as const], sent: 'downscaled' as const };
+  const item = (key: string, bytes: number) => ({ key, file: `${key}.jpg`, route, originalBytes: bytes * 4, sentBytes: bytes, attempts: 0, notBefore: 0, queuedAt: Date.now() });
+  await outbox.add(item('a', 400), new Uint8Array(400));
+  await outbox.add(item('a', 400), new Uint8Array(400));
+  assert.equal((await outbox.items()).length, 1, 'the same key twice is one upload');
+  await assert.rejects(outbox.add(item('big', 700), new Uint8Array(700)), (error: { code?: string }) => error.code === 'OUTBOX_FULL');
+  await outbox.add(item('b', 500), new Uint8Array(500));
+  await assert.rejects(outbox.add(item('c', 10), new Uint8Array(10)), (error: { code?: string }) => error.code === 'OUTBOX_FULL');
+  assert.deepEqual((await outbox.items()).map((queued) => queued.key).sort(), ['a', 'b'], 'nothing queued was evicted');
+  assert.equal((await outbox.payload('b')).length, 500);
+
+  writeFileSync(join(dir, 'c.json.123.tmp'), '{"torn');
+  const reopened = await new FolderOutbox(dir, { maxItems: 2, maxBytes: 1000 }).open();
+  assert.deepEqual(readdirSync(dir).filter((name) => name.endsWith('.tmp')), []);
+  await reopened.remove('a');
+  await reopened.add(item('c', 10), new Uint8Array(10));
+  assert.deepEqual((await reopened.items()).map((queued) => queued.key).sort(), ['b', 'c'], 'room freed is taken');
+});

@@ -1,0 +1,313 @@
+import { backoffDelay, DEFAULT_BACKOFF, DOWNSCALED_LONG_SIDE, EDGE_ROUTE_HEADER, hammingDistance, POLICY_PLANS, worthRetrying, type DeviceStage, type EdgePolicy, type EdgeRoute, type Frame, type QualityReport } from '../../src/core/device.ts';
+import { keyHeaders } from '../shared/api-key.ts';
+import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
+import { loadPageOrientation, type PageOrientation } from './device-models.ts';
+import { readEvents } from './events.ts';
+import type { GateAnswer, GateRequest } from './gate-worker.ts';
+import { enqueue, queued, remove, update, type QueuedCapture } from './outbox.ts';
+
+/** The long side live frames are gated at: small enough for every frame on a phone, large enough for print. */
+const WORKING_LONG_SIDE = 800;
+/** A frame counts as steady while its perceptual hash stays within this many bits of the last one... */
+const STEADY_BITS = 6;
+/** ...and is captured once it has passed and held steady this long. */
+const STEADY_MS = 700;
+/** After a capture, the scene must change by this many bits before the next auto-capture (the same page is not sent twice). */
+const CHANGED_BITS = 12;
+const FRAME_INTERVAL_MS = 120;
+const DRAIN_INTERVAL_MS = 2000;
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const video = $<HTMLVideoElement>('camera');
+const guidanceList = $<HTMLUListElement>('guidance');
+const message = $<HTMLParagraphElement>('message');
+const shutter = $<HTMLButtonElement>('shutter');
+const steadyBar = $<HTMLDivElement>('steady-bar');
+
+/** The deployment's routing policy, from the link it hands out (`/capture?policy=cloud`); hybrid by default. */
+const policy: EdgePolicy = (() => {
+  const asked = new URLSearchParams(location.search).get('policy');
+  return asked !== null && asked in POLICY_PLANS ? (asked as EdgePolicy) : 'hybrid';
+})();
+const plan = POLICY_PLANS[policy];
+/** Under a policy with device models: the page's orientation on the device, once the models are loaded (null until then, or without them). */
+let pageOrientation: ((frame: Frame) => Promise<PageOrientation>) | null = null;
+/** Auto-capture waits for the models while they load; if they fail, the cloud turns the page as it always does. */
+let modelsLoading = plan.deviceModels;
+if (plan.deviceModels) {
+  loadPageOrientation({ detection: '/web/models/detection.onnx', orientation: '/web/models/orientation.onnx', wasm: ortWasm })
+    .then((ready) => {
+      pageOrientation = ready;
+      document.body.dataset.models = 'ready';
+    })
+    .catch((error: Error) => {
+      document.body.dataset.models = `failed: ${error.message}`;
+      message.textContent = `The on-device models did not load (${error.message}): the cloud will turn the page.`;
+    })
+    .finally(() => (modelsLoading = false));
+}
+$('policy').textContent = `policy: ${policy} (${plan.sent === 'original' ? 'originals sent' : 'originals never leave this device'})`;
+
+const worker = new Worker(new URL('./gate-worker.ts', import.meta.url), { type: 'module' });
+const waitingAnswers: ((answer: GateAnswer) => void)[] = [];
+worker.onmessage = (event: MessageEvent<GateAnswer>) => waitingAnswers.shift()?.(event.data);
+
+/** The gate on the device, in the worker, on a frame downscaled to the working size. */
+function gate(source: CanvasImageSource, width: number, height: number): Promise<GateAnswer> {
+  const scale = Math.min(1, WORKING_LONG_SIDE / Math.max(width, height));
+  const canvas = drawn(source, Math.round(width * scale), Math.round(height * scale));
+  const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+  const request: GateRequest = { width: pixels.width, height: pixels.height, data: pixels.data };
+  return new Promise((resolve) => {
+    waitingAnswers.push(resolve);
+    worker.postMessage(request, [pixels.data.buffer]);
+  });
+}
+
+function drawn(source: CanvasImageSource, width: number, height: number): HTMLCanvasElement {
+  const canvas = document.createElement('canvas');
+  canvas.width = width;
+  canvas.height = height;
+  const context = canvas.getContext('2d', { willReadFrequently: true })!;
+  context.imageSmoothingQuality = 'high';
+  context.drawImage(source, 0, 0, width, height);
+  return canvas;
+}
+
+/** What is sent under the policy: the full frame, or a copy no longer than DOWNSCALED_LONG_SIDE (a canvas re-encode carries no metadata). */
+function encoded(source: CanvasImageSource, width: number, height: number): Promise<Blob> {
+  const scale = plan.sent === 'original' ? 1 : Math.min(1, DOWNSCALED_LONG_SIDE / Math.max(width, height));
+  const canvas = drawn(source, Math.round(width * scale), Math.round(height * scale));
+  return new Promise((resolve, reject) => canvas.toBlob((blob) => (blob === null ? reject(new Error('the frame could not be encoded')) : resolve(blob)), 'image/jpeg', 0.9));
+}
+
+function showGuidance(report: QualityReport, fallback: string | null): void {
+  guidanceList.replaceChildren();
+  const sentences = report.guidance.length > 0 ? report.guidance : fallback === null ? [] : [fallback];
+  for (const sentence of sentences) {
+    const item = document.createElement('li');
+    item.textContent = sentence;
+    item.className = report.guidance.length > 0 ? report.verdict : 'pass';
+    guidanceList.append(item);
+  }
+}
+
+// Live frames: gate, guide, and capture once a passing frame holds steady.
+const gateTimes: number[] = [];
+let lastHash: string | null = null;
+let steadySince: number | null = null;
+let capturedHash: string | null = null;
+let lastVerdict: QualityReport['verdict'] = 'fail';
+let captures = 0;
+
+async function watchFrames(): Promise<void> {
+  for (;;) {
+    if (video.readyState >= 2 && video.videoWidth > 0) await judgeFrame();
+    await new Promise((done) => setTimeout(done, FRAME_INTERVAL_MS));
+  }
+}
+
+const UPSIDE_DOWN = 'The page is upside down: turn it upright.';
+
+/** The device's models on the current frame at the working size; null when the policy has none or they are still loading. */
+async function orientationOnDevice(): Promise<PageOrientation | null> {
+  if (pageOrientation === null) return null;
+  const scale = Math.min(1, WORKING_LONG_SIDE / Math.max(video.videoWidth, video.videoHeight));
+  const canvas = drawn(video, Math.round(video.videoWidth * scale), Math.round(video.videoHeight * scale));
+  const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+  return pageOrientation({ width: pixels.width, height: pixels.height, channels: 4, data: pixels.data });
+}
+
+async function judgeFrame(): Promise<void> {
+  const answer = await gate(video, video.videoWidth, video.videoHeight);
+  gateTimes.push(answer.ms);
+  if (gateTimes.length > 30) gateTimes.shift();
+  const median = [...gateTimes].sort((a, b) => a - b)[Math.floor(gateTimes.length / 2)];
+  $('timing').textContent = `gate on the device: ${median.toFixed(0)} ms a frame (median of ${gateTimes.length}) at ${answer.width} x ${answer.height}`;
+  $('timing').dataset.ms = String(median);
+
+  lastVerdict = answer.report.verdict;
+  const steady = lastHash !== null && hammingDistance(answer.phash, lastHash) <= STEADY_BITS;
+  lastHash = answer.phash;
+  const sameAsCaptured = capturedHash !== null && hammingDistance(answer.phash, capturedHash) < CHANGED_BITS;
+  shutter.disabled = plan.gateRefuses && answer.report.verdict === 'fail';
+  if (answer.report.verdict !== 'pass' || !steady || sameAsCaptured) steadySince = null;
+  else steadySince ??= performance.now();
+  const held = steadySince === null ? 0 : performance.now() - steadySince;
+  steadyBar.style.width = `${Math.min(100, (100 * held) / STEADY_MS)}%`;
+  showGuidance(answer.report, sameAsCaptured ? 'Captured: point at the next page.' : answer.report.verdict === 'pass' ? 'Hold still…' : null);
+  if (held >= STEADY_MS && modelsLoading) {
+    showGuidance(answer.report, 'Preparing the on-device check…');
+  } else if (held >= STEADY_MS) {
+    steadySince = null;
+    const orientation = await orientationOnDevice();
+    if (orientation?.upsideDown) {
+      showGuidance({ verdict: 'fail', checks: [], guidance: [UPSIDE_DOWN] }, null);
+      return;
+    }
+    capturedHash = answer.phash;
+    await captureFrom(video, video.videoWidth, video.videoHeight, answer.report.verdict, undefined, orientation !== null);
+  }
+}
+
+async function captureFrom(source: CanvasImageSource, width: number, height: number, verdict: QualityReport['verdict'], original?: Blob, orientedOnDevice = false): Promise<void> {
+  const image = original !== undefined && plan.sent === 'original' ? original : await encoded(source, width, height);
+  const device: DeviceStage[] = orientedOnDevice ? [...plan.device, 'orientation'] : plan.device;
+  const route: EdgeRoute = { policy, client: 'capture-page', device, sent: plan.sent, deviceVerdict: verdict, capturedAt: new Date().toISOString() };
+  const now = Date.now();
+  const refused = await enqueue({ key: crypto.randomUUID(), image, route, queuedAt: now, attempts: 0, notBefore: plan.immediate ? now : now + DEFAULT_BACKOFF.maxMs });
+  if (refused !== null) {
+    message.textContent = refused;
+    return;
+  }
+  captures++;
+  document.body.dataset.captures = String(captures);
+  message.textContent = !plan.immediate ? 'Captured: it will be sent later.' : navigator.onLine ? 'Captured: sending…' : 'Captured: it will be sent when the connection returns.';
+  await showOutbox();
+  void drain();
+}
+
+shutter.addEventListener('click', () => void captureFrom(video, video.videoWidth, video.videoHeight, lastVerdict));
+
+// A photo chosen from the device: gated the same way, sent as the policy says.
+$<HTMLInputElement>('file').addEventListener('change', async (event) => {
+  const file = (event.target as HTMLInputElement).files?.[0];
+  if (file === undefined) return;
+  const bitmap = await createImageBitmap(file);
+  const answer = await gate(bitmap, bitmap.width, bitmap.height);
+  showGuidance(answer.report, 'The photo is usable.');
+  if (plan.gateRefuses && answer.report.verdict === 'fail') {
+    message.textContent = 'Not sent: fix what is listed above and take it again.';
+    return;
+  }
+  await captureFrom(bitmap, bitmap.width, bitmap.height, answer.report.verdict, file);
+});
+
+// The outbox: what waits, sent oldest first whenever the network allows.
+async function showOutbox(): Promise<void> {
+  const waiting = await queued();
+  $('waiting').textContent = String(waiting.length);
+  $('queue').replaceChildren(
+    ...waiting.map((item) => {
+      const row = document.createElement('li');
+      row.textContent = `${new Date(item.queuedAt).toLocaleTimeString()} · ${(item.image.size / 1024).toFixed(0)} KB${item.attempts > 0 ? ` · tried ${item.attempts}×` : ''}`;
+      return row;
+    }),
+  );
+}
+
+let draining = false;
+
+async function drain(): Promise<void> {
+  if (draining) return;
+  draining = true;
+  try {
+    for (const item of await queued()) {
+      if (!navigator.onLine) break;
+      if (item.notBefore > Date.now()) continue;
+      if (!(await send(item))) break;
+    }
+  } finally {
+    draining = false;
+    await showOutbox();
+  }
+}
+
+/** One upload, its results shown as they stream; false when the cloud could not take it (it waits out its backoff). */
+async function send(item: QueuedCapture): Promise<boolean> {
+  const retryLater = async () => {
+    const attempts = item.attempts + 1;
+    await update({ ...item, attempts, notBefore: Date.now() + backoffDelay(attempts) });
+    return false;
+  };
+  let response: Response;
+  try {
+    response = await fetch('/v1/predict?stream=1', {
+      method: 'POST',
+      headers: { 'content-type': item.image.type || 'application/octet-stream', 'idempotency-key': item.key, [EDGE_ROUTE_HEADER]: JSON.stringify(item.route), ...keyHeaders() },
+      body: item.image,
+    });
+  } catch {
+    return retryLater();
+  }
+  if (!response.ok || response.body === null) {
+    const body = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
+    if (worthRetrying(response.status)) return retryLater();
+    await remove(item.key);
+    message.textContent = `Not recorded: ${body?.error?.message ?? `HTTP ${response.status}`}`;
+    return true;
+  }
+  try {
+    for await (const { event, data } of readEvents(response.body)) {
+      if (event === 'error') {
+        const failure = data as { status: number; error: { message: string } };
+        if (worthRetrying(failure.status)) return retryLater();
+        await remove(item.key);
+        message.textContent = `Not recorded: ${failure.error.message}`;
+        return true;
+      }
+      showResult(event, data);
+      if (event === 'record') {
+        await remove(item.key);
+        message.textContent = 'Recorded.';
+        return true;
+      }
+    }
+  } catch {
+    // The connection broke mid-answer: the same key finds the record if it was made.
+  }
+  return retryLater();
+}
+
+function showResult(event: string, data: unknown): void {
+  const section = $('result');
+  section.hidden = false;
+  const lines = $<HTMLOListElement>('lines');
+  if (event === 'quality') {
+    const quality = data as QualityReport;
+    $('result-quality').textContent = `cloud gate: ${quality.verdict}${quality.guidance.length > 0 ? ` · ${quality.guidance.join(' ')}` : ''}`;
+    lines.replaceChildren();
+    $('decision').textContent = '…';
+  } else if (event === 'boxes') {
+    $('decision').textContent = `reading ${(data as { boxes: unknown[] }).boxes.length} lines…`;
+  } else if (event === 'line') {
+    const line = document.createElement('li');
+    line.textContent = (data as { text: string }).text;
+    lines.append(line);
+  } else if (event === 'record') {
+    const record = data as { id: string; decision: string; result: { lines?: { text: string }[] } | null };
+    $('decision').textContent = record.decision;
+    section.dataset.record = record.id;
+    if (record.result?.lines !== undefined) {
+      lines.replaceChildren(...record.result.lines.map((line) => Object.assign(document.createElement('li'), { textContent: line.text })));
+    }
+  }
+}
+
+function showNetwork(): void {
+  const network = $('network');
+  network.textContent = navigator.onLine ? 'online' : 'offline: captures wait here';
+  network.className = navigator.onLine ? '' : 'offline';
+}
+
+window.addEventListener('online', () => {
+  showNetwork();
+  void drain();
+});
+window.addEventListener('offline', showNetwork);
+setInterval(() => void drain(), DRAIN_INTERVAL_MS);
+showNetwork();
+void showOutbox();
+void drain();
+
+async function startCamera(): Promise<void> {
+  try {
+    // The rear camera where there is one; any camera otherwise.
+    video.srcObject = await navigator.mediaDevices.getUserMedia({ video: { facingMode: { ideal: 'environment' }, width: { ideal: 1920 }, height: { ideal: 1080 } }, audio: false });
+    await video.play();
+    void watchFrames();
+  } catch (error) {
+    message.textContent = `No camera (${(error as Error).name}): choose a photo instead.`;
+  }
+}
+void startCamera();
