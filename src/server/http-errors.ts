@@ -37,6 +37,10 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   OVERLOADED: 503,
   // nginx's code for a client that closed the connection first: the answer reaches no one, the access log says why.
   CANCELLED: 499,
+  MODEL_VERSION_NOT_FOUND: 404,
+  MODEL_VERSION_EXISTS: 409,
+  MODEL_SIGNATURE_MISMATCH: 422,
+  STAGE_CHANGE_REFUSED: 409,
   INTERNAL: 500,
 };
 
