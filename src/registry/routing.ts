@@ -48,10 +48,6 @@ interface Arm {
   /** The pipeline as loaded: what is closed, and what two arms of the same versions share. */
   inner: Pipeline;
   service: PredictionService | null;
-  /** Built here (closed here once retired), or the base pipeline (never closed here). */
-  owned: boolean;
-  inFlight: number;
-  retired: boolean;
 }
 
 interface Plan {
@@ -81,12 +77,17 @@ export class RoutedPipeline {
   private readonly slots: string[];
   private refreshing: Promise<void> = Promise.resolve();
   private shadowsRunning = 0;
+  /** Pipelines built here: closed once no plan holds them and their last request has finished. The base pipeline is never among them. */
+  private readonly owned = new Set<Pipeline>();
+  /** Requests and shadow runs under way on each loaded pipeline, whichever arm they came through. */
+  private readonly busy = new Map<Pipeline, number>();
+  private readonly retired = new Set<Pipeline>();
   private readonly background = new Set<Promise<unknown>>();
   private closed = false;
 
   constructor(private readonly deps: RoutingDeps) {
     this.slots = deps.base.models.map((m) => m.id);
-    this.plan = { production: this.arm(deps.base, 'production', null, null, 1, false, baseKey(deps.base)), canaries: [], shadows: [] };
+    this.plan = { production: this.arm(deps.base, 'production', null, null, 1, baseKey(deps.base)), canaries: [], shadows: [] };
   }
 
   /** The production pipeline now. */
@@ -117,7 +118,7 @@ export class RoutedPipeline {
   predict(bytes: Uint8Array, source: Record<string, unknown> = {}, listener?: PredictionListener, options?: PredictOptions): Promise<PredictionRecord> {
     const plan = this.plan;
     const arm = this.choose(plan, source);
-    arm.inFlight++;
+    this.hold(arm.inner);
     const started = performance.now();
     return this.service(arm)
       .predict(bytes, source, listener, options)
@@ -134,7 +135,7 @@ export class RoutedPipeline {
           throw error;
         },
       )
-      .finally(() => this.release(arm));
+      .finally(() => this.release(arm.inner));
   }
 
   /** Waits for the runs and shadows under way, then closes every pipeline built here. */
@@ -142,8 +143,8 @@ export class RoutedPipeline {
     this.closed = true;
     await this.refreshing;
     await this.settle();
-    const { production, canaries, shadows } = this.plan;
-    await Promise.all([production, ...canaries, ...shadows].filter((arm) => arm.owned).map((arm) => arm.inner.close()));
+    await Promise.all([...this.owned].map((pipeline) => pipeline.close()));
+    this.owned.clear();
   }
 
   /** Resolves when the work started after answers (run rows, shadows) has finished. */
@@ -168,9 +169,25 @@ export class RoutedPipeline {
     return arm.service;
   }
 
-  private release(arm: Arm): void {
-    arm.inFlight--;
-    if (arm.retired && arm.inFlight === 0 && arm.owned) this.track(arm.inner.close());
+  /** The base pipeline, or one built here and not closed. */
+  private isLoaded(pipeline: Pipeline): boolean {
+    return pipeline === this.deps.base || this.owned.has(pipeline);
+  }
+
+  private hold(pipeline: Pipeline): void {
+    this.busy.set(pipeline, (this.busy.get(pipeline) ?? 0) + 1);
+  }
+
+  private release(pipeline: Pipeline): void {
+    const left = (this.busy.get(pipeline) ?? 1) - 1;
+    this.busy.set(pipeline, left);
+    if (left === 0 && this.retired.has(pipeline)) this.closeRetired(pipeline);
+  }
+
+  private closeRetired(pipeline: Pipeline): void {
+    this.retired.delete(pipeline);
+    this.busy.delete(pipeline);
+    if (this.owned.delete(pipeline)) this.track(pipeline.close());
   }
 
   private async rebuild(): Promise<void> {
@@ -189,15 +206,12 @@ export class RoutedPipeline {
         same.weight = weight;
         return same;
       }
+      // The same versions in another stage (a canary promoted) keep their loaded pipeline.
       const moved = current.find((a) => a.key === key) ?? built.find((a) => a.key === key);
-      if (moved !== undefined) {
-        // The same versions in another stage (a canary promoted): the loaded pipeline moves, and so does closing it.
-        const again = this.arm(moved.inner, stage, trial?.model ?? null, trial?.version ?? null, weight, moved.owned, key);
-        moved.owned = false;
-        return again;
-      }
+      if (moved !== undefined) return this.arm(moved.inner, stage, trial?.model ?? null, trial?.version ?? null, weight, key);
       const pipeline = key === baseKey(this.deps.base) ? this.deps.base : await this.deps.factory!(await this.manifests(versions));
-      const made = this.arm(pipeline, stage, trial?.model ?? null, trial?.version ?? null, weight, pipeline !== this.deps.base, key);
+      const made = this.arm(pipeline, stage, trial?.model ?? null, trial?.version ?? null, weight, key);
+      if (pipeline !== this.deps.base) this.owned.add(pipeline);
       built.push(made);
       return made;
     };
@@ -209,16 +223,18 @@ export class RoutedPipeline {
         shadows: await sequential(assignments.filter((a) => a.stage === 'shadow'), (a) => arm('shadow', a, 0)),
       };
     } catch (error) {
-      await Promise.all(built.filter((a) => a.owned).map((a) => a.inner.close()));
+      for (const arm of built) if (this.owned.delete(arm.inner)) await arm.inner.close();
       throw error;
     }
     const kept = new Set([next.production, ...next.canaries, ...next.shadows].map((a) => a.inner));
     this.plan = next;
     for (const old of current) {
-      if (kept.has(old.inner)) continue;
-      old.retired = true;
-      if (old.inFlight === 0 && old.owned) this.track(old.inner.close());
+      if (kept.has(old.inner) || !this.owned.has(old.inner)) continue;
+      this.retired.add(old.inner);
+      if ((this.busy.get(old.inner) ?? 0) === 0) this.closeRetired(old.inner);
     }
+    // A pipeline retired earlier and taken back before its last request finished is kept.
+    for (const pipeline of kept) this.retired.delete(pipeline);
   }
 
   /** The manifests of registered versions that differ from what the base pipeline was loaded with. */
@@ -235,7 +251,7 @@ export class RoutedPipeline {
   }
 
   /** An arm over `pipeline` whose lineage names, for each model, the stage it runs in. */
-  private arm(pipeline: Pipeline, stage: RunStage, slot: string | null, version: string | null, weight: number, owned: boolean, key: string): Arm {
+  private arm(pipeline: Pipeline, stage: RunStage, slot: string | null, version: string | null, weight: number, key: string): Arm {
     // The stage is told on the models of the pipeline as loaded, never stacked on an earlier arm's.
     const models = pipeline.models.map((m): ModelLineage => ({ ...m, lifecycle: slot === null || m.id === slot ? stage : 'production' }));
     const staged: Pipeline = {
@@ -249,20 +265,21 @@ export class RoutedPipeline {
       replay: (result, listener) => pipeline.replay(result, listener),
       close: () => pipeline.close(),
     };
-    return { key, stage, slot, version, weight, pipeline: staged, inner: pipeline, service: null, owned, inFlight: 0, retired: false };
+    return { key, stage, slot, version, weight, pipeline: staged, inner: pipeline, service: null };
   }
 
   private shadow(plan: Plan, bytes: Uint8Array, answer: PredictionRecord): void {
     if (answer.lineage.cache !== undefined) return;
     for (const arm of plan.shadows) {
       const trial = arm.pipeline.models.find((m) => m.id === arm.slot);
-      if (trial === undefined) continue;
+      // Switched off since the answer: its pipeline may be closing.
+      if (trial === undefined || this.retired.has(arm.inner) || !this.isLoaded(arm.inner)) continue;
       if (this.shadowsRunning >= this.deps.shadowConcurrency || this.closed) {
         this.deps.metrics?.shadowDropped.inc({ model: trial.id, version: trial.version });
         continue;
       }
       this.shadowsRunning++;
-      arm.inFlight++;
+      this.hold(arm.inner);
       const started = performance.now();
       const run = this.deps
         .shadowRun(arm.pipeline, bytes)
@@ -283,7 +300,7 @@ export class RoutedPipeline {
         )
         .finally(() => {
           this.shadowsRunning--;
-          this.release(arm);
+          this.release(arm.inner);
         });
       this.track(run);
     }
