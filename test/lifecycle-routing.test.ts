@@ -36,7 +36,7 @@ const predict = (client?: string) => visionops.services.get().predict(page, clie
 
 before(async () => {
   // Reads take 5 ms, so stage changes land while requests are under way; admission lets the three clients of the hot-swap test in at once.
-  const config = loadConfig({ sets: ['server.logLevel="silent"', `data.dir=${JSON.stringify(dir)}`, 'monitor.gpu.enabled=false', 'cache.enabled=false', 'lifecycle.shadow.concurrency=1', 'server.admission.maxInFlight=4', 'server.admission.maxQueued=4'] });
+  const config = loadConfig({ sets: ['server.logLevel="silent"', `data.dir=${JSON.stringify(dir)}`, 'monitor.gpu.enabled=false', 'cache.enabled=false', 'lifecycle.shadow.concurrency=1', 'server.admission.maxInFlight=4', 'server.admission.maxQueued=4', 'lifecycle.rollback.minSample=30'] });
   const base = versionedPipeline('1', 5);
   visionops = await createVisionops(config, { overrides: { pipelines: [base], pipelineFactory: versionedFactory(5) } });
   for (const version of [stubVersion('1'), stubVersion('2', '1'), stubVersion('3', '1')]) await registerVersion(visionops.stores.models, version);
@@ -181,4 +181,28 @@ test('the stage routes need the admin scope and refuse what cannot be done with 
       ['3', 'off', '1'],
     ],
   );
+});
+
+test('a canary that sends more pages to review is switched off by the rule once it has the minimum sample, with an alert naming the rule', async () => {
+  await stage('3', { stage: 'canary', weight: 0.5 });
+  let canary = 0;
+  let i = 0;
+  const run = async (runs: number) => {
+    for (const target = canary + runs; canary < target; ) if (recogniser(await predict(`rule-${i++}`)).version === '3') canary++;
+    await visionops.lifecycle.routers.get('document')!.settle();
+  };
+  await run(10);
+  assert.deepEqual(await visionops.lifecycle.evaluate(), [], 'ten runs are under the minimum sample');
+  await run(25);
+  const actions = await visionops.lifecycle.evaluate();
+  assert.equal(actions.length, 1);
+  assert.equal(actions[0].action, 'rolled back');
+  assert.equal(actions[0].finding?.rule, 'review-rate');
+  assert.equal(recogniser(await predict('rule-0')).version, '1', 'the canary is off at once');
+  const alerts = (await app.inject({ method: 'GET', url: '/v1/alerts' })).json<{ alerts: { rule: string; state: string; message: string }[] }>();
+  const alert = alerts.alerts.find((a) => a.rule === `model-rollback:${STUB_REC}`);
+  assert.equal(alert?.state, 'firing');
+  assert.match(alert.message, /review-rate/);
+  const history = await visionops.stores.models.stageHistory(STUB_REC, 1);
+  assert.equal(history[0].by, 'auto-rollback');
 });
