@@ -7,6 +7,8 @@ import { registerCheck } from './commands/check.js';
 import { registerConfig } from './commands/config.js';
 import { registerExport } from './commands/export.js';
 import { registerKey } from './commands/key.js';
+import { registerLineage } from './commands/lineage.js';
+import { registerModels } from './commands/models.js';
 import { registerQuantize } from './commands/quantize.js';
 import { registerProfile } from './commands/profile.js';
 import { registerRun } from './commands/run.js';
@@ -30,6 +32,8 @@ registerKey(program);
 registerExport(program);
 registerQuantize(program);
 registerProfile(program);
+registerModels(program);
+registerLineage(program);
 
 try {
   await program.parseAsync(process.argv);
