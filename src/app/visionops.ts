@@ -209,7 +209,7 @@ function own<T>(closers: (() => Promise<void> | void)[], part: T, closeIt: (part
 }
 
 function reportLifecycleError(error: unknown): void {
-  process.stderr.write(`visionops: model lifecycle work after an answer failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`visionops: model lifecycle (registry, stage refresh, runs kept after an answer) failed: ${error instanceof Error ? error.message : String(error)}\n`);
 }
 
 function reportSharedCacheError(error: Error, failures: number): void {

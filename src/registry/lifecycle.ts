@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.js';
+import { isVisionopsError } from '../core/errors.js';
 import type { RuleVerdict } from '../core/monitor/alerts.js';
 import type { MonitorMetrics } from '../monitor/metrics.js';
 import type { Pipeline } from '../pipeline/contract.js';
@@ -46,7 +47,11 @@ export class Lifecycle {
   readonly routers = new Map<string, RoutedPipeline>();
   private readonly timers: NodeJS.Timeout[] = [];
 
-  private constructor(private readonly deps: LifecycleDeps) {
+  private constructor(
+    private readonly deps: LifecycleDeps,
+    /** Whether the built-in models still have to be registered (done by the first refresh that reaches the store). */
+    private needsBuiltins: boolean,
+  ) {
     for (const pipeline of deps.pipelines) {
       this.routers.set(
         pipeline.name,
@@ -65,12 +70,20 @@ export class Lifecycle {
     }
   }
 
-  /** Registers the built-in models on first start (when a pipeline runs them), then routes as the registry says. */
+  /**
+   * Registers the built-in models on first start (when a pipeline runs them), then routes as the
+   * registry says. A store that cannot be reached does not stop the start (the server reports
+   * itself unready meanwhile): the pipelines run as loaded, and each refresh tries again.
+   */
   static async start(deps: LifecycleDeps): Promise<Lifecycle> {
     const builtin = Object.values(await builtinManifests()).map((m) => m.id);
-    if (deps.pipelines.some((p) => p.models.some((m) => builtin.includes(m.id)))) await registerBuiltins(deps.store, deps.now);
-    const lifecycle = new Lifecycle(deps);
-    await lifecycle.refresh();
+    const lifecycle = new Lifecycle(deps, deps.pipelines.some((p) => p.models.some((m) => builtin.includes(m.id))));
+    try {
+      await lifecycle.refresh();
+    } catch (error) {
+      if (!(isVisionopsError(error) && error.code === 'STORE_UNAVAILABLE')) throw error;
+      deps.onBackgroundError?.(error);
+    }
     return lifecycle;
   }
 
@@ -102,6 +115,10 @@ export class Lifecycle {
 
   /** Reads the stages again and swaps every router's plan. */
   async refresh(): Promise<void> {
+    if (this.needsBuiltins) {
+      await registerBuiltins(this.deps.store, this.deps.now);
+      this.needsBuiltins = false;
+    }
     await Promise.all([...this.routers.values()].map((router) => router.refresh()));
   }
 
