@@ -81,14 +81,14 @@ export function registerModels(program: Command): void {
     .description("register an ONNX file as a new version of a model; refused when its inputs and outputs do not fit the model's")
     .argument('<file>', 'the ONNX file')
     .requiredOption('--model <name>', 'the model (slot) it is a version of, as visionops models list names it')
-    .option('--version <name>', 'its version name (default: import- and the start of its SHA-256)')
+    .option('--version-name <name>', 'its version name (default: import- and the start of its SHA-256)')
     .option('--parent <version>', 'the version it was made from (default: the one in production)')
     .option('--dataset <id>', "the dataset export's manifest id it was trained or calibrated on")
     .option('--manifest <file>', 'JSON with preprocess, postprocess, labels or metrics when they differ from the parent')
-    .action((file: string, options: ModelsOptions & { model: string; version?: string; parent?: string; dataset?: string; manifest?: string }) =>
+    .action((file: string, options: ModelsOptions & { model: string; versionName?: string; parent?: string; dataset?: string; manifest?: string }) =>
       withRegistry(options, async (store, config) => {
         const manifest = options.manifest === undefined ? undefined : (JSON.parse(await readFile(options.manifest, 'utf8')) as Record<string, never>);
-        const added = await importVersion(store, modelsDirOf(config.data.dir), file, { model: options.model, version: options.version, parent: options.parent, dataset: options.dataset, manifest });
+        const added = await importVersion(store, modelsDirOf(config.data.dir), file, { model: options.model, version: options.versionName, parent: options.parent, dataset: options.dataset, manifest });
         print(options, added, () => `registered ${added.model}@${added.version} (parent ${added.parent}, sha256 ${added.sha256})\n`);
       }),
     );

@@ -17,7 +17,7 @@ interface QuantizeCommandOptions extends ConfigOptions {
   data?: string;
   holdBackEvery: string;
   json?: boolean;
-  version?: string;
+  versionName?: string;
   dataset?: string;
 }
 
@@ -53,7 +53,7 @@ export function registerQuantize(program: Command): void {
     .option('-d, --data <dir>', 'data directory whose models/ folder receives the new version (sets data.dir)')
     .option('--hold-back-every <n>', 'hold back every n-th image from calibration', '4')
     .option('--json', 'print the report as JSON')
-    .option('--version <name>', "the new version's name (default: the built-in version with -int8)")
+    .option('--version-name <name>', "the new version's name (default: the built-in version with -int8)")
     .option('--dataset <id>', "the dataset export's manifest id the calibration images came from, kept in the registry")
     .action(async (model: string, options: QuantizeCommandOptions) => {
       if (!ROLES.includes(model as ModelRole)) {
@@ -72,7 +72,7 @@ export function registerQuantize(program: Command): void {
         modelsDir: modelsDirOf(config.data.dir),
         settings: { ingest: config.ingest, pipeline: config.pipeline, runtime: config.runtime },
         log: (line) => process.stderr.write(`${line}\n`),
-        version: options.version,
+        version: options.versionName,
       });
       await registerQuantized(config, report, options.dataset);
       if (options.out !== undefined) await writeFile(options.out, bytes);
