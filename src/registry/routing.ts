@@ -99,12 +99,6 @@ export class RoutedPipeline {
     return this.service(this.plan.production).scope;
   }
 
-  /** Which versions answer now: production's and the canaries' with their weights, and the shadows. */
-  describe(): { production: string; canaries: { key: string; weight: number }[]; shadows: string[] } {
-    const { production, canaries, shadows } = this.plan;
-    return { production: production.key, canaries: canaries.map((arm) => ({ key: arm.key, weight: arm.weight })), shadows: shadows.map((arm) => arm.key) };
-  }
-
   /**
    * Reads the stages of this pipeline's slots and swaps in the plan they make. Pipelines of new
    * versions are loaded first; when one fails to load, the plan in force stays and the error is thrown.
