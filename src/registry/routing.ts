@@ -41,7 +41,6 @@ interface Arm {
   stage: RunStage;
   /** The slot under trial (canary, shadow); null for production. */
   slot: string | null;
-  version: string | null;
   weight: number;
   /** The pipeline with each model's stage in its lineage. */
   pipeline: Pipeline;
@@ -87,7 +86,7 @@ export class RoutedPipeline {
 
   constructor(private readonly deps: RoutingDeps) {
     this.slots = deps.base.models.map((m) => m.id);
-    this.plan = { production: this.arm(deps.base, 'production', null, null, 1, baseKey(deps.base)), canaries: [], shadows: [] };
+    this.plan = { production: this.arm(deps.base, 'production', null, 1, baseKey(deps.base)), canaries: [], shadows: [] };
   }
 
   /** The production pipeline now. */
@@ -202,9 +201,9 @@ export class RoutedPipeline {
       }
       // The same versions in another stage (a canary promoted) keep their loaded pipeline.
       const moved = current.find((a) => a.key === key) ?? built.find((a) => a.key === key);
-      if (moved !== undefined) return this.arm(moved.inner, stage, trial?.model ?? null, trial?.version ?? null, weight, key);
+      if (moved !== undefined) return this.arm(moved.inner, stage, trial?.model ?? null, weight, key);
       const pipeline = key === baseKey(this.deps.base) ? this.deps.base : await this.deps.factory!(await this.manifests(versions));
-      const made = this.arm(pipeline, stage, trial?.model ?? null, trial?.version ?? null, weight, key);
+      const made = this.arm(pipeline, stage, trial?.model ?? null, weight, key);
       if (pipeline !== this.deps.base) this.owned.add(pipeline);
       built.push(made);
       return made;
@@ -245,8 +244,7 @@ export class RoutedPipeline {
   }
 
   /** An arm over `pipeline` whose lineage names, for each model, the stage it runs in. */
-  private arm(pipeline: Pipeline, stage: RunStage, slot: string | null, version: string | null, weight: number, key: string): Arm {
-    // The stage is told on the models of the pipeline as loaded, never stacked on an earlier arm's.
+  private arm(pipeline: Pipeline, stage: RunStage, slot: string | null, weight: number, key: string): Arm {
     const models = pipeline.models.map((m): ModelLineage => ({ ...m, lifecycle: slot === null || m.id === slot ? stage : 'production' }));
     const staged: Pipeline = {
       name: pipeline.name,
@@ -259,7 +257,7 @@ export class RoutedPipeline {
       replay: (result, listener) => pipeline.replay(result, listener),
       close: () => pipeline.close(),
     };
-    return { key, stage, slot, version, weight, pipeline: staged, inner: pipeline, service: null };
+    return { key, stage, slot, weight, pipeline: staged, inner: pipeline, service: null };
   }
 
   private shadow(plan: Plan, bytes: Uint8Array, answer: PredictionRecord): void {
