@@ -56,7 +56,18 @@ test('the database is in WAL mode, migrated once, indexed, and its records survi
     'predictions_image_sha256',
   ]);
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all();
-  assert.deepEqual(tables.map((row) => (row as { name: string }).name), ['alert_transitions', 'migrations', 'predictions', 'reference_profile', 'review_tasks']);
+  assert.deepEqual(tables.map((row) => (row as { name: string }).name), [
+    'alert_transitions',
+    'datasets',
+    'migrations',
+    'model_runs',
+    'model_stage_events',
+    'model_stages',
+    'model_versions',
+    'predictions',
+    'reference_profile',
+    'review_tasks',
+  ]);
   db.close();
 });
 

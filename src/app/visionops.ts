@@ -4,13 +4,15 @@ import { VisionopsError } from '../core/errors.js';
 import type { CpuReader } from '../monitor/busy-time.js';
 import { createMonitor, type Monitor } from '../monitor/monitor.js';
 import type { Pipeline } from '../pipeline/contract.js';
-import { configuredPipeline, loadPipelines } from '../pipeline/pipelines.js';
+import { configuredPipeline, loadPipelines, reloadPipeline } from '../pipeline/pipelines.js';
 import { withRegisteredPipelines } from '../pipeline/own/registered.js';
 import { pathSettings, StageRunner, type PredictionObserver } from '../pipeline/runner.js';
 import { choosePipelines, createPredictionService, type PredictionServices } from '../pipeline/service.js';
 import { withIdempotency } from '../pipeline/idempotency.js';
 import { openSharedAnswers } from '../pipeline/shared-answers.js';
+import { Lifecycle } from '../registry/lifecycle.js';
 import { modelsDirOf } from '../registry/local-models.js';
+import type { PipelineFactory } from '../registry/routing.js';
 import { createReviewObserver } from '../review/queue.js';
 import type { LabModel } from '../review/stats.js';
 import { builtinManifests } from '../runtime/builtin.js';
@@ -45,6 +47,10 @@ export interface VisionopsOverrides {
   observers?: PredictionObserver[];
   /** Where the shared cache's failures are told; stderr by default. */
   onSharedCacheError?: (error: Error, failures: number) => void;
+  /** How the lifecycle builds a pipeline with other model versions, in place of loading the configured one again (tests' stub pipelines). */
+  pipelineFactory?: (pipeline: Pipeline) => PipelineFactory | null;
+  /** Uniform in [0, 1), for the canary draw of requests without X-Visionops-Source. */
+  canaryRandom?: () => number;
 }
 
 export interface VisionopsOptions {
@@ -73,6 +79,8 @@ export interface Visionops extends VisionopsReader, VisionopsStores {
   readonly services: PredictionServices;
   /** Null in scope `run`. */
   readonly monitor: Monitor | null;
+  /** The model versions in front of traffic: routers, stage refresh, rollback rules. */
+  readonly lifecycle: Lifecycle;
   /** The HTTP API over this system (scope `serve`); `ready` reports readiness (false while draining). Closed by `close`. */
   server(options?: { ready?: () => boolean }): Promise<FastifyInstance>;
 }
@@ -122,9 +130,32 @@ async function build(config: Config, scope: VisionopsScope, overrides: Visionops
     ...(monitor === null ? [] : monitor.observers),
     createReviewObserver({ reviews: stores.reviews, blobs: stores.blobs, auditRate: config.review.auditRate, random: overrides.random }),
   ];
+  const modelsDir = modelsDirOf(config.data.dir);
+  const lifecycle = own(
+    closers,
+    await Lifecycle.start({
+      config,
+      store: stores.models,
+      pipelines,
+      factory:
+        overrides.pipelineFactory ??
+        ((pipeline) => (overrides.pipelines === undefined ? (versions) => reloadPipeline(config, pipeline.name, versions, { modelsDir, onBatch: monitor?.onBatch, onRemote: monitor?.onRemote }) : null)),
+      serviceOf: (pipeline) => createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs, observers, shared }),
+      shadowRun: async (pipeline, bytes) => {
+        const { result, decision } = await new StageRunner(pathSettings(config, configuredPipeline(config, pipeline.name).settings), pipeline).run(bytes, { until: 'decide' });
+        return { result, decision };
+      },
+      metrics: monitor?.metrics,
+      alert: (verdict) => monitor?.raise([verdict]),
+      random: overrides.canaryRandom,
+      onBackgroundError: reportLifecycleError,
+    }),
+    (l) => l.close(),
+  );
+  if (scope === 'serve') lifecycle.watch();
   const services = choosePipelines(
     pipelines.map((pipeline) => {
-      const service = createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs, observers, shared });
+      const service = lifecycle.serviceFor(pipeline);
       return withIdempotency(monitor === null ? service : monitor.instrument(service), stores.predictions);
     }),
   );
@@ -135,6 +166,7 @@ async function build(config: Config, scope: VisionopsScope, overrides: Visionops
     stores,
     services,
     monitor,
+    lifecycle,
     async server({ ready = () => true } = {}) {
       if (monitor === null) throw new VisionopsError('INTERNAL', 'A server needs the monitor: build visionops with scope "serve".');
       const app = await buildServer({
@@ -150,6 +182,7 @@ async function build(config: Config, scope: VisionopsScope, overrides: Visionops
           now: overrides.reviewNow,
           onAnswered: (task, figures) => monitor.reviewAnswered(task, figures),
         },
+        models: { store: stores.models, lifecycle },
       });
       own(closers, app, (a) => a.close());
       return app;
@@ -174,6 +207,10 @@ function reader(config: Config, pipelines: Pipeline[], close: () => Promise<void
 function own<T>(closers: (() => Promise<void> | void)[], part: T, closeIt: (part: T) => Promise<unknown> | unknown): T {
   closers.push(async () => void (await closeIt(part)));
   return part;
+}
+
+function reportLifecycleError(error: unknown): void {
+  process.stderr.write(`visionops: model lifecycle (registry, stage refresh, runs kept after an answer) failed: ${error instanceof Error ? error.message : String(error)}\n`);
 }
 
 function reportSharedCacheError(error: Error, failures: number): void {

@@ -11,6 +11,8 @@ import { registerExport } from './commands/export.js';
 import { registerKey } from './commands/key.js';
 import { registerParity } from './commands/parity.js';
 import { registerPipelines } from './commands/pipelines.js';
+import { registerLineage } from './commands/lineage.js';
+import { registerModels } from './commands/models.js';
 import { registerQuantize } from './commands/quantize.js';
 import { registerProfile } from './commands/profile.js';
 import { registerRun } from './commands/run.js';
@@ -38,6 +40,8 @@ registerCalibrateGate(program);
 registerPipelines(program);
 registerParity(program);
 registerEdge(program);
+registerModels(program);
+registerLineage(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -5,6 +5,7 @@ import { cacheConfigSchema } from '../pipeline/cache.js';
 import { edgeConfigSchema } from '../edge/config.js';
 import { monitorConfigSchema } from '../monitor/config.js';
 import { pipelineConfigSchema, pipelinesConfigSchema } from '../pipeline/config.js';
+import { lifecycleConfigSchema } from '../registry/config.js';
 import { reviewConfigSchema } from '../review/config.js';
 import { runtimeConfigSchema } from '../runtime/config.js';
 import { allowedHostsSchema, rateLimitConfigSchema } from '../server/access-config.js';
@@ -70,6 +71,7 @@ export const configSchema = z
     review: reviewConfigSchema.prefault({}),
     auth: authConfigSchema.prefault({}),
     edge: edgeConfigSchema.prefault({}),
+    lifecycle: lifecycleConfigSchema.prefault({}),
   })
   .strict();
 

@@ -1,4 +1,4 @@
-import { AlertBook, type AlertState } from '../core/monitor/alerts.js';
+import { AlertBook, type AlertState, type RuleVerdict } from '../core/monitor/alerts.js';
 import type { MonitorStore } from '../store/store.js';
 import { evaluateRules, type AlertInputs } from './alert-rules.js';
 import type { MonitorConfig } from './config.js';
@@ -33,8 +33,13 @@ export class Alerting {
   }
 
   evaluate(inputs: AlertInputs, now: Date): void {
+    this.apply(evaluateRules(this.deps.config, inputs), now);
+  }
+
+  /** Verdicts reached outside the rules table (a model version rolled back by the lifecycle rules), applied like the table's. */
+  apply(verdicts: RuleVerdict[], now: Date): void {
     const { config, metrics, store } = this.deps;
-    for (const transition of this.book.apply(evaluateRules(config, inputs), now)) {
+    for (const transition of this.book.apply(verdicts, now)) {
       metrics.alertsFiring.set({ rule: transition.rule }, transition.state === 'firing' ? 1 : 0);
       const log = this.deps.log();
       log[transition.state === 'firing' ? 'warn' : 'info']({ rule: transition.rule, details: transition.details }, `alert ${transition.state}: ${transition.message}`);

@@ -55,6 +55,11 @@ export class MonitorMetrics {
   readonly remoteDuration: Histogram<'endpoint' | 'model' | 'outcome'>;
   readonly remoteUp: Gauge<'endpoint' | 'model'>;
   readonly remoteOutstanding: Gauge<'endpoint' | 'model'>;
+  readonly modelRuns: Counter<'model' | 'version' | 'stage' | 'decision'>;
+  readonly modelRunErrors: Counter<'model' | 'version' | 'stage'>;
+  readonly modelRunDuration: Histogram<'model' | 'version' | 'stage'>;
+  readonly shadowAgreement: Histogram<'model' | 'version'>;
+  readonly shadowDropped: Counter<'model' | 'version'>;
   readonly custom = new Map<string, Counter>();
 
   constructor(config: MonitorConfig) {
@@ -149,6 +154,28 @@ export class MonitorMetrics {
     });
     this.remoteUp = new Gauge({ name: 'visionops_remote_endpoint_up', help: '1 while a remote OIP v2 endpoint is in rotation, 0 once a health check or a refused connection took it out.', labelNames: ['endpoint', 'model'], registers });
     this.remoteOutstanding = new Gauge({ name: 'visionops_remote_outstanding', help: 'Requests sent to a remote OIP v2 endpoint and not answered yet.', labelNames: ['endpoint', 'model'], registers });
+    this.modelRuns = new Counter({
+      name: 'visionops_model_runs_total',
+      help: 'Predictions each model version took part in, by lifecycle stage (production, canary, shadow) and decision.',
+      labelNames: ['model', 'version', 'stage', 'decision'],
+      registers,
+    });
+    this.modelRunErrors = new Counter({ name: 'visionops_model_run_errors_total', help: 'Predictions that failed in the models, by model version and stage.', labelNames: ['model', 'version', 'stage'], registers });
+    this.modelRunDuration = new Histogram({
+      name: 'visionops_model_run_duration_seconds',
+      help: 'Whole prediction time (shadows: their run) by model version and stage.',
+      labelNames: ['model', 'version', 'stage'],
+      buckets: SECONDS_BUCKETS,
+      registers,
+    });
+    this.shadowAgreement = new Histogram({
+      name: 'visionops_shadow_agreement',
+      help: "A shadow version's agreement with the answer given on the same image (1 - CER for documents).",
+      labelNames: ['model', 'version'],
+      buckets: [0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 1],
+      registers,
+    });
+    this.shadowDropped = new Counter({ name: 'visionops_shadow_dropped_total', help: 'Shadow runs dropped because lifecycle.shadow.concurrency were already running.', labelNames: ['model', 'version'], registers });
     for (const event of config.events) {
       this.custom.set(event.name, new Counter({ name: `visionops_${event.name}_total`, help: event.help, registers }));
     }

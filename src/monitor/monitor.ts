@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
 import { isVisionopsError, VisionopsError } from '../core/errors.js';
-import type { AlertState } from '../core/monitor/alerts.js';
+import type { AlertState, RuleVerdict } from '../core/monitor/alerts.js';
 import type { DataMonitor, ObservationOutcome } from '../core/monitor/data-monitor.js';
 import { describeUnjudged } from '../core/monitor/drift.js';
 import type { MonitorObservation } from '../core/monitor/features.js';
@@ -208,6 +208,11 @@ export class Monitor {
       );
     }
     counter.inc(value);
+  }
+
+  /** Raises (or resolves) alerts decided elsewhere, such as the lifecycle's automatic rollback: logged, kept and sent to the webhooks like the rules' own. */
+  raise(verdicts: RuleVerdict[]): void {
+    this.alerting.apply(verdicts, this.now());
   }
 
   /** Every alert that has fired, firing first. */

@@ -52,6 +52,8 @@ export interface DocumentPipelineOptions {
   modelsDir?: string;
   /** Told of every call to and health check of the remote servers of `runtime.remote`. */
   onRemote?: RemoteListener;
+  /** Registered versions to run in place of the built-in models, by model id (the registry's slots). */
+  versions?: ReadonlyMap<string, ModelManifest>;
 }
 
 /** Lines a read's recognition cascade handled, and how many exited early on the fast model. */
@@ -429,7 +431,9 @@ async function openSessions(roles: { role: string; manifest: ModelManifest }[], 
  * Throws MODEL_NOT_FOUND or MODEL_LOAD_FAILED when a model cannot be loaded; nothing stays open then.
  */
 export async function loadDocumentPipeline(config: PipelineConfig, runtime: RuntimeConfig, options: DocumentPipelineOptions = {}): Promise<DocumentPipeline> {
-  const builtin = await builtinManifests();
+  const loaded = await builtinManifests();
+  const chosen = (manifest: ModelManifest) => options.versions?.get(manifest.id) ?? manifest;
+  const builtin = { detection: chosen(loaded.detection), orientation: chosen(loaded.orientation), recognition: chosen(loaded.recognition) };
   const manifests = [configuredDetection(builtin.detection, config.detection), builtin.orientation, builtin.recognition];
   const fastModel = config.recognition.cascade.fastModel;
   if (fastModel !== null) {

@@ -3,6 +3,7 @@ import { VisionopsError } from '../core/errors.js';
 import type { BatchListener } from '../runtime/batcher.js';
 import type { RuntimeConfig } from '../runtime/config.js';
 import type { RemoteListener } from '../runtime/remote/pool.js';
+import type { ModelManifest } from '../runtime/manifest.js';
 import type { CONFIGURABLE_TASKS, PipelineConfig } from './config.js';
 import type { Pipeline } from './contract.js';
 import { loadDocumentPipeline } from './document.js';
@@ -24,6 +25,8 @@ export interface PipelineLoadOptions {
   modelsDir?: string;
   /** Told of every call to and health check of the remote servers of `runtime.remote`. */
   onRemote?: RemoteListener;
+  /** Registered versions to run in place of the configured models, by model id (the registry's slots). */
+  versions?: ReadonlyMap<string, ModelManifest>;
 }
 
 type ConfigurableTask = (typeof CONFIGURABLE_TASKS)[number];
@@ -69,4 +72,10 @@ export async function loadPipelines(config: Config, options: PipelineLoadOptions
     await Promise.all(loaded.map((pipeline) => pipeline.close()));
     throw error;
   }
+}
+
+/** The configured pipeline `name` loaded again with registered versions in some slots: the lifecycle's canaries and shadows. */
+export function reloadPipeline(config: Config, name: string, versions: ReadonlyMap<string, ModelManifest>, options: PipelineLoadOptions = {}): Promise<Pipeline> {
+  const entry = configuredPipeline(config, name);
+  return LOADERS[entry.task](entry, config.runtime, { ...options, versions });
 }

@@ -28,6 +28,8 @@ export interface QuantizeOptions {
   modelsDir: string;
   settings: { ingest: IngestConfig; pipeline: PipelineConfig; runtime: RuntimeConfig };
   log?: (line: string) => void;
+  /** The new version's name; the parent's with `-int8` after it by default. */
+  version?: string;
 }
 
 export interface QuantizeReport {
@@ -192,7 +194,7 @@ export async function quantizeBuiltin(options: QuantizeOptions): Promise<{ repor
   const { path: _path, sha256: _sha256, ...rest } = parent;
   const pages = (list: CalibrationInput[]) => new Set(list.map((input) => input.page)).size;
   const registered = await registerModel(options.modelsDir, {
-    manifest: { ...rest, id: `${parent.id}-int8`, version: `${parent.version}-int8` },
+    manifest: { ...rest, id: `${parent.id}-int8`, version: options.version ?? `${parent.version}-int8` },
     bytes,
     parent: { id: parent.id, version: parent.version, sha256: parent.sha256 },
     notes: { method: 'static QDQ INT8: per-channel symmetric int8 weights, uint8 activations (min/max calibration)', summary, speedup: judged.fp32Ms / judged.int8Ms, accuracy },

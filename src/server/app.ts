@@ -13,6 +13,7 @@ import { drainOnClose, guardServices, shedWhenFull } from './overload.js';
 import { refuseUnderPressure } from './pressure.js';
 import { limitRate } from './rate-limit.js';
 import { healthRoutes } from './routes/health.js';
+import { modelRoutes, type ModelRouteOptions } from './routes/models.js';
 import { monitorRoutes } from './routes/monitor.js';
 import { predictRoutes, toAnswer } from './routes/predict.js';
 import { oipRoutes } from './routes/oip.js';
@@ -33,6 +34,8 @@ export interface ServerDeps {
   review?: Omit<ReviewRouteOptions, 'predictions' | 'config' | 'limits'>;
   /** Metrics, drift and alerts of this server's traffic. */
   monitor: Monitor;
+  /** The model registry's routes are served when this is given. */
+  models?: ModelRouteOptions;
 }
 
 /**
@@ -46,7 +49,7 @@ export interface ServerDeps {
  * const app = await buildServer({ config, services, store, ready: () => true, monitor });
  * await app.listen({ host: config.server.host, port: config.server.port });
  */
-export async function buildServer({ config, services, store, ready, monitor, review }: ServerDeps): Promise<FastifyInstance> {
+export async function buildServer({ config, services, store, ready, monitor, review, models }: ServerDeps): Promise<FastifyInstance> {
   const { timeouts } = config.server;
   const app = Fastify({
     logger: { level: config.server.logLevel },
@@ -81,6 +84,7 @@ export async function buildServer({ config, services, store, ready, monitor, rev
   await app.register(predictionRoutes, { store });
   await app.register(monitorRoutes, { monitor });
   if (review !== undefined) await app.register(reviewRoutes, { ...review, predictions: store, config: config.review, limits: config.ingest });
+  if (models !== undefined) await app.register(modelRoutes, models);
   await app.register(webRoutes);
   return app;
 }

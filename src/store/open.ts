@@ -3,13 +3,15 @@ import type { Config } from '../config/schema.js';
 import { createFileBlobStore } from './blobs.js';
 import { openPostgresStores } from './postgres/index.js';
 import { openSqliteStores } from './sqlite/index.js';
-import type { BlobStore, MonitorStore, PredictionStore, ReviewStore } from './store.js';
+import type { BlobStore, ModelStore, MonitorStore, PredictionStore, ReviewStore } from './store.js';
 
 /** Every port a running visionops needs, from one configuration. */
 export interface Stores {
   predictions: PredictionStore;
   reviews: ReviewStore;
   monitor: MonitorStore;
+  /** The model registry (versions, stages, runs, datasets). */
+  models: ModelStore;
   blobs: BlobStore;
   /** Closes every store, each once. */
   close(): Promise<void>;

@@ -1,3 +1,4 @@
+import type { ModelRun, ModelVersion, RunStage, StageAssignment, StageEvent } from '../registry/types.js';
 import type { AlertState } from '../core/monitor/alerts.js';
 import type { ReferenceProfile } from '../core/monitor/profile.js';
 import type { PredictionRecord } from '../core/records/prediction.js';
@@ -80,4 +81,69 @@ export interface MonitorStore {
   saveReference(profile: ReferenceProfile): Promise<void>;
   loadReference(): Promise<ReferenceProfile | null>;
   close(): Promise<void>;
+}
+
+/**
+ * The model registry, beside the records: every version a slot can run, which stage each is in
+ * (with the history of changes, for rollback), what each run of a version did (for judging it),
+ * and the datasets exported from reviews (for lineage). A store that cannot be used throws
+ * STORE_UNAVAILABLE.
+ */
+export interface ModelStore {
+  /**
+   * Keeps a version; adding the same version again with the same weights returns the one kept
+   * first. Throws MODEL_VERSION_EXISTS when the version is taken by other weights.
+   */
+  addVersion(version: ModelVersion): Promise<ModelVersion>;
+  version(model: string, version: string): Promise<ModelVersion | null>;
+  /** Oldest first; every slot's when `model` is not given. */
+  versions(model?: string): Promise<ModelVersion[]>;
+  /** The stage of every version that is not off; every slot's when `model` is not given. */
+  assignments(model?: string): Promise<StageAssignment[]>;
+  /** Puts a version in a stage and keeps the event; the slot's production (or canary) before it goes off. */
+  setStage(event: StageEvent): Promise<void>;
+  /** The slot's stage changes, newest first. */
+  stageHistory(model: string, limit: number): Promise<StageEvent[]>;
+  recordRuns(runs: ModelRun[]): Promise<void>;
+  /** Counts of a version's runs in a stage since a time, with the review answers of their predictions. */
+  runTally(model: string, version: string, stage: RunStage, since: string): Promise<RunTally>;
+  /** Latencies (ms) and agreements of a version's runs in a stage since a time, newest first, at most `limit`. */
+  runFigures(model: string, version: string, stage: RunStage, since: string, limit: number): Promise<{ latencies: number[]; agreements: number[] }>;
+  /** Keeps an export's manifest (its id, predictions and model versions), once. */
+  saveDataset(dataset: DatasetEntry): Promise<void>;
+  dataset(id: string): Promise<DatasetEntry | null>;
+  /** The review tasks of these predictions, by prediction id. */
+  reviewsOf(predictionIds: string[]): Promise<DatasetReview[]>;
+  close(): Promise<void>;
+}
+
+/** Runs of one version in one stage, counted. */
+export interface RunTally {
+  runs: number;
+  failed: number;
+  accept: number;
+  review: number;
+  reject: number;
+  /** Review answers given on its predictions: all, corrected ones, audits, audits confirmed. */
+  answered: number;
+  corrected: number;
+  audited: number;
+  auditConfirmed: number;
+}
+
+/** A dataset export as lineage needs it. */
+export interface DatasetEntry {
+  id: string;
+  createdAt: string;
+  format: string;
+  predictions: string[];
+  modelVersions: string[];
+}
+
+export interface DatasetReview {
+  taskId: string;
+  predictionId: string;
+  kind: 'review' | 'audit';
+  verdict: 'confirm' | 'correct' | 'unusable' | null;
+  answeredAt: string | null;
 }

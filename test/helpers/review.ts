@@ -49,6 +49,7 @@ export function reviewFixture(prefix = 'visionops-review-'): ReviewFixture {
     predictions: opened.predictions,
     reviews: opened.reviews,
     monitor: opened.monitor,
+    models: opened.models,
     blobs: createFileBlobStore(join(dir, 'blobs')),
     close: () => opened.close(),
   };

@@ -3,6 +3,7 @@ import '../shared/usable-language.js';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { MonitorSummary } from '../../src/core/monitor/summary.ts';
+import type { Comparison } from '../../src/registry/judging.ts';
 import { forgetKey, keyHeaders, rememberKey } from '../shared/api-key.js';
 import './style.css';
 
@@ -191,6 +192,56 @@ function fmt(value: number): string {
   return Math.abs(value) >= 100 ? value.toFixed(0) : value.toPrecision(2);
 }
 
+/** What the models panel reads of GET /v1/models. */
+interface VersionStage {
+  model: string;
+  version: string;
+  stage: 'production' | 'canary' | 'shadow' | 'off';
+}
+
+/** Each canary and shadow beside production (GET /v1/models/:model/compare), one row per candidate. */
+async function renderModels(): Promise<void> {
+  const get = async <T>(path: string): Promise<T> => {
+    const response = await fetch(path, { headers: keyHeaders(), credentials: 'omit' });
+    if (!response.ok) throw new Error(`the server answered ${response.status}`);
+    return (await response.json()) as T;
+  };
+  const { versions } = await get<{ versions: VersionStage[] }>('/v1/models');
+  const candidates = versions.filter((v) => v.stage === 'canary' || v.stage === 'shadow');
+  const comparisons = await Promise.all(candidates.map((v) => get<Comparison>(`/v1/models/${encodeURIComponent(v.model)}/compare?candidate=${encodeURIComponent(v.version)}`)));
+  const body = panel('models', 'Model versions on trial (canary, shadow) against production', true);
+  body.parentElement!.dataset.points = String(comparisons.length);
+  if (comparisons.length === 0) {
+    showEmpty('models', body, `No canary or shadow: ${versions.filter((v) => v.stage === 'production').map((v) => `${v.model}@${v.version}`).join(', ')} in production.`);
+    return;
+  }
+  const pct = (rate: { rate: number | null }) => (rate.rate === null ? '-' : `${(100 * rate.rate).toFixed(1)}%`);
+  const ms = (value: number | null) => (value === null ? '-' : `${value.toFixed(0)} ms`);
+  const table = document.createElement('table');
+  const rows: string[][] = [['model', 'candidate', 'runs', 'review rate', 'error rate', 'override rate', 'p95', 'agreement']];
+  for (const { model, candidate: c, production: p } of comparisons) {
+    rows.push([
+      model,
+      `${c.version} (${c.stage}) vs ${p.version}`,
+      `${c.runs} / ${p.runs}`,
+      `${pct(c.reviewRate)} / ${pct(p.reviewRate)}`,
+      `${pct(c.errorRate)} / ${pct(p.errorRate)}`,
+      `${pct(c.overrideRate)} / ${pct(p.overrideRate)}`,
+      `${ms(c.latencyMs.p95)} / ${ms(p.latencyMs.p95)}`,
+      c.agreement === null ? '-' : `${(100 * c.agreement.mean).toFixed(1)}%`,
+    ]);
+  }
+  rows.forEach((cells, i) => {
+    const row = table.insertRow();
+    for (const text of cells) {
+      const cell = document.createElement(i === 0 ? 'th' : 'td');
+      cell.textContent = text;
+      row.append(cell);
+    }
+  });
+  body.replaceChildren(table);
+}
+
 const login = document.getElementById('login') as HTMLFormElement;
 const keyInput = document.getElementById('key') as HTMLInputElement;
 login.addEventListener('submit', (event) => {
@@ -210,6 +261,8 @@ async function refresh(): Promise<void> {
     }
     if (!response.ok) throw new Error(`the server answered ${response.status}`);
     render((await response.json()) as MonitorSummary);
+    // The registry's panel is an addition: failing to read it leaves the rest of the page as it is.
+    await renderModels().catch((error: Error) => showEmpty('models', panel('models', 'Model versions on trial (canary, shadow) against production', true), `cannot read the model registry: ${error.message}`));
     document.body.dataset.state = 'ready';
   } catch (error) {
     document.getElementById('status')!.textContent = `cannot reach the server: ${(error as Error).message}`;

@@ -52,6 +52,8 @@ export function registerExport(program: Command): void {
           imagePrefix: options.imagePrefix,
           limits: config.ingest,
         });
+        // The registry keeps the export, so a version made from it leads back to its reviews (visionops lineage).
+        await stores.models.saveDataset({ id: manifest.id, createdAt: new Date().toISOString(), format: manifest.format, predictions: manifest.predictions, modelVersions: manifest.modelVersions });
         const { images, lines, correctedLines, files } = manifest.counts;
         process.stdout.write(
           `dataset ${manifest.id}: ${images} images, ${lines} lines (${correctedLines} corrected), ${files} files in ${options.out}` +

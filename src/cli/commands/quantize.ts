@@ -3,7 +3,10 @@ import type { Command } from 'commander';
 import { VisionopsError } from '../../core/errors.js';
 import type { ModelRole } from '../../quantize/calibrate.js';
 import { quantizeBuiltin, type QuantizeReport } from '../../quantize/quantize.js';
-import { modelsDirOf } from '../../registry/local-models.js';
+import { createVisionops } from '../../app/visionops.js';
+import type { Config } from '../../config/schema.js';
+import { modelsDirOf, readRegisteredModel } from '../../registry/local-models.js';
+import { registerBuiltins, registerVersion } from '../../registry/registry.js';
 import { EXIT } from '../exit-codes.js';
 import { collectFiles } from '../files.js';
 import { asString, commandConfig, withConfigOptions, type ConfigOptions } from '../options.js';
@@ -14,6 +17,8 @@ interface QuantizeCommandOptions extends ConfigOptions {
   data?: string;
   holdBackEvery: string;
   json?: boolean;
+  versionName?: string;
+  dataset?: string;
 }
 
 const ROLES: ModelRole[] = ['recognition', 'detection', 'orientation'];
@@ -48,6 +53,8 @@ export function registerQuantize(program: Command): void {
     .option('-d, --data <dir>', 'data directory whose models/ folder receives the new version (sets data.dir)')
     .option('--hold-back-every <n>', 'hold back every n-th image from calibration', '4')
     .option('--json', 'print the report as JSON')
+    .option('--version-name <name>', "the new version's name (default: the built-in version with -int8)")
+    .option('--dataset <id>', "the dataset export's manifest id the calibration images came from, kept in the registry")
     .action(async (model: string, options: QuantizeCommandOptions) => {
       if (!ROLES.includes(model as ModelRole)) {
         throw new VisionopsError('INVALID_REQUEST', `There is no built-in model "${model}": name one of ${ROLES.join(', ')}.`);
@@ -65,9 +72,30 @@ export function registerQuantize(program: Command): void {
         modelsDir: modelsDirOf(config.data.dir),
         settings: { ingest: config.ingest, pipeline: config.pipeline, runtime: config.runtime },
         log: (line) => process.stderr.write(`${line}\n`),
+        version: options.versionName,
       });
+      await registerQuantized(config, report, options.dataset);
       if (options.out !== undefined) await writeFile(options.out, bytes);
       process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : describe(report));
       process.exitCode = EXIT.ok;
     });
+}
+
+/** The INT8 version in the registry as a version of its parent's slot, off until staged (visionops models stage). */
+async function registerQuantized(config: Config, report: QuantizeReport, dataset: string | undefined): Promise<void> {
+  const { stores, close } = await createVisionops(config, { scope: 'store' });
+  try {
+    await registerBuiltins(stores.models);
+    const written = await readRegisteredModel(modelsDirOf(config.data.dir), `${report.model.id}@${report.model.version}`);
+    await registerVersion(stores.models, {
+      manifest: { ...written.manifest, id: report.parent.id },
+      origin: 'quantize',
+      parent: report.parent.version,
+      dataset: dataset ?? null,
+      notes: written.notes,
+    });
+    process.stderr.write(`in the registry as ${report.parent.id}@${report.model.version}: try it with visionops models stage ${report.parent.id} ${report.model.version} shadow\n`);
+  } finally {
+    await close();
+  }
 }

@@ -94,6 +94,8 @@ export interface ModelLineage {
   version: string;
   sha256: string;
   preprocessHash: string;
+  /** Where this version ran for this record: `production`, a `canary` share of traffic, or a `shadow` run after the answer. */
+  lifecycle?: 'production' | 'canary' | 'shadow';
 }
 
 export interface Lineage {

@@ -77,6 +77,8 @@ export const predictRoutes: FastifyPluginAsync<PredictOptions> = async (app, { c
       filename: upload.filename ?? null,
       metadata: { ...headerMetadata, ...upload.metadata },
       ...(edge === undefined ? {} : { [EDGE_SOURCE_FIELD]: edge }),
+      // Who is sending, when the client says: a canary is sticky by it (docs/lifecycle.md).
+      ...sourceClient(request),
     };
     const gone = clientGone(reply);
     if (!wantsStream(request)) {
@@ -238,4 +240,12 @@ function parseMetadata(raw: string | string[] | undefined, where: string): Recor
 
 function capitalize(text: string): string {
   return text[0].toUpperCase() + text.slice(1);
+}
+
+/** The X-Visionops-Source header as the record's `source.client`, when given: at most 200 characters. */
+function sourceClient(request: FastifyRequest): { client?: string } {
+  const value = request.headers['x-visionops-source'];
+  if (typeof value !== 'string' || value === '') return {};
+  if (value.length > 200) throw new VisionopsError('INVALID_METADATA', 'X-Visionops-Source is longer than 200 characters: send a short client name.');
+  return { client: value };
 }

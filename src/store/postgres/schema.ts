@@ -88,4 +88,64 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<PostgresMigration> = [
       CREATE UNIQUE INDEX predictions_idempotency_key ON predictions (idempotency_key);
     `,
   },
+  {
+    version: 5,
+    name: 'model registry',
+    sql: `
+      CREATE TABLE model_versions (
+        model TEXT NOT NULL,
+        version TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        preprocess_hash TEXT NOT NULL,
+        signature JSONB NOT NULL,
+        parent TEXT,
+        origin TEXT NOT NULL CHECK (origin IN ('builtin', 'quantize', 'import')),
+        dataset TEXT,
+        created_at TEXT NOT NULL,
+        manifest JSONB NOT NULL,
+        notes JSONB NOT NULL,
+        PRIMARY KEY (model, version)
+      );
+      CREATE TABLE model_stages (
+        model TEXT NOT NULL,
+        version TEXT NOT NULL,
+        stage TEXT NOT NULL CHECK (stage IN ('production', 'canary', 'shadow', 'off')),
+        weight DOUBLE PRECISION,
+        since TEXT NOT NULL,
+        PRIMARY KEY (model, version)
+      );
+      CREATE TABLE model_stage_events (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        model TEXT NOT NULL,
+        version TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        weight DOUBLE PRECISION,
+        since TEXT NOT NULL,
+        changed_by TEXT NOT NULL,
+        reason TEXT NOT NULL
+      );
+      CREATE INDEX model_stage_events_model ON model_stage_events (model, id);
+      CREATE TABLE model_runs (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        model TEXT NOT NULL,
+        version TEXT NOT NULL,
+        stage TEXT NOT NULL CHECK (stage IN ('production', 'canary', 'shadow')),
+        at TEXT NOT NULL,
+        prediction_id TEXT,
+        decision TEXT,
+        failed INTEGER NOT NULL,
+        latency_ms DOUBLE PRECISION NOT NULL,
+        agreement DOUBLE PRECISION
+      );
+      CREATE INDEX model_runs_version ON model_runs (model, version, stage, at);
+      CREATE INDEX model_runs_prediction ON model_runs (prediction_id);
+      CREATE TABLE datasets (
+        id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        format TEXT NOT NULL,
+        predictions JSONB NOT NULL,
+        model_versions JSONB NOT NULL
+      );
+    `,
+  },
 ];

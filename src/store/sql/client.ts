@@ -3,7 +3,7 @@ import { VisionopsError } from '../../core/errors.js';
 export type SqlValue = string | number | null;
 
 /** Which port a statement serves, so an error says which store is down. */
-export type StoreName = 'prediction store' | 'review store' | 'monitor store';
+export type StoreName = 'prediction store' | 'review store' | 'monitor store' | 'model registry';
 
 /**
  * One database as the SQL stores see it, SQLite or PostgreSQL: the stores in this folder write

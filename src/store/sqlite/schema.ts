@@ -90,6 +90,66 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<SqliteMigration> = [
       CREATE UNIQUE INDEX predictions_idempotency_key ON predictions (idempotency_key);
     `,
   },
+  {
+    version: 5,
+    name: 'model registry',
+    sql: `
+      CREATE TABLE model_versions (
+        model TEXT NOT NULL,
+        version TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        preprocess_hash TEXT NOT NULL,
+        signature TEXT NOT NULL CHECK (json_valid(signature)),
+        parent TEXT,
+        origin TEXT NOT NULL CHECK (origin IN ('builtin', 'quantize', 'import')),
+        dataset TEXT,
+        created_at TEXT NOT NULL,
+        manifest TEXT NOT NULL CHECK (json_valid(manifest)),
+        notes TEXT NOT NULL CHECK (json_valid(notes)),
+        PRIMARY KEY (model, version)
+      ) STRICT;
+      CREATE TABLE model_stages (
+        model TEXT NOT NULL,
+        version TEXT NOT NULL,
+        stage TEXT NOT NULL CHECK (stage IN ('production', 'canary', 'shadow', 'off')),
+        weight REAL,
+        since TEXT NOT NULL,
+        PRIMARY KEY (model, version)
+      ) STRICT;
+      CREATE TABLE model_stage_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        model TEXT NOT NULL,
+        version TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        weight REAL,
+        since TEXT NOT NULL,
+        changed_by TEXT NOT NULL,
+        reason TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX model_stage_events_model ON model_stage_events (model, id);
+      CREATE TABLE model_runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        model TEXT NOT NULL,
+        version TEXT NOT NULL,
+        stage TEXT NOT NULL CHECK (stage IN ('production', 'canary', 'shadow')),
+        at TEXT NOT NULL,
+        prediction_id TEXT,
+        decision TEXT,
+        failed INTEGER NOT NULL,
+        latency_ms REAL NOT NULL,
+        agreement REAL
+      ) STRICT;
+      CREATE INDEX model_runs_version ON model_runs (model, version, stage, at);
+      CREATE INDEX model_runs_prediction ON model_runs (prediction_id);
+      CREATE TABLE datasets (
+        id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        format TEXT NOT NULL,
+        predictions TEXT NOT NULL CHECK (json_valid(predictions)),
+        model_versions TEXT NOT NULL CHECK (json_valid(model_versions))
+      ) STRICT;
+    `,
+  },
 ];
 
 /**
