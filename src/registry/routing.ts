@@ -253,6 +253,8 @@ export class RoutedPipeline {
       models,
       stages: pipeline.stages,
       decision: pipeline.decision,
+      gate: pipeline.gate,
+      sessions: pipeline.sessions,
       run: (frame, context) => pipeline.run(frame, context),
       replay: (result, listener) => pipeline.replay(result, listener),
       close: () => pipeline.close(),
