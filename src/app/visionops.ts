@@ -9,6 +9,7 @@ import { pathSettings, StageRunner, type PredictionObserver } from '../pipeline/
 import { choosePipelines, createPredictionService, type PredictionServices } from '../pipeline/service.js';
 import { withIdempotency } from '../pipeline/idempotency.js';
 import { openSharedAnswers } from '../pipeline/shared-answers.js';
+import { openJobQueue } from '../queue/open.js';
 import { modelsDirOf } from '../registry/local-models.js';
 import { createReviewObserver } from '../review/queue.js';
 import type { LabModel } from '../review/stats.js';
@@ -128,6 +129,7 @@ async function build(config: Config, scope: VisionopsScope, overrides: Visionops
     }),
   );
   const lab = overrides.lab ?? Object.values(await builtinManifests());
+  const jobs = monitor === null ? null : openJobQueue(config.queue, monitor, closers);
 
   const visionops: Visionops = {
     ...reader(config, pipelines, close),
@@ -149,6 +151,7 @@ async function build(config: Config, scope: VisionopsScope, overrides: Visionops
           now: overrides.reviewNow,
           onAnswered: (task, figures) => monitor.reviewAnswered(task, figures),
         },
+        jobs: { jobs, blobs: stores.blobs },
       });
       own(closers, app, (a) => a.close());
       return app;

@@ -4,6 +4,7 @@ import { ingestConfigSchema } from '../image/config.js';
 import { cacheConfigSchema } from '../pipeline/cache.js';
 import { monitorConfigSchema } from '../monitor/config.js';
 import { pipelineConfigSchema, pipelinesConfigSchema } from '../pipeline/config.js';
+import { queueConfigSchema } from '../queue/config.js';
 import { reviewConfigSchema } from '../review/config.js';
 import { runtimeConfigSchema } from '../runtime/config.js';
 import { allowedHostsSchema, rateLimitConfigSchema } from '../server/access-config.js';
@@ -68,6 +69,7 @@ export const configSchema = z
     monitor: monitorConfigSchema.prefault({}),
     review: reviewConfigSchema.prefault({}),
     auth: authConfigSchema.prefault({}),
+    queue: queueConfigSchema.prefault({}),
   })
   .strict();
 

@@ -50,6 +50,9 @@ export class MonitorMetrics {
   readonly cacheHits: Counter<'kind'>;
   readonly cascadeLines: Counter;
   readonly cascadeEarlyExits: Counter;
+  readonly jobQueueItems: Gauge<'state'>;
+  readonly jobQueueOldestSeconds: Gauge;
+  readonly jobQueueRate: Gauge;
   readonly custom = new Map<string, Counter>();
 
   constructor(config: MonitorConfig) {
@@ -133,6 +136,14 @@ export class MonitorMetrics {
     this.cacheHits = new Counter({ name: 'visionops_cache_hits_total', help: 'Predictions answered from the result cache.', labelNames: ['kind'], registers });
     this.cascadeLines = new Counter({ name: 'visionops_cascade_lines_total', help: 'Lines read by the recognition cascade.', registers });
     this.cascadeEarlyExits = new Counter({ name: 'visionops_cascade_early_exits_total', help: 'Lines the cascade kept from its fast model.', registers });
+    this.jobQueueItems = new Gauge({
+      name: 'visionops_job_queue_items',
+      help: 'Images in the job queue (all API processes and workers sharing its Redis), by state: waiting, active, delayed (a retry backing off), dead_lettered.',
+      labelNames: ['state'],
+      registers,
+    });
+    this.jobQueueOldestSeconds = new Gauge({ name: 'visionops_job_queue_oldest_waiting_seconds', help: 'Age of the oldest image waiting in the job queue; 0 when none waits.', registers });
+    this.jobQueueRate = new Gauge({ name: 'visionops_job_queue_processed_per_second', help: 'Images recorded per second by all workers, between the last two readings of the queue.', registers });
     for (const event of config.events) {
       this.custom.set(event.name, new Counter({ name: `visionops_${event.name}_total`, help: event.help, registers }));
     }

@@ -13,6 +13,7 @@ import { drainOnClose, guardServices, shedWhenFull } from './overload.js';
 import { refuseUnderPressure } from './pressure.js';
 import { limitRate } from './rate-limit.js';
 import { healthRoutes } from './routes/health.js';
+import { jobRoutes, type JobRouteOptions } from './routes/jobs.js';
 import { monitorRoutes } from './routes/monitor.js';
 import { predictRoutes } from './routes/predict.js';
 import { predictionRoutes } from './routes/predictions.js';
@@ -31,6 +32,8 @@ export interface ServerDeps {
   review?: Omit<ReviewRouteOptions, 'predictions' | 'config' | 'limits'>;
   /** Metrics, drift and alerts of this server's traffic. */
   monitor: Monitor;
+  /** The job routes are served when this is given (answering QUEUE_NOT_CONFIGURED when its queue is null). */
+  jobs?: Omit<JobRouteOptions, 'config' | 'services'>;
 }
 
 /**
@@ -44,7 +47,7 @@ export interface ServerDeps {
  * const app = await buildServer({ config, services, store, ready: () => true, monitor });
  * await app.listen({ host: config.server.host, port: config.server.port });
  */
-export async function buildServer({ config, services, store, ready, monitor, review }: ServerDeps): Promise<FastifyInstance> {
+export async function buildServer({ config, services, store, ready, monitor, review, jobs }: ServerDeps): Promise<FastifyInstance> {
   const { timeouts } = config.server;
   const app = Fastify({
     logger: { level: config.server.logLevel },
@@ -78,6 +81,7 @@ export async function buildServer({ config, services, store, ready, monitor, rev
   await app.register(predictionRoutes, { store });
   await app.register(monitorRoutes, { monitor });
   if (review !== undefined) await app.register(reviewRoutes, { ...review, predictions: store, config: config.review, limits: config.ingest });
+  if (jobs !== undefined) await app.register(jobRoutes, { ...jobs, config, services });
   await app.register(webRoutes);
   return app;
 }
