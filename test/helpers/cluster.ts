@@ -40,7 +40,7 @@ export class Cluster {
   static async create(config: Record<string, unknown> = {}): Promise<Cluster> {
     const dir = await mkdtemp(join(tmpdir(), 'visionops-cluster-'));
     const schema = await freshSchema();
-    const prefix = `visionops_test_${randomBytes(6).toString('hex')}`;
+    const prefix = freshPrefix();
     const { queue = {}, ...rest } = config as { queue?: Record<string, unknown> };
     const full = {
       data: { dir: join(dir, 'data'), store: 'postgres', postgres: { url: schema.url, poolSize: 4 } },
@@ -80,17 +80,7 @@ export class Cluster {
   async close(): Promise<void> {
     for (const started of this.processes) if (started.child.exitCode === null && started.child.signalCode === null) started.child.kill('SIGKILL');
     await Promise.all(this.processes.map((started) => started.exited));
-    const redis = new Redis(TEST_REDIS);
-    try {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${this.prefix}:*`, 'COUNT', 1000);
-        if (keys.length > 0) await redis.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-    } finally {
-      redis.disconnect();
-    }
+    await dropRedisPrefix(this.prefix);
     await this.dropSchema();
     await rm(this.dir, { recursive: true, force: true });
   }
@@ -105,6 +95,26 @@ export class Cluster {
     this.processes.push(started);
     return started;
   }
+}
+
+/** Deletes every Redis key under `prefix` (one test's queue). */
+export async function dropRedisPrefix(prefix: string): Promise<void> {
+  const redis = new Redis(TEST_REDIS);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** A Redis key prefix of its own for one test. */
+export function freshPrefix(): string {
+  return `visionops_test_${randomBytes(6).toString('hex')}`;
 }
 
 export function sleep(ms: number): Promise<void> {
