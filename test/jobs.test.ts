@@ -12,6 +12,7 @@ import type { Pipeline } from '../src/pipeline/contract.js';
 import { JobQueue, type JobStatus } from '../src/queue/jobs.js';
 import { startWorker, type QueueWorker } from '../src/queue/worker.js';
 import { renderDocument } from './fixtures/documents.js';
+import { visionops } from './helpers/cli.js';
 import { dropRedisPrefix, freshPrefix, sleep, TEST_REDIS } from './helpers/cluster.js';
 import { fixedReadingPipeline } from './helpers/pipelines.js';
 
@@ -263,5 +264,23 @@ test('on close a worker returns the image it still holds after queue.worker.shut
     assert.equal((await jobs.visionops.stores.predictions.list({ limit: 10 })).length, 1);
   } finally {
     await jobs.close();
+  }
+});
+
+test('visionops run --queue submits a folder as one job to the API, follows it to the end and exits 0 with its figures', { timeout: 120_000 }, async () => {
+  const jobs = await system(fixedReadingPipeline);
+  const folder = await mkdtemp(join(tmpdir(), 'visionops-folder-'));
+  try {
+    for (const i of [0, 1, 2, 3]) await writeFile(join(folder, `${i}.png`), await page(i));
+    await jobs.worker();
+    const run = await visionops('run', folder, '--queue', '--server', jobs.url);
+    assert.equal(run.code, 0, run.stderr);
+    const summary = JSON.parse(run.stdout) as { job: string; state: string; total: number; done: number; failed: number };
+    assert.deepEqual({ state: summary.state, total: summary.total, done: summary.done, failed: summary.failed }, { state: 'completed', total: 4, done: 4, failed: 0 });
+    const status = (await (await fetch(`${jobs.url}/v1/jobs/${summary.job}`)).json()) as JobStatus;
+    assert.equal(status.records.length, 4);
+  } finally {
+    await jobs.close();
+    await rm(folder, { recursive: true, force: true });
   }
 });
