@@ -284,3 +284,34 @@ test('visionops run --queue submits a folder as one job to the API, follows it t
     await rm(folder, { recursive: true, force: true });
   }
 });
+
+test('an API process watches the queue: depth by state, oldest waiting age and rate in /metrics, and the job alert rules fire on them', { timeout: 60_000 }, async () => {
+  const jobs = await system(failing(Infinity), ['queue.watchSeconds=0.2', 'queue.attempts=1', 'monitor.alerts.jobQueueAge.thresholdSeconds=0.5']);
+  try {
+    assert.equal((await submitUploads(jobs.url, [await page(1), await page(2)])).status, 202);
+    await sleep(1200);
+    const metrics = await (await fetch(`${jobs.url}/metrics`)).text();
+    assert.match(metrics, /visionops_job_queue_items\{state="waiting"\} 2/);
+    const oldest = Number(/^visionops_job_queue_oldest_waiting_seconds (\S+)$/m.exec(metrics)?.[1]);
+    assert.ok(oldest >= 0.5 && oldest < 60, `oldest waiting ${oldest} s`);
+    const alerts = async () => ((await (await fetch(`${jobs.url}/v1/alerts`)).json()) as { alerts: { rule: string; state: string }[] }).alerts;
+    assert.deepEqual((await alerts()).map((a) => [a.rule, a.state]), [['jobQueueAge', 'firing']]);
+
+    await jobs.worker();
+    for (let tries = 0; ; tries++) {
+      const now = await alerts();
+      if (now.some((a) => a.rule === 'jobDeadLetters' && a.state === 'firing') && now.some((a) => a.rule === 'jobQueueAge' && a.state === 'resolved')) break;
+      assert.ok(tries < 100, JSON.stringify(now));
+      await sleep(100);
+    }
+    let after = '';
+    for (let tries = 0; !/visionops_job_queue_items\{state="dead_lettered"\} 2/.test(after); tries++) {
+      assert.ok(tries < 50, after);
+      await sleep(100);
+      after = await (await fetch(`${jobs.url}/metrics`)).text();
+    }
+    assert.match(after, /visionops_job_queue_items\{state="waiting"\} 0/);
+  } finally {
+    await jobs.close();
+  }
+});
