@@ -62,6 +62,12 @@ test('a job of 200 images on three workers, one killed with SIGKILL mid-job and 
       await db.end();
     }
 
+    // The killed worker held images: another worker's stalled check took them back.
+    assert.ok(
+      workers.slice(1).some((worker) => worker.output().includes('image taken back from a worker')),
+      'an image the killed worker held went back to the queue',
+    );
+
     // SIGTERM: each remaining worker finishes what it holds and exits cleanly.
     for (const worker of workers.slice(1)) worker.child.kill('SIGTERM');
     for (const worker of workers.slice(1)) assert.deepEqual(await worker.exited, { code: 0, signal: null }, worker.output());

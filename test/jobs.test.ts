@@ -153,6 +153,12 @@ test('without queue.redis.url, job routes answer 501 QUEUE_NOT_CONFIGURED', { ti
   }
 });
 
+test('visionops worker without queue.redis.url refuses to start, exit 2 with QUEUE_NOT_CONFIGURED, before loading a model', { timeout: 60_000 }, async () => {
+  const worker = await visionops('worker', '--set', 'queue.redis.url=null');
+  assert.equal(worker.code, 2);
+  assert.match(worker.stderr, /QUEUE_NOT_CONFIGURED: .*queue\.redis\.url/);
+});
+
 test('past queue.maxWaiting images waiting, a job is refused with 503 QUEUE_FULL and Retry-After; within it, accepted', { timeout: 60_000 }, async () => {
   const jobs = await system(fixedReadingPipeline, ['queue.maxWaiting=5', 'queue.retryAfterSeconds=7']);
   try {

@@ -122,6 +122,9 @@ export class JobQueue {
         .multi()
         .hset(keys.job, { pipeline: pipeline.name, version: pipeline.version, total: items.size, createdAt: new Date().toISOString(), webhook: webhook ?? '' })
         .rpush(keys.items, ...items.keys())
+        // A job whose items never all finish (its submission cut short) does not stay forever; finishing renews this.
+        .expire(keys.job, this.config.keepFinishedSeconds)
+        .expire(keys.items, this.config.keepFinishedSeconds)
         .exec();
       await this.queue.addBulk([...items].map(([jobId, data]) => ({ name: 'image', data, opts: { ...this.itemOptions, jobId } })));
     });
@@ -177,7 +180,7 @@ export class JobQueue {
     return finished === 1;
   }
 
-  /** The item dead-lettered with its error, unless it was recorded; true when this call finished the job. */
+  /** The item dead-lettered with its error (the first one told is kept), unless it was recorded; true when this call finished the job. */
   async deadLettered(item: ItemData, id: string, error: { code: string; message: string }): Promise<boolean> {
     const keys = this.jobKeys(item.job);
     const entry = JSON.stringify({ name: item.name, code: error.code, message: error.message });
@@ -276,6 +279,6 @@ return finish()
 const MARK_FAILED = `${FINISH}
 if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 0 end
 redis.call('HSETNX', KEYS[1], 'startedAt', ARGV[3])
-if redis.call('HSET', KEYS[3], ARGV[1], ARGV[2]) == 1 then redis.call('INCR', KEYS[4]) end
+if redis.call('HSETNX', KEYS[3], ARGV[1], ARGV[2]) == 1 then redis.call('INCR', KEYS[4]) end
 return finish()
 `;

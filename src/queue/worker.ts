@@ -30,8 +30,6 @@ export interface WorkerDeps {
   /** Images held at once; `config.worker.concurrency` by default. */
   concurrency?: number;
   log: JobLog;
-  /** Told of every image finished by this worker: recorded, or dead-lettered. */
-  onItem?: (outcome: 'recorded' | 'replayed' | 'dead_lettered' | 'retried') => void;
 }
 
 export interface QueueWorker {
@@ -50,7 +48,7 @@ export interface QueueWorker {
  * exponential backoff up to `attempts` times, then dead-lettered with its error; an image that is
  * itself refused (corrupt, unsupported, too large) is dead-lettered at once.
  */
-export async function startWorker({ config, services, blobs, maxBytes, concurrency = config.worker.concurrency, log, onItem = () => {} }: WorkerDeps): Promise<QueueWorker> {
+export async function startWorker({ config, services, blobs, maxBytes, concurrency = config.worker.concurrency, log }: WorkerDeps): Promise<QueueWorker> {
   const jobs = new JobQueue(config);
   const finished = (job: string) => notifyFinished(jobs, job, config.webhookTimeoutMs, log);
 
@@ -63,19 +61,18 @@ export async function startWorker({ config, services, blobs, maxBytes, concurren
 
   async function deadLetter(job: Job<ItemData>, error: unknown): Promise<void> {
     const coded = isVisionopsError(error) ? { code: error.code, message: error.message } : { code: 'INTERNAL', message: (error as Error).message };
-    onItem('dead_lettered');
     if (await jobs.deadLettered(job.data, job.id as string, coded)) await finished(job.data.job);
   }
 
-  async function process(job: Job<ItemData>, token: string | undefined, signal: AbortSignal | undefined): Promise<string> {
+  async function processItem(job: Job<ItemData>, token: string | undefined, signal: AbortSignal | undefined): Promise<string> {
     const item = job.data;
-    await jobs.started(item.job);
     try {
+      await jobs.started(item.job);
       const bytes = await load(item);
       const service = services.get(item.pipeline);
       const source = { channel: 'job', job: item.job, file: item.name };
       const { record, replayed } = await service.predictOnce(bytes, source, itemIdempotencyKey(job.id as string), {}, signal);
-      onItem(replayed ? 'replayed' : 'recorded');
+      if (replayed) log.info({ item: job.id, record: record.id }, 'image recorded by an earlier delivery: its record is kept, not made again');
       if (await jobs.recorded(item, job.id as string, record.id)) await finished(item.job);
       return record.id;
     } catch (error) {
@@ -89,13 +86,12 @@ export async function startWorker({ config, services, blobs, maxBytes, concurren
         await deadLetter(job, error);
         throw final ? new UnrecoverableError((error as Error).message) : error;
       }
-      onItem('retried');
       log.warn({ item: job.id, attempt: job.attemptsMade + 1, err: error }, 'image failed; it will be retried');
       throw error;
     }
   }
 
-  const worker = new Worker<ItemData, string>(QUEUE_NAME, process, {
+  const worker = new Worker<ItemData, string>(QUEUE_NAME, processItem, {
     connection: { url: requireUrl(config), maxRetriesPerRequest: null },
     prefix: config.redis.prefix,
     concurrency,
@@ -105,12 +101,17 @@ export async function startWorker({ config, services, blobs, maxBytes, concurren
     autorun: false,
   });
   worker.on('error', (error) => log.warn({ err: error }, 'job worker error'));
-  // An item that stalled too often (it killed its workers) fails without reaching the processor.
+  worker.on('stalled', (item) => log.warn({ item }, 'image taken back from a worker that stopped renewing its lock: it goes back to the queue'));
+  // An item BullMQ failed for good without the processor dead-lettering it (it stalled too often,
+  // or its worker died between the two) is dead-lettered here; the first error told is kept.
   worker.on('failed', (job, error) => {
-    if (job === undefined || !/stalled/i.test(error.message)) return;
-    void deadLetter(job, new VisionopsError('INTERNAL', `The image stalled more than queue.worker.maxStalls times: its workers stopped while reading it (${error.message}).`)).catch(
-      (failure: unknown) => log.warn({ err: failure }, 'dead letter not kept'),
-    );
+    if (job === undefined) return;
+    const dead = async () => {
+      if (!(await job.isFailed())) return;
+      const stalled = /stalled/i.test(error.message);
+      await deadLetter(job, stalled ? new VisionopsError('INTERNAL', `The image stalled more than queue.worker.maxStalls times: its workers stopped while reading it (${error.message}).`) : error);
+    };
+    dead().catch((failure: unknown) => log.warn({ err: failure, item: job.id }, 'dead letter not kept'));
   });
   void worker.run();
   await worker.waitUntilReady();
