@@ -321,3 +321,24 @@ test('an API process watches the queue: depth by state, oldest waiting age and r
     await jobs.close();
   }
 });
+
+test('a job over queue.maxImagesPerJob files, or with an unknown pipeline, is refused with a coded 400 and nothing queued', { timeout: 60_000 }, async () => {
+  const jobs = await system(fixedReadingPipeline, ['queue.maxImagesPerJob=2']);
+  try {
+    const pages = await Promise.all([0, 1, 2].map(page));
+    const tooMany = await submitUploads(jobs.url, pages);
+    assert.equal(tooMany.status, 400);
+    const body = (await tooMany.json()) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, 'INVALID_REQUEST');
+    assert.match(body.error.message, /queue\.maxImagesPerJob/);
+    const unknown = await submitUploads(jobs.url, pages.slice(0, 1), { pipeline: 'receipts' });
+    assert.equal(unknown.status, 400);
+    assert.equal(((await unknown.json()) as { error: { code: string } }).error.code, 'UNKNOWN_PIPELINE');
+    const queue = new JobQueue(jobs.visionops.config.queue);
+    const figures = await queue.figures();
+    await queue.close();
+    assert.equal(figures.waiting, 0);
+  } finally {
+    await jobs.close();
+  }
+});

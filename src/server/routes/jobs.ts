@@ -55,7 +55,7 @@ export const jobRoutes: FastifyPluginAsync<JobRouteOptions> = async (app, { conf
 
   const refuseEarly = async () => void (await queue().admit(1));
   app.post('/v1/jobs', { config: { scope: 'predict' }, onRequest: refuseEarly, bodyLimit: 1024 * 1024 }, async (request, reply) => {
-    const submitted = request.isMultipart() ? await readUploads(request, blobs) : await readPaths(request.body, config.queue.pathsRoot, maxBytes);
+    const submitted = request.isMultipart() ? await readUploads(request, blobs, config.queue.maxImagesPerJob) : await readPaths(request.body, config.queue.pathsRoot, maxBytes);
     const { pipeline } = services.get(submitted.pipeline);
     const id = await queue().submit({ pipeline: { name: pipeline.name, version: pipeline.version }, images: submitted.images, webhook: submitted.webhook });
     request.log.info({ job: id, images: submitted.images.length, pipeline: pipeline.name }, 'job queued');
@@ -115,7 +115,19 @@ async function readPaths(body: unknown, root: string | null, maxBytes: number): 
 }
 
 /** Each multipart `image` kept in the blob store the workers share, as it arrives. */
-async function readUploads(request: FastifyRequest, blobs: BlobStore): Promise<Submitted> {
+async function readUploads(request: FastifyRequest, blobs: BlobStore, maxImages: number): Promise<Submitted> {
+  try {
+    return await readParts(request, blobs);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') {
+      throw new VisionopsError('INVALID_REQUEST', `A job takes at most ${maxImages} files in fields "image" (queue.maxImagesPerJob) and the fields "pipeline" and "webhook" once each: split the images into several jobs.`);
+    }
+    throw error;
+  }
+}
+
+async function readParts(request: FastifyRequest, blobs: BlobStore): Promise<Submitted> {
   const submitted: Submitted = { images: [], pipeline: undefined, webhook: undefined };
   for await (const part of request.parts()) {
     if (part.type === 'file' && part.fieldname === 'image') {
