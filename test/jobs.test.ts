@@ -342,3 +342,22 @@ test('a job over queue.maxImagesPerJob files, or with an unknown pipeline, is re
     await jobs.close();
   }
 });
+
+test('a queue whose Redis does not answer: job routes answer 503 QUEUE_UNAVAILABLE with Retry-After, and predictions go on', { timeout: 60_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'visionops-jobs-'));
+  const config = loadConfig({ sets: ['server.logLevel="silent"', `data.dir=${JSON.stringify(dir)}`, 'queue.redis.url="redis://127.0.0.1:1"'] });
+  const visionops = await createVisionops(config, { overrides: { pipelines: [fixedReadingPipeline], lab: [], observers: [] } });
+  try {
+    const app = await visionops.server();
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    const refused = await submitUploads(url, [await page(1)]);
+    assert.equal(refused.status, 503);
+    assert.equal(refused.headers.get('retry-after'), '5');
+    assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'QUEUE_UNAVAILABLE');
+    const predicted = await fetch(`${url}/v1/predict`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: new Uint8Array(await page(2)) });
+    assert.equal(predicted.status, 200);
+  } finally {
+    await visionops.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

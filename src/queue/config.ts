@@ -13,6 +13,8 @@ export const queueConfigSchema = z
         url: z.string().nullable().default(null),
         /** Prefix of every key the queue writes: several deployments (or test runs) can share one Redis. */
         prefix: z.string().regex(/^[\w.-]+$/, 'letters, digits, _, . and -').default('visionops'),
+        /** A call to Redis (submitting, reading a job) that takes longer fails with QUEUE_UNAVAILABLE, so a Redis that is away does not hold requests. */
+        timeoutMs: z.number().int().positive().default(3000),
       })
       .strict()
       .prefault({}),

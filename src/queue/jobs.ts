@@ -74,7 +74,7 @@ export class JobQueue {
   constructor(readonly config: QueueConfig) {
     const url = requireUrl(config);
     this.prefix = config.redis.prefix;
-    this.queue = new Queue<ItemData>(QUEUE_NAME, { connection: { url, maxRetriesPerRequest: null }, prefix: this.prefix });
+    this.queue = new Queue<ItemData>(QUEUE_NAME, { connection: { url, maxRetriesPerRequest: 1 }, prefix: this.prefix });
     this.queue.on('error', () => {});
     this.redis = new Redis(url, { maxRetriesPerRequest: 2, lazyConnect: false });
     this.redis.on('error', () => {});
@@ -229,13 +229,20 @@ export class JobQueue {
     return `${this.prefix}:jobs:${name}`;
   }
 
-  /** Redis errors become QUEUE_UNAVAILABLE, which a client may retry. */
+  /** Redis errors, and calls slower than `queue.redis.timeoutMs` (BullMQ waits for a Redis that is away), become QUEUE_UNAVAILABLE, which a client may retry. */
   private async reach<T>(work: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeoutMs = this.config.redis.timeoutMs;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    });
     try {
-      return await work();
+      return await Promise.race([work(), late]);
     } catch (error) {
       if (isVisionopsError(error)) throw error;
       throw new VisionopsError('QUEUE_UNAVAILABLE', `The job queue's Redis cannot be reached (${(error as Error).message}): check queue.redis.url and that Redis runs, then retry.`, { retryAfterSeconds: 5 }, { cause: error });
+    } finally {
+      clearTimeout(timer);
     }
   }
 }
