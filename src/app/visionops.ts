@@ -11,6 +11,7 @@ import { choosePipelines, createPredictionService, type PredictionServices } fro
 import { withIdempotency } from '../pipeline/idempotency.js';
 import { openSharedAnswers } from '../pipeline/shared-answers.js';
 import { Lifecycle } from '../registry/lifecycle.js';
+import { openJobQueue } from '../queue/open.js';
 import { modelsDirOf } from '../registry/local-models.js';
 import type { PipelineFactory } from '../registry/routing.js';
 import { createReviewObserver } from '../review/queue.js';
@@ -160,6 +161,7 @@ async function build(config: Config, scope: VisionopsScope, overrides: Visionops
     }),
   );
   const lab = overrides.lab ?? Object.values(await builtinManifests());
+  const jobs = monitor === null ? null : openJobQueue(config.queue, monitor, closers);
 
   const visionops: Visionops = {
     ...reader(config, pipelines, close),
@@ -183,6 +185,7 @@ async function build(config: Config, scope: VisionopsScope, overrides: Visionops
           onAnswered: (task, figures) => monitor.reviewAnswered(task, figures),
         },
         models: { store: stores.models, lifecycle },
+        jobs: { jobs, blobs: stores.blobs },
       });
       own(closers, app, (a) => a.close());
       return app;

@@ -17,6 +17,7 @@ import { registerQuantize } from './commands/quantize.js';
 import { registerProfile } from './commands/profile.js';
 import { registerRun } from './commands/run.js';
 import { registerServe } from './commands/serve.js';
+import { registerWorker } from './commands/worker.js';
 import { EXIT } from './exit-codes.js';
 
 // src/cli/main.ts under tsx and dist/cli/main.js once built sit equally deep below package.json.
@@ -42,6 +43,7 @@ registerParity(program);
 registerEdge(program);
 registerModels(program);
 registerLineage(program);
+registerWorker(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -6,6 +6,7 @@ import { edgeConfigSchema } from '../edge/config.js';
 import { monitorConfigSchema } from '../monitor/config.js';
 import { pipelineConfigSchema, pipelinesConfigSchema } from '../pipeline/config.js';
 import { lifecycleConfigSchema } from '../registry/config.js';
+import { queueConfigSchema } from '../queue/config.js';
 import { reviewConfigSchema } from '../review/config.js';
 import { runtimeConfigSchema } from '../runtime/config.js';
 import { allowedHostsSchema, rateLimitConfigSchema } from '../server/access-config.js';
@@ -72,6 +73,7 @@ export const configSchema = z
     auth: authConfigSchema.prefault({}),
     edge: edgeConfigSchema.prefault({}),
     lifecycle: lifecycleConfigSchema.prefault({}),
+    queue: queueConfigSchema.prefault({}),
   })
   .strict();
 

@@ -17,9 +17,18 @@ export interface AlertInputs {
   /** Prediction latencies (ms) of the most recent predictions, oldest first. */
   latencies: number[];
   queueDepth: number;
+  /** The job queue's latest reading, when this process watches one. */
+  jobs?: JobQueueInputs | null;
   overrides: { modelVersion: string; reviews: number; rate: number }[];
   /** Classification and detection pipelines' prediction drift; absent where none runs. */
   predictionDrift?: PredictionDriftStatus[];
+}
+
+export interface JobQueueInputs {
+  waiting: number;
+  oldestWaitingSeconds: number;
+  /** Images dead-lettered within `jobDeadLetters.windowSeconds`. */
+  recentDeadLetters: number;
 }
 
 const pct = (share: number) => `${(share * 100).toFixed(1)}%`;
@@ -129,6 +138,30 @@ export const ALERT_RULES: AlertRule[] = [
         firing: queueDepth > rule.threshold,
         message: `${queueDepth} predictions are waiting for a model (threshold ${rule.threshold}).`,
         details: { depth: queueDepth, threshold: rule.threshold },
+      };
+    },
+  },
+  {
+    name: 'jobQueueAge',
+    evaluate({ jobQueueAge: rule }, { jobs }) {
+      if (!rule.enabled || jobs == null) return null;
+      return {
+        rule: 'jobQueueAge',
+        firing: jobs.oldestWaitingSeconds > rule.thresholdSeconds,
+        message: `The oldest of ${jobs.waiting} images waiting in the job queue has waited ${jobs.oldestWaitingSeconds.toFixed(0)} s (threshold ${rule.thresholdSeconds} s): add workers, or see why they stopped.`,
+        details: { waiting: jobs.waiting, oldestWaitingSeconds: jobs.oldestWaitingSeconds, thresholdSeconds: rule.thresholdSeconds },
+      };
+    },
+  },
+  {
+    name: 'jobDeadLetters',
+    evaluate({ jobDeadLetters: rule }, { jobs }) {
+      if (!rule.enabled || jobs == null) return null;
+      return {
+        rule: 'jobDeadLetters',
+        firing: jobs.recentDeadLetters > rule.threshold,
+        message: `${jobs.recentDeadLetters} images of jobs were dead-lettered in the last ${rule.windowSeconds} s (threshold ${rule.threshold}): their errors are in GET /v1/jobs/:id.`,
+        details: { deadLetters: jobs.recentDeadLetters, windowSeconds: rule.windowSeconds, threshold: rule.threshold },
       };
     },
   },

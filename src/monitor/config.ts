@@ -79,6 +79,13 @@ export const monitorConfigSchema = z
           .strict()
           .prefault({}),
         queueDepth: z.object({ enabled: z.boolean().default(true), threshold: z.number().int().min(1).default(16) }).strict().prefault({}),
+        /** The oldest image waiting in the job queue is older than this: the workers do not keep up. */
+        jobQueueAge: z.object({ enabled: z.boolean().default(true), thresholdSeconds: z.number().positive().default(600) }).strict().prefault({}),
+        /** More than `threshold` images were dead-lettered in the last `windowSeconds`. */
+        jobDeadLetters: z
+          .object({ enabled: z.boolean().default(true), threshold: z.number().int().min(0).default(0), windowSeconds: z.number().positive().default(900) })
+          .strict()
+          .prefault({}),
         overrideRate: z
           .object({
             enabled: z.boolean().default(true),

@@ -60,6 +60,9 @@ export class MonitorMetrics {
   readonly modelRunDuration: Histogram<'model' | 'version' | 'stage'>;
   readonly shadowAgreement: Histogram<'model' | 'version'>;
   readonly shadowDropped: Counter<'model' | 'version'>;
+  readonly jobQueueItems: Gauge<'state'>;
+  readonly jobQueueOldestSeconds: Gauge;
+  readonly jobQueueRate: Gauge;
   readonly custom = new Map<string, Counter>();
 
   constructor(config: MonitorConfig) {
@@ -176,6 +179,14 @@ export class MonitorMetrics {
       registers,
     });
     this.shadowDropped = new Counter({ name: 'visionops_shadow_dropped_total', help: 'Shadow runs dropped because lifecycle.shadow.concurrency were already running.', labelNames: ['model', 'version'], registers });
+    this.jobQueueItems = new Gauge({
+      name: 'visionops_job_queue_items',
+      help: 'Images in the job queue (all API processes and workers sharing its Redis), by state: waiting, active, delayed (a retry backing off), dead_lettered.',
+      labelNames: ['state'],
+      registers,
+    });
+    this.jobQueueOldestSeconds = new Gauge({ name: 'visionops_job_queue_oldest_waiting_seconds', help: 'Age of the oldest image waiting in the job queue; 0 when none waits.', registers });
+    this.jobQueueRate = new Gauge({ name: 'visionops_job_queue_processed_per_second', help: 'Images recorded per second by all workers, between the last two readings of the queue.', registers });
     for (const event of config.events) {
       this.custom.set(event.name, new Counter({ name: `visionops_${event.name}_total`, help: event.help, registers }));
     }

@@ -11,10 +11,12 @@ import { buildSummary, type MonitorSummary } from '../core/monitor/summary.js';
 import type { ReviewTask } from '../core/records/review.js';
 import type { PredictionObserver } from '../pipeline/runner.js';
 import type { PredictionService } from '../pipeline/service.js';
+import type { QueueReading } from '../queue/watch.js';
 import type { ModelReviewStats } from '../review/stats.js';
 import type { BatchListener } from '../runtime/batcher.js';
 import type { RemoteListener } from '../runtime/remote/pool.js';
 import type { MonitorStore } from '../store/store.js';
+import type { JobQueueInputs } from './alert-rules.js';
 import { Alerting } from './alerting.js';
 import { BusyClock, type CpuReader } from './busy-time.js';
 import type { MonitorConfig } from './config.js';
@@ -71,6 +73,8 @@ export class Monitor {
   private readonly errorCodes = new Map<string, number>();
   private readonly pending = new Set<Promise<unknown>>();
   private inFlight = 0;
+  private jobQueue: JobQueueInputs | null = null;
+  private readonly deadLetterReadings: { at: number; count: number }[] = [];
   private stopGpu: () => void = () => {};
 
   constructor(deps: MonitorDeps, reference: ReferenceProfile | null, restoredAlerts: AlertState[] = []) {
@@ -196,6 +200,25 @@ export class Monitor {
     this.setAccuracy({ modelVersion: task.modelVersion, production: figures.production.lineAccuracy ?? undefined, lab: figures.lab.lineAccuracy ?? undefined });
   }
 
+  /** A reading of the job queue (src/queue/watch.ts): its gauges, and the job alert rules judged on it. */
+  observeQueue(reading: QueueReading): void {
+    for (const state of ['waiting', 'active', 'delayed'] as const) this.metrics.jobQueueItems.set({ state }, reading[state]);
+    this.metrics.jobQueueItems.set({ state: 'dead_lettered' }, reading.deadLettered);
+    this.metrics.jobQueueOldestSeconds.set(reading.oldestWaitingSeconds);
+    if (reading.perSecond !== null) this.metrics.jobQueueRate.set(reading.perSecond);
+    // Dead letters are kept for days: the rule judges how many appeared within its window.
+    const at = this.now().getTime();
+    const windowMs = this.config.alerts.jobDeadLetters.windowSeconds * 1000;
+    this.deadLetterReadings.push({ at, count: reading.deadLettered });
+    while (this.deadLetterReadings.length > 1 && this.deadLetterReadings[1].at <= at - windowMs) this.deadLetterReadings.shift();
+    this.jobQueue = {
+      waiting: reading.waiting,
+      oldestWaitingSeconds: reading.oldestWaitingSeconds,
+      recentDeadLetters: Math.max(0, reading.deadLettered - this.deadLetterReadings[0].count),
+    };
+    this.evaluate(false);
+  }
+
   /** POST /v1/events: adds `value` to the configured counter `name`. */
   increment(name: string, value = 1): void {
     const counter = this.metrics.custom.get(name);
@@ -273,6 +296,7 @@ export class Monitor {
         shifts: { ...data.rateShifts(), error: errorShift },
         latencies: this.cost.latencies(),
         queueDepth: Math.max(0, this.inFlight - 1),
+        jobs: this.jobQueue,
         overrides: this.reviews.overrides(),
         predictionDrift: this.predictionDrift.statuses(),
       },

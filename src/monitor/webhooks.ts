@@ -9,7 +9,15 @@ export interface WebhookLog {
  * not retried: the transition stays recorded in SQLite and in GET /v1/alerts.
  */
 export async function sendWebhooks(urls: readonly string[], alert: AlertState, timeoutMs: number, log: WebhookLog): Promise<void> {
-  const body = JSON.stringify({ source: 'visionops', ...alert });
+  await postToWebhooks(urls, { source: 'visionops', ...alert }, timeoutMs, log, { rule: alert.rule });
+}
+
+/**
+ * POSTs `payload` as JSON to every URL (alert transitions, finished jobs). A webhook that fails or
+ * times out is logged with `context` and not retried: what it announces stays readable from the API.
+ */
+export async function postToWebhooks(urls: readonly string[], payload: Record<string, unknown>, timeoutMs: number, log: WebhookLog, context: Record<string, unknown>): Promise<void> {
+  const body = JSON.stringify(payload);
   await Promise.all(
     urls.map(async (url) => {
       try {
@@ -19,9 +27,9 @@ export async function sendWebhooks(urls: readonly string[], alert: AlertState, t
           body,
           signal: AbortSignal.timeout(timeoutMs),
         });
-        if (!response.ok) log.warn({ url, status: response.status, rule: alert.rule }, 'alert webhook refused the alert');
+        if (!response.ok) log.warn({ url, status: response.status, ...context }, 'webhook refused the notification');
       } catch (error) {
-        log.warn({ url, err: error, rule: alert.rule }, 'alert webhook unreachable');
+        log.warn({ url, err: error, ...context }, 'webhook unreachable');
       }
     }),
   );

@@ -14,6 +14,7 @@ import { refuseUnderPressure } from './pressure.js';
 import { limitRate } from './rate-limit.js';
 import { healthRoutes } from './routes/health.js';
 import { modelRoutes, type ModelRouteOptions } from './routes/models.js';
+import { jobRoutes, type JobRouteOptions } from './routes/jobs.js';
 import { monitorRoutes } from './routes/monitor.js';
 import { predictRoutes, toAnswer } from './routes/predict.js';
 import { oipRoutes } from './routes/oip.js';
@@ -36,6 +37,8 @@ export interface ServerDeps {
   monitor: Monitor;
   /** The model registry's routes are served when this is given. */
   models?: ModelRouteOptions;
+  /** The job routes are served when this is given (answering QUEUE_NOT_CONFIGURED when its queue is null). */
+  jobs?: Omit<JobRouteOptions, 'config' | 'services'>;
 }
 
 /**
@@ -49,7 +52,7 @@ export interface ServerDeps {
  * const app = await buildServer({ config, services, store, ready: () => true, monitor });
  * await app.listen({ host: config.server.host, port: config.server.port });
  */
-export async function buildServer({ config, services, store, ready, monitor, review, models }: ServerDeps): Promise<FastifyInstance> {
+export async function buildServer({ config, services, store, ready, monitor, review, models, jobs }: ServerDeps): Promise<FastifyInstance> {
   const { timeouts } = config.server;
   const app = Fastify({
     logger: { level: config.server.logLevel },
@@ -85,6 +88,7 @@ export async function buildServer({ config, services, store, ready, monitor, rev
   await app.register(monitorRoutes, { monitor });
   if (review !== undefined) await app.register(reviewRoutes, { ...review, predictions: store, config: config.review, limits: config.ingest });
   if (models !== undefined) await app.register(modelRoutes, models);
+  if (jobs !== undefined) await app.register(jobRoutes, { ...jobs, config, services });
   await app.register(webRoutes);
   return app;
 }

@@ -36,6 +36,11 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   NOT_READY: 503,
   OVERLOADED: 503,
   BACKEND_UNAVAILABLE: 503,
+  // The server cannot do jobs at all as configured (queue.redis.url is null): not a refusal for load.
+  QUEUE_NOT_CONFIGURED: 501,
+  QUEUE_FULL: 503,
+  QUEUE_UNAVAILABLE: 503,
+  JOB_NOT_FOUND: 404,
   // nginx's code for a client that closed the connection first: the answer reaches no one, the access log says why.
   CANCELLED: 499,
   // An edge client's own outbox (never a server's answer): Insufficient Storage names it.

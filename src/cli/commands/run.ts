@@ -11,6 +11,7 @@ import { EXIT } from '../exit-codes.js';
 import { collectFiles } from '../files.js';
 import { asString, commandConfig, withConfigOptions, type ConfigOptions } from '../options.js';
 import { createProgress } from '../progress.js';
+import { runQueued } from '../queued-run.js';
 import { ResultsFile } from '../results-file.js';
 import { RunSummary } from '../summary.js';
 
@@ -19,6 +20,9 @@ interface RunOptions extends ConfigOptions {
   data?: string;
   concurrency: string;
   pipeline?: string;
+  queue?: boolean;
+  server?: string;
+  webhook?: string;
 }
 
 /** Images under way at once: enough that the next ones decode and pass the gate while the models read the current ones, and that their lines fill batches. */
@@ -36,6 +40,9 @@ type Outcome = { record: PredictionRecord; replayed: boolean } | { error: { code
  * A run resumes: each file is recorded under a key made of its content and the pipeline's scope,
  * looked up before anything runs, so files already recorded by an earlier run (killed, or
  * complete) are skipped and reported as such, and `--out` gains only the lines it lacks.
+ *
+ * With `--queue` nothing runs here: the files go to the API as one job for `visionops worker`s
+ * (see queued-run.ts), with `VISIONOPS_KEY` as its bearer key when the API has keys on.
  */
 export function registerRun(program: Command): void {
   withConfigOptions(program.command('run'))
@@ -45,7 +52,18 @@ export function registerRun(program: Command): void {
     .option('-d, --data <dir>', 'data directory for the store (sets data.dir)')
     .option('-j, --concurrency <n>', 'images under way at once', String(DEFAULT_CONCURRENCY))
     .option('--pipeline <name>', 'one of the configured pipelines (default: the first)')
+    .option('--queue', 'submit the files as one job to the API (POST /v1/jobs) for `visionops worker`s, and show its progress')
+    .option('--server <url>', 'with --queue: the API (default: http://server.host:server.port of the configuration)')
+    .option('--webhook <url>', 'with --queue: POSTed the job when it finishes')
     .action(async (paths: string[], options: RunOptions) => {
+      if (options.queue === true) {
+        if (options.out !== undefined) throw new VisionopsError('INVALID_REQUEST', '--out is for runs in this process: with --queue the records are listed by GET /v1/jobs/:id.');
+        const config = commandConfig(options);
+        const server = options.server ?? `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${config.server.port}`;
+        const files = await collectFiles(paths);
+        process.exitCode = await runQueued({ server, files, pipeline: options.pipeline, webhook: options.webhook, key: process.env.VISIONOPS_KEY });
+        return;
+      }
       const concurrency = Number(options.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1) {
         throw new VisionopsError('INVALID_REQUEST', `--concurrency must be a whole number of at least 1, not "${options.concurrency}".`);
