@@ -33,7 +33,7 @@ interface ModelParams {
 export const oipRoutes: FastifyPluginAsync<OipRouteOptions> = async (app, { config, models, store, ready }) => {
   app.setErrorHandler(oipErrorHandler());
   app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ error: `There is no route ${request.method} ${request.url}: see docs/inference-protocol.md for the /v2 routes.` }),
+    reply.status(404).header('X-Visionops-Error-Code', 'NOT_FOUND').send({ error: `There is no route ${request.method} ${request.url}: see docs/inference-protocol.md for the /v2 routes.` }),
   );
   // Inference bodies are JSON, or JSON followed by binary tensor data, whatever the Content-Type says (Triton's client sends none).
   app.removeAllContentTypeParsers();
@@ -48,7 +48,7 @@ export const oipRoutes: FastifyPluginAsync<OipRouteOptions> = async (app, { conf
     await store.ping();
     return { ready: true };
   });
-  app.get('/', { config: { scope: 'predict' } }, async () => metadata);
+  app.get('', { config: { scope: 'predict' } }, async () => metadata);
 
   for (const base of ['/models/:model', '/models/:model/versions/:version']) {
     app.get(base, { config: { scope: 'predict' } }, async (request) => {
