@@ -1,0 +1,412 @@
+// AssemblyScript: the quality gate's hot passes, compiled to WebAssembly with SIMD by
+// `npm run build:wasm` into src/core/quality/wasm/module.ts. Every kernel repeats the arithmetic
+// of its JavaScript reference in src/core/quality (same operations, same precision, same order
+// of every rounding), so both give the same bits; SIMD is used only where lanes are independent
+// (pixels of one row, lags of one sum), never to reorder a sum. Memory is laid out by the caller
+// (src/core/quality/wasm/kernels.ts): every pointer is a byte offset the caller reserved.
+
+/** Where the caller's arena may start: the end of this module's own static data. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Luma (src/core/frame.ts toGray): BT.601 in 16-bit fixed point, exact in integers.
+
+const WR: i32 = 19595;
+const WG: i32 = 38470;
+const WB: i32 = 7471;
+
+@inline
+function lumaOf(r: i32, g: i32, b: i32): i32 {
+  return (r * WR + g * WG + b * WB + 32768) >>> 16;
+}
+
+/** Four lanes of luma from four lanes each of r, g and b (i32). */
+@inline
+function lumaLanes(r: v128, g: v128, b: v128): v128 {
+  const sum = i32x4.add(i32x4.add(i32x4.mul(r, i32x4.splat(WR)), i32x4.mul(g, i32x4.splat(WG))), i32x4.add(i32x4.mul(b, i32x4.splat(WB)), i32x4.splat(32768)));
+  return i32x4.shr_u(sum, 16);
+}
+
+/** Sixteen bytes of luma from sixteen bytes each of r, g and b. */
+@inline
+function luma16(r: v128, g: v128, b: v128): v128 {
+  const r0 = i16x8.extend_low_i8x16_u(r);
+  const r1 = i16x8.extend_high_i8x16_u(r);
+  const g0 = i16x8.extend_low_i8x16_u(g);
+  const g1 = i16x8.extend_high_i8x16_u(g);
+  const b0 = i16x8.extend_low_i8x16_u(b);
+  const b1 = i16x8.extend_high_i8x16_u(b);
+  const l0 = lumaLanes(i32x4.extend_low_i16x8_u(r0), i32x4.extend_low_i16x8_u(g0), i32x4.extend_low_i16x8_u(b0));
+  const l1 = lumaLanes(i32x4.extend_high_i16x8_u(r0), i32x4.extend_high_i16x8_u(g0), i32x4.extend_high_i16x8_u(b0));
+  const l2 = lumaLanes(i32x4.extend_low_i16x8_u(r1), i32x4.extend_low_i16x8_u(g1), i32x4.extend_low_i16x8_u(b1));
+  const l3 = lumaLanes(i32x4.extend_high_i16x8_u(r1), i32x4.extend_high_i16x8_u(g1), i32x4.extend_high_i16x8_u(b1));
+  return i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(l0, l1), i16x8.narrow_i32x4_u(l2, l3));
+}
+
+/** Luma of `pixels` interleaved pixels of `channels` (3 or 4) bytes at `src`, one byte each to `dst`. */
+export function luma(src: usize, dst: usize, pixels: i32, channels: i32): void {
+  let i = 0;
+  if (channels == 4) {
+    for (; i + 16 <= pixels; i += 16) {
+      const p = src + (<usize>i << 2);
+      const a = v128.load(p);
+      const b = v128.load(p, 16);
+      const c = v128.load(p, 32);
+      const d = v128.load(p, 48);
+      // Gather the first, second and third byte of every pixel: two shuffles of two vectors each.
+      const rAB = i8x16.shuffle(a, b, 0, 4, 8, 12, 16, 20, 24, 28, 0, 0, 0, 0, 0, 0, 0, 0);
+      const rCD = i8x16.shuffle(c, d, 0, 4, 8, 12, 16, 20, 24, 28, 0, 0, 0, 0, 0, 0, 0, 0);
+      const gAB = i8x16.shuffle(a, b, 1, 5, 9, 13, 17, 21, 25, 29, 0, 0, 0, 0, 0, 0, 0, 0);
+      const gCD = i8x16.shuffle(c, d, 1, 5, 9, 13, 17, 21, 25, 29, 0, 0, 0, 0, 0, 0, 0, 0);
+      const bAB = i8x16.shuffle(a, b, 2, 6, 10, 14, 18, 22, 26, 30, 0, 0, 0, 0, 0, 0, 0, 0);
+      const bCD = i8x16.shuffle(c, d, 2, 6, 10, 14, 18, 22, 26, 30, 0, 0, 0, 0, 0, 0, 0, 0);
+      const r = i8x16.shuffle(rAB, rCD, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+      const g = i8x16.shuffle(gAB, gCD, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+      const bl = i8x16.shuffle(bAB, bCD, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+      v128.store(dst + i, luma16(r, g, bl));
+    }
+  } else {
+    for (; i + 16 <= pixels; i += 16) {
+      const p = src + <usize>i * 3;
+      const a = v128.load(p);
+      const b = v128.load(p, 16);
+      const c = v128.load(p, 32);
+      // Bytes 0..47 hold 16 pixels; channel k of pixel j is byte 3j + k. The first shuffle takes
+      // the pixels in a and b (bytes < 32), the second puts the last five (in c) after them.
+      const rAB = i8x16.shuffle(a, b, 0, 3, 6, 9, 12, 15, 18, 21, 24, 27, 30, 0, 0, 0, 0, 0);
+      const gAB = i8x16.shuffle(a, b, 1, 4, 7, 10, 13, 16, 19, 22, 25, 28, 31, 0, 0, 0, 0, 0);
+      const bAB = i8x16.shuffle(a, b, 2, 5, 8, 11, 14, 17, 20, 23, 26, 29, 0, 0, 0, 0, 0, 0);
+      const r = i8x16.shuffle(rAB, c, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 17, 20, 23, 26, 29);
+      const g = i8x16.shuffle(gAB, c, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 18, 21, 24, 27, 30);
+      const bl = i8x16.shuffle(bAB, c, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 19, 22, 25, 28, 31);
+      v128.store(dst + i, luma16(r, g, bl));
+    }
+  }
+  for (; i < pixels; i++) {
+    const p = src + <usize>i * channels;
+    store<u8>(dst + i, lumaOf(load<u8>(p), load<u8>(p, 1), load<u8>(p, 2)));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Area resampling (src/core/quality/luma.ts resampleLuma): f64 arithmetic, f32 storage.
+
+/**
+ * The rows pass over `rows` rows of `inWidth` luma bytes (row stride `stride`) into `out`
+ * (outWidth f32 per row, zeroed by the caller), with the per-column `cell` (i32) and `share`
+ * (f32) the reference computes.
+ */
+export function resampleRows(src: usize, stride: i32, inWidth: i32, rows: i32, cell: usize, share: usize, norm: f64, out: usize, outWidth: i32): void {
+  for (let y = 0; y < rows; y++) {
+    const inRow = src + <usize>y * stride;
+    const outRow = out + (<usize>(y * outWidth) << 2);
+    for (let x = 0; x < inWidth; x++) {
+      const v = <f64>load<u8>(inRow + x) * norm;
+      const o = outRow + (<usize>load<i32>(cell + (<usize>x << 2)) << 2);
+      const s = <f64>load<f32>(share + (<usize>x << 2));
+      store<f32>(o, <f32>(<f64>load<f32>(o) + v * s));
+      if (s < 1) store<f32>(o, <f32>(<f64>load<f32>(o, 4) + v * (1 - s)), 4);
+    }
+  }
+}
+
+/** out[x] = f32(out[x] + in[x] * s) for `n` f32s: two lanes of f64 at a time, each rounded as the reference rounds it. */
+@inline
+function accumulateRow(src: usize, out: usize, n: i32, s: f64): void {
+  const sv = f64x2.splat(s);
+  let x = 0;
+  for (; x + 4 <= n; x += 4) {
+    const p = <usize>x << 2;
+    const input = v128.load(src + p);
+    const current = v128.load(out + p);
+    const low = f64x2.add(f64x2.promote_low_f32x4(current), f64x2.mul(f64x2.promote_low_f32x4(input), sv));
+    const high = f64x2.add(
+      f64x2.promote_low_f32x4(i32x4.shuffle(current, current, 2, 3, 0, 1)),
+      f64x2.mul(f64x2.promote_low_f32x4(i32x4.shuffle(input, input, 2, 3, 0, 1)), sv),
+    );
+    v128.store(out + p, i32x4.shuffle(f32x4.demote_f64x2_zero(low), f32x4.demote_f64x2_zero(high), 0, 1, 4, 5));
+  }
+  for (; x < n; x++) {
+    const p = <usize>x << 2;
+    store<f32>(out + p, <f32>(<f64>load<f32>(out + p) + <f64>load<f32>(src + p) * s));
+  }
+}
+
+/** The columns pass: `height` rows of `width` f32 into `outHeight` rows (zeroed by the caller). */
+export function resampleColumns(src: usize, width: i32, height: i32, cell: usize, share: usize, norm: f64, out: usize): void {
+  const rowBytes = <usize>width << 2;
+  for (let y = 0; y < height; y++) {
+    const inRow = src + <usize>y * rowBytes;
+    const outRow = out + <usize>load<i32>(cell + (<usize>y << 2)) * rowBytes;
+    const sh = <f64>load<f32>(share + (<usize>y << 2));
+    const s = sh * norm;
+    const rest = (1 - sh) * norm;
+    accumulateRow(inRow, outRow, width, s);
+    if (rest > 0) accumulateRow(inRow, outRow + rowBytes, width, rest);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Edges (src/core/quality/edges.ts sampleEdges).
+
+/** Transposes a width x height f32 plane into height x width, so that columns scan as rows. */
+export function transpose(src: usize, dst: usize, width: i32, height: i32): void {
+  const BLOCK = 32;
+  for (let y0 = 0; y0 < height; y0 += BLOCK) {
+    const y1 = min(height, y0 + BLOCK);
+    for (let x0 = 0; x0 < width; x0 += BLOCK) {
+      const x1 = min(width, x0 + BLOCK);
+      for (let y = y0; y < y1; y++) {
+        for (let x = x0; x < x1; x++) store<f32>(dst + (<usize>(x * height + y) << 2), load<f32>(src + (<usize>(y * width + x) << 2)));
+      }
+    }
+  }
+}
+
+/**
+ * The 25th percentile of window ranges along every 4th of `lines` contiguous lines of `length`
+ * f32 (see the reference's quietRange), or -1 when the lines are shorter than a window. `bins`
+ * is 1024 u32 of scratch.
+ */
+export function quietRange(data: usize, lines: i32, length: i32, window: i32, bins: usize): f64 {
+  memory.fill(bins, 0, 1024 << 2);
+  let total = 0;
+  const span = 2 * window + 1;
+  for (let line = 1; line < lines; line += 4) {
+    const base = data + (<usize>(line * length) << 2);
+    for (let t = 0; t + span <= length; t += span) {
+      let low = f32.POSITIVE_INFINITY;
+      let high = f32.NEGATIVE_INFINITY;
+      for (let j = t, end = t + span; j < end; j++) {
+        const v = load<f32>(base + (<usize>j << 2));
+        if (v < low) low = v;
+        if (v > high) high = v;
+      }
+      const b = min(<i32>((<f64>high - <f64>low) * 4), 1023);
+      const at = bins + (<usize>b << 2);
+      store<u32>(at, load<u32>(at) + 1);
+      total++;
+    }
+  }
+  if (total == 0) return -1;
+  let seen = 0;
+  for (let b = 0; b < 1024; b++) {
+    seen += load<u32>(bins + (<usize>b << 2));
+    if (seen * 4 >= total) return <f64>b / 4;
+  }
+  return 256;
+}
+
+// Scan state between the row and the column scan (one gate runs at a time in a module instance).
+let edgeCount: i32 = 0;
+let pairedCount: i32 = 0;
+
+export function resetEdges(): void {
+  edgeCount = 0;
+  pairedCount = 0;
+}
+
+export function edgesFound(): i32 {
+  return edgeCount;
+}
+
+export function edgesPaired(): i32 {
+  return pairedCount;
+}
+
+/**
+ * The reference's scanLines over `lines` contiguous lines of `length` f32 at `data` (a plane, or
+ * its transpose for the column scan), `gradient` holding `length` f32 of scratch. An edge at
+ * line l, sample t is recorded at pixel index l * posLine + t * posStep of the plane as it is.
+ */
+export function scanLines(
+  data: usize,
+  lines: i32,
+  length: i32,
+  gradient: usize,
+  window: i32,
+  minGradient: f64,
+  significantContrast: f64,
+  pairDistance: i32,
+  minSteepness: f64,
+  posLine: i32,
+  posStep: i32,
+  capacity: i32,
+  position: usize,
+  lowOut: usize,
+  highOut: usize,
+  steepnessOut: usize,
+): void {
+  const lineBytes = <usize>length << 2;
+  const halfLane = f32x4.splat(0.5);
+  for (let line = 1; line < lines - 1; line++) {
+    const row = data + <usize>line * lineBytes;
+    // (a - b) * 0.5 in f32 is the f64 result rounded once, as the reference stores it.
+    let t = 1;
+    for (; t + 4 < length; t += 4) {
+      const p = row + (<usize>t << 2);
+      v128.store(gradient + (<usize>t << 2), f32x4.mul(f32x4.sub(v128.load(p, 4), v128.load(p - 4)), halfLane));
+    }
+    for (; t < length - 1; t++) {
+      const p = row + (<usize>t << 2);
+      store<f32>(gradient + (<usize>t << 2), <f32>((<f64>load<f32>(p, 4) - <f64>load<f32>(p - 4)) * 0.5));
+    }
+    let lastAt: i32 = -0x40000000;
+    let lastRising = false;
+    let lastPaired = false;
+    let previous = Math.abs(<f64>load<f32>(gradient, 4));
+    let current = Math.abs(<f64>load<f32>(gradient, 8));
+    for (t = 2; t < length - 2; t++) {
+      const signed = <f64>load<f32>(gradient + (<usize>t << 2));
+      const next = Math.abs(<f64>load<f32>(gradient + (<usize>(t + 1) << 2)));
+      const g = current;
+      const before = previous;
+      previous = current;
+      current = next;
+      if (g < minGradient || g <= before || g < next) continue;
+      const p = row + (<usize>t << 2);
+      const g2 = Math.abs(<f64>load<f32>(p + lineBytes) - <f64>load<f32>(p - lineBytes)) * 0.5;
+      if (g2 > g) continue;
+      const from = t > window ? t - window : 0;
+      const to = t + window < length ? t + window : length - 1;
+      let low = f32.POSITIVE_INFINITY;
+      let high = f32.NEGATIVE_INFINITY;
+      for (let j = from; j <= to; j++) {
+        const v = load<f32>(row + (<usize>j << 2));
+        if (v < low) low = v;
+        if (v > high) high = v;
+      }
+      const range = <f64>high - <f64>low;
+      const steepness = Math.sqrt(g * g + g2 * g2) / range;
+      if (range < significantContrast || steepness < minSteepness) continue;
+      const rising = signed > 0;
+      const pairs = rising != lastRising && t - lastAt <= pairDistance;
+      if (pairs) pairedCount += lastPaired ? 1 : 2;
+      lastAt = t;
+      lastRising = rising;
+      lastPaired = pairs;
+      if (edgeCount >= capacity) continue;
+      const at = <usize>edgeCount << 2;
+      store<i32>(position + at, line * posLine + t * posStep);
+      store<f32>(lowOut + at, low);
+      store<f32>(highOut + at, high);
+      store<f32>(steepnessOut + at, <f32>steepness);
+      edgeCount++;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Letters (src/core/quality/letters.ts measureLetters).
+
+/**
+ * The dark-mark mask (1 byte a pixel) of a width x height f32 plane: each pixel against the mean
+ * of a (2 radius + 1) window from an f64 integral image (`integral`, (width + 1) x (height + 1)),
+ * dark when under it by the most of `minDarkness`, `darknessShare` of it and `noiseFloor`.
+ */
+export function darkMarks(data: usize, width: i32, height: i32, radius: i32, minDarkness: f64, darknessShare: f64, noiseFloor: f64, integral: usize, mask: usize): void {
+  const stride = width + 1;
+  memory.fill(integral, 0, <usize>stride << 3);
+  for (let y = 0; y < height; y++) {
+    let row: f64 = 0;
+    const above = integral + (<usize>(y * stride) << 3);
+    const here = above + (<usize>stride << 3);
+    store<f64>(here, 0);
+    for (let x = 0; x < width; x++) {
+      row += <f64>load<f32>(data + (<usize>(y * width + x) << 2));
+      store<f64>(here + (<usize>(x + 1) << 3), load<f64>(above + (<usize>(x + 1) << 3)) + row);
+    }
+  }
+  for (let y = 0; y < height; y++) {
+    const y0 = max(0, y - radius);
+    const y1 = min(height, y + radius + 1);
+    const top = integral + (<usize>(y0 * stride) << 3);
+    const bottom = integral + (<usize>(y1 * stride) << 3);
+    for (let x = 0; x < width; x++) {
+      const x0 = max(0, x - radius);
+      const x1 = min(width, x + radius + 1);
+      const sum = load<f64>(bottom + (<usize>x1 << 3)) - load<f64>(top + (<usize>x1 << 3)) - load<f64>(bottom + (<usize>x0 << 3)) + load<f64>(top + (<usize>x0 << 3));
+      const mean = sum / <f64>((y1 - y0) * (x1 - x0));
+      const i = y * width + x;
+      const v = <f64>load<f32>(data + (<usize>i << 2));
+      store<u8>(mask + i, v < mean - Math.max(Math.max(minDarkness, darknessShare * mean), noiseFloor) ? 1 : 0);
+    }
+  }
+}
+
+@inline
+function parentAt(parent: usize, i: i32): i32 {
+  return load<i32>(parent + (<usize>i << 2));
+}
+
+@inline
+function setParent(parent: usize, i: i32, v: i32): void {
+  store<i32>(parent + (<usize>i << 2), v);
+}
+
+function find(parent: usize, i: i32): i32 {
+  let root = i;
+  while (parentAt(parent, root) != root) root = parentAt(parent, root);
+  while (parentAt(parent, i) != root) {
+    const next = parentAt(parent, i);
+    setParent(parent, i, root);
+    i = next;
+  }
+  return root;
+}
+
+@inline
+function union(parent: usize, a: i32, b: i32): void {
+  const ra = find(parent, a);
+  const rb = find(parent, b);
+  if (ra != rb) setParent(parent, max(ra, rb), min(ra, rb));
+}
+
+/**
+ * The 8-connected components of the mask, as the reference labels them, and each one's box and
+ * area: `parent` and `id` hold width * height i32 of scratch; `left`, `right`, `top`, `bottom` and
+ * `area` one i32 a component, for as many as there can be. Returns the number of components.
+ */
+export function components(mask: usize, width: i32, height: i32, parent: usize, id: usize, left: usize, right: usize, top: usize, bottom: usize, area: usize): i32 {
+  const n = width * height;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      if (load<u8>(mask + i) == 0) continue;
+      setParent(parent, i, i);
+      if (x > 0 && load<u8>(mask + i - 1)) union(parent, i, i - 1);
+      if (y > 0) {
+        if (load<u8>(mask + i - width)) union(parent, i, i - width);
+        if (x > 0 && load<u8>(mask + i - width - 1)) union(parent, i, i - width - 1);
+        if (x < width - 1 && load<u8>(mask + i - width + 1)) union(parent, i, i - width + 1);
+      }
+    }
+  }
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    if (load<u8>(mask + i) != 0 && find(parent, i) == i) store<i32>(id + (<usize>i << 2), count++);
+  }
+  for (let c = 0; c < count; c++) {
+    const at = <usize>c << 2;
+    store<i32>(left + at, width);
+    store<i32>(right + at, -1);
+    store<i32>(top + at, height);
+    store<i32>(bottom + at, -1);
+    store<i32>(area + at, 0);
+  }
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      if (load<u8>(mask + i) == 0) continue;
+      const at = <usize>load<i32>(id + (<usize>find(parent, i) << 2)) << 2;
+      if (x < load<i32>(left + at)) store<i32>(left + at, x);
+      if (x > load<i32>(right + at)) store<i32>(right + at, x);
+      if (y < load<i32>(top + at)) store<i32>(top + at, y);
+      store<i32>(bottom + at, y);
+      store<i32>(area + at, load<i32>(area + at) + 1);
+    }
+  }
+  return count;
+}
