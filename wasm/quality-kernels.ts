@@ -217,15 +217,51 @@ export function edgesPaired(): i32 {
 }
 
 /**
+ * Fills `out` with the minimum (or maximum) of every `span` consecutive f32 of `line` that fit:
+ * out[i] covers line[i .. i + span - 1], span a power of two, by doubling in place.
+ */
+function slidingExtreme(line: usize, length: i32, span: i32, out: usize, maximum: bool): void {
+  memory.copy(out, line, <usize>length << 2);
+  for (let k = 1; k < span; k <<= 1) {
+    const valid = length - k;
+    let i = 0;
+    for (; i + 4 <= valid; i += 4) {
+      const p = out + (<usize>i << 2);
+      const a = v128.load(p);
+      const b = v128.load(p + (<usize>k << 2));
+      v128.store(p, maximum ? f32x4.pmax(a, b) : f32x4.pmin(a, b));
+    }
+    for (; i < valid; i++) {
+      const p = out + (<usize>i << 2);
+      const a = load<f32>(p);
+      const b = load<f32>(p + (<usize>k << 2));
+      store<f32>(p, maximum ? (b > a ? b : a) : (b < a ? b : a));
+    }
+  }
+}
+
+/** The smallest f32 at or above `x` (positive), so that an f32 compares with it as with `x`. */
+function f32AtLeast(x: f64): f32 {
+  let y = <f32>x;
+  if (<f64>y < x) y = reinterpret<f32>(reinterpret<i32>(y) + 1);
+  return y;
+}
+
+/**
  * The reference's scanLines over `lines` contiguous lines of `length` f32 at `data` (a plane, or
- * its transpose for the column scan), `gradient` holding `length` f32 of scratch. An edge at
- * line l, sample t is recorded at pixel index l * posLine + t * posStep of the plane as it is.
+ * its transpose for the column scan). An edge at line l, sample t is recorded at pixel index
+ * l * posLine + t * posStep of the plane as it is. Scratch: `gradient`, `lows` and `highs` hold
+ * length + 8 f32 each. The candidates (local maxima of the gradient over `minGradient`) are found
+ * four samples at a time, the window's extremes read from sliding extremes of the line; each
+ * candidate is then judged in order, exactly as the reference judges it.
  */
 export function scanLines(
   data: usize,
   lines: i32,
   length: i32,
   gradient: usize,
+  lows: usize,
+  highs: usize,
   window: i32,
   minGradient: f64,
   significantContrast: f64,
@@ -241,6 +277,11 @@ export function scanLines(
 ): void {
   const lineBytes = <usize>length << 2;
   const halfLane = f32x4.splat(0.5);
+  const minLane = f32x4.splat(f32AtLeast(minGradient));
+  const span = 2 * window + 1;
+  let power = 1;
+  while (power * 2 <= span) power <<= 1;
+  const second = <usize>(2 * window + 1 - power) << 2;
   for (let line = 1; line < lines - 1; line++) {
     const row = data + <usize>line * lineBytes;
     // (a - b) * 0.5 in f32 is the f64 result rounded once, as the reference stores it.
@@ -253,47 +294,61 @@ export function scanLines(
       const p = row + (<usize>t << 2);
       store<f32>(gradient + (<usize>t << 2), <f32>((<f64>load<f32>(p, 4) - <f64>load<f32>(p - 4)) * 0.5));
     }
+    slidingExtreme(row, length, power, lows, false);
+    slidingExtreme(row, length, power, highs, true);
     let lastAt: i32 = -0x40000000;
     let lastRising = false;
     let lastPaired = false;
-    let previous = Math.abs(<f64>load<f32>(gradient, 4));
-    let current = Math.abs(<f64>load<f32>(gradient, 8));
-    for (t = 2; t < length - 2; t++) {
-      const signed = <f64>load<f32>(gradient + (<usize>t << 2));
-      const next = Math.abs(<f64>load<f32>(gradient + (<usize>(t + 1) << 2)));
-      const g = current;
-      const before = previous;
-      previous = current;
-      current = next;
-      if (g < minGradient || g <= before || g < next) continue;
-      const p = row + (<usize>t << 2);
-      const g2 = Math.abs(<f64>load<f32>(p + lineBytes) - <f64>load<f32>(p - lineBytes)) * 0.5;
-      if (g2 > g) continue;
-      const from = t > window ? t - window : 0;
-      const to = t + window < length ? t + window : length - 1;
-      let low = f32.POSITIVE_INFINITY;
-      let high = f32.NEGATIVE_INFINITY;
-      for (let j = from; j <= to; j++) {
-        const v = load<f32>(row + (<usize>j << 2));
-        if (v < low) low = v;
-        if (v > high) high = v;
+    for (let t0 = 2; t0 < length - 2; t0 += 4) {
+      const q = gradient + (<usize>t0 << 2);
+      const g4 = f32x4.abs(v128.load(q));
+      const local = v128.and(v128.and(f32x4.ge(g4, minLane), f32x4.gt(g4, f32x4.abs(v128.load(q - 4)))), f32x4.ge(g4, f32x4.abs(v128.load(q, 4))));
+      let bits = i32x4.bitmask(local);
+      const beyond = t0 + 4 - (length - 2);
+      if (beyond > 0) bits &= (1 << (4 - beyond)) - 1;
+      while (bits != 0) {
+        const t = t0 + ctz(bits);
+        bits &= bits - 1;
+        const signed = <f64>load<f32>(gradient + (<usize>t << 2));
+        const g = Math.abs(signed);
+        const p = row + (<usize>t << 2);
+        const g2 = Math.abs(<f64>load<f32>(p + lineBytes) - <f64>load<f32>(p - lineBytes)) * 0.5;
+        if (g2 > g) continue;
+        let low: f32;
+        let high: f32;
+        if (t >= window && t + window < length) {
+          const first = <usize>(t - window) << 2;
+          low = min(load<f32>(lows + first), load<f32>(lows + first + second));
+          high = max(load<f32>(highs + first), load<f32>(highs + first + second));
+        } else {
+          const from = t > window ? t - window : 0;
+          const to = t + window < length ? t + window : length - 1;
+          low = f32.POSITIVE_INFINITY;
+          high = f32.NEGATIVE_INFINITY;
+          for (let j = from; j <= to; j++) {
+            const v = load<f32>(row + (<usize>j << 2));
+            if (v < low) low = v;
+            if (v > high) high = v;
+          }
+        }
+        const range = <f64>high - <f64>low;
+        if (range < significantContrast) continue;
+        const steepness = Math.sqrt(g * g + g2 * g2) / range;
+        if (steepness < minSteepness) continue;
+        const rising = signed > 0;
+        const pairs = rising != lastRising && t - lastAt <= pairDistance;
+        if (pairs) pairedCount += lastPaired ? 1 : 2;
+        lastAt = t;
+        lastRising = rising;
+        lastPaired = pairs;
+        if (edgeCount >= capacity) continue;
+        const at = <usize>edgeCount << 2;
+        store<i32>(position + at, line * posLine + t * posStep);
+        store<f32>(lowOut + at, low);
+        store<f32>(highOut + at, high);
+        store<f32>(steepnessOut + at, <f32>steepness);
+        edgeCount++;
       }
-      const range = <f64>high - <f64>low;
-      const steepness = Math.sqrt(g * g + g2 * g2) / range;
-      if (range < significantContrast || steepness < minSteepness) continue;
-      const rising = signed > 0;
-      const pairs = rising != lastRising && t - lastAt <= pairDistance;
-      if (pairs) pairedCount += lastPaired ? 1 : 2;
-      lastAt = t;
-      lastRising = rising;
-      lastPaired = pairs;
-      if (edgeCount >= capacity) continue;
-      const at = <usize>edgeCount << 2;
-      store<i32>(position + at, line * posLine + t * posStep);
-      store<f32>(lowOut + at, low);
-      store<f32>(highOut + at, high);
-      store<f32>(steepnessOut + at, <f32>steepness);
-      edgeCount++;
     }
   }
 }
@@ -409,4 +464,81 @@ export function components(mask: usize, width: i32, height: i32, parent: usize, 
     }
   }
   return count;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Line pitch (src/core/quality/line-pitch.ts autocorrelation).
+
+/**
+ * The autocorrelation of the mean-removed profiles of the strips holding at least `stripShare`
+ * of the busiest one's edges, for lags 1..lags + 1 into `raw` (f64, lags + 2 of them, zeroed
+ * here), then smoothed [1 2 1] / 4 into `correlation` (lags + 1 f64). Returns the energy. Four
+ * lags are summed at once, one lane each, every lane adding its terms in the reference's order.
+ * `profiles` (strips x height f32) is overwritten, and `sums` holds strips f64 of scratch.
+ */
+export function autocorrelation(profiles: usize, strips: i32, height: i32, lags: i32, stripShare: f64, sums: usize, raw: usize, correlation: usize): f64 {
+  let busiest = -Infinity;
+  for (let s = 0; s < strips; s++) {
+    let sum: f64 = 0;
+    const row = profiles + (<usize>(s * height) << 2);
+    for (let y = 0; y < height; y++) sum += <f64>load<f32>(row + (<usize>y << 2));
+    store<f64>(sums + (<usize>s << 3), sum);
+    if (sum > busiest) busiest = sum;
+  }
+  memory.fill(raw, 0, <usize>(lags + 2) << 3);
+  let energy: f64 = 0;
+  for (let s = 0; s < strips; s++) {
+    const sum = load<f64>(sums + (<usize>s << 3));
+    if (sum == 0 || sum < stripShare * busiest) continue;
+    const row = profiles + (<usize>(s * height) << 2);
+    const mean = sum / <f64>height;
+    for (let y = 0; y < height; y++) {
+      const p = row + (<usize>y << 2);
+      const v = <f32>(<f64>load<f32>(p) - mean);
+      store<f32>(p, v);
+      energy += <f64>v * <f64>v;
+    }
+    let lag = 1;
+    for (; lag + 3 <= lags + 1; lag += 4) {
+      let near = f64x2.splat(0);
+      let far = f64x2.splat(0);
+      const end = height - (lag + 3);
+      for (let y = 0; y < end; y++) {
+        const p = row + (<usize>y << 2);
+        const here = f64x2.splat(<f64>load<f32>(p));
+        const ahead = v128.load(p + (<usize>lag << 2));
+        near = f64x2.add(near, f64x2.mul(here, f64x2.promote_low_f32x4(ahead)));
+        far = f64x2.add(far, f64x2.mul(here, f64x2.promote_low_f32x4(i32x4.shuffle(ahead, ahead, 2, 3, 0, 1))));
+      }
+      let s0 = f64x2.extract_lane(near, 0);
+      let s1 = f64x2.extract_lane(near, 1);
+      let s2 = f64x2.extract_lane(far, 0);
+      const s3 = f64x2.extract_lane(far, 1);
+      // The last terms of the shorter lags, in order.
+      for (let y = max(0, end); y < height - lag; y++) {
+        const here = <f64>load<f32>(row + (<usize>y << 2));
+        s0 += here * <f64>load<f32>(row + (<usize>(y + lag) << 2));
+        if (y < height - lag - 1) s1 += here * <f64>load<f32>(row + (<usize>(y + lag + 1) << 2));
+        if (y < height - lag - 2) s2 += here * <f64>load<f32>(row + (<usize>(y + lag + 2) << 2));
+      }
+      const at = raw + (<usize>lag << 3);
+      store<f64>(at, load<f64>(at) + s0);
+      store<f64>(at, load<f64>(at, 8) + s1, 8);
+      store<f64>(at, load<f64>(at, 16) + s2, 16);
+      store<f64>(at, load<f64>(at, 24) + s3, 24);
+    }
+    for (; lag <= lags + 1; lag++) {
+      let sum: f64 = 0;
+      for (let y = 0; y < height - lag; y++) sum += <f64>load<f32>(row + (<usize>y << 2)) * <f64>load<f32>(row + (<usize>(y + lag) << 2));
+      const at = raw + (<usize>lag << 3);
+      store<f64>(at, load<f64>(at) + sum);
+    }
+  }
+  store<f64>(raw, energy);
+  store<f64>(correlation, 0);
+  for (let lag = 1; lag <= lags; lag++) {
+    const at = raw + (<usize>lag << 3);
+    store<f64>(correlation + (<usize>lag << 3), (load<f64>(at - 8) + 2 * load<f64>(at) + load<f64>(at, 8)) / 4);
+  }
+  return energy;
 }

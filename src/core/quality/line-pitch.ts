@@ -38,7 +38,7 @@ const HALF_PEAK_TOLERANCE = 0.15;
  * letter sizes) sets the scale blur is judged at. Returns null when no regular lines are found (a
  * label, a photo); on a page turned sideways it finds the letters' pitch (see `estimateLinePitchEitherWay`).
  */
-export function estimateLinePitch(edges: EdgeSamples, width: number, height: number): LinePitch | null {
+export function estimateLinePitch(edges: EdgeSamples, width: number, height: number, correlate: Autocorrelation = autocorrelation): LinePitch | null {
   const maxLag = Math.min(MAX_PITCH, Math.floor(height / 3));
   if (maxLag <= MIN_PITCH || edges.rowEdges === 0) return null;
   const marks = strongMarks(edges, width);
@@ -56,7 +56,7 @@ export function estimateLinePitch(edges: EdgeSamples, width: number, height: num
     if (p > bestPeakiness) [skew, bestPeakiness] = [degrees, p];
   }
   peakiness(skew);
-  const { correlation, energy } = autocorrelation(profiles, strips, height, maxLag + 2);
+  const { correlation, energy } = correlate(profiles, strips, height, maxLag + 2);
   if (energy === 0) return null;
   const peaks: number[] = [];
   for (let lag = MIN_PITCH; lag <= maxLag; lag++) {
@@ -86,10 +86,16 @@ export function estimateLinePitch(edges: EdgeSamples, width: number, height: num
  * columns shows gaps too, but across it the pitch is a letter's. Blur that fills the gaps, or a
  * single line, leaves the default.
  */
-export function estimateLinePitchEitherWay(edges: EdgeSamples, width: number, height: number, minConfidence: number): LinePitch | null {
-  const acrossRows = estimateLinePitch(edges, width, height);
+export function estimateLinePitchEitherWay(
+  edges: EdgeSamples,
+  width: number,
+  height: number,
+  minConfidence: number,
+  correlate: Autocorrelation = autocorrelation,
+): LinePitch | null {
+  const acrossRows = estimateLinePitch(edges, width, height, correlate);
   const columnEdges = columnEdgesAsRows(edges, width, height);
-  const acrossColumns = estimateLinePitch(columnEdges, height, width);
+  const acrossColumns = estimateLinePitch(columnEdges, height, width, correlate);
   if (acrossColumns === null || acrossColumns.confidence < minConfidence) return acrossRows;
   if (acrossRows !== null && acrossRows.pitch >= acrossColumns.pitch) return acrossRows;
   const rowGaps = gapShare(edges, width, height, acrossRows?.skew ?? 0);
@@ -220,13 +226,16 @@ function stripProfiles(marks: Marks, profiles: Float32Array, height: number, slo
 }
 
 /** Strips holding fewer edges than this share of the busiest add noise, not lines, and cost time. */
-const STRIP_SHARE = 0.25;
+export const STRIP_SHARE = 0.25;
+
+/** The autocorrelation pass (the reference below, or the same in WebAssembly): it may overwrite `profiles`. */
+export type Autocorrelation = (profiles: Float32Array, strips: number, height: number, lags: number) => { correlation: Float64Array; energy: number };
 
 /**
  * Autocorrelation of the mean-removed strip profiles, summed over the busier strips, with their
  * energy (the value at lag 0), smoothed [1 2 1] / 4 so one peak split by rounding counts once.
  */
-function autocorrelation(profiles: Float32Array, strips: number, height: number, lags: number): { correlation: Float64Array; energy: number } {
+export function autocorrelation(profiles: Float32Array, strips: number, height: number, lags: number): { correlation: Float64Array; energy: number } {
   const sums = new Float64Array(strips);
   for (let s = 0; s < strips; s++) {
     for (let y = s * height, end = y + height; y < end; y++) sums[s] += profiles[y];

@@ -2,6 +2,7 @@ import type { Frame, GrayFrame } from '../../frame.js';
 import { MAX_SAMPLES, MIN_STEEPNESS, type EdgeOptions, type EdgeSamples } from '../edges.js';
 import { javascriptKernels, type QualityKernels } from '../kernels.js';
 import { darknessRadius, DARKNESS_SHARE, lettersOf, MIN_DARKNESS, NOISE_MULTIPLE, type LetterSizes } from '../letters.js';
+import { STRIP_SHARE } from '../line-pitch.js';
 import { areaWeights, type LumaPlane, type Region } from '../luma.js';
 import { QUALITY_KERNELS_WASM } from './module.js';
 
@@ -31,6 +32,8 @@ interface Exports {
     lines: number,
     length: number,
     gradient: number,
+    lows: number,
+    highs: number,
     window: number,
     minGradient: number,
     significantContrast: number,
@@ -45,6 +48,7 @@ interface Exports {
     steepness: number,
   ): void;
   darkMarks(data: number, width: number, height: number, radius: number, minDarkness: number, darknessShare: number, noiseFloor: number, integral: number, mask: number): void;
+  autocorrelation(profiles: number, strips: number, height: number, lags: number, stripShare: number, sums: number, raw: number, correlation: number): number;
   components(mask: number, width: number, height: number, parent: number, id: number, left: number, right: number, top: number, bottom: number, area: number): number;
 }
 
@@ -141,7 +145,10 @@ class WasmKernels implements QualityKernels {
     arena.reset();
     const data = arena.alloc(pixels * 4);
     const transposed = arena.alloc(pixels * 4);
-    const gradient = arena.alloc(Math.max(width, height) * 4 + 16);
+    const scratch = (Math.max(width, height) + 8) * 4;
+    const gradient = arena.alloc(scratch);
+    const lows = arena.alloc(scratch);
+    const highs = arena.alloc(scratch);
     const bins = arena.alloc(1024 * 4);
     const position = arena.alloc(samples * 4);
     const low = arena.alloc(samples * 4);
@@ -155,7 +162,7 @@ class WasmKernels implements QualityKernels {
     const significantContrast = Math.max(options.minContrast, options.backgroundMultiple * backgroundRange);
     const minGradient = significantContrast / (2 * options.window + 1);
     const scan = (lines: number, length: number, from: number, posLine: number, posStep: number) =>
-      wasm.scanLines(from, lines, length, gradient, options.window, minGradient, significantContrast, options.pairDistance, MIN_STEEPNESS, posLine, posStep, samples, position, low, high, steepness);
+      wasm.scanLines(from, lines, length, gradient, lows, highs, options.window, minGradient, significantContrast, options.pairDistance, MIN_STEEPNESS, posLine, posStep, samples, position, low, high, steepness);
     wasm.resetEdges();
     scan(height, width, data, width, 1);
     const rowEdges = wasm.edgesFound();
@@ -196,6 +203,18 @@ class WasmKernels implements QualityKernels {
     const count = wasm.components(mask, width, height, parent, id, sides[0], sides[1], sides[2], sides[3], sides[4]);
     const [left, right, top, bottom, area] = sides.map((at) => new Int32Array(arena.buffer, at, count).slice());
     return lettersOf({ count, left, right, top, bottom, area }, width, height, scale);
+  };
+
+  autocorrelation = (profiles: Float32Array, strips: number, height: number, lags: number): { correlation: Float64Array; energy: number } => {
+    const arena = this.arena;
+    arena.reset();
+    const data = arena.alloc(profiles.length * 4 + 16);
+    const sums = arena.alloc(strips * 8);
+    const raw = arena.alloc((lags + 2) * 8);
+    const correlation = arena.alloc((lags + 1) * 8);
+    new Float32Array(arena.buffer, data, profiles.length).set(profiles);
+    const energy = this.wasm.autocorrelation(data, strips, height, lags, STRIP_SHARE, sums, raw, correlation);
+    return { correlation: new Float64Array(arena.buffer, correlation, lags + 1).slice(), energy };
   };
 }
 
