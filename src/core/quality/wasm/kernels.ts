@@ -11,7 +11,7 @@ interface WasmMemory {
   readonly buffer: ArrayBuffer;
   grow(pages: number): number;
 }
-interface WasmRuntime {
+export interface WasmRuntime {
   instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: unknown } }>;
 }
 
@@ -225,20 +225,21 @@ function decodeBase64(text: string): Uint8Array {
   return bytes;
 }
 
+/** Instantiates the kernels with `runtime` (the global WebAssembly); rejects where it is missing or lacks SIMD. */
+export async function instantiateWasmKernels(runtime: WasmRuntime | undefined): Promise<QualityKernels> {
+  if (runtime === undefined) throw new Error('WebAssembly is not available here');
+  const { instance } = await runtime.instantiate(decodeBase64(QUALITY_KERNELS_WASM), {});
+  return new WasmKernels(instance.exports as Exports);
+}
+
 let instantiated: Promise<QualityKernels> | null = null;
 
 /**
  * The WebAssembly kernels, instantiated once per thread (asynchronously: browsers refuse to compile
- * modules over 4 KB synchronously on their main thread). Rejects where WebAssembly or its SIMD
- * instructions are missing.
+ * modules over 4 KB synchronously on their main thread).
  */
 export function loadWasmKernels(): Promise<QualityKernels> {
-  instantiated ??= (async () => {
-    const runtime = (globalThis as { WebAssembly?: WasmRuntime }).WebAssembly;
-    if (runtime === undefined) throw new Error('WebAssembly is not available here');
-    const { instance } = await runtime.instantiate(decodeBase64(QUALITY_KERNELS_WASM), {});
-    return new WasmKernels(instance.exports as Exports);
-  })();
+  instantiated ??= instantiateWasmKernels((globalThis as { WebAssembly?: WasmRuntime }).WebAssembly);
   return instantiated;
 }
 
@@ -246,8 +247,8 @@ export function loadWasmKernels(): Promise<QualityKernels> {
 export type KernelChoice = 'auto' | 'wasm' | 'javascript';
 
 /** The kernels for `choice`; `auto` falls back to the JavaScript reference where WebAssembly SIMD cannot run. */
-export async function qualityKernels(choice: KernelChoice): Promise<QualityKernels> {
+export async function qualityKernels(choice: KernelChoice, load: () => Promise<QualityKernels> = loadWasmKernels): Promise<QualityKernels> {
   if (choice === 'javascript') return javascriptKernels;
-  if (choice === 'wasm') return loadWasmKernels();
-  return loadWasmKernels().catch(() => javascriptKernels);
+  if (choice === 'wasm') return load();
+  return load().catch(() => javascriptKernels);
 }
