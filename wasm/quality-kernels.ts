@@ -95,8 +95,8 @@ export function luma(src: usize, dst: usize, pixels: i32, channels: i32): void {
 
 /**
  * The rows pass over `rows` rows of `inWidth` luma bytes (row stride `stride`) into `out`
- * (outWidth f32 per row, zeroed by the caller), with the per-column `cell` (i32) and `share`
- * (f32) the reference computes.
+ * (outWidth f32 per row and one spare, zeroed by the caller), with the per-column `cell` (i32)
+ * and `share` (f32) the reference computes.
  */
 export function resampleRows(src: usize, stride: i32, inWidth: i32, rows: i32, cell: usize, share: usize, norm: f64, out: usize, outWidth: i32): void {
   for (let y = 0; y < rows; y++) {
@@ -107,7 +107,9 @@ export function resampleRows(src: usize, stride: i32, inWidth: i32, rows: i32, c
       const o = outRow + (<usize>load<i32>(cell + (<usize>x << 2)) << 2);
       const s = <f64>load<f32>(share + (<usize>x << 2));
       store<f32>(o, <f32>(<f64>load<f32>(o) + v * s));
-      if (s < 1) store<f32>(o, <f32>(<f64>load<f32>(o, 4) + v * (1 - s)), 4);
+      // Where s is 1 this adds v * 0 = +0, which leaves the next cell's f32 as it is: no branch
+      // to mispredict. (The caller leaves a spare f32 after the last row for it.)
+      store<f32>(o, <f32>(<f64>load<f32>(o, 4) + v * (1 - s)), 4);
     }
   }
 }
@@ -306,6 +308,31 @@ export function scanLines(
       let bits = i32x4.bitmask(local);
       const beyond = t0 + 4 - (length - 2);
       if (beyond > 0) bits &= (1 << (4 - beyond)) - 1;
+      if (bits != 0 && t0 >= window && t0 + 3 + window < length) {
+        // Four lanes inside the line: drop the candidates that the across gradient or the
+        // window's contrast rule out, in f64 as the reference compares them.
+        const first = lows + (<usize>(t0 - window) << 2);
+        const low4 = f32x4.pmin(v128.load(first), v128.load(first + second));
+        const firstHigh = highs + (<usize>(t0 - window) << 2);
+        const high4 = f32x4.pmax(v128.load(firstHigh), v128.load(firstHigh + second));
+        const p = row + (<usize>t0 << 2);
+        const below = v128.load(p + lineBytes);
+        const above = v128.load(p - lineBytes);
+        const halfPair = f64x2.splat(0.5);
+        const g2Low = f64x2.mul(f64x2.abs(f64x2.sub(f64x2.promote_low_f32x4(below), f64x2.promote_low_f32x4(above))), halfPair);
+        const g2High = f64x2.mul(
+          f64x2.abs(f64x2.sub(f64x2.promote_low_f32x4(i32x4.shuffle(below, below, 2, 3, 0, 1)), f64x2.promote_low_f32x4(i32x4.shuffle(above, above, 2, 3, 0, 1)))),
+          halfPair,
+        );
+        const gLow = f64x2.promote_low_f32x4(g4);
+        const gHigh = f64x2.promote_low_f32x4(i32x4.shuffle(g4, g4, 2, 3, 0, 1));
+        const rangeLow = f64x2.sub(f64x2.promote_low_f32x4(high4), f64x2.promote_low_f32x4(low4));
+        const rangeHigh = f64x2.sub(f64x2.promote_low_f32x4(i32x4.shuffle(high4, high4, 2, 3, 0, 1)), f64x2.promote_low_f32x4(i32x4.shuffle(low4, low4, 2, 3, 0, 1)));
+        const contrast = f64x2.splat(significantContrast);
+        const keepLow = v128.and(f64x2.le(g2Low, gLow), f64x2.ge(rangeLow, contrast));
+        const keepHigh = v128.and(f64x2.le(g2High, gHigh), f64x2.ge(rangeHigh, contrast));
+        bits &= i64x2.bitmask(keepLow) | (i64x2.bitmask(keepHigh) << 2);
+      }
       while (bits != 0) {
         const t = t0 + ctz(bits);
         bits &= bits - 1;

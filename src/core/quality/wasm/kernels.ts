@@ -119,7 +119,7 @@ class WasmKernels implements QualityKernels {
     const src = arena.alloc(region.height * gray.width);
     const acrossCell = arena.alloc(region.width * 4);
     const acrossShare = arena.alloc(region.width * 4);
-    const rows = arena.alloc(outWidth * region.height * 4);
+    const rows = arena.alloc((outWidth * region.height + 1) * 4);
     const downCell = arena.alloc(region.height * 4);
     const downShare = arena.alloc(region.height * 4);
     const out = arena.alloc(outWidth * outHeight * 4);
@@ -127,7 +127,7 @@ class WasmKernels implements QualityKernels {
     new Uint8Array(buffer, src, region.height * gray.width).set(gray.data.subarray(region.y * gray.width, (region.y + region.height) * gray.width));
     new Int32Array(buffer, acrossCell, region.width).set(across.cell);
     new Float32Array(buffer, acrossShare, region.width).set(across.share);
-    new Float32Array(buffer, rows, outWidth * region.height).fill(0);
+    new Float32Array(buffer, rows, outWidth * region.height + 1).fill(0);
     new Int32Array(buffer, downCell, region.height).set(down.cell);
     new Float32Array(buffer, downShare, region.height).set(down.share);
     new Float32Array(buffer, out, outWidth * outHeight).fill(0);
