@@ -94,76 +94,130 @@ export function luma(src: usize, dst: usize, pixels: i32, channels: i32): void {
 // Area resampling (src/core/quality/luma.ts resampleLuma): f64 arithmetic, f32 storage.
 
 /**
- * The rows pass over `rows` rows of `inWidth` luma bytes (row stride `stride`) into `out`
- * (outWidth f32 per row and one spare, zeroed by the caller), with the per-column `cell` (i32)
- * and `share` (f32) the reference computes.
+ * The rows pass over `rows` rows of `inWidth` luma bytes (row stride `stride`), two rows at a
+ * time in the two lanes of an f64x2: the pair's output interleaved, cell by cell, as `outWidth`
+ * f32 pairs (and a spare pair after the last, zeroed like the rest by the caller). An odd last row
+ * is paired with itself. `cell` (i32) is the reference's cell of each column, `share` its share
+ * as f64 and `rest` 1 - share, as the reference computes them.
  */
-export function resampleRows(src: usize, stride: i32, inWidth: i32, rows: i32, cell: usize, share: usize, norm: f64, out: usize, outWidth: i32): void {
-  for (let y = 0; y < rows; y++) {
-    const inRow = src + <usize>y * stride;
-    const outRow = out + (<usize>(y * outWidth) << 2);
+export function resampleRows(src: usize, stride: i32, inWidth: i32, rows: i32, cell: usize, share: usize, rest: usize, norm: f64, out: usize, outWidth: i32): void {
+  const normLane = f64x2.splat(norm);
+  const pairBytes = <usize>outWidth << 3;
+  for (let y = 0; y < rows; y += 2) {
+    const first = src + <usize>y * stride;
+    const second = y + 1 < rows ? first + stride : first;
+    const outPair = out + <usize>(y >> 1) * pairBytes;
     for (let x = 0; x < inWidth; x++) {
-      const v = <f64>load<u8>(inRow + x) * norm;
-      const o = outRow + (<usize>load<i32>(cell + (<usize>x << 2)) << 2);
-      const s = <f64>load<f32>(share + (<usize>x << 2));
-      store<f32>(o, <f32>(<f64>load<f32>(o) + v * s));
-      // Where s is 1 this adds v * 0 = +0, which leaves the next cell's f32 as it is: no branch
-      // to mispredict. (The caller leaves a spare f32 after the last row for it.)
-      store<f32>(o, <f32>(<f64>load<f32>(o, 4) + v * (1 - s)), 4);
+      const v = f64x2.mul(f64x2.replace_lane(f64x2.splat(<f64>load<u8>(first + x)), 1, <f64>load<u8>(second + x)), normLane);
+      const o = outPair + (<usize>load<i32>(cell + (<usize>x << 2)) << 3);
+      const s = v128.load64_splat(share + (<usize>x << 3));
+      const r = v128.load64_splat(rest + (<usize>x << 3));
+      v128.store64_lane(o, f32x4.demote_f64x2_zero(f64x2.add(f64x2.promote_low_f32x4(v128.load64_zero(o)), f64x2.mul(v, s))), 0);
+      // Where the share is 1 this adds v * 0 = +0, which leaves the next cell as it is: no branch to mispredict.
+      v128.store64_lane(o + 8, f32x4.demote_f64x2_zero(f64x2.add(f64x2.promote_low_f32x4(v128.load64_zero(o + 8)), f64x2.mul(v, r))), 0);
     }
   }
 }
 
-/** out[x] = f32(out[x] + in[x] * s) for `n` f32s: two lanes of f64 at a time, each rounded as the reference rounds it. */
+/** out[x] = f32(out[x] + in[x] * s) for four f32 lanes: two lanes of f64 at a time, each rounded as the reference rounds it. */
 @inline
-function accumulateRow(src: usize, out: usize, n: i32, s: f64): void {
-  const sv = f64x2.splat(s);
-  let x = 0;
-  for (; x + 4 <= n; x += 4) {
-    const p = <usize>x << 2;
-    const input = v128.load(src + p);
-    const current = v128.load(out + p);
-    const low = f64x2.add(f64x2.promote_low_f32x4(current), f64x2.mul(f64x2.promote_low_f32x4(input), sv));
-    const high = f64x2.add(
-      f64x2.promote_low_f32x4(i32x4.shuffle(current, current, 2, 3, 0, 1)),
-      f64x2.mul(f64x2.promote_low_f32x4(i32x4.shuffle(input, input, 2, 3, 0, 1)), sv),
-    );
-    v128.store(out + p, i32x4.shuffle(f32x4.demote_f64x2_zero(low), f32x4.demote_f64x2_zero(high), 0, 1, 4, 5));
-  }
-  for (; x < n; x++) {
-    const p = <usize>x << 2;
-    store<f32>(out + p, <f32>(<f64>load<f32>(out + p) + <f64>load<f32>(src + p) * s));
-  }
+function accumulate4(out: usize, input: v128, s: v128): void {
+  const current = v128.load(out);
+  const low = f64x2.add(f64x2.promote_low_f32x4(current), f64x2.mul(f64x2.promote_low_f32x4(input), s));
+  const high = f64x2.add(f64x2.promote_low_f32x4(i32x4.shuffle(current, current, 2, 3, 0, 1)), f64x2.mul(f64x2.promote_low_f32x4(i32x4.shuffle(input, input, 2, 3, 0, 1)), s));
+  v128.store(out, i32x4.shuffle(f32x4.demote_f64x2_zero(low), f32x4.demote_f64x2_zero(high), 0, 1, 4, 5));
 }
 
-/** The columns pass: `height` rows of `width` f32 into `outHeight` rows (zeroed by the caller). */
+@inline
+function accumulate1(out: usize, input: f32, s: f64): void {
+  store<f32>(out, <f32>(<f64>load<f32>(out) + <f64>input * s));
+}
+
+/**
+ * The columns pass: `height` rows of `width` f32, read as the rows pass leaves them (pairs of
+ * rows interleaved), into `outHeight` rows of `width` f32 (zeroed by the caller). Within a pair the
+ * first row's contributions are added before the second's, as the reference adds them.
+ */
 export function resampleColumns(src: usize, width: i32, height: i32, cell: usize, share: usize, norm: f64, out: usize): void {
   const rowBytes = <usize>width << 2;
-  for (let y = 0; y < height; y++) {
-    const inRow = src + <usize>y * rowBytes;
-    const outRow = out + <usize>load<i32>(cell + (<usize>y << 2)) * rowBytes;
-    const sh = <f64>load<f32>(share + (<usize>y << 2));
-    const s = sh * norm;
-    const rest = (1 - sh) * norm;
-    accumulateRow(inRow, outRow, width, s);
-    if (rest > 0) accumulateRow(inRow, outRow + rowBytes, width, rest);
+  for (let y = 0; y < height; y += 2) {
+    const pair = src + <usize>(y >> 1) * (rowBytes << 1);
+    const twice = y + 1 < height;
+    const sh0 = <f64>load<f32>(share + (<usize>y << 2));
+    const s0 = sh0 * norm;
+    const r0 = (1 - sh0) * norm;
+    const out0 = out + <usize>load<i32>(cell + (<usize>y << 2)) * rowBytes;
+    const sh1 = twice ? <f64>load<f32>(share + (<usize>(y + 1) << 2)) : 0;
+    const s1 = sh1 * norm;
+    const r1 = (1 - sh1) * norm;
+    const out1 = twice ? out + <usize>load<i32>(cell + (<usize>(y + 1) << 2)) * rowBytes : out0;
+    const s0Lane = f64x2.splat(s0);
+    const r0Lane = f64x2.splat(r0);
+    const s1Lane = f64x2.splat(s1);
+    const r1Lane = f64x2.splat(r1);
+    let x = 0;
+    for (; x + 4 <= width; x += 4) {
+      const p = pair + (<usize>x << 3);
+      const v0 = v128.load(p);
+      const v1 = v128.load(p, 16);
+      const a = i32x4.shuffle(v0, v1, 0, 2, 4, 6);
+      const at = <usize>x << 2;
+      accumulate4(out0 + at, a, s0Lane);
+      if (r0 > 0) accumulate4(out0 + rowBytes + at, a, r0Lane);
+      if (twice) {
+        const b = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
+        accumulate4(out1 + at, b, s1Lane);
+        if (r1 > 0) accumulate4(out1 + rowBytes + at, b, r1Lane);
+      }
+    }
+    for (; x < width; x++) {
+      const p = pair + (<usize>x << 3);
+      const at = <usize>x << 2;
+      const a = load<f32>(p);
+      accumulate1(out0 + at, a, s0);
+      if (r0 > 0) accumulate1(out0 + rowBytes + at, a, r0);
+      if (twice) {
+        const b = load<f32>(p, 4);
+        accumulate1(out1 + at, b, s1);
+        if (r1 > 0) accumulate1(out1 + rowBytes + at, b, r1);
+      }
+    }
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Edges (src/core/quality/edges.ts sampleEdges).
 
-/** Transposes a width x height f32 plane into height x width, so that columns scan as rows. */
+/** Transposes a width x height f32 plane into height x width, so that columns scan as rows: 4 x 4 blocks in registers. */
 export function transpose(src: usize, dst: usize, width: i32, height: i32): void {
-  const BLOCK = 32;
-  for (let y0 = 0; y0 < height; y0 += BLOCK) {
-    const y1 = min(height, y0 + BLOCK);
-    for (let x0 = 0; x0 < width; x0 += BLOCK) {
-      const x1 = min(width, x0 + BLOCK);
-      for (let y = y0; y < y1; y++) {
-        for (let x = x0; x < x1; x++) store<f32>(dst + (<usize>(x * height + y) << 2), load<f32>(src + (<usize>(y * width + x) << 2)));
-      }
+  const rowBytes = <usize>width << 2;
+  const columnBytes = <usize>height << 2;
+  let y = 0;
+  for (; y + 4 <= height; y += 4) {
+    const from = src + <usize>y * rowBytes;
+    let x = 0;
+    for (; x + 4 <= width; x += 4) {
+      const p = from + (<usize>x << 2);
+      const r0 = v128.load(p);
+      const r1 = v128.load(p + rowBytes);
+      const r2 = v128.load(p + 2 * rowBytes);
+      const r3 = v128.load(p + 3 * rowBytes);
+      const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
+      const t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+      const t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+      const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+      const q = dst + <usize>x * columnBytes + (<usize>y << 2);
+      v128.store(q, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
+      v128.store(q + columnBytes, i32x4.shuffle(t0, t2, 2, 3, 6, 7));
+      v128.store(q + 2 * columnBytes, i32x4.shuffle(t1, t3, 0, 1, 4, 5));
+      v128.store(q + 3 * columnBytes, i32x4.shuffle(t1, t3, 2, 3, 6, 7));
     }
+    for (; x < width; x++) {
+      for (let k = 0; k < 4; k++) store<f32>(dst + (<usize>(x * height + y + k) << 2), load<f32>(src + (<usize>((y + k) * width + x) << 2)));
+    }
+  }
+  for (; y < height; y++) {
+    for (let x = 0; x < width; x++) store<f32>(dst + (<usize>(x * height + y) << 2), load<f32>(src + (<usize>(y * width + x) << 2)));
   }
 }
 

@@ -20,7 +20,7 @@ interface Exports {
   memory: WasmMemory;
   heapBase(): number;
   luma(src: number, dst: number, pixels: number, channels: number): void;
-  resampleRows(src: number, stride: number, inWidth: number, rows: number, cell: number, share: number, norm: number, out: number, outWidth: number): void;
+  resampleRows(src: number, stride: number, inWidth: number, rows: number, cell: number, share: number, rest: number, norm: number, out: number, outWidth: number): void;
   resampleColumns(src: number, width: number, height: number, cell: number, share: number, norm: number, out: number): void;
   transpose(src: number, dst: number, width: number, height: number): void;
   quietRange(data: number, lines: number, length: number, window: number, bins: number): number;
@@ -118,20 +118,28 @@ class WasmKernels implements QualityKernels {
     arena.reset();
     const src = arena.alloc(region.height * gray.width);
     const acrossCell = arena.alloc(region.width * 4);
-    const acrossShare = arena.alloc(region.width * 4);
-    const rows = arena.alloc((outWidth * region.height + 1) * 4);
+    const acrossShare = arena.alloc(region.width * 8);
+    const acrossRest = arena.alloc(region.width * 8);
+    // Pairs of rows, interleaved, and a spare pair (see the kernel).
+    const rowsLength = outWidth * 2 * (Math.ceil(region.height / 2) + 1);
+    const rows = arena.alloc(rowsLength * 4);
     const downCell = arena.alloc(region.height * 4);
     const downShare = arena.alloc(region.height * 4);
     const out = arena.alloc(outWidth * outHeight * 4);
     const buffer = arena.buffer;
     new Uint8Array(buffer, src, region.height * gray.width).set(gray.data.subarray(region.y * gray.width, (region.y + region.height) * gray.width));
     new Int32Array(buffer, acrossCell, region.width).set(across.cell);
-    new Float32Array(buffer, acrossShare, region.width).set(across.share);
-    new Float32Array(buffer, rows, outWidth * region.height + 1).fill(0);
+    const share = new Float64Array(buffer, acrossShare, region.width);
+    const rest = new Float64Array(buffer, acrossRest, region.width);
+    for (let x = 0; x < region.width; x++) {
+      share[x] = across.share[x];
+      rest[x] = 1 - across.share[x];
+    }
+    new Float32Array(buffer, rows, rowsLength).fill(0);
     new Int32Array(buffer, downCell, region.height).set(down.cell);
     new Float32Array(buffer, downShare, region.height).set(down.share);
     new Float32Array(buffer, out, outWidth * outHeight).fill(0);
-    this.wasm.resampleRows(src + region.x, gray.width, region.width, region.height, acrossCell, acrossShare, outWidth / region.width, rows, outWidth);
+    this.wasm.resampleRows(src + region.x, gray.width, region.width, region.height, acrossCell, acrossShare, acrossRest, outWidth / region.width, rows, outWidth);
     this.wasm.resampleColumns(rows, outWidth, region.height, downCell, downShare, outHeight / region.height, out);
     return { width: outWidth, height: outHeight, data: new Float32Array(buffer, out, outWidth * outHeight).slice() };
   };
