@@ -272,30 +272,6 @@ export function edgesPaired(): i32 {
   return pairedCount;
 }
 
-/**
- * Fills `out` with the minimum (or maximum) of every `span` consecutive f32 of `line` that fit:
- * out[i] covers line[i .. i + span - 1], span a power of two, by doubling in place.
- */
-function slidingExtreme(line: usize, length: i32, span: i32, out: usize, maximum: bool): void {
-  memory.copy(out, line, <usize>length << 2);
-  for (let k = 1; k < span; k <<= 1) {
-    const valid = length - k;
-    let i = 0;
-    for (; i + 4 <= valid; i += 4) {
-      const p = out + (<usize>i << 2);
-      const a = v128.load(p);
-      const b = v128.load(p + (<usize>k << 2));
-      v128.store(p, maximum ? f32x4.pmax(a, b) : f32x4.pmin(a, b));
-    }
-    for (; i < valid; i++) {
-      const p = out + (<usize>i << 2);
-      const a = load<f32>(p);
-      const b = load<f32>(p + (<usize>k << 2));
-      store<f32>(p, maximum ? (b > a ? b : a) : (b < a ? b : a));
-    }
-  }
-}
-
 /** The smallest f32 at or above `x` (positive), so that an f32 compares with it as with `x`. */
 function f32AtLeast(x: f64): f32 {
   let y = <f32>x;
@@ -306,18 +282,15 @@ function f32AtLeast(x: f64): f32 {
 /**
  * The reference's scanLines over `lines` contiguous lines of `length` f32 at `data` (a plane, or
  * its transpose for the column scan). An edge at line l, sample t is recorded at pixel index
- * l * posLine + t * posStep of the plane as it is. Scratch: `gradient`, `lows` and `highs` hold
- * length + 8 f32 each. The candidates (local maxima of the gradient over `minGradient`) are found
- * four samples at a time, the window's extremes read from sliding extremes of the line; each
- * candidate is then judged in order, exactly as the reference judges it.
+ * l * posLine + t * posStep of the plane as it is. Scratch: `gradient` holds length + 8 f32.
+ * The candidates (local maxima of the gradient over `minGradient`, not steeper across) are found
+ * four samples at a time; each is then judged in order, exactly as the reference judges it.
  */
 export function scanLines(
   data: usize,
   lines: i32,
   length: i32,
   gradient: usize,
-  lows: usize,
-  highs: usize,
   window: i32,
   minGradient: f64,
   significantContrast: f64,
@@ -334,10 +307,6 @@ export function scanLines(
   const lineBytes = <usize>length << 2;
   const halfLane = f32x4.splat(0.5);
   const minLane = f32x4.splat(f32AtLeast(minGradient));
-  const span = 2 * window + 1;
-  let power = 1;
-  while (power * 2 <= span) power <<= 1;
-  const second = <usize>(2 * window + 1 - power) << 2;
   for (let line = 1; line < lines - 1; line++) {
     const row = data + <usize>line * lineBytes;
     // (a - b) * 0.5 in f32 is the f64 result rounded once, as the reference stores it.
@@ -350,8 +319,6 @@ export function scanLines(
       const p = row + (<usize>t << 2);
       store<f32>(gradient + (<usize>t << 2), <f32>((<f64>load<f32>(p, 4) - <f64>load<f32>(p - 4)) * 0.5));
     }
-    slidingExtreme(row, length, power, lows, false);
-    slidingExtreme(row, length, power, highs, true);
     let lastAt: i32 = -0x40000000;
     let lastRising = false;
     let lastPaired = false;
@@ -362,13 +329,9 @@ export function scanLines(
       let bits = i32x4.bitmask(local);
       const beyond = t0 + 4 - (length - 2);
       if (beyond > 0) bits &= (1 << (4 - beyond)) - 1;
-      if (bits != 0 && t0 >= window && t0 + 3 + window < length) {
-        // Four lanes inside the line: drop the candidates that the across gradient or the
-        // window's contrast rule out, in f64 as the reference compares them.
-        const first = lows + (<usize>(t0 - window) << 2);
-        const low4 = f32x4.pmin(v128.load(first), v128.load(first + second));
-        const firstHigh = highs + (<usize>(t0 - window) << 2);
-        const high4 = f32x4.pmax(v128.load(firstHigh), v128.load(firstHigh + second));
+      if (bits != 0) {
+        // Drop the candidates whose gradient across is the steeper, four at a time, in f64 as the
+        // reference compares them.
         const p = row + (<usize>t0 << 2);
         const below = v128.load(p + lineBytes);
         const above = v128.load(p - lineBytes);
@@ -378,13 +341,8 @@ export function scanLines(
           f64x2.abs(f64x2.sub(f64x2.promote_low_f32x4(i32x4.shuffle(below, below, 2, 3, 0, 1)), f64x2.promote_low_f32x4(i32x4.shuffle(above, above, 2, 3, 0, 1)))),
           halfPair,
         );
-        const gLow = f64x2.promote_low_f32x4(g4);
-        const gHigh = f64x2.promote_low_f32x4(i32x4.shuffle(g4, g4, 2, 3, 0, 1));
-        const rangeLow = f64x2.sub(f64x2.promote_low_f32x4(high4), f64x2.promote_low_f32x4(low4));
-        const rangeHigh = f64x2.sub(f64x2.promote_low_f32x4(i32x4.shuffle(high4, high4, 2, 3, 0, 1)), f64x2.promote_low_f32x4(i32x4.shuffle(low4, low4, 2, 3, 0, 1)));
-        const contrast = f64x2.splat(significantContrast);
-        const keepLow = v128.and(f64x2.le(g2Low, gLow), f64x2.ge(rangeLow, contrast));
-        const keepHigh = v128.and(f64x2.le(g2High, gHigh), f64x2.ge(rangeHigh, contrast));
+        const keepLow = f64x2.le(g2Low, f64x2.promote_low_f32x4(g4));
+        const keepHigh = f64x2.le(g2High, f64x2.promote_low_f32x4(i32x4.shuffle(g4, g4, 2, 3, 0, 1)));
         bits &= i64x2.bitmask(keepLow) | (i64x2.bitmask(keepHigh) << 2);
       }
       while (bits != 0) {
@@ -395,22 +353,25 @@ export function scanLines(
         const p = row + (<usize>t << 2);
         const g2 = Math.abs(<f64>load<f32>(p + lineBytes) - <f64>load<f32>(p - lineBytes)) * 0.5;
         if (g2 > g) continue;
-        let low: f32;
-        let high: f32;
-        if (t >= window && t + window < length) {
-          const first = <usize>(t - window) << 2;
-          low = min(load<f32>(lows + first), load<f32>(lows + first + second));
-          high = max(load<f32>(highs + first), load<f32>(highs + first + second));
-        } else {
-          const from = t > window ? t - window : 0;
-          const to = t + window < length ? t + window : length - 1;
-          low = f32.POSITIVE_INFINITY;
-          high = f32.NEGATIVE_INFINITY;
-          for (let j = from; j <= to; j++) {
-            const v = load<f32>(row + (<usize>j << 2));
-            if (v < low) low = v;
-            if (v > high) high = v;
-          }
+        // The window's extremes, four samples at a time (min and max are exact in any order).
+        const from = t > window ? t - window : 0;
+        const to = t + window < length ? t + window : length - 1;
+        let j = from;
+        let lowLanes = f32x4.splat(f32.POSITIVE_INFINITY);
+        let highLanes = f32x4.splat(f32.NEGATIVE_INFINITY);
+        for (; j + 4 <= to + 1; j += 4) {
+          const v = v128.load(row + (<usize>j << 2));
+          lowLanes = f32x4.pmin(lowLanes, v);
+          highLanes = f32x4.pmax(highLanes, v);
+        }
+        lowLanes = f32x4.pmin(lowLanes, i32x4.shuffle(lowLanes, lowLanes, 2, 3, 0, 1));
+        highLanes = f32x4.pmax(highLanes, i32x4.shuffle(highLanes, highLanes, 2, 3, 0, 1));
+        let low = min(f32x4.extract_lane(lowLanes, 0), f32x4.extract_lane(lowLanes, 1));
+        let high = max(f32x4.extract_lane(highLanes, 0), f32x4.extract_lane(highLanes, 1));
+        for (; j <= to; j++) {
+          const v = load<f32>(row + (<usize>j << 2));
+          if (v < low) low = v;
+          if (v > high) high = v;
         }
         const range = <f64>high - <f64>low;
         if (range < significantContrast) continue;

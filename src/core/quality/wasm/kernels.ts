@@ -32,8 +32,6 @@ interface Exports {
     lines: number,
     length: number,
     gradient: number,
-    lows: number,
-    highs: number,
     window: number,
     minGradient: number,
     significantContrast: number,
@@ -153,10 +151,7 @@ class WasmKernels implements QualityKernels {
     arena.reset();
     const data = arena.alloc(pixels * 4);
     const transposed = arena.alloc(pixels * 4);
-    const scratch = (Math.max(width, height) + 8) * 4;
-    const gradient = arena.alloc(scratch);
-    const lows = arena.alloc(scratch);
-    const highs = arena.alloc(scratch);
+    const gradient = arena.alloc((Math.max(width, height) + 8) * 4);
     const bins = arena.alloc(1024 * 4);
     const position = arena.alloc(samples * 4);
     const low = arena.alloc(samples * 4);
@@ -170,7 +165,7 @@ class WasmKernels implements QualityKernels {
     const significantContrast = Math.max(options.minContrast, options.backgroundMultiple * backgroundRange);
     const minGradient = significantContrast / (2 * options.window + 1);
     const scan = (lines: number, length: number, from: number, posLine: number, posStep: number) =>
-      wasm.scanLines(from, lines, length, gradient, lows, highs, options.window, minGradient, significantContrast, options.pairDistance, MIN_STEEPNESS, posLine, posStep, samples, position, low, high, steepness);
+      wasm.scanLines(from, lines, length, gradient, options.window, minGradient, significantContrast, options.pairDistance, MIN_STEEPNESS, posLine, posStep, samples, position, low, high, steepness);
     wasm.resetEdges();
     scan(height, width, data, width, 1);
     const rowEdges = wasm.edgesFound();
