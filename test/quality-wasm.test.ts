@@ -113,7 +113,7 @@ test('edges: the same samples, in the same order, for every window the configura
   assert.ok(javascriptKernels.sampleEdges(busy, edgeOptions(config.analysis)).count > 1000, 'the stroke plane has edges to compare');
 });
 
-test('letters and the line pitch autocorrelation: the same answers', () => {
+test('letters, and the line pitch strip profiles and their autocorrelation: the same answers', () => {
   for (const [width, height] of [[257, 131], [3, 3], [90, 400]]) {
     const plane = strokePlane(width, height, 3 * width + height);
     for (const noise of [0, 4, 30]) {
@@ -121,12 +121,23 @@ test('letters and the line pitch autocorrelation: the same answers', () => {
     }
   }
   const random = seededRandom(11);
-  for (const [strips, height, lags] of [[7, 200, 69], [3, 50, 60], [1, 9, 4], [12, 331, 162]]) {
-    const profiles = Float32Array.from({ length: strips * height }, (_, i) => (i % 13 < 3 ? Math.floor(random() * 9) : 0));
-    const expected = javascriptKernels.autocorrelation(Float32Array.from(profiles), strips, height, lags);
-    const actual = wasm.autocorrelation(Float32Array.from(profiles), strips, height, lags);
-    assert.equal(actual.energy, expected.energy);
-    assertSameBits(actual.correlation, expected.correlation, `autocorrelation ${strips} x ${height}, ${lags} lags`);
+  for (const [strips, height, lags, count] of [[7, 200, 69, 900], [3, 50, 15, 40], [1, 9, 4, 5], [12, 331, 162, 5000]]) {
+    const marks = { count, row: new Int32Array(count), strip: new Int32Array(count), offset: new Float32Array(count) };
+    for (let m = 0; m < count; m++) {
+      // Rows in bands (lines of text), some beyond the plane once sheared; offsets on half pixels, where rounding ties.
+      marks.row[m] = Math.floor(random() * height * 0.25) * 4 + (m % 3);
+      marks.strip[m] = Math.floor(random() * strips);
+      marks.offset[m] = Math.floor(random() * 32) - 15.5;
+    }
+    const expected = javascriptKernels.stripProfiler(marks, strips, height);
+    const actual = wasm.stripProfiler(marks, strips, height);
+    for (const slope of [0, Math.tan(Math.PI / 90), -Math.tan(Math.PI / 18), 1 / 31, -1 / 31]) {
+      assert.equal(actual.peakiness(slope), expected.peakiness(slope), `peakiness ${strips} x ${height} at slope ${slope}`);
+    }
+    const want = expected.autocorrelation(1 / 31, lags);
+    const got = actual.autocorrelation(1 / 31, lags);
+    assert.equal(got.energy, want.energy);
+    assertSameBits(got.correlation, want.correlation, `autocorrelation ${strips} x ${height}, ${lags} lags`);
   }
 });
 

@@ -534,6 +534,33 @@ export function components(mask: usize, width: i32, height: i32, parent: usize, 
 // ---------------------------------------------------------------------------------------------
 // Line pitch (src/core/quality/line-pitch.ts autocorrelation).
 
+/** JavaScript's Math.round: the nearest integer, halves up (x - floor(x) is exact in f64). */
+@inline
+function roundHalfUp(x: f64): f64 {
+  const r = Math.floor(x);
+  return x - r >= 0.5 ? r + 1 : r;
+}
+
+/**
+ * The reference's stripProfiles: per strip, the count of the `count` marks (row i32, strip i32,
+ * offset f32) on each of `height` rows once sheared by `slope`, into `profiles` (strips x height
+ * f32, zeroed here). Returns the sum of squared counts.
+ */
+export function stripProfiles(rows: usize, strips: usize, offsets: usize, count: i32, profiles: usize, stripCount: i32, height: i32, slope: f64): f64 {
+  memory.fill(profiles, 0, <usize>(stripCount * height) << 2);
+  let squares: f64 = 0;
+  for (let m = 0; m < count; m++) {
+    const at4 = <usize>m << 2;
+    const level = roundHalfUp(<f64>load<i32>(rows + at4) - <f64>load<f32>(offsets + at4) * slope);
+    if (level < 0 || level >= <f64>height) continue;
+    const p = profiles + (<usize>(load<i32>(strips + at4) * height + <i32>level) << 2);
+    const v = load<f32>(p);
+    squares += 2 * <f64>v + 1;
+    store<f32>(p, v + 1);
+  }
+  return squares;
+}
+
 /**
  * The autocorrelation of the mean-removed profiles of the strips holding at least `stripShare`
  * of the busiest one's edges, for lags 1..lags + 1 into `raw` (f64, lags + 2 of them, zeroed

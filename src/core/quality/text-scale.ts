@@ -63,7 +63,7 @@ export function measureAtTextScale(
   kernels: QualityKernels = javascriptKernels,
 ): TextScaleEdges {
   const { plane } = overview;
-  const found = estimateLinePitchEitherWay(overview.edges, plane.width, plane.height, config.minLinePitchConfidence, kernels.autocorrelation);
+  const found = estimateLinePitchEitherWay(overview.edges, plane.width, plane.height, config.minLinePitchConfidence, kernels.stripProfiler);
   const useFound = found !== null && found.confidence >= config.minLinePitchConfidence;
   const overviewPitch = useFound ? found.pitch : config.fallbackLinePitch * Math.max(plane.width, plane.height);
   const pitch = Math.max(overviewPitch / overview.scale, pitchFloor(letters, minLetters, overview, config));

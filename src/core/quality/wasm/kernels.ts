@@ -2,7 +2,7 @@ import type { Frame, GrayFrame } from '../../frame.js';
 import { MAX_SAMPLES, MIN_STEEPNESS, type EdgeOptions, type EdgeSamples } from '../edges.js';
 import { javascriptKernels, type QualityKernels } from '../kernels.js';
 import { darknessRadius, DARKNESS_SHARE, lettersOf, MIN_DARKNESS, NOISE_MULTIPLE, type LetterSizes } from '../letters.js';
-import { STRIP_SHARE } from '../line-pitch.js';
+import { STRIP_SHARE, type Marks, type StripProfiles } from '../line-pitch.js';
 import { areaWeights, type LumaPlane, type Region } from '../luma.js';
 import { QUALITY_KERNELS_WASM } from './module.js';
 
@@ -46,6 +46,7 @@ interface Exports {
     steepness: number,
   ): void;
   darkMarks(data: number, width: number, height: number, radius: number, minDarkness: number, darknessShare: number, noiseFloor: number, integral: number, mask: number): void;
+  stripProfiles(rows: number, strips: number, offsets: number, count: number, profiles: number, stripCount: number, height: number, slope: number): number;
   autocorrelation(profiles: number, strips: number, height: number, lags: number, stripShare: number, sums: number, raw: number, correlation: number): number;
   components(mask: number, width: number, height: number, parent: number, id: number, left: number, right: number, top: number, bottom: number, area: number): number;
 }
@@ -208,16 +209,31 @@ class WasmKernels implements QualityKernels {
     return lettersOf({ count, left, right, top, bottom, area }, width, height, scale);
   };
 
-  autocorrelation = (profiles: Float32Array, strips: number, height: number, lags: number): { correlation: Float64Array; energy: number } => {
+  /** The marks and their profiles stay in the module's memory from one slope to the next: valid until the next pass of these kernels. */
+  stripProfiler = (marks: Marks, strips: number, height: number): StripProfiles => {
     const arena = this.arena;
     arena.reset();
-    const data = arena.alloc(profiles.length * 4 + 16);
+    const rows = arena.alloc(marks.count * 4);
+    const stripOf = arena.alloc(marks.count * 4);
+    const offsets = arena.alloc(marks.count * 4);
+    const profiles = arena.alloc(strips * height * 4 + 16);
     const sums = arena.alloc(strips * 8);
-    const raw = arena.alloc((lags + 2) * 8);
-    const correlation = arena.alloc((lags + 1) * 8);
-    new Float32Array(arena.buffer, data, profiles.length).set(profiles);
-    const energy = this.wasm.autocorrelation(data, strips, height, lags, STRIP_SHARE, sums, raw, correlation);
-    return { correlation: new Float64Array(arena.buffer, correlation, lags + 1).slice(), energy };
+    const buffer = arena.buffer;
+    new Int32Array(buffer, rows, marks.count).set(marks.row.subarray(0, marks.count));
+    new Int32Array(buffer, stripOf, marks.count).set(marks.strip.subarray(0, marks.count));
+    new Float32Array(buffer, offsets, marks.count).set(marks.offset.subarray(0, marks.count));
+    const wasm = this.wasm;
+    const fill = (slope: number) => wasm.stripProfiles(rows, stripOf, offsets, marks.count, profiles, strips, height, slope);
+    return {
+      peakiness: fill,
+      autocorrelation: (slope, lags) => {
+        fill(slope);
+        const raw = arena.alloc((lags + 2) * 8);
+        const correlation = arena.alloc((lags + 1) * 8);
+        const energy = wasm.autocorrelation(profiles, strips, height, lags, STRIP_SHARE, sums, raw, correlation);
+        return { correlation: new Float64Array(arena.buffer, correlation, lags + 1).slice(), energy };
+      },
+    };
   };
 }
 
