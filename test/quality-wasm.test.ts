@@ -14,7 +14,10 @@ import { runQualityGate } from '../src/core/quality/gate.js';
 import { javascriptKernels, type QualityKernels } from '../src/core/quality/kernels.js';
 import { edgeOptions } from '../src/core/quality/text-scale.js';
 import { instantiateWasmKernels, loadWasmKernels, qualityKernels } from '../src/core/quality/wasm/kernels.js';
+import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
 import { compileKernels, MODULE_FILE, moduleSource } from '../scripts/build-wasm.js';
+import { launchChromium } from './helpers/browser.js';
 import { largeWordCrop, photograph, photographedPage } from './fixtures/captures.js';
 import { asJpeg, blank, blurred, exposed, randomLines, renderDocument, rotated, seededRandom, withGrain } from './fixtures/documents.js';
 
@@ -186,4 +189,38 @@ test('auto falls back to the JavaScript kernels where WebAssembly cannot run; wa
   await assert.rejects(qualityKernels('wasm', failingLoad), /SIMD unsupported/);
   assert.equal(await qualityKernels('javascript', failingLoad), javascriptKernels);
   assert.equal((await qualityKernels('auto')).name, 'wasm');
+});
+
+/** test/fixtures/gate-in-browser.ts bundled as a script that sets `gateInBrowser` on the page. */
+async function browserBundle(): Promise<string> {
+  const entry = fileURLToPath(new URL('./fixtures/gate-in-browser.ts', import.meta.url));
+  const built = await build({ configFile: false, logLevel: 'silent', build: { write: false, minify: false, lib: { entry, formats: ['iife'], name: 'gateInBrowser' } } });
+  const outputs = Array.isArray(built) ? built : [built];
+  const chunk = outputs.flatMap((o) => ('output' in o ? o.output : [])).find((file) => file.type === 'chunk');
+  assert.ok(chunk !== undefined && chunk.type === 'chunk', 'the bundle has a script');
+  return chunk.code;
+}
+
+test('in Chromium the same module loads from the same bytes and gives the report Node gives', async () => {
+  const frame = await toFrame(await asJpeg(await renderDocument({ lines: randomLines(44, 8), fontSize: 26, width: 700 }), 80), 4);
+  const expected = runQualityGate(frame, config, undefined, javascriptKernels);
+  assert.ok((expected.checks.find((c) => c.name === 'blur')?.score ?? 0) > 0, 'a page with text, so every pass runs (pitch, tiles, letters)');
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    await page.setContent('<!doctype html><title>gate</title>');
+    await page.addScriptTag({ content: await browserBundle() });
+    const pixels = Buffer.from(frame.data).toString('base64');
+    const answer = await page.evaluate(
+      async ({ width, height, pixels }) => {
+        const data = Uint8ClampedArray.from(atob(pixels), (c) => c.charCodeAt(0));
+        const bundle = (globalThis as unknown as { gateInBrowser: { gate(frame: unknown): Promise<unknown> } }).gateInBrowser;
+        return bundle.gate({ width, height, channels: 4, data });
+      },
+      { width: frame.width, height: frame.height, pixels },
+    );
+    assert.deepEqual(answer, { kernels: 'wasm', report: expected });
+  } finally {
+    await browser.close();
+  }
 });
