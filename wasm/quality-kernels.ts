@@ -2,7 +2,8 @@
 // `npm run build:wasm` into src/core/quality/wasm/module.ts. Every kernel repeats the arithmetic
 // of its JavaScript reference in src/core/quality (same operations, same precision, same order
 // of every rounding), so both give the same bits; SIMD is used only where lanes are independent
-// (pixels of one row, lags of one sum), never to reorder a sum. Memory is laid out by the caller
+// (pixels of a row, two rows of the resampling, lags of the autocorrelation), never to reorder a
+// sum, and min/max (exact in any order) only where the reference takes extremes. Memory is laid out by the caller
 // (src/core/quality/wasm/kernels.ts): every pointer is a byte offset the caller reserved.
 
 /** Where the caller's arena may start: the end of this module's own static data. */
