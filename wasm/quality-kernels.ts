@@ -99,17 +99,17 @@ export function luma(src: usize, dst: usize, pixels: i32, channels: i32): void {
  * time in the two lanes of an f64x2: the pair's output interleaved, cell by cell, as `outWidth`
  * f32 pairs (and a spare pair after the last, zeroed like the rest by the caller). An odd last row
  * is paired with itself. `cell` (i32) is the reference's cell of each column, `share` its share
- * as f64 and `rest` 1 - share, as the reference computes them.
+ * as f64 and `rest` 1 - share, as the reference computes them; `scaled` holds, for each byte
+ * value b, b * norm (f64), the reference's first product.
  */
-export function resampleRows(src: usize, stride: i32, inWidth: i32, rows: i32, cell: usize, share: usize, rest: usize, norm: f64, out: usize, outWidth: i32): void {
-  const normLane = f64x2.splat(norm);
+export function resampleRows(src: usize, stride: i32, inWidth: i32, rows: i32, cell: usize, share: usize, rest: usize, scaled: usize, out: usize, outWidth: i32): void {
   const pairBytes = <usize>outWidth << 3;
   for (let y = 0; y < rows; y += 2) {
     const first = src + <usize>y * stride;
     const second = y + 1 < rows ? first + stride : first;
     const outPair = out + <usize>(y >> 1) * pairBytes;
     for (let x = 0; x < inWidth; x++) {
-      const v = f64x2.mul(f64x2.replace_lane(f64x2.splat(<f64>load<u8>(first + x)), 1, <f64>load<u8>(second + x)), normLane);
+      const v = v128.load64_lane(scaled + (<usize>load<u8>(second + x) << 3), v128.load64_splat(scaled + (<usize>load<u8>(first + x) << 3)), 1);
       const o = outPair + (<usize>load<i32>(cell + (<usize>x << 2)) << 3);
       const s = v128.load64_splat(share + (<usize>x << 3));
       const r = v128.load64_splat(rest + (<usize>x << 3));

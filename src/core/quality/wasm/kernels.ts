@@ -20,7 +20,7 @@ interface Exports {
   memory: WasmMemory;
   heapBase(): number;
   luma(src: number, dst: number, pixels: number, channels: number): void;
-  resampleRows(src: number, stride: number, inWidth: number, rows: number, cell: number, share: number, rest: number, norm: number, out: number, outWidth: number): void;
+  resampleRows(src: number, stride: number, inWidth: number, rows: number, cell: number, share: number, rest: number, scaled: number, out: number, outWidth: number): void;
   resampleColumns(src: number, width: number, height: number, cell: number, share: number, norm: number, out: number): void;
   transpose(src: number, dst: number, width: number, height: number): void;
   quietRange(data: number, lines: number, length: number, window: number, bins: number): number;
@@ -119,6 +119,7 @@ class WasmKernels implements QualityKernels {
     const acrossCell = arena.alloc(region.width * 4);
     const acrossShare = arena.alloc(region.width * 8);
     const acrossRest = arena.alloc(region.width * 8);
+    const scaledBytes = arena.alloc(256 * 8);
     // Pairs of rows, interleaved, and a spare pair (see the kernel).
     const rowsLength = outWidth * 2 * (Math.ceil(region.height / 2) + 1);
     const rows = arena.alloc(rowsLength * 4);
@@ -134,11 +135,14 @@ class WasmKernels implements QualityKernels {
       share[x] = across.share[x];
       rest[x] = 1 - across.share[x];
     }
+    const norm = outWidth / region.width;
+    const scaled = new Float64Array(buffer, scaledBytes, 256);
+    for (let b = 0; b < 256; b++) scaled[b] = b * norm;
     new Float32Array(buffer, rows, rowsLength).fill(0);
     new Int32Array(buffer, downCell, region.height).set(down.cell);
     new Float32Array(buffer, downShare, region.height).set(down.share);
     new Float32Array(buffer, out, outWidth * outHeight).fill(0);
-    this.wasm.resampleRows(src + region.x, gray.width, region.width, region.height, acrossCell, acrossShare, acrossRest, outWidth / region.width, rows, outWidth);
+    this.wasm.resampleRows(src + region.x, gray.width, region.width, region.height, acrossCell, acrossShare, acrossRest, scaledBytes, rows, outWidth);
     this.wasm.resampleColumns(rows, outWidth, region.height, downCell, downShare, outHeight / region.height, out);
     return { width: outWidth, height: outHeight, data: new Float32Array(buffer, out, outWidth * outHeight).slice() };
   };
