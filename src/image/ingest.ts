@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Metadata } from 'sharp';
 import { VisionopsError } from '../core/errors.js';
-import { toGray, type Frame } from '../core/frame.js';
+import { toGray, type Frame, type GrayFrame } from '../core/frame.js';
 import { perceptualHash } from '../core/hash/perceptual.js';
 import { decodeAdmission } from './admission.js';
 import { declaredExtents } from './bmff.js';
@@ -18,11 +18,13 @@ import { FORMAT_NAMES, IMAGE_FORMATS, type ImageFormat, type IngestedImage } fro
  * (size, format, pixels, frames, data too small for the pixels) happens before the one decode, so
  * a hostile file costs a header read at most; the decode waits for room in the process's budget of
  * pixels in flight (`ingest.inflightPixels`), and is refused OVERLOADED when none comes in time.
+ * `luma` computes the luma the hash and the gate share (the gate's kernels pass their own).
  */
 export async function ingestImage(
   bytes: Uint8Array,
   config: IngestConfig,
   source: Record<string, unknown> = {},
+  luma: (frame: Frame) => GrayFrame = toGray,
 ): Promise<IngestedImage> {
   assertBodyWithinLimits(bytes, config);
   const format = sniffFormat(bytes);
@@ -43,7 +45,7 @@ export async function ingestImage(
   const release = await decodeAdmission.admit(header.width * header.height, { budget: config.inflightPixels, waitMs: config.inflightWaitMs });
   try {
     const frame = await decodeUpright(bytes, format, config.maxPixels);
-    return describe(bytes, format, header, frame, config, source);
+    return describe(bytes, format, header, frame, config, source, luma(frame));
   } finally {
     release();
   }
@@ -56,8 +58,8 @@ function describe(
   frame: Frame,
   config: IngestConfig,
   source: Record<string, unknown>,
+  luma: GrayFrame,
 ): IngestedImage {
-  const luma = toGray(frame);
   return {
     frame,
     format,

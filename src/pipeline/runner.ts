@@ -4,7 +4,9 @@ import { VisionopsError } from '../core/errors.js';
 import { toGray, type Frame, type GrayFrame } from '../core/frame.js';
 import { cropRegion } from '../core/preprocess/region.js';
 import { runContentGate } from '../core/quality/content-gate.js';
+import type { QualityKernels } from '../core/quality/kernels.js';
 import type { QualityReport } from '../core/quality/types.js';
+import { qualityKernels, type KernelChoice } from '../core/quality/wasm/kernels.js';
 import type { Decision, DecisionReason, ModelLineage, PredictionRecord, TaskResult, Timings } from '../core/records/prediction.js';
 import { ingestImage } from '../image/ingest.js';
 import type { IngestedImage } from '../image/types.js';
@@ -25,11 +27,13 @@ import type { Pipeline, PredictionListener } from './contract.js';
  */
 export type Until = 'gate' | 'decide' | 'record';
 
-/** What the path reads from the configuration: ingest's limits, the gate's thresholds and the pipeline's settings (its region of interest, its decision thresholds). */
+/** What the path reads from the configuration: ingest's limits, the gate's thresholds and kernels, and the pipeline's settings (its region of interest, its decision thresholds). */
 export interface PathSettings {
   ingest: Config['ingest'];
   quality: Config['quality'];
   pipeline: PipelineConfig;
+  /** Where the gate's per-pixel passes run (`runtime.qualityKernels`); JavaScript when absent. */
+  kernels?: KernelChoice;
 }
 
 /** Where the record stage keeps what it records, and who is told. */
@@ -99,6 +103,7 @@ export interface RunOptions<U extends Until> {
  */
 export class StageRunner {
   private readonly judgedBy: string | null;
+  private kernels: Promise<QualityKernels> | null = null;
 
   constructor(
     readonly path: PathSettings,
@@ -121,8 +126,15 @@ export class StageRunner {
   }
 
   /** The ingest stage: the bytes decoded once, within the limits, upright, hashed. */
-  ingest(bytes: Uint8Array, clock: StageClock, source: Record<string, unknown> = {}): Promise<IngestedImage> {
-    return clock.time('decode', () => ingestImage(bytes, this.path.ingest, source));
+  async ingest(bytes: Uint8Array, clock: StageClock, source: Record<string, unknown> = {}): Promise<IngestedImage> {
+    const kernels = await this.qualityKernels();
+    return clock.time('decode', () => ingestImage(bytes, this.path.ingest, source, kernels.toGray));
+  }
+
+  /** The gate's kernels, resolved on first use (WebAssembly compiles asynchronously). */
+  private qualityKernels(): Promise<QualityKernels> {
+    this.kernels ??= qualityKernels(this.path.kernels ?? 'javascript');
+    return this.kernels;
   }
 
   /** The path on from an ingested image (the cache decorator ingests first, to look for a near copy). */
@@ -174,7 +186,8 @@ export class StageRunner {
 
   private async gate(image: IngestedImage, clock: StageClock, listener: PredictionListener): Promise<Gated> {
     const { frame, gray } = await this.crop(image, clock);
-    const quality = await clock.time('gate', () => runContentGate(frame, this.path.quality, this.pipeline?.gate, gray));
+    const kernels = await this.qualityKernels();
+    const quality = await clock.time('gate', () => runContentGate(frame, this.path.quality, this.pipeline?.gate, gray, kernels));
     listener.quality?.(quality);
     return { image, frame, gray, quality };
   }
@@ -220,7 +233,7 @@ export class StageRunner {
 
 /** The settings of the stages before the models, for a pipeline configured with `settings`. */
 export function pathSettings(config: Config, settings: PipelineConfig): PathSettings {
-  return { ingest: config.ingest, quality: config.quality, pipeline: settings };
+  return { ingest: config.ingest, quality: config.quality, pipeline: settings, kernels: config.runtime.qualityKernels };
 }
 
 export function describeImage(image: IngestedImage): PredictionRecord['image'] {

@@ -26,6 +26,12 @@ export const runtimeConfigSchema = z
      * where onnxruntime-node blocks everything else while it computes.
      */
     workers: z.number().int().min(0).default(2),
+    /**
+     * Where the quality gate's per-pixel passes run: 'auto' in WebAssembly with SIMD where the
+     * runtime has it, else in JavaScript; 'wasm' or 'javascript' to insist. Both give the same
+     * report (docs/quality-gate.md); WebAssembly measured about 3x faster (docs/performance.md).
+     */
+    qualityKernels: z.enum(['auto', 'wasm', 'javascript']).default('auto'),
     /** libvips threads per image decode (sharp.concurrency); 0 leaves sharp's default (one per core). */
     decodeThreads: z.number().int().min(0).default(1),
     /**

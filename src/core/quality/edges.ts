@@ -43,12 +43,12 @@ export interface EdgeOptions {
 }
 
 /** Samples beyond this are not kept: enough for stable medians, and bounded work on busy images. */
-const MAX_SAMPLES = 100_000;
+export const MAX_SAMPLES = 100_000;
 /**
  * An edge wider than about 30 pixels is shading (a shadow, a vignette) or the ripple JPEG leaves
  * beside one, not a mark; text blurred that far is past reading at any scale the gate reads it.
  */
-const MIN_STEEPNESS = 0.03;
+export const MIN_STEEPNESS = 0.03;
 
 export function sampleEdges(plane: LumaPlane, options: EdgeOptions): EdgeSamples {
   const backgroundRange = estimateBackgroundRange(plane, options.window);

@@ -16,11 +16,11 @@ export interface LetterSizes {
 }
 
 /** Dark marks are at least this many levels under their surroundings' mean ... */
-const MIN_DARKNESS = 16;
+export const MIN_DARKNESS = 16;
 /** ...and at least this share of it, so paper grain is not ink on a bright page. */
-const DARKNESS_SHARE = 0.12;
+export const DARKNESS_SHARE = 0.12;
 /** ...and this many times the background's own range (grain, sensor and JPEG noise). */
-const NOISE_MULTIPLE = 2;
+export const NOISE_MULTIPLE = 2;
 /** A letter's box is at most this many times as long as it is wide (a rule, a table border, is longer). */
 const MAX_ASPECT = 3.5;
 /** A word whose letters touch is at most this many times as long as high (a rule is longer). */
@@ -45,7 +45,7 @@ const MAX_SHARE = 0.6;
 export function measureLetters(plane: LumaPlane, scale: number, noise: number): LetterSizes {
   const { width, height, data } = plane;
   if (width < 3 || height < 3) return { count: 0, size: 0, height: 0 };
-  const radius = Math.max(7, Math.round(Math.max(width, height) / 40));
+  const radius = darknessRadius(width, height);
   const integral = integralOf(plane);
   const dark = new Uint8Array(width * height);
   const stride = width + 1;
@@ -60,7 +60,27 @@ export function measureLetters(plane: LumaPlane, scale: number, noise: number): 
       if (data[y * width + x] < mean - Math.max(MIN_DARKNESS, DARKNESS_SHARE * mean, NOISE_MULTIPLE * noise)) dark[y * width + x] = 1;
     }
   }
-  const { letters, heights } = markSides(dark, width, height, Math.min(width, height) * MAX_SHARE);
+  return lettersOf(componentBoxes(dark, width, height), width, height, scale);
+}
+
+/** Half the side of the window a mark is compared with: wider than a letter's stroke. */
+export function darknessRadius(width: number, height: number): number {
+  return Math.max(7, Math.round(Math.max(width, height) / 40));
+}
+
+/** The 8-connected components of a mask: each one's bounding box and area, in labelling order. */
+export interface ComponentBoxes {
+  count: number;
+  left: Int32Array;
+  right: Int32Array;
+  top: Int32Array;
+  bottom: Int32Array;
+  area: Int32Array;
+}
+
+/** The print's size from the components of the dark-mark mask of a width x height plane. */
+export function lettersOf(boxes: ComponentBoxes, width: number, height: number, scale: number): LetterSizes {
+  const { letters, heights } = markSides(boxes, Math.min(width, height) * MAX_SHARE);
   if (letters.length === 0) return { count: 0, size: 0, height: 0 };
   return { count: letters.length, size: median(letters) / scale, height: median(heights) / scale };
 }
@@ -84,8 +104,7 @@ function integralOf(plane: LumaPlane): Float64Array {
   return integral;
 }
 
-/** The larger side of every letter-like 8-connected component of the mask, and the smaller side of those and of word-like ones. */
-function markSides(mask: Uint8Array, width: number, height: number, maxSide: number): { letters: number[]; heights: number[] } {
+function componentBoxes(mask: Uint8Array, width: number, height: number): ComponentBoxes {
   const parent = new Int32Array(width * height).fill(-1);
   const find = (i: number): number => {
     let root = i;
@@ -132,9 +151,14 @@ function markSides(mask: Uint8Array, width: number, height: number, maxSide: num
       area[c]++;
     }
   }
+  return { count: components, left, right, top, bottom, area };
+}
+
+/** The larger side of every letter-like component, and the smaller side of those and of word-like ones. */
+function markSides({ count, left, right, top, bottom, area }: ComponentBoxes, maxSide: number): { letters: number[]; heights: number[] } {
   const letters: number[] = [];
   const heights: number[] = [];
-  for (let c = 0; c < components; c++) {
+  for (let c = 0; c < count; c++) {
     const w = right[c] - left[c] + 1;
     const h = bottom[c] - top[c] + 1;
     const long = Math.max(w, h);

@@ -38,13 +38,14 @@ const HALF_PEAK_TOLERANCE = 0.15;
  * letter sizes) sets the scale blur is judged at. Returns null when no regular lines are found (a
  * label, a photo); on a page turned sideways it finds the letters' pitch (see `estimateLinePitchEitherWay`).
  */
-export function estimateLinePitch(edges: EdgeSamples, width: number, height: number): LinePitch | null {
+export function estimateLinePitch(edges: EdgeSamples, width: number, height: number, profiler: StripProfiler = stripProfiler): LinePitch | null {
   const maxLag = Math.min(MAX_PITCH, Math.floor(height / 3));
   if (maxLag <= MIN_PITCH || edges.rowEdges === 0) return null;
   const marks = strongMarks(edges, width);
   const strips = Math.ceil(width / STRIP_WIDTH);
-  const profiles = new Float32Array(strips * height);
-  const peakiness = (degrees: number) => stripProfiles(marks, profiles, height, Math.tan((degrees * Math.PI) / 180));
+  const profiles = profiler(marks, strips, height);
+  const slope = (degrees: number) => Math.tan((degrees * Math.PI) / 180);
+  const peakiness = (degrees: number) => profiles.peakiness(slope(degrees));
   let skew = 0;
   let bestPeakiness = -1;
   for (let degrees = -MAX_SKEW_DEGREES; degrees <= MAX_SKEW_DEGREES; degrees += 2) {
@@ -55,8 +56,7 @@ export function estimateLinePitch(edges: EdgeSamples, width: number, height: num
     const p = peakiness(degrees);
     if (p > bestPeakiness) [skew, bestPeakiness] = [degrees, p];
   }
-  peakiness(skew);
-  const { correlation, energy } = autocorrelation(profiles, strips, height, maxLag + 2);
+  const { correlation, energy } = profiles.autocorrelation(slope(skew), maxLag + 2);
   if (energy === 0) return null;
   const peaks: number[] = [];
   for (let lag = MIN_PITCH; lag <= maxLag; lag++) {
@@ -86,10 +86,16 @@ export function estimateLinePitch(edges: EdgeSamples, width: number, height: num
  * columns shows gaps too, but across it the pitch is a letter's. Blur that fills the gaps, or a
  * single line, leaves the default.
  */
-export function estimateLinePitchEitherWay(edges: EdgeSamples, width: number, height: number, minConfidence: number): LinePitch | null {
-  const acrossRows = estimateLinePitch(edges, width, height);
+export function estimateLinePitchEitherWay(
+  edges: EdgeSamples,
+  width: number,
+  height: number,
+  minConfidence: number,
+  profiler: StripProfiler = stripProfiler,
+): LinePitch | null {
+  const acrossRows = estimateLinePitch(edges, width, height, profiler);
   const columnEdges = columnEdgesAsRows(edges, width, height);
-  const acrossColumns = estimateLinePitch(columnEdges, height, width);
+  const acrossColumns = estimateLinePitch(columnEdges, height, width, profiler);
   if (acrossColumns === null || acrossColumns.confidence < minConfidence) return acrossRows;
   if (acrossRows !== null && acrossRows.pitch >= acrossColumns.pitch) return acrossRows;
   const rowGaps = gapShare(edges, width, height, acrossRows?.skew ?? 0);
@@ -175,7 +181,7 @@ function columnEdgesAsRows(edges: EdgeSamples, width: number, height: number): E
 }
 
 /** The strong row-scan edges as (row, strip, offset from the strip's centre). */
-interface Marks {
+export interface Marks {
   count: number;
   row: Int32Array;
   strip: Int32Array;
@@ -220,7 +226,27 @@ function stripProfiles(marks: Marks, profiles: Float32Array, height: number, slo
 }
 
 /** Strips holding fewer edges than this share of the busiest add noise, not lines, and cost time. */
-const STRIP_SHARE = 0.25;
+export const STRIP_SHARE = 0.25;
+
+/** The strip profiles of a set of marks, sheared by a slope: how peaky they are, and their autocorrelation. */
+export interface StripProfiles {
+  peakiness(slope: number): number;
+  autocorrelation(slope: number, lags: number): { correlation: Float64Array; energy: number };
+}
+
+/** Makes the strip profiles of `marks` (the reference below, or the same in WebAssembly, valid until the kernels' next pass). */
+export type StripProfiler = (marks: Marks, strips: number, height: number) => StripProfiles;
+
+export function stripProfiler(marks: Marks, strips: number, height: number): StripProfiles {
+  const profiles = new Float32Array(strips * height);
+  return {
+    peakiness: (slope) => stripProfiles(marks, profiles, height, slope),
+    autocorrelation: (slope, lags) => {
+      stripProfiles(marks, profiles, height, slope);
+      return autocorrelation(profiles, strips, height, lags);
+    },
+  };
+}
 
 /**
  * Autocorrelation of the mean-removed strip profiles, summed over the busier strips, with their

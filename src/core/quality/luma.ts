@@ -32,7 +32,7 @@ export function resampleLuma(gray: GrayFrame, region: Region, scale: number): Lu
  * rest falls in the next cell. Output cells are at least one input pixel wide, so one input pixel
  * straddles at most two of them.
  */
-function areaWeights(inSize: number, outSize: number): { cell: Int32Array; share: Float32Array } {
+export function areaWeights(inSize: number, outSize: number): { cell: Int32Array; share: Float32Array } {
   const ratio = outSize / inSize;
   const cell = new Int32Array(inSize);
   const share = new Float32Array(inSize);

@@ -1,9 +1,10 @@
 import type { GrayFrame } from '../frame.js';
 import type { QualityConfig } from './config.js';
-import { sampleEdges, type EdgeSamples } from './edges.js';
+import type { EdgeSamples } from './edges.js';
+import { javascriptKernels, type QualityKernels } from './kernels.js';
 import type { LetterSizes } from './letters.js';
 import { estimateLinePitchEitherWay } from './line-pitch.js';
-import { resampleLuma, type LumaPlane } from './luma.js';
+import type { LumaPlane } from './luma.js';
 
 /** The overview: the whole image area-averaged to a fixed long side, and its edges. */
 export interface Overview {
@@ -41,10 +42,10 @@ export function edgeOptions(config: AnalysisConfig) {
   };
 }
 
-export function overviewOf(gray: GrayFrame, config: AnalysisConfig): Overview {
+export function overviewOf(gray: GrayFrame, config: AnalysisConfig, kernels: QualityKernels = javascriptKernels): Overview {
   const scale = Math.min(1, config.overviewLongSide / Math.max(gray.width, gray.height));
-  const plane = resampleLuma(gray, { x: 0, y: 0, width: gray.width, height: gray.height }, scale);
-  return { plane, scale, edges: sampleEdges(plane, edgeOptions(config)) };
+  const plane = kernels.resampleLuma(gray, { x: 0, y: 0, width: gray.width, height: gray.height }, scale);
+  return { plane, scale, edges: kernels.sampleEdges(plane, edgeOptions(config)) };
 }
 
 /**
@@ -53,9 +54,16 @@ export function overviewOf(gray: GrayFrame, config: AnalysisConfig): Overview {
  * means the same thing for 16 px print on a 3000 px scan as for 48 px print on an 800 px photo:
  * how far the edges spread compared with the size of the text, which is what reading it needs.
  */
-export function measureAtTextScale(gray: GrayFrame, overview: Overview, letters: LetterSizes, minLetters: number, config: AnalysisConfig): TextScaleEdges {
+export function measureAtTextScale(
+  gray: GrayFrame,
+  overview: Overview,
+  letters: LetterSizes,
+  minLetters: number,
+  config: AnalysisConfig,
+  kernels: QualityKernels = javascriptKernels,
+): TextScaleEdges {
   const { plane } = overview;
-  const found = estimateLinePitchEitherWay(overview.edges, plane.width, plane.height, config.minLinePitchConfidence);
+  const found = estimateLinePitchEitherWay(overview.edges, plane.width, plane.height, config.minLinePitchConfidence, kernels.stripProfiler);
   const useFound = found !== null && found.confidence >= config.minLinePitchConfidence;
   const overviewPitch = useFound ? found.pitch : config.fallbackLinePitch * Math.max(plane.width, plane.height);
   const pitch = Math.max(overviewPitch / overview.scale, pitchFloor(letters, minLetters, overview, config));
@@ -68,8 +76,8 @@ export function measureAtTextScale(gray: GrayFrame, overview: Overview, letters:
     const y = Math.max(0, Math.floor(tile.y / overview.scale) - margin);
     const right = Math.min(gray.width, Math.ceil((tile.x + tile.size) / overview.scale) + margin);
     const bottom = Math.min(gray.height, Math.ceil((tile.y + tile.size) / overview.scale) + margin);
-    const tilePlane = resampleLuma(gray, { x, y, width: right - x, height: bottom - y }, scale);
-    parts.push(sampleEdges(tilePlane, edgeOptions(config)));
+    const tilePlane = kernels.resampleLuma(gray, { x, y, width: right - x, height: bottom - y }, scale);
+    parts.push(kernels.sampleEdges(tilePlane, edgeOptions(config)));
   }
   return {
     ...concatenate(parts),
