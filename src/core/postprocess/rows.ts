@@ -93,7 +93,12 @@ function place<S extends Segment>(segment: S, along: Point): Placed<S> {
 
 /** How much of the shorter segment's height `b` shares with `a` extended along `a`'s own slope to `b`. */
 function overlapShare<S>(a: Placed<S>, b: Placed<S>): number {
-  const centre = a.centre + a.slope * (b.middle - a.middle);
+  return Math.max(overlapAlong(a, b, a.slope), overlapAlong(a, b, 0));
+}
+
+/** How much of the shorter segment's height `b` shares with `a` extended to `b` with `slope`. */
+function overlapAlong<S>(a: Placed<S>, b: Placed<S>, slope: number): number {
+  const centre = a.centre + slope * (b.middle - a.middle);
   const top = Math.max(centre - a.half, b.centre - b.half);
   const bottom = Math.min(centre + a.half, b.centre + b.half);
   return Math.max(0, bottom - top) / (2 * Math.min(a.half, b.half));
