@@ -91,14 +91,17 @@ function place<S extends Segment>(segment: S, along: Point): Placed<S> {
   };
 }
 
-/** How much of the shorter segment's height `b` shares with `a` extended along `a`'s own slope to `b`. */
+/**
+ * How much of the shorter segment's height `b` shares with `a` extended to `b` along a slope
+ * between the page's direction and `a`'s own, whichever in that range lines them up best: on
+ * curled paper a line bends away from the page's direction, and a short or heavy box's own slope
+ * (a double-height word) can overshoot its line's.
+ */
 function overlapShare<S>(a: Placed<S>, b: Placed<S>): number {
-  return Math.max(overlapAlong(a, b, a.slope), overlapAlong(a, b, 0));
-}
-
-/** How much of the shorter segment's height `b` shares with `a` extended to `b` with `slope`. */
-function overlapAlong<S>(a: Placed<S>, b: Placed<S>, slope: number): number {
-  const centre = a.centre + slope * (b.middle - a.middle);
+  const run = b.middle - a.middle;
+  const aligned = run === 0 ? 0 : (b.centre - a.centre) / run;
+  const slope = Math.max(Math.min(0, a.slope), Math.min(Math.max(0, a.slope), aligned));
+  const centre = a.centre + slope * run;
   const top = Math.max(centre - a.half, b.centre - b.half);
   const bottom = Math.min(centre + a.half, b.centre + b.half);
   return Math.max(0, bottom - top) / (2 * Math.min(a.half, b.half));

@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { inCharacterContext } from '../src/core/text/tokens.js';
+
+test('letters that look like digits become digits in a token that is otherwise a number', () => {
+  assert.equal(inCharacterContext('TOTAL 1O.5O'), 'TOTAL 10.50');
+  assert.equal(inCharacterContext('47500 4750O $O.30 I05 2O18-03-1l'), '47500 47500 $0.30 105 2018-03-11');
+  assert.equal(inCharacterContext('(RM) 3O.00%'), '(RM) 30.00%');
+});
+
+test('a zero among capital letters becomes an O', () => {
+  assert.equal(inCharacterContext('INV0ICE N0: 0VER'), 'INVOICE NO: OVER');
+});
+
+test('tokens that mix real letters and digits, and plain words, stay as read', () => {
+  for (const text of ['BWM0034 RM10.50 A1 10AM 1O No. I l O', 'Invoice total 12.90', 'H2O 5l 100ml', 'B00', 'ISO9001']) {
+    assert.equal(inCharacterContext(text), text);
+  }
+});
+
+test("a form's fill-in rules read as underscores are dropped, an underscore inside a token stays", () => {
+  assert.equal(inCharacterContext('DATE:____ SAN_ _UNION ___ file_name'), 'DATE: SAN UNION file_name');
+  assert.equal(inCharacterContext('____'), '');
+});
