@@ -18,7 +18,7 @@ test('tokens that mix real letters and digits, and plain words, stay as read', (
   }
 });
 
-test("a form's fill-in rules read as underscores are dropped, an underscore inside a token stays", () => {
-  assert.equal(inCharacterContext('DATE:____ SAN_ _UNION ___ file_name'), 'DATE: SAN UNION file_name');
+test("a form's fill-in rules read as underscores part words and are dropped", () => {
+  assert.equal(inCharacterContext('DATE:____ SAN_ _UNION ___ SAN_DIEGO_UNION'), 'DATE: SAN UNION SAN DIEGO UNION');
   assert.equal(inCharacterContext('____'), '');
 });
