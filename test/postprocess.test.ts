@@ -374,6 +374,25 @@ test('CTC space boost: inside letter-spaced print a faint space at the ordinary 
   assert.equal(ctcGreedyDecode(spaced(0.05), 7, 6, LETTERS, { spaceBoost: 100, sureSpace: 0.04 }).text, 'he lo');
 });
 
+test('CTC space boost: after a comma or a full stop a faint space at the pitch is a word break, after a decimal point it is not', () => {
+  const alphabet = ['blank', '1', '.', '4', 'a', ',', 'b', ' '];
+  // Characters at an even pitch of two steps; between the 2nd and 3rd the space rises to 0.05 of the blank.
+  const line = (classes: number[]) =>
+    new Float32Array(
+      classes.flatMap((c, i) => {
+        const character = Array.from({ length: 8 }, (_, k) => (k === c ? 0.99 : k === 0 ? 0.01 : 0));
+        const share = i === 1 ? 0.05 : 0.0009;
+        const gap = Array.from({ length: 8 }, (_, k) => (k === 0 ? 1 / (1 + share) : k === 7 ? share / (1 + share) : 0));
+        return i === classes.length - 1 ? character : [...character, ...gap];
+      }),
+    );
+  const read = (classes: number[]) => ctcGreedyDecode(line(classes), classes.length * 2 - 1, 8, alphabet, { spaceBoost: 100 }).text;
+  assert.equal(read([4, 5, 6]), 'a, b');
+  assert.equal(read([4, 2, 6]), 'a. b');
+  assert.equal(read([1, 2, 3, 3]), '1.44');
+  assert.equal(read([4, 6, 4]), 'aba', 'between letters the pitch is no break');
+});
+
 test('CTC space boost: no space before the first or after the last character, and none beside one the model wrote', () => {
   const probs = steps([
     [0.9, 0, 0, 0, 0, 0.1],

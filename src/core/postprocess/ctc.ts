@@ -116,6 +116,15 @@ interface Kept {
   spaceShare: number;
 }
 
+/**
+ * Punctuation that a space follows in running text, and whose own narrow glyph shortens the step
+ * to the next character to about one pitch: a comma, semicolon, colon, closing bracket, or a full
+ * stop that is not a decimal point (a digit after it).
+ */
+function endsClause(character: string, next: string): boolean {
+  return ',;:)]!?'.includes(character) || (character === '.' && !/[0-9]/.test(next));
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[sorted.length >> 1] ?? 0;
@@ -152,7 +161,8 @@ function decodeAt(summary: Float32Array, first: number, steps: number, space: nu
   kept.forEach((k, i) => {
     const before = kept[i - 1];
     if (spaceBoost > 1 && before !== undefined && k.cls !== space && before.cls !== space && k.spaceShare * spaceBoost > 1) {
-      if (k.step - before.step > pitch || k.spaceShare >= sureSpace) characters.push(' ');
+      const gap = k.step - before.step;
+      if (gap > pitch || (gap === pitch && endsClause(dictionary[before.cls], dictionary[k.cls])) || k.spaceShare >= sureSpace) characters.push(' ');
     }
     characters.push(dictionary[k.cls]);
     sum += k.prob;
