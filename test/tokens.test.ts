@@ -8,6 +8,11 @@ test('letters that look like digits become digits in a token that is otherwise a
   assert.equal(inCharacterContext('(RM) 3O.00%'), '(RM) 30.00%');
 });
 
+test("an amount's cents parted from its decimal point are joined to it, other numbers after a full stop are not", () => {
+  assert.equal(inCharacterContext('CHARGE 12. 90 RM4. 00'), 'CHARGE 12.90 RM4.00');
+  assert.equal(inCharacterContext('No. 12 item 3. 125 step 2. 45kg n0. 24-477'), 'No. 12 item 3. 125 step 2. 45kg n0. 24-477');
+});
+
 test('a zero among capital letters becomes an O', () => {
   assert.equal(inCharacterContext('INV0ICE N0: 0VER'), 'INVOICE NO: OVER');
 });

@@ -50,9 +50,18 @@ function withoutFillRules(text: string): string {
   return text.replace(/_+/g, ' ');
 }
 
+/**
+ * "12. 90" -> "12.90": an amount's cents parted from its decimal point. Amounts are printed with
+ * the point between two digits; a space the recogniser writes after it (the point's narrow glyph
+ * leaves a wide gap on letter-spaced print) is no word break when exactly two digits follow.
+ */
+function withCentsJoined(text: string): string {
+  return text.replace(/(\d\.) (\d{2})(?=\s|$)/g, '$1$2');
+}
+
 /** A recognised line with fill-in rules dropped and each token read in its character class's context. */
 export function inCharacterContext(text: string): string {
-  return withoutFillRules(text)
+  return withCentsJoined(withoutFillRules(text))
     .split(/\s+/)
     .filter((token) => token !== '')
     .map((token) => asWord(asNumber(token)))
