@@ -110,8 +110,9 @@ function overlapShare<S>(a: Placed<S>, b: Placed<S>): number {
 /**
  * Groups segments into the printed lines they sit on, in reading order: rows top to bottom, the
  * segments of a row left to right. Each segment is matched with the row whose nearest segment
- * before it, followed along that segment's own slope, covers most of its height: a neighbour,
- * not a straight line across the page, so a tilted page and a curled receipt keep their rows,
+ * before it, followed along a slope between the page's and that segment's own, covers most of
+ * its height: a neighbour, not a straight line across the page, so a tilted page and a curled
+ * receipt keep their rows,
  * and a label and its amount far apart on one line ("TOTAL ... 36.26") come out together.
  * Pure: the segments' boxes are in the upright page's pixels.
  */

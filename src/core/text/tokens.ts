@@ -3,7 +3,9 @@
  * real prints a digit zero and a letter O (or a one and an I or l) are one shape. Its neighbours
  * say which was meant: an amount is all digits, a word all letters. Only tokens that are otherwise
  * wholly of one class change, so codes that mix letters and digits ("BWM0034", "RM10.50") stay
- * as read. Measured on real receipts and forms in docs/real-world.md.
+ * as read. Two more rules of the same kind: an amount's cents parted from its point are joined
+ * ("12. 90"), and underscores, a form's fill-in rules, part words. Measured on real receipts and
+ * forms in docs/real-world.md.
  */
 
 /** Letters the recogniser confuses with a digit, and that digit. */
