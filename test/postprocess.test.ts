@@ -339,19 +339,58 @@ function steps(rows: number[][]): Float32Array {
 }
 
 test('CTC space boost: a blank step whose space probability, boosted, beats the blank parts two characters', () => {
-  // h, a gap where the space rises to 0.02 (the blank still wins), e, a step inside a word at 0.001, l.
+  // h, a wide gap where the space rises to 0.02 (the blank still wins), e, a step inside a word at 0.001, l, o.
   const probs = steps([
     [0.01, 0.99, 0, 0, 0, 0],
     [0.98, 0, 0, 0, 0, 0.02],
+    [0.999, 0, 0, 0, 0, 0.001],
     [0.01, 0, 0.99, 0, 0, 0],
     [0.999, 0, 0, 0, 0, 0.001],
     [0.01, 0, 0, 0.99, 0, 0],
+    [0.999, 0, 0, 0, 0, 0.001],
+    [0.01, 0, 0, 0, 0.99, 0],
   ]);
-  assert.equal(ctcGreedyDecode(probs, 5, 6, LETTERS).text, 'hel', 'plain greedy decoding drops the space');
-  const boosted = ctcGreedyDecode(probs, 5, 6, LETTERS, { spaceBoost: 100 });
-  assert.equal(boosted.text, 'h el', 'x100 lifts 0.02 over 0.98 but not 0.001 over 0.999');
+  assert.equal(ctcGreedyDecode(probs, 8, 6, LETTERS).text, 'helo', 'plain greedy decoding drops the space');
+  const boosted = ctcGreedyDecode(probs, 8, 6, LETTERS, { spaceBoost: 100 });
+  assert.equal(boosted.text, 'h elo', 'x100 lifts 0.02 over 0.98 but not 0.001 over 0.999');
   assert.ok(Math.abs(boosted.confidence - 0.99) < 1e-6, 'a boosted space does not count towards the confidence');
-  assert.equal(ctcGreedyDecode(probs, 5, 6, LETTERS, { spaceBoost: 10 }).text, 'hel');
+  assert.equal(ctcGreedyDecode(probs, 8, 6, LETTERS, { spaceBoost: 10 }).text, 'helo');
+});
+
+test('CTC space boost: inside letter-spaced print a faint space at the ordinary pitch is no word break, a sure one is', () => {
+  // h e l o at an even pitch of two steps; the space rises between e and l to `share` of the blank.
+  const spaced = (share: number) =>
+    steps([
+      [0.01, 0.99, 0, 0, 0, 0],
+      [0.9, 0, 0, 0, 0, 0.0009],
+      [0.01, 0, 0.99, 0, 0, 0],
+      [1 / (1 + share), 0, 0, 0, 0, share / (1 + share)],
+      [0.01, 0, 0, 0.99, 0, 0],
+      [0.9, 0, 0, 0, 0, 0.0009],
+      [0.01, 0, 0, 0, 0.99, 0],
+    ]);
+  assert.equal(ctcGreedyDecode(spaced(0.05), 7, 6, LETTERS, { spaceBoost: 100 }).text, 'helo', 'boosted past the blank, but at the pitch and faint');
+  assert.equal(ctcGreedyDecode(spaced(0.5), 7, 6, LETTERS, { spaceBoost: 100 }).text, 'he lo', 'half the blank: sure');
+  assert.equal(ctcGreedyDecode(spaced(0.05), 7, 6, LETTERS, { spaceBoost: 100, sureSpace: 0.04 }).text, 'he lo');
+});
+
+test('CTC space boost: after a comma or a full stop a faint space at the pitch is a word break, after a decimal point it is not', () => {
+  const alphabet = ['blank', '1', '.', '4', 'a', ',', 'b', ' '];
+  // Characters at an even pitch of two steps; between the 2nd and 3rd the space rises to 0.05 of the blank.
+  const line = (classes: number[]) =>
+    new Float32Array(
+      classes.flatMap((c, i) => {
+        const character = Array.from({ length: 8 }, (_, k) => (k === c ? 0.99 : k === 0 ? 0.01 : 0));
+        const share = i === 1 ? 0.05 : 0.0009;
+        const gap = Array.from({ length: 8 }, (_, k) => (k === 0 ? 1 / (1 + share) : k === 7 ? share / (1 + share) : 0));
+        return i === classes.length - 1 ? character : [...character, ...gap];
+      }),
+    );
+  const read = (classes: number[]) => ctcGreedyDecode(line(classes), classes.length * 2 - 1, 8, alphabet, { spaceBoost: 100 }).text;
+  assert.equal(read([4, 5, 6]), 'a, b');
+  assert.equal(read([4, 2, 6]), 'a. b');
+  assert.equal(read([1, 2, 3, 3]), '1.44');
+  assert.equal(read([4, 6, 4]), 'aba', 'between letters the pitch is no break');
 });
 
 test('CTC space boost: no space before the first or after the last character, and none beside one the model wrote', () => {

@@ -72,6 +72,25 @@ test('a curled receipt: each line bends down at its right end and still comes ou
   );
 });
 
+test('curled paper: a label whose box tilts against its line and its amount lower than the page says are one row', () => {
+  // Item lines rise 2 degrees across the page; at the foot the paper curls down to the right, so
+  // the amount sits 24 px (most of a line's height) below where the page's direction puts it, and
+  // the label's box tilts the other way, steeper than the curl.
+  const segments: Segment[] = [];
+  for (let line = 0; line < 6; line++) {
+    const y = 60 + line * 32;
+    segments.push(segment(`item${line}`, box(20, y, 220, 24, -2)));
+    segments.push(segment(`${line}.49`, box(440, y - 15, 90, 24, -2)));
+  }
+  segments.push(segment('TOTAL', box(20, 260, 110, 28, 6)));
+  segments.push(segment('$77.98', box(330, 260 - 13 + 24, 180, 28, -2)));
+  const rows = groupRows(segments);
+  assert.deepEqual(
+    rows.map((r) => r.text),
+    [...[0, 1, 2, 3, 4, 5].map((line) => `item${line} ${line}.49`), 'TOTAL $77.98'],
+  );
+});
+
 test('a heading is not joined to the small print beside it, and lines one above another stay apart', () => {
   const rows = groupRows([
     segment('INVOICE', box(20, 20, 300, 60)),

@@ -26,12 +26,13 @@ import { decideDocument } from '../core/decision/document.js';
 import { StageClock, type ModelStageName } from './clock.js';
 import type { PipelineConfig } from './config.js';
 import { groupRows } from '../core/postprocess/rows.js';
+import { inCharacterContext } from '../core/text/tokens.js';
 import type { Pipeline, ReadListener, StageContext } from './contract.js';
 import { addTurns, exifClaim, isSideways, isUpsideDown, lineLength, orientationSource } from './orientation.js';
 import type { DocumentResult, ModelLineage, TextLine, TextSegment, Timings } from '../core/records/prediction.js';
 
 /** Bumped whenever the steps between the models change what a page reads as. */
-export const DOCUMENT_PIPELINE_VERSION = '1.4.0';
+export const DOCUMENT_PIPELINE_VERSION = '1.5.0';
 
 /** The document pipeline: the runner's contract, and `read` for scripts and tests that call it alone. */
 export interface DocumentPipeline extends Pipeline<DocumentResult> {
@@ -295,14 +296,18 @@ function printedLines(segments: TextSegment[]): TextLine[] {
   return groupRows(segments).map((row) => ({ text: row.text, confidence: row.confidence, box: row.box, segments: row.segments }));
 }
 
-/** One line's tensor through a CTC recogniser (whose session answers step summaries): its text and confidence. */
+/**
+ * One line's tensor through a CTC recogniser (whose session answers step summaries): its text,
+ * each token read in its character class's context (src/core/text/tokens.ts), and confidence.
+ */
 async function readLine(model: BatchedModel, data: Float32Array, dims: number[], spaceBoost: number | null): Promise<Reading> {
   const alphabet = model.manifest.labels;
   if (alphabet === undefined) throw new VisionopsError('INTERNAL', `The recognition model ${model.manifest.id} needs its CTC alphabet as labels.`);
   const summary = firstOutput(model, await model.infer({ [inputName(model)]: { data, dims } }));
   const { postprocess } = model.manifest;
   const options = postprocess.kind === 'ctc' ? postprocess : {};
-  return ctcDecodeSteps(summary.data, 1, summary.dims[1], alphabet, spaceBoost === null ? options : { ...options, spaceBoost })[0];
+  const decoded = ctcDecodeSteps(summary.data, 1, summary.dims[1], alphabet, spaceBoost === null ? options : { ...options, spaceBoost })[0];
+  return { text: inCharacterContext(decoded.text), confidence: decoded.confidence };
 }
 
 /**

@@ -16,6 +16,15 @@ export interface CtcOptions {
    */
   spaceBoost?: number;
   /**
+   * With a boost, a boosted space is written only where the characters either side stand further
+   * apart than the line's median character pitch (in steps); at the pitch only when the boosted
+   * space beat the blank on two steps or more, or beside punctuation a space follows; and at any
+   * gap when the space's own probability reaches this share of the blank's (default 0.3).
+   * Letter-spaced receipt print and scanner noise raise the space a little, on one step, inside
+   * words ("INVO ICE", "1. 44") where the pitch is an ordinary one.
+   */
+  sureSpace?: number;
+  /**
    * Full-width forms (U+FF01..U+FF5E: `（`, `！`, `：`) next to an ASCII character become their
    * ASCII forms. A Chinese dictionary holds both widths of the punctuation, which look alike in a
    * crop; in Latin text the full-width one is a misread, in Chinese text its neighbours are not
@@ -97,42 +106,81 @@ export function ctcStepSummary(probs: Float32Array, batch: number, steps: number
   return summary;
 }
 
+/** The sure-space share of the blank's probability when the options name none (measured in docs/real-world.md). */
+const DEFAULT_SURE_SPACE = 0.3;
+
+/**
+ * A character greedy decoding kept: its class, probability and step; of the blank steps before it,
+ * the space's best share of the blank and how many steps the boosted space beat the blank.
+ */
+interface Kept {
+  cls: number;
+  prob: number;
+  step: number;
+  spaceShare: number;
+  spaceSteps: number;
+}
+
+/**
+ * Whether a space between these two characters is likely even at an ordinary pitch: their narrow
+ * glyphs shorten the step across a space to about one pitch. After a comma, semicolon, colon,
+ * closing bracket or a full stop that is no decimal point (a digit after it), and either side of
+ * a dash ("43.51 - card").
+ */
+function parts(character: string, next: string): boolean {
+  return ',;:)]!?'.includes(character) || (character === '.' && !/[0-9]/.test(next)) || character === '-' || next === '-';
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1] ?? 0;
+}
+
 /**
  * Greedy CTC over one sequence of a step summary, starting at step `first`: PaddleOCR's
  * CTCLabelDecode, with the space boosted on blank steps when `spaceBoost` > 1 and full-width forms
- * made ASCII when `asciiForms` asks. A boosted space is written only between two characters and
- * only where the model wrote no space itself; it does not count towards the confidence, which
- * stays the mean of what the model chose.
+ * made ASCII when `asciiForms` asks. A boosted space is written only between two characters, only
+ * where the model wrote no space itself, and only where the gap says so too (`sureSpace`: wider
+ * than the line's character pitch, seen on two steps at the pitch, beside punctuation, or sure);
+ * it does not count towards the confidence, which stays the mean of what the model chose.
  */
 function decodeAt(summary: Float32Array, first: number, steps: number, space: number, dictionary: string[], options: CtcOptions): DecodedText {
   const spaceBoost = options.spaceBoost ?? 1;
-  const characters: string[] = [];
-  let sum = 0;
-  let chosen = 0;
+  const sureSpace = options.sureSpace ?? DEFAULT_SURE_SPACE;
+  const kept: Kept[] = [];
   let previous = -1;
-  let gapHasSpace = false;
-  let spaceSeen = false;
+  let spaceShare = 0;
+  let spaceSteps = 0;
   for (let t = 0, at = first * CTC_STEP_FIELDS; t < steps; t++, at += CTC_STEP_FIELDS) {
     const best = summary[at];
     const bestProb = summary[at + 1];
-    if (best === 0 && space > 0 && spaceBoost > 1 && summary[at + 2] * spaceBoost > bestProb) spaceSeen = true;
+    if (best === 0 && space > 0 && bestProb > 0) {
+      spaceShare = Math.max(spaceShare, summary[at + 2] / bestProb);
+      if (summary[at + 2] * spaceBoost > bestProb) spaceSteps++;
+    }
     // Class 0 is the blank: it ends a run of the same class, which is how double letters survive.
     if (best !== 0 && best !== previous) {
-      if (best !== space) {
-        if (spaceSeen && !gapHasSpace && characters.length > 0) characters.push(' ');
-        gapHasSpace = false;
-        spaceSeen = false;
-      } else {
-        gapHasSpace = true;
-      }
-      characters.push(dictionary[best]);
-      sum += bestProb;
-      chosen++;
+      kept.push({ cls: best, prob: bestProb, step: t, spaceShare, spaceSteps });
+      spaceShare = 0;
+      spaceSteps = 0;
     }
     previous = best;
   }
+  const pitch = median(kept.slice(1).map((k, i) => k.step - kept[i].step));
+  const characters: string[] = [];
+  let sum = 0;
+  kept.forEach((k, i) => {
+    const before = kept[i - 1];
+    if (spaceBoost > 1 && before !== undefined && k.cls !== space && before.cls !== space && k.spaceShare * spaceBoost > 1) {
+      const gap = k.step - before.step;
+      const atPitch = gap === pitch && (k.spaceSteps >= 2 || parts(dictionary[before.cls], dictionary[k.cls]));
+      if (gap > pitch || atPitch || k.spaceShare >= sureSpace) characters.push(' ');
+    }
+    characters.push(dictionary[k.cls]);
+    sum += k.prob;
+  });
   if (options.asciiForms === true) asciiFormsBesideAscii(characters);
-  return { text: characters.join(''), confidence: chosen === 0 ? 0 : sum / chosen };
+  return { text: characters.join(''), confidence: kept.length === 0 ? 0 : sum / kept.length };
 }
 
 /** Greedy decoding of a `ctcStepSummary` of `batch` sequences of `steps` steps, one result per sequence. */

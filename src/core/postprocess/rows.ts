@@ -91,9 +91,17 @@ function place<S extends Segment>(segment: S, along: Point): Placed<S> {
   };
 }
 
-/** How much of the shorter segment's height `b` shares with `a` extended along `a`'s own slope to `b`. */
+/**
+ * How much of the shorter segment's height `b` shares with `a` extended to `b` along a slope
+ * between the page's direction and `a`'s own, whichever in that range lines them up best: on
+ * curled paper a line bends away from the page's direction, and a short or heavy box's own slope
+ * (a double-height word) can overshoot its line's.
+ */
 function overlapShare<S>(a: Placed<S>, b: Placed<S>): number {
-  const centre = a.centre + a.slope * (b.middle - a.middle);
+  const run = b.middle - a.middle;
+  const aligned = run === 0 ? 0 : (b.centre - a.centre) / run;
+  const slope = Math.max(Math.min(0, a.slope), Math.min(Math.max(0, a.slope), aligned));
+  const centre = a.centre + slope * run;
   const top = Math.max(centre - a.half, b.centre - b.half);
   const bottom = Math.min(centre + a.half, b.centre + b.half);
   return Math.max(0, bottom - top) / (2 * Math.min(a.half, b.half));
@@ -102,8 +110,9 @@ function overlapShare<S>(a: Placed<S>, b: Placed<S>): number {
 /**
  * Groups segments into the printed lines they sit on, in reading order: rows top to bottom, the
  * segments of a row left to right. Each segment is matched with the row whose nearest segment
- * before it, followed along that segment's own slope, covers most of its height: a neighbour,
- * not a straight line across the page, so a tilted page and a curled receipt keep their rows,
+ * before it, followed along a slope between the page's and that segment's own, covers most of
+ * its height: a neighbour, not a straight line across the page, so a tilted page and a curled
+ * receipt keep their rows,
  * and a label and its amount far apart on one line ("TOTAL ... 36.26") come out together.
  * Pure: the segments' boxes are in the upright page's pixels.
  */
