@@ -75,7 +75,8 @@ test('a rendered page is read, decided, recorded with its full lineage, and GET 
 
   const { lineage } = answer;
   assert.deepEqual(lineage.pipeline, { id: pipeline.name, version: pipeline.version });
-  assert.deepEqual(lineage.models, pipeline.models);
+  // Every model ran as the production version of its slot (docs/lifecycle.md).
+  assert.deepEqual(lineage.models, pipeline.models.map((model) => ({ ...model, lifecycle: 'production' })));
   assert.ok(lineage.models.length > 0);
   for (const model of lineage.models) {
     assert.match(model.sha256, /^[0-9a-f]{64}$/);
@@ -176,7 +177,7 @@ test('bad requests answer 400, 404 or 415 with a code', async () => {
   expectError(await postRaw(whole.payload.subarray(0, 3000), { 'content-type': whole.contentType }), 400, 'INVALID_REQUEST');
   expectError(await app.inject({ method: 'GET', url: '/v1/predictions/0190b6a0-0000-7000-8000-000000000000' }), 404, 'PREDICTION_NOT_FOUND');
   expectError(await app.inject({ method: 'GET', url: '/v1/predictions/42' }), 400, 'INVALID_REQUEST');
-  expectError(await app.inject({ method: 'GET', url: '/v2/everything' }), 404, 'NOT_FOUND');
+  expectError(await app.inject({ method: 'GET', url: '/v3/everything' }), 404, 'NOT_FOUND');
 });
 
 test('healthz answers while the process lives; readyz only when the models are loaded and the store answers', async () => {
