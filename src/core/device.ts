@@ -5,6 +5,7 @@
  */
 export { toGray, type Frame, type GrayFrame } from './frame.js';
 export { runQualityGate } from './quality/gate.js';
+export { qualityKernels } from './quality/wasm/kernels.js';
 export { qualityConfigSchema, type QualityConfig } from './quality/config.js';
 export type { QualityReport, QualityCheck } from './quality/types.js';
 export { preprocessSpecSchema, type PreprocessSpec } from './preprocess/spec.js';
