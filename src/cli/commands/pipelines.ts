@@ -13,7 +13,7 @@ interface PipelinesOptions extends ConfigOptions {
 export function registerPipelines(program: Command): void {
   const pipelines = program.command('pipelines').description("register a classification or detection model's manifest as a pipeline, and list the pipelines");
   withConfigOptions(pipelines.command('add'))
-    .description('validate a model manifest, register its model and keep the pipeline under data.dir: the server loads it at its next start')
+    .description('validate a model manifest, register its model as a version in the model registry (production when it has none) and keep the pipeline under data.dir: the server loads it at its next start')
     .argument('<manifest>', 'the manifest JSON (docs/own-models.md); its model and labelsFile are relative to its folder')
     .option('-d, --data <dir>', 'data directory (sets data.dir)')
     .action(async (manifest: string, options: PipelinesOptions) => {
