@@ -79,9 +79,9 @@ export class Lifecycle {
   /**
    * Registers the built-in models on first start (when a pipeline runs them) and the models of
    * users' own pipelines (a version already registered with other weights stops the start:
-   * MODEL_VERSION_EXISTS), then routes as the
-   * registry says. A store that cannot be reached does not stop the start (the server reports
-   * itself unready meanwhile): the pipelines run as loaded, and each refresh tries again.
+   * MODEL_VERSION_EXISTS), then routes as the registry says. A store that cannot be reached does
+   * not stop the start (the server reports itself unready meanwhile): the pipelines run as
+   * loaded, and each refresh tries again.
    */
   static async start(deps: LifecycleDeps): Promise<Lifecycle> {
     const builtin = Object.values(await builtinManifests()).map((m) => m.id);
