@@ -6,6 +6,7 @@ import { createMonitor, type Monitor } from '../monitor/monitor.js';
 import type { Pipeline } from '../pipeline/contract.js';
 import { configuredPipeline, loadPipelines, reloadPipeline } from '../pipeline/pipelines.js';
 import { withRegisteredPipelines } from '../pipeline/own/registered.js';
+import { ownModelOf } from '../pipeline/own/own-pipeline.js';
 import { pathSettings, StageRunner, type PredictionObserver } from '../pipeline/runner.js';
 import { choosePipelines, createPredictionService, type PredictionServices } from '../pipeline/service.js';
 import { withIdempotency } from '../pipeline/idempotency.js';
@@ -141,6 +142,7 @@ async function build(config: Config, scope: VisionopsScope, overrides: Visionops
       factory:
         overrides.pipelineFactory ??
         ((pipeline) => (overrides.pipelines === undefined ? (versions) => reloadPipeline(config, pipeline.name, versions, { modelsDir, onBatch: monitor?.onBatch, onRemote: monitor?.onRemote }) : null)),
+      declared: pipelines.flatMap((pipeline) => ownModelOf(pipeline) ?? []),
       serviceOf: (pipeline) => createPredictionService({ config, pipeline, store: stores.predictions, blobs: stores.blobs, observers, shared }),
       shadowRun: async (pipeline, bytes) => {
         const { result, decision } = await new StageRunner(pathSettings(config, configuredPipeline(config, pipeline.name).settings), pipeline).run(bytes, { until: 'decide' });

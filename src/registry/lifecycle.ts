@@ -7,7 +7,9 @@ import type { PredictionService } from '../pipeline/service.js';
 import { builtinManifests } from '../runtime/builtin.js';
 import type { ModelManifest } from '../runtime/manifest.js';
 import type { ModelStore } from '../store/store.js';
+import { registerDeclaredModel } from './declared.js';
 import { compareVersions } from './judging.js';
+import { modelsDirOf } from './local-models.js';
 import { changeStage, registerBuiltins } from './registry.js';
 import { judgeCandidate, type RuleFinding } from './rollback-rules.js';
 import { RoutedPipeline, type ShadowRun } from './routing.js';
@@ -20,6 +22,8 @@ export interface LifecycleDeps {
   /** Builds a pipeline with registered versions in some slots; null for a pipeline that cannot be rebuilt. */
   factory(pipeline: Pipeline): ((versions: ReadonlyMap<string, ModelManifest>) => Promise<Pipeline>) | null;
   serviceOf(pipeline: Pipeline): PredictionService;
+  /** The models of users' own pipelines as loaded (not the built-ins): registered on start, in production when their slot has none. */
+  declared?: ModelManifest[];
   shadowRun: ShadowRun;
   metrics?: MonitorMetrics;
   /** Told of each automatic rollback or promotion, as an alert verdict. */
@@ -51,6 +55,8 @@ export class Lifecycle {
     private readonly deps: LifecycleDeps,
     /** Whether the built-in models still have to be registered (done by the first refresh that reaches the store). */
     private needsBuiltins: boolean,
+    /** Users' models still to be registered (by the first refresh that reaches the store). */
+    private declared: ModelManifest[],
   ) {
     for (const pipeline of deps.pipelines) {
       this.routers.set(
@@ -71,13 +77,15 @@ export class Lifecycle {
   }
 
   /**
-   * Registers the built-in models on first start (when a pipeline runs them), then routes as the
-   * registry says. A store that cannot be reached does not stop the start (the server reports
-   * itself unready meanwhile): the pipelines run as loaded, and each refresh tries again.
+   * Registers the built-in models on first start (when a pipeline runs them) and the models of
+   * users' own pipelines (a version already registered with other weights stops the start:
+   * MODEL_VERSION_EXISTS), then routes as the registry says. A store that cannot be reached does
+   * not stop the start (the server reports itself unready meanwhile): the pipelines run as
+   * loaded, and each refresh tries again.
    */
   static async start(deps: LifecycleDeps): Promise<Lifecycle> {
     const builtin = Object.values(await builtinManifests()).map((m) => m.id);
-    const lifecycle = new Lifecycle(deps, deps.pipelines.some((p) => p.models.some((m) => builtin.includes(m.id))));
+    const lifecycle = new Lifecycle(deps, deps.pipelines.some((p) => p.models.some((m) => builtin.includes(m.id))), [...(deps.declared ?? [])]);
     try {
       await lifecycle.refresh();
     } catch (error) {
@@ -118,6 +126,10 @@ export class Lifecycle {
     if (this.needsBuiltins) {
       await registerBuiltins(this.deps.store, this.deps.now);
       this.needsBuiltins = false;
+    }
+    while (this.declared.length > 0) {
+      await registerDeclaredModel(this.deps.store, modelsDirOf(this.deps.config.data.dir), { manifest: this.declared[0], notes: { declaredBy: 'configuration' } }, this.deps.now);
+      this.declared.shift();
     }
     await Promise.all([...this.routers.values()].map((router) => router.refresh()));
   }

@@ -11,6 +11,7 @@ import type { ClassificationResult, DetectionResult, ModelLineage } from '../../
 import { batchedModel, type BatchedModel } from '../../runtime/batched-model.js';
 import type { BatchListener } from '../../runtime/batcher.js';
 import type { RuntimeConfig } from '../../runtime/config.js';
+import type { ModelManifest } from '../../runtime/manifest.js';
 import type { TensorData } from '../../runtime/session.js';
 import type { ModelStageName } from '../clock.js';
 import type { Pipeline, StageContext } from '../contract.js';
@@ -87,6 +88,11 @@ class OwnModelPipeline<Result extends ClassificationResult | DetectionResult> im
   async close(): Promise<void> {
     await this.release();
   }
+}
+
+/** The model of a user's own pipeline as loaded (its weights' file, spec and labels); null for any other pipeline. */
+export function ownModelOf(pipeline: Pipeline): ModelManifest | null {
+  return pipeline instanceof OwnModelPipeline ? pipeline.loaded.model : null;
 }
 
 function classificationDecoder(manifest: ClassificationManifest, loaded: Omit<LoadedManifest, 'modelBytes'>) {

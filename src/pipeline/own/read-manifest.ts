@@ -63,6 +63,16 @@ export async function readManifestFile(path: string): Promise<LoadedManifest> {
       .split(/\r?\n/)
       .map((line) => line.trim())
       .filter((line) => line !== '');
+  const spec = preprocessSpecOf(manifest);
+  return { file, manifest, modelPath, modelBytes, labels, spec, ...describeModel(manifest, modelPath, modelBytes, labels, spec) };
+}
+
+/**
+ * The ONNX file a manifest names (or a registered version of its model) as visionops' runtime
+ * loads it: its input and decoder's outputs checked to exist, the decoder's outputs first.
+ * Throws MODEL_LOAD_FAILED for a file that is not ONNX or lacks the tensor named.
+ */
+export function describeModel(manifest: UserManifest, modelPath: string, modelBytes: Uint8Array, labels: string[], spec: PreprocessSpec): Pick<LoadedManifest, 'model' | 'inputName'> {
   const graph = graphInterface(modelBytes, modelPath);
   const inputName = manifest.input.name ?? graph.inputs[0]?.name;
   if (inputName === undefined || !graph.inputs.some((input) => input.name === inputName)) {
@@ -76,7 +86,6 @@ export async function readManifestFile(path: string): Promise<LoadedManifest> {
     }
   }
   const sha256 = createHash('sha256').update(modelBytes).digest('hex');
-  const spec = preprocessSpecOf(manifest);
   const model: ModelManifest = {
     id: manifest.name,
     version: manifest.version ?? sha256.slice(0, 12),
@@ -89,5 +98,5 @@ export async function readManifestFile(path: string): Promise<LoadedManifest> {
     postprocess: manifest.task === 'classification' ? { kind: 'classification' } : { kind: 'detection', scoreThreshold: manifest.output.scoreThreshold, iouThreshold: manifest.output.iou },
     labels,
   };
-  return { file, manifest, modelPath, modelBytes, labels, spec, model, inputName };
+  return { model, inputName };
 }

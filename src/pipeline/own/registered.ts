@@ -2,7 +2,9 @@ import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { Config } from '../../config/schema.js';
 import { VisionopsError } from '../../core/errors.js';
-import { modelsDirOf, registerModel } from '../../registry/local-models.js';
+import { registerDeclaredModel } from '../../registry/declared.js';
+import { modelsDirOf } from '../../registry/local-models.js';
+import type { ModelStore } from '../../store/store.js';
 import { readManifestFile } from './read-manifest.js';
 
 /** A pipeline registered with `visionops pipelines add`: its manifest copied under data.dir/pipelines/NAME/. */
@@ -15,6 +17,15 @@ export interface RegisteredPipeline {
   model: string;
 }
 
+/** What `visionops pipelines add` did: the pipeline, and its model's place in the registry. */
+export interface AddedPipeline extends RegisteredPipeline {
+  replaced: boolean;
+  /** False when the same weights were registered under this version before. */
+  modelAdded: boolean;
+  /** The model's production version: this one unless another was in production before. */
+  production: string;
+}
+
 const MANIFEST = 'manifest.json';
 
 /** Where registered pipelines live. */
@@ -23,23 +34,20 @@ export function pipelinesDirOf(dataDir: string): string {
 }
 
 /**
- * Registers a user's manifest: its model becomes a version in the model registry
- * (data.dir/models/NAME/VERSION/model.onnx) and the manifest, its labels written in and its model
- * pointing at the registered file, is kept as data.dir/pipelines/NAME/manifest.json, which the
- * server loads at its next start. Registering a name again replaces its manifest.
+ * Registers a user's manifest: its model becomes a version in the model registry (an `import`
+ * version, its weights under data.dir/models/NAME/VERSION/model.onnx, in production when its
+ * slot has none) and the manifest, its labels written in and its model pointing at the registered
+ * file, is kept as data.dir/pipelines/NAME/manifest.json, which the server loads at its next
+ * start. Registering the same manifest again changes nothing; registering a name again with other
+ * weights replaces its manifest and adds a version, which runs once staged (visionops models stage).
  *
- * @example const added = await registerPipeline('./data', 'examples/bright-squares/manifest.json');
+ * @example const added = await registerPipeline('./data', 'examples/bright-squares/manifest.json', stores.models);
  */
-export async function registerPipeline(dataDir: string, manifestPath: string): Promise<RegisteredPipeline & { replaced: boolean }> {
+export async function registerPipeline(dataDir: string, manifestPath: string, store: ModelStore, now?: () => Date): Promise<AddedPipeline> {
   const loaded = await readManifestFile(manifestPath);
   const { manifest } = loaded;
-  const { path: _path, sha256: _sha256, ...model } = loaded.model;
-  const registered = await registerModel(modelsDirOf(dataDir), {
-    manifest: model,
-    bytes: loaded.modelBytes,
-    parent: null,
-    notes: { manifest: loaded.file, pipeline: manifest.name },
-  });
+  const declared = await registerDeclaredModel(store, modelsDirOf(dataDir), { manifest: loaded.model, bytes: loaded.modelBytes, notes: { manifest: loaded.file, pipeline: manifest.name } }, now);
+  const registered = declared.version;
   const folder = join(pipelinesDirOf(dataDir), manifest.name);
   const target = join(folder, MANIFEST);
   const replaced = await readFile(target).then(
@@ -52,7 +60,7 @@ export async function registerPipeline(dataDir: string, manifestPath: string): P
   // Written whole then renamed, so a server starting meanwhile reads the old manifest or the new one.
   await writeFile(`${target}.tmp`, `${JSON.stringify(copy, null, 2)}\n`);
   await rename(`${target}.tmp`, target);
-  return { name: manifest.name, task: manifest.task, manifest: target, model: `${registered.manifest.id}@${registered.manifest.version}`, replaced };
+  return { name: manifest.name, task: manifest.task, manifest: target, model: `${registered.model}@${registered.version}`, replaced, modelAdded: declared.added, production: declared.production };
 }
 
 /** Every pipeline registered under the data directory, by name. */
