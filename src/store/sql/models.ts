@@ -79,7 +79,9 @@ export function createSqlModelStore(client: SqlClient): ModelStore {
       return rows.map((row): StageAssignment => ({ ...row }));
     },
     async setStage(event) {
-      const statements: SqlStatement[] = [];
+      // Locks the slot's rows first, so that two changes of one slot at once (on PostgreSQL, where
+      // each statement reads what was committed when it began) run one after the other.
+      const statements: SqlStatement[] = [{ sql: 'UPDATE model_stages SET since = since WHERE model = ?', params: [event.model] }];
       // One production and one canary per slot: whichever held the stage goes off, in the same transaction.
       if (event.stage === 'production' || event.stage === 'canary') {
         statements.push({
