@@ -196,10 +196,11 @@ try {
 
   let from = performance.now();
   await cli('models', 'stage', REC, int8, 'canary', '--weight', '0.2');
-  const canary = await recordsAfter(traffic, from, 50, `${int8} canary`);
+  // Two records per client: the share, and whether each client stayed with one version.
+  const canary = await recordsAfter(traffic, from, 100, `${int8} canary`);
   const versionOf = new Map<string, Set<string>>();
   for (const { sent, as } of canary.seen) versionOf.set(sent.client, (versionOf.get(sent.client) ?? new Set()).add(as));
-  console.log(`canary 20%: reached the server ${canary.reached} s after the CLI started; 50 records from then:`, JSON.stringify(canary.tally), `clients answered by both versions: ${[...versionOf.values()].filter((v) => v.size > 1).length}`);
+  console.log(`canary 20%: reached the server ${canary.reached} s after the CLI started; 100 records (50 clients twice) from then:`, JSON.stringify(canary.tally), `clients answered by both versions: ${[...versionOf.values()].filter((v) => v.size > 1).length}`);
 
   from = performance.now();
   await cli('models', 'stage', REC, int8, 'production');
