@@ -50,8 +50,8 @@ const sets = [
 ].flatMap((set) => ['--set', set]);
 
 /**
- * One CLI command, as a user types it, with the store settings; its JSON answer. Asynchronous: a
- * blocked event loop would leave the traffic loop's kept-alive connections stale.
+ * One CLI command, as a user types it, with the store settings; its output (parsed with `--json`).
+ * Asynchronous, so the traffic loop keeps running (and its kept-alive connections fresh) meanwhile.
  */
 async function cli(...args: string[]): Promise<unknown> {
   const { stdout } = await promisify(execFile)(process.execPath, [CLI, ...args, ...sets], { encoding: 'utf8', maxBuffer: 16 << 20 });
