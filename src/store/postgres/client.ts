@@ -63,13 +63,15 @@ export function openPostgresClient(options: PostgresOptions, users: number): Sql
   let migrated: Promise<void> | null = null;
   const placeholders = new Map<string, string>();
 
+  const ready = () =>
+    (migrated ??= migrate(pool).catch((error: unknown) => {
+      migrated = null;
+      throw error;
+    }));
+
   async function query<Row>(store: StoreName, sql: string, params: ReadonlyArray<SqlValue>, timeoutMs?: number): Promise<Row[]> {
     try {
-      migrated ??= migrate(pool).catch((error: unknown) => {
-        migrated = null;
-        throw error;
-      });
-      await migrated;
+      await ready();
       // pool.query hands a connection back with the error of its query, which removes it from the pool.
       // query_timeout per query is read by pg's client but missing from its types.
       const config = { text: numbered(placeholders, sql), values: [...params], query_timeout: timeoutMs } as pg.QueryConfig<SqlValue[]>;
@@ -84,6 +86,16 @@ export function openPostgresClient(options: PostgresOptions, users: number): Sql
     where,
     claimLock: ' FOR UPDATE SKIP LOCKED',
     query: (store, sql, params = []) => query(store, sql, params),
+    async transaction(store, statements) {
+      try {
+        await ready();
+        await inTransaction(pool, async (client) => {
+          for (const { sql, params } of statements) await client.query(numbered(placeholders, sql), [...params]);
+        });
+      } catch (error) {
+        throw isUnavailable(error) ? unavailable(store, where, error) : error;
+      }
+    },
     async ping(store) {
       let timer: NodeJS.Timeout | undefined;
       const answer = query(store, 'SELECT 1', [], pingTimeoutMs);
@@ -113,10 +125,7 @@ function numbered(cache: Map<string, string>, sql: string): string {
 }
 
 async function migrate(pool: pg.Pool): Promise<void> {
-  const client = await pool.connect();
-  let failure: unknown;
-  try {
-    await client.query('BEGIN');
+  await inTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await client.query('CREATE TABLE IF NOT EXISTS migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)');
     const { rows } = await client.query<{ version: number }>('SELECT version FROM migrations');
@@ -126,6 +135,16 @@ async function migrate(pool: pg.Pool): Promise<void> {
       await client.query(migration.sql);
       await client.query('INSERT INTO migrations (version, name, applied_at) VALUES ($1, $2, now())', [migration.version, migration.name]);
     }
+  });
+}
+
+/** Runs `work` on one connection between BEGIN and COMMIT; any error rolls it all back. */
+async function inTransaction(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+  const client = await pool.connect();
+  let failure: unknown;
+  try {
+    await client.query('BEGIN');
+    await work(client);
     await client.query('COMMIT');
   } catch (error) {
     failure = error;

@@ -2,6 +2,12 @@ import { VisionopsError } from '../../core/errors.js';
 
 export type SqlValue = string | number | null;
 
+/** One statement of a transaction. */
+export interface SqlStatement {
+  sql: string;
+  params: ReadonlyArray<SqlValue>;
+}
+
 /** Which port a statement serves, so an error says which store is down. */
 export type StoreName = 'prediction store' | 'review store' | 'monitor store' | 'model registry';
 
@@ -21,6 +27,8 @@ export interface SqlClient {
    * on its own. A database that cannot serve throws STORE_UNAVAILABLE naming `store`.
    */
   query<Row>(store: StoreName, sql: string, params?: ReadonlyArray<SqlValue>): Promise<Row[]>;
+  /** Runs writing statements in order as one transaction: all of them take effect, or none. */
+  transaction(store: StoreName, statements: ReadonlyArray<SqlStatement>): Promise<void>;
   /** Resolves when the database answers, quickly; throws STORE_UNAVAILABLE naming `store` otherwise. */
   ping(store: StoreName): Promise<void>;
   /** Each store opened on the client releases it once; the connection closes with the last one. */
@@ -37,6 +45,10 @@ export function storeOn(client: SqlClient, store: StoreName) {
     async query<Row>(sql: string, params: ReadonlyArray<SqlValue> = []): Promise<Row[]> {
       open();
       return client.query<Row>(store, sql, params);
+    },
+    async transaction(statements: ReadonlyArray<SqlStatement>): Promise<void> {
+      open();
+      await client.transaction(store, statements);
     },
     async ping(): Promise<void> {
       open();

@@ -1,7 +1,7 @@
 import { VisionopsError } from '../../core/errors.js';
 import type { ModelVersion, StageAssignment, StageEvent } from '../../registry/types.js';
 import type { DatasetEntry, DatasetReview, ModelStore, RunTally } from '../store.js';
-import { storeOn, type SqlClient, type SqlValue } from './client.js';
+import { storeOn, type SqlClient, type SqlStatement, type SqlValue } from './client.js';
 
 interface VersionRow {
   model: string;
@@ -79,29 +79,28 @@ export function createSqlModelStore(client: SqlClient): ModelStore {
       return rows.map((row): StageAssignment => ({ ...row }));
     },
     async setStage(event) {
-      // One production and one canary per slot: whichever held the stage goes off first.
+      // Locks the slot's rows first, so that two changes of one slot at once (on PostgreSQL, where
+      // each statement reads what was committed when it began) run one after the other.
+      const statements: SqlStatement[] = [{ sql: 'UPDATE model_stages SET since = since WHERE model = ?', params: [event.model] }];
+      // One production and one canary per slot: whichever held the stage goes off, in the same transaction.
       if (event.stage === 'production' || event.stage === 'canary') {
-        await db.query("UPDATE model_stages SET stage = 'off', weight = NULL, since = ? WHERE model = ? AND stage = ? AND version <> ?", [
-          event.since,
-          event.model,
-          event.stage,
-          event.version,
-        ]);
+        statements.push({
+          sql: "UPDATE model_stages SET stage = 'off', weight = NULL, since = ? WHERE model = ? AND stage = ? AND version <> ?",
+          params: [event.since, event.model, event.stage, event.version],
+        });
       }
-      await db.query(
-        `INSERT INTO model_stages (model, version, stage, weight, since) VALUES (?, ?, ?, ?, ?)
+      statements.push(
+        {
+          sql: `INSERT INTO model_stages (model, version, stage, weight, since) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (model, version) DO UPDATE SET stage = excluded.stage, weight = excluded.weight, since = excluded.since`,
-        [event.model, event.version, event.stage, event.weight, event.since],
+          params: [event.model, event.version, event.stage, event.weight, event.since],
+        },
+        {
+          sql: 'INSERT INTO model_stage_events (model, version, stage, weight, since, changed_by, reason) VALUES (?, ?, ?, ?, ?, ?, ?)',
+          params: [event.model, event.version, event.stage, event.weight, event.since, event.by, event.reason],
+        },
       );
-      await db.query('INSERT INTO model_stage_events (model, version, stage, weight, since, changed_by, reason) VALUES (?, ?, ?, ?, ?, ?, ?)', [
-        event.model,
-        event.version,
-        event.stage,
-        event.weight,
-        event.since,
-        event.by,
-        event.reason,
-      ]);
+      await db.transaction(statements);
     },
     async stageHistory(model, limit) {
       const rows = await db.query<EventRow>('SELECT model, version, stage, weight, since, changed_by, reason FROM model_stage_events WHERE model = ? ORDER BY id DESC LIMIT ?', [

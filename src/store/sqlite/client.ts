@@ -70,6 +70,8 @@ export function openSqliteClient(file: string, users: number): SqlClient {
     where: file,
     claimLock: '',
     query: async <Row>(store: StoreName, sql: string, params: ReadonlyArray<SqlValue> = []) => use(store, () => run(sql, params) as Row[]),
+    transaction: async (store, list) =>
+      use(store, () => open.transaction(() => list.forEach(({ sql, params }) => prepared(sql).run(...params))).immediate()),
     ping: async (store) => void use(store, () => run('SELECT 1', [])),
     release: sharedClose(users, async () => void open.close()),
   };
