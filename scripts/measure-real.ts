@@ -24,6 +24,7 @@ import { runQualityGate } from '../src/core/quality/gate.js';
 import type { QualityReport } from '../src/core/quality/types.js';
 import { ingestImage } from '../src/image/ingest.js';
 import { loadDocumentPipeline, type DocumentPipeline } from '../src/pipeline/document.js';
+import { wordMatch, words } from '../test/fixtures/word-scores.js';
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -76,13 +77,6 @@ async function imageFor(folder: string, stem: string): Promise<string> {
   return join(folder, 'images', name);
 }
 
-export function words(text: string): string[] {
-  return text
-    .toUpperCase()
-    .split(/\s+/)
-    .filter((w) => w !== '');
-}
-
 /** Samples of one folder with ground truth, or of its subfolders when it has none of its own. */
 async function samplesOf(folder: string): Promise<Sample[]> {
   const samples: Sample[] = [];
@@ -115,22 +109,6 @@ async function samplesOf(folder: string): Promise<Sample[]> {
     samples.push(...(await samplesOf(join(folder, entry.name))));
   }
   return samples;
-}
-
-/** Multiset overlap of read and true words. */
-export function wordMatch(read: string[], truth: string[]): { matched: number; read: number; truth: number; f1: number } {
-  const counts = new Map<string, number>();
-  for (const w of truth) counts.set(w, (counts.get(w) ?? 0) + 1);
-  let matched = 0;
-  for (const w of read) {
-    const left = counts.get(w) ?? 0;
-    if (left > 0) {
-      matched++;
-      counts.set(w, left - 1);
-    }
-  }
-  const total = read.length + truth.length;
-  return { matched, read: read.length, truth: truth.length, f1: total === 0 ? 1 : (2 * matched) / total };
 }
 
 const squeeze = (text: string) => text.toUpperCase().replace(/\s+/g, '');

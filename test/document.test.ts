@@ -1,30 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import sharp from 'sharp';
 import type { Frame } from '../src/core/frame.js';
-import { ingestImage } from '../src/image/ingest.js';
-import { ingestConfigSchema } from '../src/image/config.js';
-import { loadDocumentPipeline, type DocumentPipeline } from '../src/pipeline/document.js';
-import { pipelineConfigSchema } from '../src/pipeline/config.js';
-import type { DocumentResult } from '../src/core/records/prediction.js';
-import { runtimeConfigSchema } from '../src/runtime/config.js';
 import { asJpeg, characterErrorRate, FONTS, randomLines, renderDocument, rotated, seededRandom, withGrain } from './fixtures/documents.js';
+import { documentReader } from './helpers/document-reader.js';
 
-let reader: DocumentPipeline;
-
-before(async () => {
-  reader = await loadDocumentPipeline(pipelineConfigSchema.parse({}), runtimeConfigSchema.parse({}));
-});
-
-after(async () => {
-  await reader.close();
-});
-
-async function read(image: Buffer): Promise<DocumentResult> {
-  const ingested = await ingestImage(new Uint8Array(image), ingestConfigSchema.parse({}));
-  const { result } = await reader.read(ingested.frame, { exifOrientation: ingested.exifOrientation });
-  return result;
-}
+const { pipeline, read } = documentReader();
 
 /** A page in one of the fonts, slightly skewed and JPEG-compressed, and the text it holds. */
 async function page(seed: number, fontSize: number): Promise<{ image: Buffer; text: string }> {
@@ -149,7 +130,7 @@ test('small print the 0/180 classifier calls upside down is not turned over when
 
 test('a frame without text reads as no lines', async () => {
   const frame: Frame = { width: 640, height: 480, channels: 3, data: new Uint8Array(640 * 480 * 3).fill(240) };
-  const { result, timings } = await reader.read(frame, { exifOrientation: 0 });
+  const { result, timings } = await pipeline().read(frame, { exifOrientation: 0 });
   assert.deepEqual(result.lines, []);
   assert.equal(result.text, '');
   assert.ok(timings.detection > 0);
@@ -157,13 +138,13 @@ test('a frame without text reads as no lines', async () => {
 
 test('the pipeline names each model with its weights hash and preprocessing hash', () => {
   assert.deepEqual(
-    reader.models.map((model) => model.role),
+    pipeline().models.map((model) => model.role),
     ['detection', 'orientation', 'recognition'],
   );
-  for (const model of reader.models) {
+  for (const model of pipeline().models) {
     assert.match(model.sha256, /^[0-9a-f]{64}$/);
     assert.match(model.preprocessHash, /^[0-9a-f]{64}$/);
     assert.ok(model.id.length > 0 && model.version.length > 0);
   }
-  assert.equal(new Set(reader.models.map((model) => model.preprocessHash)).size, 3, 'each stage has its own preprocessing');
+  assert.equal(new Set(pipeline().models.map((model) => model.preprocessHash)).size, 3, 'each stage has its own preprocessing');
 });
