@@ -173,7 +173,7 @@ interface Row {
 function rows(results: Scored[], samples: Sample[]): Row[] {
   const folders = [...new Set(samples.map((s) => s.folder))];
   return folders.map((folder) => {
-    const mine = results.filter((r, i) => samples[i].folder === folder);
+    const mine = results.filter((_, i) => samples[i].folder === folder);
     const kind = mine[0].kind;
     const base = { folder: basename(folder), kind, images: mine.length, refused: mine.filter((r) => r.refused).length };
     if (mine.some((r) => r.lines === undefined)) return { ...base, measure: 'gate only', value: '' };
