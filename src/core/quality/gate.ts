@@ -6,10 +6,9 @@ import { checkInformation } from './information.js';
 import { javascriptKernels, type QualityKernels } from './kernels.js';
 import { lumaHistogram } from './luma.js';
 import { checkResolution } from './resolution.js';
+import { reportOf } from './report.js';
 import { measureAtTextScale, overviewOf } from './text-scale.js';
-import type { QualityCheck, QualityReport, Verdict } from './types.js';
-
-const SEVERITY: Record<Verdict, number> = { pass: 0, warn: 1, fail: 2 };
+import type { QualityCheck, QualityReport } from './types.js';
 
 /**
  * In a dark frame sensor noise is most of every edge, so sharpness reads low whatever the focus:
@@ -41,10 +40,5 @@ export function runQualityGate(frame: Frame, config: QualityConfig, luma?: GrayF
   const measuredBlur = checkBlur(text, hasContent, config.analysis, config.blur);
   const exposure = checkExposure(lumaHistogram(gray), text, hasContent, measuredBlur.verdict !== 'pass', config.exposure);
   const checks: QualityCheck[] = [checkResolution(frame.width, frame.height, letters, config.resolution), information, underexposedBlur(measuredBlur, exposure), exposure];
-  const verdict = checks.reduce<Verdict>((worst, c) => (SEVERITY[c.verdict] > SEVERITY[worst] ? c.verdict : worst), 'pass');
-  const guidance = checks
-    .filter((check) => check.verdict !== 'pass' && check.guidance !== null)
-    .sort((a, b) => SEVERITY[b.verdict] - SEVERITY[a.verdict])
-    .map((check) => check.guidance as string);
-  return { verdict, checks, guidance: [...new Set(guidance)] };
+  return reportOf(checks);
 }
