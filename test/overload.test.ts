@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Pipeline } from '../src/pipeline/contract.js';
+import type { ModelSession } from '../src/runtime/session.js';
 import { Admission } from '../src/server/admission.js';
 import { renderDocument } from './fixtures/documents.js';
 import { freshSchema } from './fixtures/postgres.js';
@@ -114,6 +115,47 @@ test('a full queue answers 503 OVERLOADED with Retry-After while admitted predic
     const answers = await Promise.all([running, b, c]);
     assert.deepEqual(answers.map((a) => a.statusCode).sort(), [200, 200, 503]);
     assert.equal(await metric(server, 'visionops_predictions_shed_total'), 1);
+  } finally {
+    await server.close();
+  }
+});
+
+test('a model run over /v2 takes an admission slot like a prediction: the queue fills and sheds, and a full queue refuses /v2 in the protocol\'s shape', async () => {
+  let release = () => {};
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let runs = 0;
+  const heldModel: ModelSession = {
+    manifest: { id: 'held-model', version: '1', inputs: [{ name: 'x', shape: [1, 2] }], outputs: [{ name: 'y', shape: [1, 2] }] } as ModelSession['manifest'],
+    async run(feeds) {
+      runs++;
+      await gate;
+      return { y: feeds.x };
+    },
+    close: async () => {},
+  };
+  const server = await startMonitoredServer(join(dir, 'v2'), ['server.admission.maxInFlight=1', 'server.admission.maxQueued=1'], undefined, { ...fixedReadingPipeline, sessions: [heldModel] });
+  const inferHeld = () =>
+    server.app.inject({ method: 'POST', url: '/v2/models/held-model/infer', payload: JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, 2] }] }) });
+  try {
+    const running = inferHeld();
+    while (runs < 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    const predictions = [predict(server), predict(server)];
+    // One waits in the queue; the other finds it full.
+    const refused = await Promise.race(predictions);
+    assert.equal(refused.statusCode, 503, 'the model run holds the only slot and a prediction waiting holds the queue');
+    assert.equal(refused.json().error.code, 'OVERLOADED');
+    const refusedV2 = await inferHeld();
+    assert.equal(refusedV2.statusCode, 503);
+    assert.equal(refusedV2.headers['x-visionops-error-code'], 'OVERLOADED');
+    assert.equal(typeof refusedV2.json().error, 'string');
+    assert.match(String(refusedV2.headers['retry-after']), /^[1-9]\d*$/);
+    release();
+    const [ran, ...predicted] = await Promise.all([running, ...predictions]);
+    assert.equal(ran.statusCode, 200, ran.body);
+    assert.deepEqual(ran.json().outputs[0].data, [1, 2]);
+    assert.deepEqual(predicted.map((answer) => answer.statusCode).sort(), [200, 503]);
+    assert.equal(runs, 1, 'the refused run never reached the model');
+    assert.equal(await metric(server, 'visionops_predictions_shed_total'), 2);
   } finally {
     await server.close();
   }

@@ -9,7 +9,7 @@ import { guardRoutes } from './auth.js';
 import { MAX_HEADER_BYTES } from './header-limits.js';
 import { checkHost } from './host-check.js';
 import { answer, clientErrorHandler, errorHandler } from './http-errors.js';
-import { drainOnClose, guardServices, shedWhenFull } from './overload.js';
+import { admitter, drainOnClose, guardServices, shedWhenFull } from './overload.js';
 import { refuseUnderPressure } from './pressure.js';
 import { limitRate } from './rate-limit.js';
 import { healthRoutes } from './routes/health.js';
@@ -83,7 +83,7 @@ export async function buildServer({ config, services, store, ready, monitor, rev
 
   await app.register(healthRoutes, { store, ready });
   await app.register(predictRoutes, { config, services: guarded });
-  await app.register(oipRoutes, { prefix: '/v2', config, models: pipelineCatalog(guarded, toAnswer), store, ready });
+  await app.register(oipRoutes, { prefix: '/v2', config, models: pipelineCatalog(guarded, toAnswer, admitter({ admission, metrics: monitor.metrics })), store, ready });
   await app.register(predictionRoutes, { store });
   await app.register(monitorRoutes, { monitor });
   if (review !== undefined) await app.register(reviewRoutes, { ...review, predictions: store, config: config.review, limits: config.ingest });

@@ -21,10 +21,12 @@ export function guardServices(services: PredictionServices, deps: GuardedDeps): 
   return { names: services.names, get: (name) => guard(services.get(name), deps) };
 }
 
-function guard(service: IdempotentService, { admission, storeUp, metrics }: GuardedDeps): IdempotentService {
-  /** `work` run with a slot in the admission queue, on the slot's signal (the client's, or the shutdown deadline). */
-  async function admitted<T>(clientSignal: AbortSignal, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    await storeUp();
+/** Runs `work` with a slot in the admission queue, on the slot's signal (the client's, or the shutdown deadline). */
+export type Admit = <T>(clientSignal: AbortSignal, work: (signal: AbortSignal) => Promise<T>) => Promise<T>;
+
+/** Admission alone, for work that records nothing (a model run over /v2): the store is not asked. */
+export function admitter({ admission, metrics }: Omit<GuardedDeps, 'storeUp'>): Admit {
+  return async (clientSignal, work) => {
     let slot;
     try {
       slot = await admission.enter(clientSignal);
@@ -40,6 +42,14 @@ function guard(service: IdempotentService, { admission, storeUp, metrics }: Guar
     } finally {
       slot.release();
     }
+  };
+}
+
+function guard(service: IdempotentService, deps: GuardedDeps): IdempotentService {
+  const admit = admitter(deps);
+  async function admitted<T>(clientSignal: AbortSignal, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    await deps.storeUp();
+    return admit(clientSignal, work);
   }
   return {
     ...service,
@@ -56,13 +66,16 @@ function count(error: unknown, metrics: MonitorMetrics, clientSignal: AbortSigna
   if (error.code === 'CANCELLED') metrics.cancelled.inc({ reason: clientSignal.aborted ? 'client_gone' : 'shutdown' });
 }
 
+/** The routes whose work takes a slot in the admission queue: predictions, and inference over /v2. */
+const ADMITTED_ROUTES = /^(\/v1\/predict|\/v2\/models\/.*\/infer)$/;
+
 /**
  * Refuses a prediction before its body is read when the admission queue is full, so that shedding
  * load costs no upload. The queue is asked again once the body is in (`guardServices`).
  */
 export function shedWhenFull(app: FastifyInstance, admission: Admission, metrics: MonitorMetrics): void {
   app.addHook('onRequest', async (request) => {
-    if (request.method !== 'POST' || request.routeOptions.url !== '/v1/predict' || !admission.full) return;
+    if (request.method !== 'POST' || !admission.full || !ADMITTED_ROUTES.test(request.routeOptions.url ?? '')) return;
     metrics.shed.inc();
     throw admission.overloaded();
   });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { PredictionRecord } from '../../core/records/prediction.js';
 import type { IdempotentService } from '../../pipeline/idempotency.js';
 import type { PredictionServices } from '../../pipeline/service.js';
+import type { Admit } from '../overload.js';
 import { sessionModel, type ModelCatalog, type ServableModel } from '../../runtime/oip/servable.js';
 
 /** What `GET /v2` answers: the server's name, version and the protocol extensions it supports. */
@@ -35,14 +36,19 @@ export function pipelineModel(service: IdempotentService, answerOf: (record: Pre
 /**
  * The models this server runs over the protocol: every configured pipeline under its name, then
  * every model those pipelines run under its manifest's id (a model named like a pipeline is
- * reached through the pipeline).
+ * reached through the pipeline). A model's runs take a slot in the admission queue, as the
+ * pipelines' predictions (through `services`) do.
  */
-export function pipelineCatalog(services: PredictionServices, answerOf: (record: PredictionRecord) => unknown): ModelCatalog {
+export function pipelineCatalog(services: PredictionServices, answerOf: (record: PredictionRecord) => unknown, admit: Admit): ModelCatalog {
   const models: ServableModel[] = services.names.map((name) => pipelineModel(services.get(name), answerOf));
   for (const name of services.names) {
     for (const session of services.get(name).pipeline.sessions ?? []) {
-      if (!models.some((model) => model.name === session.manifest.id)) models.push(sessionModel(session));
+      if (!models.some((model) => model.name === session.manifest.id)) models.push(admitted(sessionModel(session), admit));
     }
   }
   return { list: () => models };
+}
+
+function admitted(model: ServableModel, admit: Admit): ServableModel {
+  return { ...model, infer: (inputs, context) => admit(context.signal, (signal) => model.infer(inputs, { ...context, signal })) };
 }
