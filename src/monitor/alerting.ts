@@ -44,7 +44,7 @@ export class Alerting {
       const log = this.deps.log();
       log[transition.state === 'firing' ? 'warn' : 'info']({ rule: transition.rule, details: transition.details }, `alert ${transition.state}: ${transition.message}`);
       if (store !== undefined) this.deps.track(store.recordTransition(transition));
-      if (config.webhooks.length > 0) this.deps.track(sendWebhooks(config.webhooks, transition, config.webhookTimeoutMs, log));
+      if (config.webhooks.length > 0) this.deps.track(sendWebhooks(config.webhooks, transition, { timeoutMs: config.webhookTimeoutMs, attempts: config.webhookAttempts }, log));
     }
   }
 }

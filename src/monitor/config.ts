@@ -100,6 +100,8 @@ export const monitorConfigSchema = z
         /** Each alert transition is POSTed as JSON to every one of these URLs. */
         webhooks: z.array(z.url()).default([]),
         webhookTimeoutMs: z.number().int().positive().default(5000),
+        /** Tries of one notification in all: a network failure, a timeout, 408, 429 or 5xx is tried again with backoff. */
+        webhookAttempts: z.number().int().min(1).default(3),
       })
       .strict()
       .prefault({}),

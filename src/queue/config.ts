@@ -34,6 +34,8 @@ export const queueConfigSchema = z
     keepFinishedSeconds: z.number().int().min(60).default(7 * 24 * 3600),
     /** Each finished job is POSTed as JSON to its own `webhook`, waiting at most this long. */
     webhookTimeoutMs: z.number().int().positive().default(5000),
+    /** Tries of one job's notification in all: a network failure, a timeout, 408, 429 or 5xx is tried again with backoff. */
+    webhookAttempts: z.number().int().min(1).default(3),
     /** How often an API process reads the queue's depth, rate and oldest item for its metrics and alerts. */
     watchSeconds: z.number().positive().default(5),
     worker: z

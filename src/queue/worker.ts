@@ -50,7 +50,7 @@ export interface QueueWorker {
  */
 export async function startWorker({ config, services, blobs, maxBytes, concurrency = config.worker.concurrency, log }: WorkerDeps): Promise<QueueWorker> {
   const jobs = new JobQueue(config);
-  const finished = (job: string) => notifyFinished(jobs, job, config.webhookTimeoutMs, log);
+  const finished = (job: string) => notifyFinished(jobs, job, { timeoutMs: config.webhookTimeoutMs, attempts: config.webhookAttempts }, log);
 
   async function load(item: ItemData): Promise<Uint8Array> {
     const bytes = 'blob' in item.source ? await blobs.get(item.source.blob) : await readSharedFile(config.pathsRoot, item.source.path, maxBytes);
