@@ -51,8 +51,13 @@ for (const [name, open] of adapters) {
       assert.deepEqual((await models.assignments(STUB_REC)).map((a) => [a.version, a.stage]), [['1', 'production']]);
       // A stage change is one transaction: when its last statement (the event, here without its reason) fails, the slot keeps its production.
       const broken = { model: STUB_REC, version: '2', stage: 'production' as const, weight: null, since: new Date().toISOString(), by: 'test', reason: null as unknown as string };
-      await assert.rejects(models.setStage(broken));
+      await assert.rejects(models.setStages([broken]));
       assert.deepEqual((await models.assignments(STUB_REC)).map((a) => [a.version, a.stage]), [['1', 'production']]);
+      // A rollback's changes are one transaction too: the canary switched off first comes back when the promotion after it fails.
+      await changeStage(models, { model: STUB_REC, version: '2', stage: 'canary', weight: 0.2, by: 'test' });
+      const canaryOff = { ...broken, stage: 'off' as const, reason: 'rollback' };
+      await assert.rejects(models.setStages([canaryOff, { ...broken, version: '1' }]));
+      assert.deepEqual((await models.assignments(STUB_REC)).map((a) => [a.version, a.stage]).sort(), [['1', 'production'], ['2', 'canary']]);
       // Two promotions of one slot at once leave one production.
       await registerVersion(models, stubVersion('3', '1'));
       await Promise.all(['2', '3'].map((version) => changeStage(models, { model: STUB_REC, version, stage: 'production', by: 'test' })));

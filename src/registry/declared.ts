@@ -58,6 +58,6 @@ export async function registerDeclaredModel(store: ModelStore, modelsDir: string
   }
   const production = (await store.assignments(manifest.id)).find((a) => a.stage === 'production');
   if (production !== undefined) return { version, added, production: production.version };
-  await store.setStage({ model: manifest.id, version: manifest.version, stage: 'production', weight: null, since: now().toISOString(), by: 'first registration', reason: 'declared by its pipeline' });
+  await store.setStages([{ model: manifest.id, version: manifest.version, stage: 'production', weight: null, since: now().toISOString(), by: 'first registration', reason: 'declared by its pipeline' }]);
   return { version, added, production: manifest.version };
 }

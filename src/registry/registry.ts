@@ -76,7 +76,7 @@ export async function registerBuiltins(store: ModelStore, now: () => Date = () =
   for (const manifest of [builtin.detection, builtin.orientation, builtin.recognition]) {
     if ((await store.version(manifest.id, manifest.version)) === null) await registerVersion(store, { manifest, origin: 'builtin' }, now);
     if ((await store.assignments(manifest.id)).every((a) => a.stage !== 'production')) {
-      await store.setStage({ model: manifest.id, version: manifest.version, stage: 'production', weight: null, since: now().toISOString(), by: 'first start', reason: 'built-in model' });
+      await store.setStages([{ model: manifest.id, version: manifest.version, stage: 'production', weight: null, since: now().toISOString(), by: 'first start', reason: 'built-in model' }]);
     }
   }
 }
@@ -166,6 +166,13 @@ export interface StageRequest {
  * version cannot be switched off or demoted without another taking its place: STAGE_CHANGE_REFUSED.
  */
 export async function changeStage(store: ModelStore, request: StageRequest, now: () => Date = () => new Date()): Promise<StageAssignment> {
+  const event = await stageEvent(store, request, now);
+  await store.setStages([event]);
+  return { model: event.model, version: event.version, stage: event.stage, weight: event.weight, since: event.since };
+}
+
+/** The event that puts a version in a stage, once the request is checked against the slot as it stands. */
+async function stageEvent(store: ModelStore, request: StageRequest, now: () => Date): Promise<StageEvent> {
   if (!(LIFECYCLE_STAGES as readonly string[]).includes(request.stage)) {
     throw new VisionopsError('INVALID_REQUEST', `"${request.stage}" is not a stage: use one of ${LIFECYCLE_STAGES.join(', ')}.`);
   }
@@ -189,7 +196,7 @@ export async function changeStage(store: ModelStore, request: StageRequest, now:
       { model: request.model, version: request.version },
     );
   }
-  const event: StageEvent = {
+  return {
     model: request.model,
     version: request.version,
     stage: request.stage,
@@ -198,13 +205,12 @@ export async function changeStage(store: ModelStore, request: StageRequest, now:
     by: request.by,
     reason: request.reason ?? `set to ${request.stage}`,
   };
-  await store.setStage(event);
-  return { model: event.model, version: event.version, stage: event.stage, weight, since: event.since };
 }
 
 /**
  * Production goes back to the version that held it before the current one, and the canary is
- * switched off. STAGE_CHANGE_REFUSED when the slot has never had another production version.
+ * switched off, in one transaction. STAGE_CHANGE_REFUSED when the slot has never had another
+ * production version.
  */
 export async function rollback(store: ModelStore, model: string, by: string, reason = 'rollback', now: () => Date = () => new Date()): Promise<{ production: string; previous: string; canaryOff: string | null }> {
   const assignments = await store.assignments(model);
@@ -216,7 +222,10 @@ export async function rollback(store: ModelStore, model: string, by: string, rea
     throw new VisionopsError('STAGE_CHANGE_REFUSED', `${model} has had no production version before ${production.version}: there is nothing to roll back to.`, { model });
   }
   const canary = assignments.find((a) => a.stage === 'canary');
-  if (canary !== undefined) await changeStage(store, { model, version: canary.version, stage: 'off', by, reason }, now);
-  await changeStage(store, { model, version: previous.version, stage: 'production', by, reason }, now);
+  const events = [
+    ...(canary === undefined ? [] : [await stageEvent(store, { model, version: canary.version, stage: 'off', by, reason }, now)]),
+    await stageEvent(store, { model, version: previous.version, stage: 'production', by, reason }, now),
+  ];
+  await store.setStages(events);
   return { production: previous.version, previous: production.version, canaryOff: canary?.version ?? null };
 }

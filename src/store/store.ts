@@ -100,8 +100,12 @@ export interface ModelStore {
   versions(model?: string): Promise<ModelVersion[]>;
   /** The stage of every version that is not off; every slot's when `model` is not given. */
   assignments(model?: string): Promise<StageAssignment[]>;
-  /** Puts a version in a stage and keeps the event; the slot's production (or canary) before it goes off. One transaction: no reader sees a slot with two productions or none. */
-  setStage(event: StageEvent): Promise<void>;
+  /**
+   * Puts each version in its stage, in order, and keeps the events; a slot's production (or
+   * canary) before goes off. One transaction for all: no reader sees a slot with two productions
+   * or none, or a rollback half done.
+   */
+  setStages(events: readonly StageEvent[]): Promise<void>;
   /** The slot's stage changes, newest first. */
   stageHistory(model: string, limit: number): Promise<StageEvent[]>;
   recordRuns(runs: ModelRun[]): Promise<void>;

@@ -78,28 +78,30 @@ export function createSqlModelStore(client: SqlClient): ModelStore {
       );
       return rows.map((row): StageAssignment => ({ ...row }));
     },
-    async setStage(event) {
+    async setStages(events) {
       // Locks the slot's rows first, so that two changes of one slot at once (on PostgreSQL, where
       // each statement reads what was committed when it began) run one after the other.
-      const statements: SqlStatement[] = [{ sql: 'UPDATE model_stages SET since = since WHERE model = ?', params: [event.model] }];
-      // One production and one canary per slot: whichever held the stage goes off, in the same transaction.
-      if (event.stage === 'production' || event.stage === 'canary') {
-        statements.push({
-          sql: "UPDATE model_stages SET stage = 'off', weight = NULL, since = ? WHERE model = ? AND stage = ? AND version <> ?",
-          params: [event.since, event.model, event.stage, event.version],
-        });
-      }
-      statements.push(
-        {
-          sql: `INSERT INTO model_stages (model, version, stage, weight, since) VALUES (?, ?, ?, ?, ?)
+      const statements: SqlStatement[] = [...new Set(events.map((event) => event.model))].map((model) => ({ sql: 'UPDATE model_stages SET since = since WHERE model = ?', params: [model] }));
+      for (const event of events) {
+        // One production and one canary per slot: whichever held the stage goes off, in the same transaction.
+        if (event.stage === 'production' || event.stage === 'canary') {
+          statements.push({
+            sql: "UPDATE model_stages SET stage = 'off', weight = NULL, since = ? WHERE model = ? AND stage = ? AND version <> ?",
+            params: [event.since, event.model, event.stage, event.version],
+          });
+        }
+        statements.push(
+          {
+            sql: `INSERT INTO model_stages (model, version, stage, weight, since) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (model, version) DO UPDATE SET stage = excluded.stage, weight = excluded.weight, since = excluded.since`,
-          params: [event.model, event.version, event.stage, event.weight, event.since],
-        },
-        {
-          sql: 'INSERT INTO model_stage_events (model, version, stage, weight, since, changed_by, reason) VALUES (?, ?, ?, ?, ?, ?, ?)',
-          params: [event.model, event.version, event.stage, event.weight, event.since, event.by, event.reason],
-        },
-      );
+            params: [event.model, event.version, event.stage, event.weight, event.since],
+          },
+          {
+            sql: 'INSERT INTO model_stage_events (model, version, stage, weight, since, changed_by, reason) VALUES (?, ?, ?, ?, ?, ?, ?)',
+            params: [event.model, event.version, event.stage, event.weight, event.since, event.by, event.reason],
+          },
+        );
+      }
       await db.transaction(statements);
     },
     async stageHistory(model, limit) {
