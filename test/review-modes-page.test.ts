@@ -138,6 +138,48 @@ test('in Chromium, detection mode: confirm, relabel and delete boxes with the ke
   await page.close();
 });
 
+test('in Chromium, detection mode: drag the selected box to move it, drag its corner to resize it, Shift+arrows nudge it', async () => {
+  const { image, objects } = await workbench(35, 2, 640, 480);
+  const [first, second] = objects;
+  const seeded = await seedModelTask(bench.fixture, image, { boxes: objects.map((object) => ({ ...object, score: 0.8 })) });
+  const page = await bench.browser.newPage({ viewport: { width: 1300, height: 900 } });
+  await bench.signIn(page);
+  await page.locator('#objects li').first().waitFor();
+  const svg = await page.locator('#boxes').boundingBox();
+  assert.ok(svg !== null);
+  const scale = svg.width / 640;
+  const toScreen = (x: number, y: number) => [svg.x + x * scale, svg.y + (y / 480) * svg.height] as const;
+  const drag = async (from: readonly [number, number], to: readonly [number, number]) => {
+    await page.mouse.move(...from);
+    await page.mouse.down();
+    await page.mouse.move((from[0] + to[0]) / 2, (from[1] + to[1]) / 2, { steps: 3 });
+    await page.mouse.move(...to, { steps: 3 });
+    await page.mouse.up();
+  };
+  const [x1, y1, x2, y2] = first.box;
+  // The first box is selected: dragging from its middle moves it 30 image pixels right and 20 down.
+  const middle = toScreen((x1 + x2) / 2, (y1 + y2) / 2);
+  await drag(middle, [middle[0] + 30 * scale, middle[1] + (20 / 480) * svg.height]);
+  // Its bottom-right corner (where it is now) dragged 15 pixels further out grows it.
+  const corner = toScreen(x2 + 30, y2 + 20);
+  await drag(corner, [corner[0] + 15 * scale, corner[1] + (15 / 480) * svg.height]);
+  assert.equal(await page.locator('#boxes rect').count(), 2, 'moving and resizing draw no new box');
+  // The second box, nudged left twice by the keyboard (a hundredth of the long side, 6.4 -> 6 pixels, each).
+  await page.keyboard.press('j');
+  await page.keyboard.press('Shift+ArrowLeft');
+  await page.keyboard.press('Shift+ArrowLeft');
+  await page.keyboard.press('c');
+  await page.locator('#empty').waitFor({ state: 'visible' });
+
+  const task = await bench.stored(seeded.id);
+  const [moved, nudged] = task.answer.boxes as { label: string; box: [number, number, number, number] }[];
+  assert.equal(moved.label, first.label);
+  const near = (actual: number[], expected: number[]) => actual.every((value, i) => Math.abs(value - expected[i]) <= 2);
+  assert.ok(near(moved.box, [x1 + 30, y1 + 20, x2 + 45, y2 + 35]), `moved then grown: ${JSON.stringify(moved.box)} from ${JSON.stringify(first.box)}`);
+  assert.deepEqual(nudged.box, [second.box[0] - 12, second.box[1], second.box[2] - 12, second.box[3]]);
+  await page.close();
+});
+
 test('in Chromium, a detection the reviewer only confirms is kept as a confirmation; a click selects a box', async () => {
   const { image, objects } = await workbench(34, 2, 640, 480);
   const seeded = await seedModelTask(bench.fixture, image, { boxes: objects.map((object) => ({ ...object, score: 0.8 })) });

@@ -1,8 +1,10 @@
 /**
  * Detection mode: the model's boxes drawn over the image and listed beside it. The arrows or j/k
  * select a box, Space confirms it, `r` relabels it, `d` or Delete removes it (again: restores),
- * dragging on the image draws a box the model missed, then asks its label; `c` sends every box
- * left. Clicking a box selects it; each listed box has buttons too, for a touch screen.
+ * Shift+arrows move it and Alt+Shift+arrows resize it; dragging the selected box moves it, dragging
+ * its edge or corner resizes it, dragging elsewhere on the image draws a box the model missed, then
+ * asks its label; `c` sends every box left. Clicking a box selects it; each listed box has buttons
+ * too, for a touch screen.
  */
 import { element, typing, type ModeContext, type ReviewMode } from './mode.js';
 
@@ -39,6 +41,19 @@ interface BoxState {
 const SVG = 'http://www.w3.org/2000/svg';
 /** A drag shorter than this many screen pixels is a click (select), not a box. */
 const CLICK_PIXELS = 4;
+/** How near (screen pixels) to a selected box's edge a drag resizes it rather than moves it. */
+const HANDLE_PIXELS = 6;
+/** The smallest side (image pixels) a resize leaves a box. */
+const MIN_SIDE = 2;
+
+interface Edges {
+  left: boolean;
+  top: boolean;
+  right: boolean;
+  bottom: boolean;
+  /** The whole box follows the pointer. */
+  move?: boolean;
+}
 
 export function detectionMode(ui: DetectElements, boxes: DetectedBox[], size: { width: number; height: number }, context: ModeContext): ReviewMode {
   const states: BoxState[] = [];
@@ -170,29 +185,78 @@ export function detectionMode(ui: DetectElements, boxes: DetectedBox[], size: { 
     return [Math.min(size.width, Math.max(0, x)), Math.min(size.height, Math.max(0, y))];
   }
 
-  let drag: { from: [number, number]; screen: [number, number]; ghost: SVGRectElement } | null = null;
+  /** What the pointer grabbed of the selected box: its inside (move) or the edges within reach (resize). */
+  function grab(state: BoxState | undefined, [x, y]: [number, number]): Edges | null {
+    if (state === undefined || state.removed) return null;
+    const reach = (HANDLE_PIXELS / ui.svg.getBoundingClientRect().width) * size.width;
+    const [x1, y1, x2, y2] = state.box;
+    if (x < x1 - reach || x > x2 + reach || y < y1 - reach || y > y2 + reach) return null;
+    const edges = { left: Math.abs(x - x1) <= reach, top: Math.abs(y - y1) <= reach, right: Math.abs(x - x2) <= reach, bottom: Math.abs(y - y2) <= reach };
+    const resizing = edges.left || edges.top || edges.right || edges.bottom;
+    return resizing ? edges : x > x1 && x < x2 && y > y1 && y < y2 ? { left: true, top: true, right: true, bottom: true, move: true } : null;
+  }
+
+  /** The box as `grabbed` from `before`, the pointer moved by (dx, dy) image pixels, kept inside the image. */
+  function moved(before: Box, grabbed: Edges, dx: number, dy: number): Box {
+    let [x1, y1, x2, y2] = before;
+    if (grabbed.move === true) {
+      const shiftX = Math.min(size.width - x2, Math.max(-x1, dx));
+      const shiftY = Math.min(size.height - y2, Math.max(-y1, dy));
+      return [x1 + shiftX, y1 + shiftY, x2 + shiftX, y2 + shiftY].map(Math.round) as Box;
+    }
+    if (grabbed.left) x1 = Math.min(x2 - MIN_SIDE, Math.max(0, x1 + dx));
+    if (grabbed.right) x2 = Math.max(x1 + MIN_SIDE, Math.min(size.width, x2 + dx));
+    if (grabbed.top) y1 = Math.min(y2 - MIN_SIDE, Math.max(0, y1 + dy));
+    if (grabbed.bottom) y2 = Math.max(y1 + MIN_SIDE, Math.min(size.height, y2 + dy));
+    return [x1, y1, x2, y2].map(Math.round) as Box;
+  }
+
+  let drag: { from: [number, number]; screen: [number, number]; ghost: SVGRectElement | null; grabbed: { state: BoxState; edges: Edges; before: Box } | null } | null = null;
   ui.svg.onpointerdown = (event) => {
     if (relabelling !== null) return;
     event.preventDefault();
     ui.svg.setPointerCapture(event.pointerId);
+    const from = toImage(event);
+    const state = states[current];
+    const edges = grab(state, from);
+    if (edges !== null) {
+      drag = { from, screen: [event.clientX, event.clientY], ghost: null, grabbed: { state, edges, before: state.box } };
+      return;
+    }
     const ghost = document.createElementNS(SVG, 'rect');
     ghost.classList.add('ghost');
     ui.svg.append(ghost);
-    drag = { from: toImage(event), screen: [event.clientX, event.clientY], ghost };
+    drag = { from, screen: [event.clientX, event.clientY], ghost, grabbed: null };
   };
   ui.svg.onpointermove = (event) => {
-    if (drag === null) return;
+    if (drag === null) {
+      const edges = grab(states[current], toImage(event));
+      ui.svg.style.cursor = edges === null ? 'crosshair' : edges.move === true ? 'move' : 'nwse-resize';
+      return;
+    }
     const [x, y] = toImage(event);
     const [fx, fy] = drag.from;
-    for (const [name, value] of Object.entries({ x: Math.min(x, fx), y: Math.min(y, fy), width: Math.abs(x - fx), height: Math.abs(y - fy) })) drag.ghost.setAttribute(name, String(value));
+    if (drag.grabbed !== null) {
+      drag.grabbed.state.box = moved(drag.grabbed.before, drag.grabbed.edges, x - fx, y - fy);
+      draw(drag.grabbed.state);
+      return;
+    }
+    for (const [name, value] of Object.entries({ x: Math.min(x, fx), y: Math.min(y, fy), width: Math.abs(x - fx), height: Math.abs(y - fy) })) drag.ghost?.setAttribute(name, String(value));
   };
   ui.svg.onpointerup = (event) => {
     if (drag === null) return;
-    const { from, screen, ghost } = drag;
+    const { from, screen, ghost, grabbed } = drag;
     drag = null;
-    ghost.remove();
+    ghost?.remove();
     const to = toImage(event);
-    if (Math.hypot(event.clientX - screen[0], event.clientY - screen[1]) < CLICK_PIXELS) {
+    const click = Math.hypot(event.clientX - screen[0], event.clientY - screen[1]) < CLICK_PIXELS;
+    if (grabbed !== null) {
+      if (click) grabbed.state.box = grabbed.before;
+      else grabbed.state.confirmed = false;
+      draw(grabbed.state);
+      return;
+    }
+    if (click) {
       const hit = states.findIndex((state) => to[0] >= state.box[0] && to[0] <= state.box[2] && to[1] >= state.box[1] && to[1] <= state.box[3]);
       if (hit >= 0) select(hit);
       return;
@@ -207,6 +271,16 @@ export function detectionMode(ui: DetectElements, boxes: DetectedBox[], size: { 
     context.say('Type the label of the box you drew, then Enter (Esc drops it).');
   };
 
+  /** Shift+arrow moves the selected box by a hundredth of the image; Alt+Shift+arrow grows or shrinks its right or bottom edge. */
+  function nudge(state: BoxState, key: string, resize: boolean): void {
+    const step = Math.max(1, Math.round(Math.max(size.width, size.height) / 100));
+    const [dx, dy] = ({ ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] } as Record<string, [number, number]>)[key];
+    const edges: Edges = resize ? { left: false, top: false, right: dx !== 0, bottom: dy !== 0 } : { left: true, top: true, right: true, bottom: true, move: true };
+    state.box = moved(state.box, edges, dx, dy);
+    state.confirmed = false;
+    draw(state);
+  }
+
   function submit(): void {
     context.send({ boxes: states.filter((s) => !s.removed).map((s) => ({ label: s.label, box: s.box })) });
   }
@@ -219,6 +293,11 @@ export function detectionMode(ui: DetectElements, boxes: DetectedBox[], size: { 
         return true;
       }
       const state = states[current];
+      if (event.shiftKey && event.key.startsWith('Arrow')) {
+        event.preventDefault();
+        if (state !== undefined && !state.removed) nudge(state, event.key, event.altKey);
+        return true;
+      }
       const actions: Record<string, () => void> = {
         ArrowDown: () => select(current + 1),
         ArrowRight: () => select(current + 1),
