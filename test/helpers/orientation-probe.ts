@@ -31,3 +31,40 @@ export async function pageOrientations(urls: ModelUrls, pages: Pixels[]): Promis
   }
   return answers;
 }
+
+/** What the page's own thread went through while the device's models loaded and voted on each page. */
+export interface MainThreadWatch {
+  /** The longest the page's thread went without running its 10 ms timer, in milliseconds: how long it was frozen at worst. */
+  longestStall: number;
+  /** Milliseconds from the start of the load to the last page's answer. */
+  elapsed: number;
+  answers: PageOrientation[];
+}
+
+/**
+ * The models loaded and run on each page while a 10 ms timer on the page's thread measures the
+ * gaps between its turns (Chromium's long-task entries miss a session opened in a promise's
+ * continuation; a timer that cannot run does not). The pixels are decoded before the watch starts.
+ */
+export async function watchMainThread(urls: ModelUrls, pages: Pixels[]): Promise<MainThreadWatch> {
+  const frames = pages.map(frameOf);
+  let lastTurn = performance.now();
+  let longestStall = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    longestStall = Math.max(longestStall, now - lastTurn);
+    lastTurn = now;
+  }, 10);
+  const started = performance.now();
+  try {
+    const orientation = await loadPageOrientation(urls);
+    const answers: PageOrientation[] = [];
+    for (const frame of frames) answers.push(await orientation(frame));
+    const elapsed = performance.now() - started;
+    // The timer's next turn measures the stall the last answer may have ended in.
+    await new Promise((done) => setTimeout(done, 20));
+    return { longestStall, elapsed, answers };
+  } finally {
+    clearInterval(timer);
+  }
+}
