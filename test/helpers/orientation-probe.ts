@@ -43,8 +43,8 @@ export interface MainThreadWatch {
 
 /**
  * The models loaded and run on each page while a 10 ms timer on the page's thread measures the
- * gaps between its turns (Chromium's long-task entries miss a session opened in a promise's
- * continuation; a timer that cannot run does not). The pixels are decoded before the watch starts.
+ * gaps between its turns (Chromium reported no long-task entry for the stalls of the models on
+ * the page's thread; a timer that cannot run shows them). The pixels are decoded before the watch starts.
  */
 export async function watchMainThread(urls: ModelUrls, pages: Pixels[]): Promise<MainThreadWatch> {
   const frames = pages.map(frameOf);
