@@ -27,6 +27,7 @@ type ProbeGlobal = {
   orientationProbe: {
     classifyLines(urls: Urls, spec: unknown, lines: Pixels[]): Promise<number[][]>;
     pageOrientations(urls: Urls, pages: Pixels[]): Promise<{ lines: number; upsideDown: boolean; ms: number }[]>;
+    textLines(urls: Urls, page: Pixels): Promise<{ corners: [number, number][]; backend: string; pixelsKept: boolean }>;
     watchMainThread(urls: Urls, pages: Pixels[]): Promise<{ longestStall: number; elapsed: number; answers: { lines: number; upsideDown: boolean; backend: string }[] }>;
   };
 };
@@ -111,12 +112,18 @@ async function uprightAndUpsideDown(): Promise<Pixels[]> {
   return pages;
 }
 
-test('on the device, the detector at 640 px and the classifier find an upside-down page as the server does, and leave an upright one', async (t) => {
+test('on the device, the detector at 640 px and the classifier find an upside-down page as the server does, and leave an upright one; loadTextDetector gives the same lines in reading order and leaves the frame to its caller', async (t) => {
   const pages = await uprightAndUpsideDown();
   const [upright, upsideDown] = await page.evaluate(({ urls, pages }) => (globalThis as unknown as ProbeGlobal).orientationProbe.pageOrientations(urls, pages), { urls: URLS, pages });
   t.diagnostic(`on the device: ${upright.ms.toFixed(0)} ms and ${upsideDown.ms.toFixed(0)} ms a page (${upright.lines} and ${upsideDown.lines} lines)`);
   assert.ok(upright.lines >= 4 && upsideDown.lines >= 4, `the device's detector finds the lines (${upright.lines}, ${upsideDown.lines} of 6)`);
   assert.deepEqual([upright.upsideDown, upsideDown.upsideDown], [false, true]);
+
+  const detected = await page.evaluate(({ urls, page }) => (globalThis as unknown as ProbeGlobal).orientationProbe.textLines(urls, page), { urls: URLS, page: pages[0] });
+  assert.equal(detected.corners.length, upright.lines, 'loadTextDetector finds the lines the vote counted');
+  const tops = detected.corners.map(([, y]) => y);
+  assert.deepEqual(tops, [...tops].sort((a, b) => a - b), 'in reading order, top line first');
+  assert.ok(detected.pixelsKept, "the detector's caller keeps its frame to crop from");
 });
 
 /**

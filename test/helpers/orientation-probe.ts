@@ -1,5 +1,5 @@
 import { toTensor, type PreprocessSpec } from '../../src/core/device.js';
-import { loadLineClassifier, loadPageOrientation, type ModelUrls, type PageOrientation } from '../../web/capture/device-models.js';
+import { loadLineClassifier, loadPageOrientation, loadTextDetector, type ModelUrls, type PageOrientation } from '../../web/capture/device-models.js';
 
 /** Base64 RGBA pixels, as a page receives them from the test. */
 export interface Pixels {
@@ -30,6 +30,14 @@ export async function pageOrientations(urls: ModelUrls, pages: Pixels[]): Promis
     answers.push({ ...answer, ms: performance.now() - started });
   }
   return answers;
+}
+
+/** The detector's boxes on a page (the top-left corner of each), and whether the page's pixels were still the caller's afterwards. */
+export async function textLines(urls: ModelUrls, page: Pixels): Promise<{ corners: [number, number][]; backend: string; pixelsKept: boolean }> {
+  const detect = await loadTextDetector(urls);
+  const frame = frameOf(page);
+  const { boxes, backend } = await detect(frame);
+  return { corners: boxes.map(({ box }) => box[0]), backend, pixelsKept: frame.data.length === page.width * page.height * 4 };
 }
 
 /** What the page's own thread went through while the device's models loaded and voted on each page. */
