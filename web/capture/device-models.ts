@@ -23,6 +23,8 @@ class ModelWorker {
   private readonly worker = new Worker(new URL('./model-worker.ts', import.meta.url), { type: 'module' });
   private readonly waiting = new Map<number, { resolve(answer: ModelAnswer): void; reject(error: Error): void }>();
   private nextId = 0;
+  /** Set once the worker's script failed: later requests fail at once rather than wait for an answer that cannot come. */
+  private broken: Error | null = null;
 
   constructor() {
     this.worker.onmessage = (event: MessageEvent<ModelAnswer>) => {
@@ -34,12 +36,14 @@ class ModelWorker {
     };
     this.worker.onerror = (event) => {
       // The worker's script itself failed (it did not load, or threw outside a request): every request waiting on it fails.
-      for (const waiter of this.waiting.values()) waiter.reject(new Error(`the model worker failed: ${event.message || 'its script did not load'}`));
+      this.broken = new Error(`the model worker failed: ${event.message || 'its script did not load'}`);
+      for (const waiter of this.waiting.values()) waiter.reject(this.broken);
       this.waiting.clear();
     };
   }
 
   ask<C extends Request['call']>(request: Extract<Request, { call: C }>, transfer: Transferable[] = []): Promise<Extract<ModelAnswer, { call: C }>> {
+    if (this.broken !== null) return Promise.reject(this.broken);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve: resolve as (answer: ModelAnswer) => void, reject });
