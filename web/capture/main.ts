@@ -111,16 +111,18 @@ async function watchFrames(): Promise<void> {
 const UPSIDE_DOWN = 'The page is upside down: turn it upright.';
 
 /** The device's models on the current frame at the working size; null when the policy has none or they are still loading. */
-async function orientationOnDevice(): Promise<PageOrientation | null> {
+async function orientationOnDevice(still: HTMLCanvasElement): Promise<PageOrientation | null> {
   if (pageOrientation === null) return null;
-  const scale = Math.min(1, WORKING_LONG_SIDE / Math.max(video.videoWidth, video.videoHeight));
-  const canvas = drawn(video, Math.round(video.videoWidth * scale), Math.round(video.videoHeight * scale));
+  const scale = Math.min(1, WORKING_LONG_SIDE / Math.max(still.width, still.height));
+  const canvas = drawn(still, Math.round(still.width * scale), Math.round(still.height * scale));
   const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
   return pageOrientation({ width: pixels.width, height: pixels.height, channels: 4, data: pixels.data });
 }
 
 async function judgeFrame(): Promise<void> {
-  const answer = await gate(video, video.videoWidth, video.videoHeight);
+  // One still per frame: the gate, the on-device check and the capture see the same pixels while the video moves on.
+  const still = drawn(video, video.videoWidth, video.videoHeight);
+  const answer = await gate(still, still.width, still.height);
   gateTimes.push(answer.ms);
   if (gateTimes.length > 30) gateTimes.shift();
   const median = [...gateTimes].sort((a, b) => a - b)[Math.floor(gateTimes.length / 2)];
@@ -141,14 +143,14 @@ async function judgeFrame(): Promise<void> {
     showGuidance(answer.report, 'Preparing the on-device check…');
   } else if (held >= STEADY_MS) {
     steadySince = null;
-    const orientation = await orientationOnDevice();
+    const orientation = await orientationOnDevice(still);
     if (orientation !== null) document.body.dataset.modelsBackend = orientation.backend;
     if (orientation?.upsideDown) {
       showGuidance({ verdict: 'fail', checks: [], guidance: [UPSIDE_DOWN] }, null);
       return;
     }
     capturedHash = answer.phash;
-    await captureFrom(video, video.videoWidth, video.videoHeight, answer.report.verdict, undefined, orientation?.backend);
+    await captureFrom(still, still.width, still.height, answer.report.verdict, undefined, orientation?.backend);
   }
 }
 
