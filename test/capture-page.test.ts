@@ -10,6 +10,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { createVisionops, type Visionops } from '../src/app/visionops.js';
 import { loadConfig } from '../src/config/load.js';
+import type { EdgeRoute } from '../src/core/edge/route.js';
 import { blurred, exposed, randomLines, renderDocument, rotated } from './fixtures/documents.js';
 import { launchChromium } from './helpers/browser.js';
 import { fixedReadingPipeline } from './helpers/pipelines.js';
@@ -149,7 +150,7 @@ test('under the device policy, the on-device models answer an upside-down page o
     await phone.goto(`${address}/capture?policy=device`);
     const seen: string[] = [];
     const deadline = Date.now() + 90_000;
-    // The models load on the page's thread, so the video may loop past the upside-down phase meanwhile: watch until both happened.
+    // The video may loop past the upside-down phase while the models load: watch until both happened.
     const upsideDown = () => seen.some((text) => /upside down: turn it upright/.test(text));
     while ((await phone.locator('body').getAttribute('data-captures')) === null || !upsideDown()) {
       assert.ok(Date.now() < deadline, `no capture and upside-down answer within 90 s; guidance seen: ${JSON.stringify(seen)}; ${await phone.locator('#message').textContent()}`);
@@ -162,6 +163,22 @@ test('under the device policy, the on-device models answer an upside-down page o
     assert.equal(await phone.locator('body').getAttribute('data-captures'), '1', 'the upside-down page is never captured');
     await phone.locator('#waiting').filter({ hasText: /^1$/ }).waitFor();
     assert.equal(records().length, before, 'under device the capture waits for a later drain');
+    const backend = await phone.locator('body').getAttribute('data-models-backend');
+    assert.ok(backend === 'wasm' || backend === 'webgpu', `the page says where the models ran (${backend})`);
+    const waiting = (await phone.evaluate(`new Promise((resolve, reject) => {
+      const opening = indexedDB.open('visionops-capture');
+      opening.onerror = () => reject(opening.error);
+      opening.onsuccess = () => {
+        const all = opening.result.transaction('outbox').objectStore('outbox').getAll();
+        all.onerror = () => reject(all.error);
+        all.onsuccess = () => resolve(all.result.map((item) => item.route));
+      };
+    })`)) as EdgeRoute[];
+    assert.deepEqual(
+      waiting.map((route) => ({ device: route.device, modelBackend: route.modelBackend })),
+      [{ device: ['gate', 'duplicates', 'orientation'], modelBackend: backend }],
+      'the route of the waiting capture records the orientation check and the backend that ran it',
+    );
   } finally {
     await deviceBrowser.close();
   }

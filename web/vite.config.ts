@@ -12,4 +12,6 @@ export default defineConfig({
     emptyOutDir: true,
     rollupOptions: { input: { review: page('review'), dashboard: page('dashboard'), capture: page('capture') } },
   },
+  // Module workers: the model worker imports onnxruntime-web's WebGPU or WebAssembly build when it needs it, as its own chunk.
+  worker: { format: 'es' },
 });

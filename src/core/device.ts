@@ -17,5 +17,5 @@ export { POLICY_PLANS, DOWNSCALED_LONG_SIDE, type DeviceStage, type EdgePolicy }
 export { EDGE_ROUTE_HEADER, type EdgeRoute } from './edge/route.js';
 export { backoffDelay, DEFAULT_BACKOFF, worthRetrying } from './edge/backoff.js';
 export { DETECTION_POSTPROCESS, DETECTION_PREPROCESS, ORIENTATION_PREPROCESS, RECOGNITION_PREPROCESS } from './preprocess/builtin-specs.js';
-export { extractTextBoxes, sortReadingOrder } from './postprocess/db.js';
+export { extractTextBoxes, sortReadingOrder, type DetectedBox } from './postprocess/db.js';
 export { cropQuad } from './preprocess/crop.js';

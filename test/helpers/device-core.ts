@@ -19,3 +19,23 @@ export async function browserBundle(entry: string, globalName: string): Promise<
   });
   return result.outputFiles[0].text;
 }
+
+/**
+ * A module of the repo bundled as one ES module, for a page's module script or a module worker:
+ * `import.meta.url` stays the script's own, so a `new URL('./x.ts', import.meta.url)` worker resolves
+ * beside it on the page's origin. With `globalName`, the module's exports are also put on globalThis.
+ */
+export async function browserModule(entry: string, globalName?: string): Promise<string> {
+  const path = fileURLToPath(new URL(`../../${entry}`, import.meta.url));
+  const exposed = globalName === undefined ? {} : { stdin: { contents: `import * as exported from ${JSON.stringify(path)};\nObject.assign(globalThis, { ${JSON.stringify(globalName)}: exported });`, resolveDir: fileURLToPath(new URL('../..', import.meta.url)), loader: 'ts' as const } };
+  const result = await build({
+    ...(globalName === undefined ? { entryPoints: [path] } : exposed),
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+  });
+  return result.outputFiles[0].text;
+}

@@ -1,5 +1,5 @@
 import { toTensor, type PreprocessSpec } from '../../src/core/device.js';
-import { loadLineClassifier, loadPageOrientation, type ModelUrls, type PageOrientation } from '../../web/capture/device-models.js';
+import { loadLineClassifier, loadPageOrientation, loadTextDetector, type ModelUrls, type PageOrientation } from '../../web/capture/device-models.js';
 
 /** Base64 RGBA pixels, as a page receives them from the test. */
 export interface Pixels {
@@ -30,4 +30,49 @@ export async function pageOrientations(urls: ModelUrls, pages: Pixels[]): Promis
     answers.push({ ...answer, ms: performance.now() - started });
   }
   return answers;
+}
+
+/** The detector's boxes on a page (the top-left corner of each), and whether the page's pixels were still the caller's afterwards. */
+export async function textLines(urls: ModelUrls, page: Pixels): Promise<{ corners: [number, number][]; backend: string; pixelsKept: boolean }> {
+  const detect = await loadTextDetector(urls);
+  const frame = frameOf(page);
+  const { boxes, backend } = await detect(frame);
+  return { corners: boxes.map(({ box }) => box[0]), backend, pixelsKept: frame.data.length === page.width * page.height * 4 };
+}
+
+/** What the page's own thread went through while the device's models loaded and voted on each page. */
+export interface MainThreadWatch {
+  /** The longest the page's thread went without running its 10 ms timer, in milliseconds: how long it was frozen at worst. */
+  longestStall: number;
+  /** Milliseconds from the start of the load to the last page's answer. */
+  elapsed: number;
+  answers: PageOrientation[];
+}
+
+/**
+ * The models loaded and run on each page while a 10 ms timer on the page's thread measures the
+ * gaps between its turns (Chromium reported no long-task entry for the stalls of the models on
+ * the page's thread; a timer that cannot run shows them). The pixels are decoded before the watch starts.
+ */
+export async function watchMainThread(urls: ModelUrls, pages: Pixels[]): Promise<MainThreadWatch> {
+  const frames = pages.map(frameOf);
+  let lastTurn = performance.now();
+  let longestStall = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    longestStall = Math.max(longestStall, now - lastTurn);
+    lastTurn = now;
+  }, 10);
+  const started = performance.now();
+  try {
+    const orientation = await loadPageOrientation(urls);
+    const answers: PageOrientation[] = [];
+    for (const frame of frames) answers.push(await orientation(frame));
+    const elapsed = performance.now() - started;
+    // The timer's next turn measures the stall the last answer may have ended in.
+    await new Promise((done) => setTimeout(done, 20));
+    return { longestStall, elapsed, answers };
+  } finally {
+    clearInterval(timer);
+  }
 }

@@ -1,69 +1,99 @@
-import * as ort from 'onnxruntime-web/wasm';
-import { cropQuad, DETECTION_POSTPROCESS, DETECTION_PREPROCESS, extractTextBoxes, ORIENTATION_PREPROCESS, sortReadingOrder, toTensor, type Frame } from '../../src/core/device.js';
-import { pipelineConfigSchema } from '../../src/pipeline/config.js';
-import { isUpsideDown, lineLength, type LineVote } from '../../src/pipeline/orientation.js';
+import type { DetectedBox, Frame } from '../../src/core/device.ts';
+import type { ModelAnswer, ModelBackend, ModelName, ModelRequest, ModelUrls, PageOrientation, Runtime } from './model-protocol.ts';
 
-/** The long side the device's detector reads a frame at: the server's is 960; a third of the pixels is enough to find lines to vote with. */
-export const DEVICE_DETECTION_SIDE = 640;
+export { DEVICE_DETECTION_SIDE, type ModelBackend, type ModelUrls, type PageOrientation } from './model-protocol.ts';
 
 /** The built-in 0/180 text-line classifier's scores for one tensor, in the order of its labels (0, 180). */
 export type LineClassifier = (tensor: { data: Float32Array; dims: number[] }) => Promise<number[]>;
 
-export interface PageOrientation {
-  lines: number;
-  upsideDown: boolean;
+/** The lines the built-in detector finds in a frame (at DEVICE_DETECTION_SIDE), in the frame's coordinates and reading order. */
+export interface DetectedText {
+  boxes: DetectedBox[];
+  backend: ModelBackend;
 }
 
-/** Where the page finds the models and onnxruntime-web's WebAssembly. */
-export interface ModelUrls {
-  detection: string;
-  orientation: string;
-  wasm: string;
+/** Requests without their id: the id is the client's to give. */
+type Request = ModelRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+/**
+ * The page's side of the model worker (model-worker.ts): one worker for every caller, so the
+ * WebAssembly compiles once and each model loads once. Requests are answered by id.
+ */
+class ModelWorker {
+  private readonly worker = new Worker(new URL('./model-worker.ts', import.meta.url), { type: 'module' });
+  private readonly waiting = new Map<number, { resolve(answer: ModelAnswer): void; reject(error: Error): void }>();
+  private nextId = 0;
+  /** Set once the worker's script failed: later requests fail at once rather than wait for an answer that cannot come. */
+  private broken: Error | null = null;
+
+  constructor() {
+    this.worker.onmessage = (event: MessageEvent<ModelAnswer>) => {
+      const answer = event.data;
+      const waiter = this.waiting.get(answer.id);
+      this.waiting.delete(answer.id);
+      if (answer.call === 'failed') waiter?.reject(new Error(answer.message));
+      else waiter?.resolve(answer);
+    };
+    this.worker.onerror = (event) => {
+      // The worker's script itself failed (it did not load, or threw outside a request): every request waiting on it fails.
+      this.broken = new Error(`the model worker failed: ${event.message || 'its script did not load'}`);
+      for (const waiter of this.waiting.values()) waiter.reject(this.broken);
+      this.waiting.clear();
+    };
+  }
+
+  ask<C extends Request['call']>(request: Extract<Request, { call: C }>, transfer: Transferable[] = []): Promise<Extract<ModelAnswer, { call: C }>> {
+    if (this.broken !== null) return Promise.reject(this.broken);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (answer: ModelAnswer) => void, reject });
+      this.worker.postMessage({ ...request, id }, transfer);
+    });
+  }
+}
+
+let shared: ModelWorker | null = null;
+
+async function load(models: Partial<Record<ModelName, string>>, { wasm, webgpuWasm }: Runtime): Promise<ModelWorker> {
+  shared ??= new ModelWorker();
+  await shared.ask({ call: 'load', models, runtime: { wasm, webgpuWasm } });
+  return shared;
 }
 
 /**
- * A session in onnxruntime-web's WebAssembly backend with one thread (threads need a
- * cross-origin-isolated page, which the pages are not).
+ * The buffer behind pixels or a tensor made for one call, moved to the worker rather than copied;
+ * a view that shares its buffer with other data is copied instead. The caller's view is empty afterwards.
  */
-async function session(model: string, wasm: string): Promise<ort.InferenceSession> {
-  ort.env.wasm.numThreads = 1;
-  ort.env.wasm.wasmPaths = { wasm };
-  return ort.InferenceSession.create(model, { executionProviders: ['wasm'] });
+function handedOver(view: ArrayBufferView): Transferable[] {
+  return view.buffer instanceof ArrayBuffer && view.byteOffset === 0 && view.byteLength === view.buffer.byteLength ? [view.buffer] : [];
 }
 
-function runner(model: ort.InferenceSession): LineClassifier {
-  const [input] = model.inputNames;
-  const [output] = model.outputNames;
-  return async (tensor) => {
-    const outputs = await model.run({ [input]: new ort.Tensor('float32', tensor.data, tensor.dims) });
-    return Array.from(outputs[output].data as Float32Array);
+/** The classifier in the model worker. The tensor's buffer moves to the worker: pass one made for the call. */
+export async function loadLineClassifier(urls: Pick<ModelUrls, 'orientation' | 'wasm' | 'webgpuWasm'>): Promise<LineClassifier> {
+  const worker = await load({ orientation: urls.orientation }, urls);
+  return async (tensor) => (await worker.ask({ call: 'classify', tensor: { data: tensor.data, dims: tensor.dims } }, handedOver(tensor.data))).scores;
+}
+
+/**
+ * The detector in the model worker, for callers that crop from the frame afterwards: the frame is
+ * copied to the worker and stays the caller's.
+ */
+export async function loadTextDetector(urls: Pick<ModelUrls, 'detection' | 'wasm' | 'webgpuWasm'>): Promise<(frame: Frame) => Promise<DetectedText>> {
+  const worker = await load({ detection: urls.detection }, urls);
+  return async (frame) => {
+    const { boxes, backend } = await worker.ask({ call: 'textBoxes', frame });
+    return { boxes, backend };
   };
-}
-
-export async function loadLineClassifier(urls: Pick<ModelUrls, 'orientation' | 'wasm'>): Promise<LineClassifier> {
-  return runner(await session(urls.orientation, urls.wasm));
 }
 
 /**
  * Whether the page in a frame is upside down, decided on the device as the server's document
  * pipeline decides it: the built-in detector (at DEVICE_DETECTION_SIDE) finds the lines, each line's
  * crop goes through the 0/180 classifier, and the page turns when more than the configured share
- * of its text (by line length) reads as 180 degrees. The tensors are the core's, the vote the pipeline's.
+ * of its text (by line length) reads as 180 degrees. The tensors are the core's, the vote the
+ * pipeline's; all of it runs in the model worker, and the frame's pixels move there (pass a frame made for the call).
  */
 export async function loadPageOrientation(urls: ModelUrls): Promise<(frame: Frame) => Promise<PageOrientation>> {
-  const [detector, classify] = await Promise.all([session(urls.detection, urls.wasm).then(runner), loadLineClassifier(urls)]);
-  const settings = pipelineConfigSchema.parse({}).orientation;
-  const spec = { ...DETECTION_PREPROCESS, resize: { mode: 'limit-long-side' as const, target: DEVICE_DETECTION_SIDE, multipleOf: 32 } };
-  return async (frame) => {
-    const input = toTensor(frame, spec);
-    const map = await detector(input);
-    const [height, width] = input.dims.slice(2);
-    const boxes = sortReadingOrder(extractTextBoxes({ data: Float32Array.from(map), width, height }, DETECTION_POSTPROCESS, frame.width, frame.height)).map((found) => found.box);
-    const votes: LineVote[] = [];
-    for (const box of boxes) {
-      const [upright, over] = await classify(toTensor(cropQuad(frame, box), ORIENTATION_PREPROCESS));
-      votes.push({ label: over > upright ? '180' : '0', confidence: Math.max(upright, over), length: lineLength(box) });
-    }
-    return { lines: boxes.length, upsideDown: isUpsideDown(votes, settings.lineThreshold, settings.upsideDownShare) };
-  };
+  const worker = await load({ detection: urls.detection, orientation: urls.orientation }, urls);
+  return async (frame) => (await worker.ask({ call: 'orientation', frame }, handedOver(frame.data))).orientation;
 }

@@ -1,7 +1,8 @@
 import { backoffDelay, DEFAULT_BACKOFF, DOWNSCALED_LONG_SIDE, EDGE_ROUTE_HEADER, hammingDistance, POLICY_PLANS, worthRetrying, type DeviceStage, type EdgePolicy, type EdgeRoute, type Frame, type QualityReport } from '../../src/core/device.ts';
 import { keyHeaders } from '../shared/api-key.ts';
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
-import { loadPageOrientation, type PageOrientation } from './device-models.ts';
+import ortWebgpuWasm from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
+import { loadPageOrientation, type ModelBackend, type PageOrientation } from './device-models.ts';
 import { readEvents } from './events.ts';
 import type { GateAnswer, GateRequest } from './gate-worker.ts';
 import { enqueue, queued, remove, update, type QueuedCapture } from './outbox.ts';
@@ -35,7 +36,7 @@ let pageOrientation: ((frame: Frame) => Promise<PageOrientation>) | null = null;
 /** Auto-capture waits for the models while they load; if they fail, the cloud turns the page as it always does. */
 let modelsLoading = plan.deviceModels;
 if (plan.deviceModels) {
-  loadPageOrientation({ detection: '/web/models/detection.onnx', orientation: '/web/models/orientation.onnx', wasm: ortWasm })
+  loadPageOrientation({ detection: '/web/models/detection.onnx', orientation: '/web/models/orientation.onnx', wasm: ortWasm, webgpuWasm: ortWebgpuWasm })
     .then((ready) => {
       pageOrientation = ready;
       document.body.dataset.models = 'ready';
@@ -110,16 +111,18 @@ async function watchFrames(): Promise<void> {
 const UPSIDE_DOWN = 'The page is upside down: turn it upright.';
 
 /** The device's models on the current frame at the working size; null when the policy has none or they are still loading. */
-async function orientationOnDevice(): Promise<PageOrientation | null> {
+async function orientationOnDevice(still: HTMLCanvasElement): Promise<PageOrientation | null> {
   if (pageOrientation === null) return null;
-  const scale = Math.min(1, WORKING_LONG_SIDE / Math.max(video.videoWidth, video.videoHeight));
-  const canvas = drawn(video, Math.round(video.videoWidth * scale), Math.round(video.videoHeight * scale));
+  const scale = Math.min(1, WORKING_LONG_SIDE / Math.max(still.width, still.height));
+  const canvas = drawn(still, Math.round(still.width * scale), Math.round(still.height * scale));
   const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
   return pageOrientation({ width: pixels.width, height: pixels.height, channels: 4, data: pixels.data });
 }
 
 async function judgeFrame(): Promise<void> {
-  const answer = await gate(video, video.videoWidth, video.videoHeight);
+  // One still per frame: the gate, the on-device check and the capture see the same pixels while the video moves on.
+  const still = drawn(video, video.videoWidth, video.videoHeight);
+  const answer = await gate(still, still.width, still.height);
   gateTimes.push(answer.ms);
   if (gateTimes.length > 30) gateTimes.shift();
   const median = [...gateTimes].sort((a, b) => a - b)[Math.floor(gateTimes.length / 2)];
@@ -140,20 +143,22 @@ async function judgeFrame(): Promise<void> {
     showGuidance(answer.report, 'Preparing the on-device check…');
   } else if (held >= STEADY_MS) {
     steadySince = null;
-    const orientation = await orientationOnDevice();
+    const orientation = await orientationOnDevice(still);
+    if (orientation !== null) document.body.dataset.modelsBackend = orientation.backend;
     if (orientation?.upsideDown) {
       showGuidance({ verdict: 'fail', checks: [], guidance: [UPSIDE_DOWN] }, null);
       return;
     }
     capturedHash = answer.phash;
-    await captureFrom(video, video.videoWidth, video.videoHeight, answer.report.verdict, undefined, orientation !== null);
+    await captureFrom(still, still.width, still.height, answer.report.verdict, undefined, orientation?.backend);
   }
 }
 
-async function captureFrom(source: CanvasImageSource, width: number, height: number, verdict: QualityReport['verdict'], original?: Blob, orientedOnDevice = false): Promise<void> {
+/** `orientedOn`: the backend that ran the device's orientation check on this capture, when it ran. */
+async function captureFrom(source: CanvasImageSource, width: number, height: number, verdict: QualityReport['verdict'], original?: Blob, orientedOn?: ModelBackend): Promise<void> {
   const image = original !== undefined && plan.sent === 'original' ? original : await encoded(source, width, height);
-  const device: DeviceStage[] = orientedOnDevice ? [...plan.device, 'orientation'] : plan.device;
-  const route: EdgeRoute = { policy, client: 'capture-page', device, sent: plan.sent, deviceVerdict: verdict, capturedAt: new Date().toISOString() };
+  const device: DeviceStage[] = orientedOn !== undefined ? [...plan.device, 'orientation'] : plan.device;
+  const route: EdgeRoute = { policy, client: 'capture-page', device, sent: plan.sent, deviceVerdict: verdict, capturedAt: new Date().toISOString(), ...(orientedOn === undefined ? {} : { modelBackend: orientedOn }) };
   const now = Date.now();
   const refused = await enqueue({ key: crypto.randomUUID(), image, route, queuedAt: now, attempts: 0, notBefore: plan.immediate ? now : now + DEFAULT_BACKOFF.maxMs });
   if (refused !== null) {

@@ -20,6 +20,8 @@ export interface EdgeRoute {
   deviceVerdict?: 'pass' | 'warn' | 'fail';
   /** When the capture was made (ISO 8601): later than the record's time when it waited in an outbox. */
   capturedAt?: string;
+  /** Which onnxruntime-web backend ran the device's models (the capture page), when a stage used them. */
+  modelBackend?: 'webgpu' | 'wasm';
 }
 
 export const edgeRouteSchema: z.ZodType<EdgeRoute> = z
@@ -30,6 +32,7 @@ export const edgeRouteSchema: z.ZodType<EdgeRoute> = z
     sent: z.enum(['original', 'downscaled']),
     deviceVerdict: z.enum(['pass', 'warn', 'fail']).optional(),
     capturedAt: z.iso.datetime().optional(),
+    modelBackend: z.enum(['webgpu', 'wasm']).optional(),
   })
   .strict();
 

@@ -1,0 +1,48 @@
+import type { DetectedBox, Frame } from '../../src/core/device.ts';
+
+/** The long side the device's detector reads a frame at: the server's is 960; a third of the pixels is enough to find lines to vote with. */
+export const DEVICE_DETECTION_SIDE = 640;
+
+/** Where onnxruntime-web ran the device's models: WebGPU where the browser has an adapter and the models open on it, else WebAssembly. */
+export type ModelBackend = 'webgpu' | 'wasm';
+
+/** Where the worker finds the models and onnxruntime-web's WebAssembly. */
+export interface ModelUrls {
+  detection: string;
+  orientation: string;
+  /** The WebAssembly-only build (`ort-wasm-simd-threaded.wasm`). */
+  wasm: string;
+  /** The WebGPU build (`ort-wasm-simd-threaded.asyncify.wasm`); without it the models stay on WebAssembly. */
+  webgpuWasm?: string;
+}
+
+export interface PageOrientation {
+  lines: number;
+  upsideDown: boolean;
+  /** Where the detector and the classifier ran for this answer. */
+  backend: ModelBackend;
+}
+
+export interface TensorData {
+  data: Float32Array;
+  dims: number[];
+}
+
+export type ModelName = 'detection' | 'orientation';
+
+/** onnxruntime-web's binaries: the first load in a worker picks the runtime, later ones share it. */
+export type Runtime = Pick<ModelUrls, 'wasm' | 'webgpuWasm'>;
+
+/** What the page asks the model worker; each request carries an id its answer repeats. */
+export type ModelRequest =
+  | { id: number; call: 'load'; models: Partial<Record<ModelName, string>>; runtime: Runtime }
+  | { id: number; call: 'classify'; tensor: TensorData }
+  | { id: number; call: 'textBoxes'; frame: Frame }
+  | { id: number; call: 'orientation'; frame: Frame };
+
+export type ModelAnswer =
+  | { id: number; call: 'load'; backend: ModelBackend }
+  | { id: number; call: 'classify'; scores: number[] }
+  | { id: number; call: 'textBoxes'; boxes: DetectedBox[]; backend: ModelBackend }
+  | { id: number; call: 'orientation'; orientation: PageOrientation }
+  | { id: number; call: 'failed'; message: string };

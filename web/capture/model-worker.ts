@@ -1,0 +1,129 @@
+import type * as Ort from 'onnxruntime-web';
+import { cropQuad, DETECTION_POSTPROCESS, DETECTION_PREPROCESS, extractTextBoxes, ORIENTATION_PREPROCESS, sortReadingOrder, toTensor, type DetectedBox, type Frame } from '../../src/core/device.ts';
+import { pipelineConfigSchema } from '../../src/pipeline/config.ts';
+import { isUpsideDown, lineLength, type LineVote } from '../../src/pipeline/orientation.ts';
+import { DEVICE_DETECTION_SIDE, type ModelAnswer, type ModelBackend, type ModelName, type ModelRequest, type Runtime, type TensorData } from './model-protocol.ts';
+
+/**
+ * The capture page's on-device models, off the page's thread: onnxruntime-web compiles its
+ * WebAssembly, opens the sessions and runs them here, so the page keeps guiding while they load
+ * and run. The detector's tensor, its boxes, the line crops and the vote are made here too.
+ */
+
+type Ort = typeof Ort;
+
+interface Model {
+  session: Ort.InferenceSession;
+  ort: Ort;
+  backend: ModelBackend;
+}
+
+const models = new Map<ModelName, Promise<Model>>();
+let runtimes: Promise<{ ort: Ort; backend: ModelBackend }[]> | null = null;
+
+/** The runtimes to try, preferred first: onnxruntime-web's WebGPU build when the browser has an adapter (and the page gave its binary), its WebAssembly build always. */
+function runtimesFor(urls: Runtime): Promise<{ ort: Ort; backend: ModelBackend }[]> {
+  runtimes ??= (async () => {
+    const found: { ort: Ort; backend: ModelBackend }[] = [];
+    const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+    if (urls.webgpuWasm !== undefined && gpu !== undefined && (await gpu.requestAdapter().catch(() => null)) !== null) {
+      const ort: Ort = await import('onnxruntime-web/webgpu');
+      ort.env.wasm.numThreads = 1;
+      ort.env.wasm.wasmPaths = { wasm: urls.webgpuWasm };
+      found.push({ ort, backend: 'webgpu' });
+    }
+    const ort: Ort = await import('onnxruntime-web/wasm');
+    // One thread: threads need a cross-origin-isolated page, which the pages are not.
+    ort.env.wasm.numThreads = 1;
+    ort.env.wasm.wasmPaths = { wasm: urls.wasm };
+    found.push({ ort, backend: 'wasm' });
+    return found;
+  })();
+  return runtimes;
+}
+
+/** A model's session on the first runtime that opens it: a graph WebGPU cannot take falls back to WebAssembly. */
+function model(name: ModelName, url: string, runtime: Runtime): Promise<Model> {
+  let loading = models.get(name);
+  if (loading === undefined) {
+    loading = (async () => {
+      const failures: string[] = [];
+      for (const { ort, backend } of await runtimesFor(runtime)) {
+        try {
+          return { session: await ort.InferenceSession.create(url, { executionProviders: [backend] }), ort, backend };
+        } catch (error) {
+          failures.push(`${backend}: ${(error as Error).message}`);
+        }
+      }
+      throw new Error(`onnxruntime-web could not open the ${name} model (${failures.join('; ')})`);
+    })();
+    // A failed load is not kept: the next request tries again.
+    loading.catch(() => models.delete(name));
+    models.set(name, loading);
+  }
+  return loading;
+}
+
+function loaded(name: ModelName): Promise<Model> {
+  const found = models.get(name);
+  if (found === undefined) throw new Error(`the ${name} model is not loaded: ask for it with a load request first`);
+  return found;
+}
+
+async function run(name: ModelName, tensor: TensorData): Promise<Float32Array> {
+  const { session, ort } = await loaded(name);
+  const outputs = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', tensor.data, tensor.dims) });
+  return outputs[session.outputNames[0]].data as Float32Array;
+}
+
+const detectionSpec = { ...DETECTION_PREPROCESS, resize: { mode: 'limit-long-side' as const, target: DEVICE_DETECTION_SIDE, multipleOf: 32 } };
+
+/** The text lines the built-in detector finds in a frame at DEVICE_DETECTION_SIDE, in the frame's coordinates and reading order. */
+async function textBoxes(frame: Frame): Promise<DetectedBox[]> {
+  const input = toTensor(frame, detectionSpec);
+  const map = await run('detection', input);
+  const [height, width] = input.dims.slice(2);
+  return sortReadingOrder(extractTextBoxes({ data: Float32Array.from(map), width, height }, DETECTION_POSTPROCESS, frame.width, frame.height));
+}
+
+const orientationSettings = pipelineConfigSchema.parse({}).orientation;
+
+/** The server's document pipeline's turn decision: each line's crop through the 0/180 classifier, the page turned when enough of its text (by length) reads as 180. */
+async function upsideDown(frame: Frame, boxes: DetectedBox[]): Promise<boolean> {
+  const votes: LineVote[] = [];
+  for (const { box } of boxes) {
+    const [upright, over] = await run('orientation', toTensor(cropQuad(frame, box), ORIENTATION_PREPROCESS));
+    votes.push({ label: over > upright ? '180' : '0', confidence: Math.max(upright, over), length: lineLength(box) });
+  }
+  return isUpsideDown(votes, orientationSettings.lineThreshold, orientationSettings.upsideDownShare);
+}
+
+async function answer(request: ModelRequest): Promise<ModelAnswer> {
+  switch (request.call) {
+    case 'load': {
+      const ready = await Promise.all(Object.entries(request.models).map(([name, url]) => model(name as ModelName, url, request.runtime)));
+      return { id: request.id, call: 'load', backend: ready.some((one) => one.backend === 'wasm') ? 'wasm' : 'webgpu' };
+    }
+    case 'classify':
+      return { id: request.id, call: 'classify', scores: Array.from(await run('orientation', request.tensor)) };
+    case 'textBoxes': {
+      const boxes = await textBoxes(request.frame);
+      return { id: request.id, call: 'textBoxes', boxes, backend: (await loaded('detection')).backend };
+    }
+    case 'orientation': {
+      const boxes = await textBoxes(request.frame);
+      const backends = [await loaded('detection'), await loaded('orientation')].map((one) => one.backend);
+      return { id: request.id, call: 'orientation', orientation: { lines: boxes.length, upsideDown: await upsideDown(request.frame, boxes), backend: backends.includes('wasm') ? 'wasm' : 'webgpu' } };
+    }
+  }
+}
+
+self.onmessage = async (event: MessageEvent<ModelRequest>) => {
+  let reply: ModelAnswer;
+  try {
+    reply = await answer(event.data);
+  } catch (error) {
+    reply = { id: event.data.id, call: 'failed', message: error instanceof Error ? error.message : String(error) };
+  }
+  self.postMessage(reply);
+};
