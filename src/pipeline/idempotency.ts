@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { TextRegions } from '../core/edge/regions.js';
 import { VisionopsError } from '../core/errors.js';
 import type { PredictionRecord } from '../core/records/prediction.js';
 import type { PredictionStore } from '../store/store.js';
@@ -18,7 +19,7 @@ export interface IdempotentService extends PredictionService {
    * has one; otherwise a prediction saved under the key (whose unique index keeps one record when
    * two processes race). A key that names another image or pipeline is IDEMPOTENCY_KEY_REUSED.
    */
-  predictOnce(bytes: Uint8Array, source: Record<string, unknown>, key: string, listener?: PredictionListener, signal?: AbortSignal): Promise<KeyedPrediction>;
+  predictOnce(bytes: Uint8Array, source: Record<string, unknown>, key: string, listener?: PredictionListener, signal?: AbortSignal, regions?: TextRegions): Promise<KeyedPrediction>;
 }
 
 /**
@@ -54,7 +55,7 @@ export function withIdempotency(service: PredictionService, store: Pick<Predicti
     );
   }
 
-  async function predictOnce(bytes: Uint8Array, source: Record<string, unknown>, key: string, listener: PredictionListener = {}, signal?: AbortSignal): Promise<KeyedPrediction> {
+  async function predictOnce(bytes: Uint8Array, source: Record<string, unknown>, key: string, listener: PredictionListener = {}, signal?: AbortSignal, regions?: TextRegions): Promise<KeyedPrediction> {
     const sha256 = sha256Of(bytes);
     const pending = underWay.get(key);
     if (pending !== undefined) {
@@ -67,7 +68,7 @@ export function withIdempotency(service: PredictionService, store: Pick<Predicti
         sameRequest(sha256, kept);
         return { record: kept, replayed: true };
       }
-      const record = await service.predict(bytes, source, listener, { idempotencyKey: key, signal });
+      const record = await service.predict(bytes, source, listener, { idempotencyKey: key, signal, regions });
       // Another process may have saved under the key first: the store then returned its record, which this one ran again.
       sameRequest(sha256, record);
       return { record, replayed: false };

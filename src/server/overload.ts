@@ -3,7 +3,11 @@ import { isVisionopsError, VisionopsError } from '../core/errors.js';
 import type { MonitorMetrics } from '../monitor/metrics.js';
 import type { IdempotentService } from '../pipeline/idempotency.js';
 import type { PredictionServices } from '../pipeline/service.js';
+import { REGIONS_PATH } from '../core/edge/regions.js';
 import type { Admission } from './admission.js';
+
+/** The routes that run a prediction, shed before their body is read. */
+const PREDICT_PATHS = new Set(['/v1/predict', REGIONS_PATH]);
 
 export interface GuardedDeps {
   admission: Admission;
@@ -45,8 +49,8 @@ function guard(service: IdempotentService, { admission, storeUp, metrics }: Guar
     ...service,
     predict: (bytes, source, listener, options = {}) =>
       admitted(options.signal ?? new AbortController().signal, (signal) => service.predict(bytes, source, listener, { ...options, signal })),
-    predictOnce: (bytes, source, key, listener, signal = new AbortController().signal) =>
-      admitted(signal, (slotSignal) => service.predictOnce(bytes, source, key, listener, slotSignal)),
+    predictOnce: (bytes, source, key, listener, signal = new AbortController().signal, regions) =>
+      admitted(signal, (slotSignal) => service.predictOnce(bytes, source, key, listener, slotSignal, regions)),
   };
 }
 
@@ -62,7 +66,7 @@ function count(error: unknown, metrics: MonitorMetrics, clientSignal: AbortSigna
  */
 export function shedWhenFull(app: FastifyInstance, admission: Admission, metrics: MonitorMetrics): void {
   app.addHook('onRequest', async (request) => {
-    if (request.method !== 'POST' || request.routeOptions.url !== '/v1/predict' || !admission.full) return;
+    if (request.method !== 'POST' || !PREDICT_PATHS.has(request.routeOptions.url ?? '') || !admission.full) return;
     metrics.shed.inc();
     throw admission.overloaded();
   });

@@ -1,10 +1,7 @@
 import * as ort from 'onnxruntime-web/wasm';
-import { cropQuad, DETECTION_POSTPROCESS, DETECTION_PREPROCESS, extractTextBoxes, ORIENTATION_PREPROCESS, sortReadingOrder, toTensor, type Frame } from '../../src/core/device.js';
+import { cropQuad, findTextRegions, ORIENTATION_PREPROCESS, toTensor, type Frame, type Quad } from '../../src/core/device.js';
 import { pipelineConfigSchema } from '../../src/pipeline/config.js';
 import { isUpsideDown, lineLength, type LineVote } from '../../src/pipeline/orientation.js';
-
-/** The long side the device's detector reads a frame at: the server's is 960; a third of the pixels is enough to find lines to vote with. */
-export const DEVICE_DETECTION_SIDE = 640;
 
 /** The built-in 0/180 text-line classifier's scores for one tensor, in the order of its labels (0, 180). */
 export type LineClassifier = (tensor: { data: Float32Array; dims: number[] }) => Promise<number[]>;
@@ -44,6 +41,12 @@ export async function loadLineClassifier(urls: Pick<ModelUrls, 'orientation' | '
   return runner(await session(urls.orientation, urls.wasm));
 }
 
+/** The built-in text detector at the core's DEVICE_DETECTION_SIDE: a frame's text lines, in its own coordinates and reading order. */
+export async function loadTextDetector(urls: Pick<ModelUrls, 'detection' | 'wasm'>): Promise<(frame: Frame) => Promise<Quad[]>> {
+  const detector = runner(await session(urls.detection, urls.wasm));
+  return (frame) => findTextRegions(frame, detector);
+}
+
 /**
  * Whether the page in a frame is upside down, decided on the device as the server's document
  * pipeline decides it: the built-in detector (at DEVICE_DETECTION_SIDE) finds the lines, each line's
@@ -51,14 +54,10 @@ export async function loadLineClassifier(urls: Pick<ModelUrls, 'orientation' | '
  * of its text (by line length) reads as 180 degrees. The tensors are the core's, the vote the pipeline's.
  */
 export async function loadPageOrientation(urls: ModelUrls): Promise<(frame: Frame) => Promise<PageOrientation>> {
-  const [detector, classify] = await Promise.all([session(urls.detection, urls.wasm).then(runner), loadLineClassifier(urls)]);
+  const [detect, classify] = await Promise.all([loadTextDetector(urls), loadLineClassifier(urls)]);
   const settings = pipelineConfigSchema.parse({}).orientation;
-  const spec = { ...DETECTION_PREPROCESS, resize: { mode: 'limit-long-side' as const, target: DEVICE_DETECTION_SIDE, multipleOf: 32 } };
   return async (frame) => {
-    const input = toTensor(frame, spec);
-    const map = await detector(input);
-    const [height, width] = input.dims.slice(2);
-    const boxes = sortReadingOrder(extractTextBoxes({ data: Float32Array.from(map), width, height }, DETECTION_POSTPROCESS, frame.width, frame.height)).map((found) => found.box);
+    const boxes = await detect(frame);
     const votes: LineVote[] = [];
     for (const box of boxes) {
       const [upright, over] = await classify(toTensor(cropQuad(frame, box), ORIENTATION_PREPROCESS));
