@@ -6,8 +6,8 @@ import { builtinManifests } from '../runtime/builtin.js';
 import type { RuntimeConfig } from '../runtime/config.js';
 import { createOnnxSession } from '../runtime/onnx-node.js';
 
-/** JPEG quality of each crop, as the capture page sends them. */
-const CROP_QUALITY = 90;
+/** JPEG quality of each crop: the agent's downscaled page's (the capture page encodes both at 0.9). */
+const CROP_QUALITY = 85;
 
 /** The built-in text detector on onnxruntime-node, as the device runs it (the capture page runs the same weights in onnxruntime-web). */
 export interface NodeTextDetector {

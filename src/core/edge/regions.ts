@@ -5,6 +5,7 @@ import type { Quad } from '../postprocess/geometry.js';
 import { extractTextBoxes, sortReadingOrder } from '../postprocess/db.js';
 import { DETECTION_POSTPROCESS, DETECTION_PREPROCESS } from '../preprocess/builtin-specs.js';
 import { cropQuad } from '../preprocess/crop.js';
+import { resizeWith } from '../preprocess/interpolation.js';
 import { rotateFrame } from '../preprocess/rotate.js';
 import { toTensor } from '../preprocess/tensor.js';
 
@@ -43,9 +44,23 @@ export async function findTextRegions(frame: Frame, detect: DetectorRun, longSid
   return sortReadingOrder(found).map((box) => box.box);
 }
 
-/** Each region cut from the frame (`cropQuad`), in order: what a device sends. */
-export function cutRegions(frame: Frame, quads: Quad[]): Frame[] {
-  return quads.map((quad) => cropQuad(frame, quad));
+/**
+ * The height, at most, of a line a device sends: the recogniser reads a line 48 px high with a
+ * tenth of its height added above and below (RECOGNITION_PREPROCESS), so 40 px of line; a taller
+ * crop carries bytes it never reads.
+ */
+export const CROP_MAX_HEIGHT = 40;
+
+/**
+ * Each region cut from the full-resolution frame (`cropQuad`: every pixel the camera gave goes into
+ * the straightened line), then, when taller than `maxHeight`, reduced to it by area averaging: what a device sends.
+ */
+export function cutRegions(frame: Frame, quads: Quad[], maxHeight = CROP_MAX_HEIGHT): Frame[] {
+  return quads.map((quad) => {
+    const crop = cropQuad(frame, quad);
+    if (crop.height <= maxHeight) return crop;
+    return resizeWith(crop, Math.max(1, Math.round((crop.width * maxHeight) / crop.height)), maxHeight, 'opencv-area');
+  });
 }
 
 /** The regions of one frame as the server reads them: the crops decoded, in the manifest's order. */
@@ -58,6 +73,8 @@ export interface TextRegions {
 export interface RegionLimits {
   /** Crops in one upload. */
   maxCrops: number;
+  /** Pixels of one region, as cut from the frame (the server puts each crop back at that size). */
+  maxCropPixels: number;
   /** The frame the regions were cut from, in pixels: ingest's `maxPixels`. */
   maxFramePixels: number;
 }
@@ -104,11 +121,21 @@ export function parseRegionsManifest(raw: unknown, limits: RegionLimits): Region
   if (manifest.regions.length > limits.maxCrops) {
     tooManyRegions(manifest.regions.length, limits.maxCrops);
   }
+  let covered = 0;
   manifest.regions.forEach(({ quad }, index) => {
     if (quad.some(([x, y]) => x < 0 || y < 0 || x > width || y > height)) {
       refuse('BOX_OUTSIDE_FRAME', `Region ${index}'s quad ${JSON.stringify(quad)} reaches outside the ${width} x ${height} frame: send corners within 0..width and 0..height.`, { region: index });
     }
+    const cut = cutSize(quad);
+    if (cut.width * cut.height > limits.maxCropPixels) {
+      throw new VisionopsError('IMAGE_TOO_LARGE', `Region ${index} is ${cut.width} x ${cut.height} pixels, over the limit of ${limits.maxCropPixels.toLocaleString('en-US')} for one region: send lines, not blocks, or raise \`edge.regions.maxCropPixels\`.`, { problem: 'CROP_TOO_LARGE', region: index });
+    }
+    covered += cut.width * cut.height;
   });
+  // Lines barely overlap: regions covering the frame twice over are not a page's lines, and would cost the server their pixels.
+  if (covered > 2 * width * height) {
+    refuse('REGIONS_OVERLAP', `The regions cover ${covered.toLocaleString('en-US')} pixels, more than twice the ${width} x ${height} frame: send each text line once.`);
+  }
   return manifest;
 }
 
@@ -128,18 +155,21 @@ export function assertCropCount(crops: number, regions: number): void {
   }
 }
 
-/** Whether `cropQuad` turned this quad's crop a quarter counter-clockwise (a vertical line). */
-function turnedByCrop([topLeft, topRight, bottomRight, bottomLeft]: Quad): boolean {
+/** The size of the quad's straightened content in the frame (as `cropQuad` measures it), and whether `cropQuad` turned it a quarter counter-clockwise (a vertical line). */
+function cutSize([topLeft, topRight, bottomRight, bottomLeft]: Quad): { width: number; height: number; turned: boolean } {
   const across = Math.max(Math.hypot(topRight[0] - topLeft[0], topRight[1] - topLeft[1]), Math.hypot(bottomRight[0] - bottomLeft[0], bottomRight[1] - bottomLeft[1]));
   const down = Math.max(Math.hypot(bottomLeft[0] - topLeft[0], bottomLeft[1] - topLeft[1]), Math.hypot(bottomRight[0] - topRight[0], bottomRight[1] - topRight[1]));
-  return Math.max(1, Math.trunc(down)) / Math.max(1, Math.trunc(across)) >= 1.5;
+  const width = Math.max(1, Math.trunc(across));
+  const height = Math.max(1, Math.trunc(down));
+  return { width, height, turned: height / width >= 1.5 };
 }
 
 /**
  * The page as the server can know it from its regions: a frame of the original size in the paper's
  * colour (the median of the crops' top and bottom rows) with each crop put back where it was cut
- * (at its quad's top-left, turned back when `cropQuad` turned it). The gate judges it, a person
- * reviewing sees it, and the lines' boxes fall on it as on the page.
+ * (at its quad's top-left, turned back when `cropQuad` turned it, at the size it had in the frame
+ * when the device sent it smaller). The gate judges it, a person reviewing sees it, and the lines'
+ * boxes fall on it as on the page.
  */
 export function rebuildPage(regions: TextRegions): Frame {
   const { width, height } = regions.frame;
@@ -148,7 +178,9 @@ export function rebuildPage(regions: TextRegions): Frame {
   for (let i = 0; i < data.length; i += 3) data.set(paper, i);
   regions.crops.forEach((crop, index) => {
     const quad = regions.quads[index];
-    const upright = turnedByCrop(quad) ? rotateFrame(crop, 90) : crop;
+    const size = cutSize(quad);
+    const turnedBack = size.turned ? rotateFrame(crop, 90) : crop;
+    const upright = turnedBack.width === size.width && turnedBack.height === size.height ? turnedBack : resizeWith(turnedBack, size.width, size.height);
     const left = Math.floor(Math.min(...quad.map(([x]) => x)));
     const top = Math.floor(Math.min(...quad.map(([, y]) => y)));
     const columns = Math.min(upright.width, width - left);

@@ -2,7 +2,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Config } from '../../config/schema.js';
-import { CROP_FIELD, malformedJson, parseRegionsManifest, REGIONS_FIELD, REGIONS_PATH, tooManyRegions, type RegionsManifest, type TextRegions } from '../../core/edge/regions.js';
+import { CROP_FIELD, malformedJson, parseRegionsManifest, REGIONS_FIELD, REGIONS_PATH, tooManyRegions, type RegionLimits, type RegionsManifest, type TextRegions } from '../../core/edge/regions.js';
 import { EDGE_ROUTE_HEADER, parseEdgeRoute } from '../../core/edge/route.js';
 import { isVisionopsError, VisionopsError } from '../../core/errors.js';
 import { EDGE_SOURCE_FIELD } from '../../pipeline/edge-lineage.js';
@@ -105,7 +105,7 @@ export const predictRoutes: FastifyPluginAsync<PredictOptions> = async (app, { c
     if (!request.isMultipart()) {
       throw new VisionopsError('UNSUPPORTED_FORMAT', `Send regions as multipart/form-data: ${REGIONS_UPLOAD}.`);
     }
-    const upload = await readMultipart(request, () => readRegionParts(request, config.edge.regions.maxCrops, config.ingest.maxPixels));
+    const upload = await readMultipart(request, () => readRegionParts(request, { ...config.edge.regions, maxFramePixels: config.ingest.maxPixels }));
     const page = await ingestRegions(upload, config.ingest, config.edge.regions);
     const source = {
       channel: 'http',
@@ -260,10 +260,11 @@ const REGIONS_UPLOAD = `the JSON field "${REGIONS_FIELD}" (${'{"frame": {"width"
  * The parts of a regions upload: the manifest (held to its limits as soon as it arrives), the
  * crops in order, the metadata. More crops than `maxCrops` are refused as they arrive, before they are read.
  */
-async function readRegionParts(request: FastifyRequest, maxCrops: number, maxFramePixels: number): Promise<RegionsUpload & { metadata: Record<string, unknown> }> {
+async function readRegionParts(request: FastifyRequest, limits: RegionLimits): Promise<RegionsUpload & { metadata: Record<string, unknown> }> {
   let manifest: RegionsManifest | undefined;
   let metadata: Record<string, unknown> = {};
   const crops: Uint8Array[] = [];
+  const { maxCrops } = limits;
   const parts = request.parts({ limits: { files: maxCrops + 1, parts: maxCrops + 3, fields: 2, fieldSize: MAX_METADATA_BYTES } });
   for await (const part of jsonFieldsChecked(parts)) {
     if (part.type === 'file' && part.fieldname === CROP_FIELD) {
@@ -276,7 +277,7 @@ async function readRegionParts(request: FastifyRequest, maxCrops: number, maxFra
       if (part.valueTruncated) {
         throw new VisionopsError('INVALID_REGIONS', `The field "${REGIONS_FIELD}" is longer than ${MAX_METADATA_BYTES} bytes: send fewer regions.`, { problem: 'MALFORMED_REGIONS' });
       }
-      manifest = parseRegionsManifest(part.value, { maxCrops, maxFramePixels });
+      manifest = parseRegionsManifest(part.value, limits);
     } else if (part.type === 'field' && part.fieldname === 'metadata') {
       if (part.valueTruncated) {
         throw new VisionopsError('INVALID_METADATA', `The multipart field "metadata" is longer than ${MAX_METADATA_BYTES} bytes: send less metadata.`);
