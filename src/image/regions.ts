@@ -4,6 +4,7 @@ import { isVisionopsError, VisionopsError } from '../core/errors.js';
 import type { Frame } from '../core/frame.js';
 import type { EdgeConfig } from '../edge/config.js';
 import type { IngestConfig } from './config.js';
+import { decodeAdmission } from './admission.js';
 import { ingestImage } from './ingest.js';
 
 /** A regions upload as it arrived: the manifest already held to its limits, and one file per region. */
@@ -30,11 +31,17 @@ export async function ingestRegions({ manifest, crops }: RegionsUpload, config: 
   const frames: Frame[] = [];
   for (const [index, bytes] of crops.entries()) frames.push(await ingestCrop(bytes, index, cropLimits));
   const regions: TextRegions = { frame: manifest.frame, quads: manifest.regions.map((region) => region.quad), crops: frames };
-  const page = rebuildPage(regions);
-  const png = await sharp(Buffer.from(page.data.buffer, page.data.byteOffset, page.data.byteLength), { raw: { width: page.width, height: page.height, channels: page.channels } })
-    .png({ compressionLevel: 4 })
-    .toBuffer();
-  return { bytes: new Uint8Array(png.buffer, png.byteOffset, png.byteLength), regions };
+  // The page is as many pixels as a decoded upload of the frame's size: it waits for room in the same budget.
+  const release = await decodeAdmission.admit(manifest.frame.width * manifest.frame.height, { budget: config.inflightPixels, waitMs: config.inflightWaitMs });
+  try {
+    const page = rebuildPage(regions);
+    const png = await sharp(Buffer.from(page.data.buffer, page.data.byteOffset, page.data.byteLength), { raw: { width: page.width, height: page.height, channels: page.channels } })
+      .png({ compressionLevel: 4 })
+      .toBuffer();
+    return { bytes: new Uint8Array(png.buffer, png.byteOffset, png.byteLength), regions };
+  } finally {
+    release();
+  }
 }
 
 /** One crop decoded, its refusal naming it; a crop over the pixel limit is IMAGE_TOO_LARGE (`CROP_TOO_LARGE`). */

@@ -18,6 +18,7 @@ export interface IdempotentService extends PredictionService {
    * anything (the listener hears nothing of it); the answer of a request with the same key still under way in this process, once it
    * has one; otherwise a prediction saved under the key (whose unique index keeps one record when
    * two processes race). A key that names another image or pipeline is IDEMPOTENCY_KEY_REUSED.
+   * With `regions` the image is the page rebuilt from them, and the regions are read (`PredictOptions.regions`).
    */
   predictOnce(bytes: Uint8Array, source: Record<string, unknown>, key: string, listener?: PredictionListener, signal?: AbortSignal, regions?: TextRegions): Promise<KeyedPrediction>;
 }

@@ -73,7 +73,7 @@ export const predictRoutes: FastifyPluginAsync<PredictOptions> = async (app, { c
     const key = readIdempotencyKey(request);
     const headerMetadata = readHeaderMetadata(request.headers[METADATA_HEADER.toLowerCase()]);
     const edge = parseEdgeRoute(request.headers[EDGE_ROUTE_HEADER.toLowerCase()]);
-    const upload = request.isMultipart() ? await readMultipart(request) : readRaw(request);
+    const upload = request.isMultipart() ? await readMultipart(request, () => readParts(request)) : readRaw(request);
     const source = {
       channel: 'http',
       contentType: upload.contentType ?? null,
@@ -215,7 +215,7 @@ function readRaw(request: FastifyRequest): Upload {
  * (no boundary, a body cut short) that would otherwise answer 500. @fastify/multipart's own limit
  * errors keep their codes for the one error map.
  */
-async function readMultipart<T = Upload>(request: FastifyRequest, read: () => Promise<T> = () => readParts(request) as Promise<T>): Promise<T> {
+async function readMultipart<T>(request: FastifyRequest, read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (error) {
@@ -254,7 +254,7 @@ async function readParts(request: FastifyRequest): Promise<Upload> {
   return { ...image, metadata };
 }
 
-const REGIONS_UPLOAD = `the JSON field "${REGIONS_FIELD}" (${'{"frame": {"width", "height"}, "regions": [{"quad": [[x, y] x 4]}]}'}) and one file field "${CROP_FIELD}" per region, in its order, and optional JSON in the field "metadata"`;
+const REGIONS_UPLOAD = `the JSON field "${REGIONS_FIELD}" ({"frame": {"width", "height"}, "regions": [{"quad": [[x, y] x 4]}]}) and one file field "${CROP_FIELD}" per region, in its order, and optional JSON in the field "metadata"`;
 
 /**
  * The parts of a regions upload: the manifest (held to its limits as soon as it arrives), the
