@@ -173,7 +173,8 @@ async function judgeFrame(): Promise<void> {
 }
 
 async function captureFrom(source: CanvasImageSource, width: number, height: number, verdict: QualityReport['verdict'], original?: Blob, orientedOnDevice = false): Promise<void> {
-  const regions = plan.sent === 'crops' && findRegions !== null ? await regionsUpload(fullFrame(source, width, height), findRegions) : null;
+  // A detector that fails on this frame leaves the page to be sent, as one that never loaded does.
+  const regions = plan.sent === 'crops' && findRegions !== null ? await regionsUpload(fullFrame(source, width, height), findRegions).catch(() => null) : null;
   const image = regions ?? (original !== undefined && plan.sent === 'original' ? original : await encoded(source, width, height));
   const device: DeviceStage[] = [...plan.device, ...(orientedOnDevice ? (['orientation'] as const) : []), ...(regions !== null ? (['detection'] as const) : [])];
   const route: EdgeRoute = { policy, client: 'capture-page', device, sent: regions !== null ? 'crops' : sentWithoutDetector(plan.sent), deviceVerdict: verdict, capturedAt: new Date().toISOString() };
