@@ -22,7 +22,7 @@ test('an edge route is one JSON object of known fields; anything else is INVALID
   const route = { policy: 'hybrid', client: 'agent', device: ['gate', 'duplicates'], sent: 'downscaled' };
   assert.deepEqual(parseEdgeRoute(JSON.stringify(route)), route);
   assert.equal(parseEdgeRoute(undefined), undefined);
-  for (const hostile of ['{', '[]', JSON.stringify({ ...route, policy: 'moon' }), JSON.stringify({ ...route, extra: 1 }), JSON.stringify({ ...route, device: ['gate', 'gate', 'gate', 'gate'] }), [JSON.stringify(route), JSON.stringify(route)]]) {
+  for (const hostile of ['{', '[]', JSON.stringify({ ...route, policy: 'moon' }), JSON.stringify({ ...route, extra: 1 }), JSON.stringify({ ...route, device: ['gate', 'gate', 'gate', 'gate', 'gate'] }), [JSON.stringify(route), JSON.stringify(route)]]) {
     assert.throws(() => parseEdgeRoute(hostile), (error: { code?: string; message?: string }) => error.code === 'INVALID_REQUEST' && /X-Visionops-Edge/.test(error.message ?? ''));
   }
 });

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { backoffDelay, worthRetrying, type BackoffSettings } from '../core/edge/backoff.js';
-import { DOWNSCALED_LONG_SIDE, POLICY_PLANS, type EdgePolicy } from '../core/edge/policy.js';
+import { DOWNSCALED_LONG_SIDE, POLICY_PLANS, sentWithoutDetector, type EdgePolicy } from '../core/edge/policy.js';
 import type { EdgeRoute } from '../core/edge/route.js';
 import { isVisionopsError } from '../core/errors.js';
 import { hammingDistance } from '../core/hash/perceptual.js';
@@ -160,8 +160,10 @@ export class EdgeAgent {
         return this.finish(file, bytes.length, duplicate);
       }
     }
-    const payload = plan.sent === 'original' ? bytes : await downscaledCopy(bytes);
-    const route: EdgeRoute = { policy: this.settings.policy, client: 'agent', device: plan.device, sent: plan.sent, deviceVerdict: gated.quality.verdict, capturedAt: new Date((await stat(file)).mtimeMs).toISOString() };
+    // The agent runs no text detector: where the plan sends crops, it sends the downscaled page.
+    const sent = sentWithoutDetector(plan.sent);
+    const payload = sent === 'original' ? bytes : await downscaledCopy(bytes);
+    const route: EdgeRoute = { policy: this.settings.policy, client: 'agent', device: plan.device, sent, deviceVerdict: gated.quality.verdict, capturedAt: new Date((await stat(file)).mtimeMs).toISOString() };
     const now = this.now();
     const item: OutboxItem = { key: captureKey(bytes), file, route, originalBytes: bytes.length, sentBytes: payload.length, attempts: 0, notBefore: plan.immediate ? now : now + this.settings.backoff.maxMs, queuedAt: now };
     try {

@@ -39,6 +39,16 @@ export const edgeConfigSchema = z
     settleMs: z.number().int().min(0).default(500),
     /** Longest wait for the cloud's answer to one upload. */
     uploadTimeoutMs: z.number().int().positive().default(60_000),
+    /** What the server takes in a regions upload (`POST /v1/predict/regions`), each crop also within `ingest`'s limits. */
+    regions: z
+      .object({
+        /** Crops in one upload: a dense page has a few dozen lines. */
+        maxCrops: z.number().int().positive().default(256),
+        /** Pixels of one crop: a line across a 4032 px wide frame is about 4000 x 150. */
+        maxCropPixels: z.number().int().positive().default(4_000_000),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

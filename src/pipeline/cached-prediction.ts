@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { TextRegions } from '../core/edge/regions.js';
 import type { PredictionRecord } from '../core/records/prediction.js';
 import type { IngestedImage } from '../image/types.js';
 import type { CacheConfig, CacheHit, CachedAnswer, ResultCache } from './cache.js';
@@ -17,6 +18,8 @@ export type Predict = (bytes: Uint8Array, source?: Record<string, unknown>, list
 export interface PredictOptions {
   idempotencyKey?: string;
   signal?: AbortSignal;
+  /** The image is a page rebuilt from these regions: they are read, not the page, and the cache is not asked (its answers are keyed by bytes, a reading here by regions). */
+  regions?: TextRegions;
 }
 
 export interface CacheTiers {
@@ -78,6 +81,7 @@ export function withCache(runner: StageRunner, { answers, shared, nearDuplicate,
   }
 
   return async (bytes, source = {}, listener = {}, options = {}) => {
+    if (options.regions !== undefined) return runner.run(bytes, { source, listener, ...options });
     const clock = new StageClock(options.signal);
     const exact = await exactHit(bytes, clock);
     if (exact !== undefined) {

@@ -1,4 +1,5 @@
 import type { DecisionOutcome } from '../core/decision/document.js';
+import type { TextRegions } from '../core/edge/regions.js';
 import type { Frame } from '../core/frame.js';
 import type { Quad } from '../core/postprocess/geometry.js';
 import type { QuarterTurn } from '../core/preprocess/rotate.js';
@@ -72,6 +73,12 @@ export interface Pipeline<Result extends TaskResult = TaskResult, Settings = Pip
   };
   /** The model stages on a frame the gate passed. */
   run(frame: Frame, context: StageContext): Promise<Result>;
+  /**
+   * The model stages on the text regions a device found and cut from its frame (a regions upload,
+   * whose rebuilt page the gate passed): no detection, the result's boxes in the frame's
+   * coordinates. Absent: the pipeline reads whole images only.
+   */
+  readRegions?(regions: TextRegions, context: StageContext): Promise<Result>;
   /** Tells a listener a result repeated from the cache, in the order a computed one would have been told. */
   replay(result: Result, listener: PredictionListener): void;
   close(): Promise<void>;

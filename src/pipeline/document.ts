@@ -1,3 +1,4 @@
+import type { TextRegions } from '../core/edge/regions.js';
 import { VisionopsError } from '../core/errors.js';
 import type { Frame } from '../core/frame.js';
 import { topClass } from '../core/postprocess/classification.js';
@@ -68,6 +69,20 @@ interface Reading {
   confidence: number;
 }
 
+/** A page's lines as the reader holds them: their boxes in the page's coordinates once turned by `rotation`, and their crops, in the same order. */
+interface Lines {
+  rotation: QuarterTurn;
+  boxes: Quad[];
+  crops: Frame[];
+}
+
+/** The lines sorted into reading order, each crop kept with its box. */
+function inReadingOrder(lines: Lines): Lines {
+  const entries = lines.boxes.map((box) => ({ box, score: 1 }));
+  const order = sortReadingOrder(entries).map((entry) => entries.indexOf(entry));
+  return { rotation: lines.rotation, boxes: order.map((i) => lines.boxes[i]), crops: order.map((i) => lines.crops[i]) };
+}
+
 /** The page as the pipeline currently holds it: the frame, turned so far by `rotation`, and its lines' boxes. */
 interface Page {
   frame: Frame;
@@ -131,7 +146,6 @@ class DocumentReader implements DocumentPipeline {
     const cascade: CascadeCount = { lines: 0, earlyExits: 0 };
     let page: Page = { frame, rotation: 0, boxes: await clock.time('detection', () => this.detectWithSmallText(frame)) };
     let turnedByBoxes = false;
-    let turnedByClassifier = false;
 
     const orientation = this.config.orientation;
     if (orientation.enabled && isSideways(page.boxes, orientation.sidewaysShare)) {
@@ -143,52 +157,85 @@ class DocumentReader implements DocumentPipeline {
     }
 
     listener.boxes?.(page.boxes, page.rotation);
-    let crops = await clock.time('crop', () => page.boxes.map((box) => cropQuad(page.frame, box)));
+    const crops = await clock.time('crop', () => page.boxes.map((box) => cropQuad(page.frame, box)));
+    const found: Lines = { rotation: page.rotation, boxes: page.boxes, crops };
+    const turnedOver = async (): Promise<Lines> => {
+      const over = await clock.time('orientation', () => turnOver(page));
+      return { rotation: over.rotation, boxes: over.boxes, crops: await clock.time('crop', () => over.boxes.map((box) => cropQuad(over.frame, box))) };
+    };
+    const read = await this.readLines(found, turnedOver, clock, listener, cascade);
+    return this.resultOf(read, orientationSource(exifOrientation, turnedByBoxes, read.turnedByClassifier), exifOrientation, cascade);
+  }
+
+  /**
+   * The regions a device found and cut from its frame, read as a page's lines are once found: in
+   * reading order, the page turned over when the 0/180 vote says so (each crop turned, each box
+   * carried to the turned frame), each line recognised and the rows grouped.
+   */
+  async readRegions(regions: TextRegions, { exifOrientation, clock, listener }: StageContext): Promise<DocumentResult> {
+    const cascade: CascadeCount = { lines: 0, earlyExits: 0 };
+    const found = inReadingOrder({ rotation: 0, boxes: regions.quads, crops: regions.crops });
+    listener.boxes?.(found.boxes, found.rotation);
+    const { width, height } = regions.frame;
+    const turnedOver = (): Promise<Lines> =>
+      clock.time('orientation', () =>
+        inReadingOrder({
+          rotation: addTurns(found.rotation, 180),
+          boxes: found.boxes.map((box) => rotateQuad(box, 180, width, height)),
+          crops: found.crops.map((crop) => rotateFrame(crop, 180)),
+        }),
+      );
+    const read = await this.readLines(found, turnedOver, clock, listener, cascade);
+    return this.resultOf(read, orientationSource(exifOrientation, false, read.turnedByClassifier), exifOrientation, cascade);
+  }
+
+  /**
+   * Recognises a page's lines. When the 0/180 vote calls the page upside down, the lines turned
+   * over are read too and the reading with the higher confidence wins: the classifier misfires on
+   * some small print, and text read the right way up is read with far more confidence.
+   */
+  private async readLines(found: Lines, turnedOver: () => Promise<Lines>, clock: StageClock, listener: ReadListener, cascade: CascadeCount): Promise<{ lines: Lines; readings: Reading[]; turnedByClassifier: boolean }> {
+    const orientation = this.config.orientation;
+    let lines = found;
     let readings: Reading[] | null = null;
-    if (orientation.enabled && crops.length > 0) {
-      const classes = await clock.time('classification', () => this.classify(crops));
-      const votes = classes.map((c, i) => ({ ...c, length: lineLength(page.boxes[i]) }));
+    let turnedByClassifier = false;
+    if (orientation.enabled && lines.crops.length > 0) {
+      const classes = await clock.time('classification', () => this.classify(found.crops));
+      const votes = classes.map((c, i) => ({ ...c, length: lineLength(found.boxes[i]) }));
       if (isUpsideDown(votes, orientation.lineThreshold, orientation.upsideDownShare)) {
-        // The classifier misfires on some small print; the recogniser settles it: text read the
-        // right way up is read with far more confidence than the same text upside down.
-        const over = await clock.time('orientation', () => turnOver(page));
-        const overCrops = await clock.time('crop', () => over.boxes.map((box) => cropQuad(over.frame, box)));
-        const asIs = await this.recognise(crops, clock, cascade);
-        const turned = await this.recognise(overCrops, clock, cascade);
-        if (readingConfidence(turned, over.boxes) > readingConfidence(asIs, page.boxes)) {
-          page = over;
-          crops = overCrops;
+        const over = await turnedOver();
+        const asIs = await this.recognise(found.crops, clock, cascade);
+        const turned = await this.recognise(over.crops, clock, cascade);
+        if (readingConfidence(turned, over.boxes) > readingConfidence(asIs, found.boxes)) {
+          lines = over;
           readings = turned;
           turnedByClassifier = true;
-          listener.boxes?.(page.boxes, page.rotation);
+          listener.boxes?.(lines.boxes, lines.rotation);
         } else {
           readings = asIs;
         }
-        const chosen = page;
+        const chosen = lines;
         readings.forEach((reading, i) => this.tell(listener, i, reading, chosen.boxes[i]));
       }
     }
+    const upright = lines;
+    readings ??= upright.crops.length === 0 ? [] : await this.recognise(upright.crops, clock, cascade, (i, reading) => this.tell(listener, i, reading, upright.boxes[i]));
+    return { lines, readings, turnedByClassifier };
+  }
 
-    const upright = page;
-    readings ??= crops.length === 0 ? [] : await this.recognise(crops, clock, cascade, (i, reading) => this.tell(listener, i, reading, upright.boxes[i]));
+  private resultOf({ lines, readings }: { lines: Lines; readings: Reading[] }, source: DocumentResult['orientation']['source'], exifOrientation: number, cascade: CascadeCount): DocumentResult {
     const segments: TextSegment[] = [];
     readings.forEach((reading, i) => {
-      if (this.kept(reading)) segments.push({ text: reading.text, confidence: reading.confidence, box: page.boxes[i] });
+      if (this.kept(reading)) segments.push({ text: reading.text, confidence: reading.confidence, box: lines.boxes[i] });
     });
-    const lines = printedLines(segments);
-
-    const result: DocumentResult = {
-      text: lines.map((line) => line.text).join('\n'),
-      lines,
+    const printed = printedLines(segments);
+    return {
+      text: printed.map((line) => line.text).join('\n'),
+      lines: printed,
       unreadLines: readings.length - segments.length,
-      orientation: {
-        rotation: page.rotation,
-        source: orientationSource(exifOrientation, turnedByBoxes, turnedByClassifier),
-        exif: exifClaim(exifOrientation, page.rotation),
-      },
+      orientation: { rotation: lines.rotation, source, exif: exifClaim(exifOrientation, lines.rotation) },
       ...(this.fastRecognition === null ? {} : { cascade }),
     };
-    return result;
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { TextRegions } from '../core/edge/regions.js';
 import { VisionopsError } from '../core/errors.js';
 import type { PredictionRecord } from '../core/records/prediction.js';
 import type { PredictionStore } from '../store/store.js';
@@ -17,8 +18,9 @@ export interface IdempotentService extends PredictionService {
    * anything (the listener hears nothing of it); the answer of a request with the same key still under way in this process, once it
    * has one; otherwise a prediction saved under the key (whose unique index keeps one record when
    * two processes race). A key that names another image or pipeline is IDEMPOTENCY_KEY_REUSED.
+   * With `regions` the image is the page rebuilt from them, and the regions are read (`PredictOptions.regions`).
    */
-  predictOnce(bytes: Uint8Array, source: Record<string, unknown>, key: string, listener?: PredictionListener, signal?: AbortSignal): Promise<KeyedPrediction>;
+  predictOnce(bytes: Uint8Array, source: Record<string, unknown>, key: string, listener?: PredictionListener, signal?: AbortSignal, regions?: TextRegions): Promise<KeyedPrediction>;
 }
 
 /**
@@ -54,7 +56,7 @@ export function withIdempotency(service: PredictionService, store: Pick<Predicti
     );
   }
 
-  async function predictOnce(bytes: Uint8Array, source: Record<string, unknown>, key: string, listener: PredictionListener = {}, signal?: AbortSignal): Promise<KeyedPrediction> {
+  async function predictOnce(bytes: Uint8Array, source: Record<string, unknown>, key: string, listener: PredictionListener = {}, signal?: AbortSignal, regions?: TextRegions): Promise<KeyedPrediction> {
     const sha256 = sha256Of(bytes);
     const pending = underWay.get(key);
     if (pending !== undefined) {
@@ -67,7 +69,7 @@ export function withIdempotency(service: PredictionService, store: Pick<Predicti
         sameRequest(sha256, kept);
         return { record: kept, replayed: true };
       }
-      const record = await service.predict(bytes, source, listener, { idempotencyKey: key, signal });
+      const record = await service.predict(bytes, source, listener, { idempotencyKey: key, signal, regions });
       // Another process may have saved under the key first: the store then returned its record, which this one ran again.
       sameRequest(sha256, record);
       return { record, replayed: false };

@@ -1,5 +1,6 @@
 import { judgementHash } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import type { TextRegions } from '../core/edge/regions.js';
 import { VisionopsError } from '../core/errors.js';
 import { toGray, type Frame, type GrayFrame } from '../core/frame.js';
 import { cropRegion } from '../core/preprocess/region.js';
@@ -15,7 +16,7 @@ import type { BlobStore, PredictionStore } from '../store/store.js';
 import { StageClock } from './clock.js';
 import type { PipelineConfig } from './config.js';
 import { liftEdgeRoute } from './edge-lineage.js';
-import type { Pipeline, PredictionListener } from './contract.js';
+import type { Pipeline, PredictionListener, StageContext } from './contract.js';
 
 /**
  * The path of one image, in order. Ingest decodes once with the limits; the region of interest
@@ -90,6 +91,8 @@ export interface RunOptions<U extends Until> {
   idempotencyKey?: string;
   /** Stops the path before its next stage when it aborts (the client gone): CANCELLED, nothing recorded. */
   signal?: AbortSignal;
+  /** The image is a page rebuilt from these regions (`ingestRegions`): the pipeline reads the regions, not the page. */
+  regions?: TextRegions;
 }
 
 /**
@@ -143,7 +146,7 @@ export class StageRunner {
     const until: Until = options.until ?? 'record';
     const gated = await this.gate(image, clock, listener);
     if (until === 'gate') return { ...gated, timings: clock.timings() } as RunOutcome<U>;
-    const decided = await this.decide(gated, clock, listener);
+    const decided = await this.decide(gated, clock, listener, options.regions);
     if (until === 'decide') return { ...decided, timings: clock.timings() } as RunOutcome<U>;
     return this.record(this.draft(decided), bytes, decided, clock, options.idempotencyKey) as Promise<RunOutcome<U>>;
   }
@@ -197,13 +200,14 @@ export class StageRunner {
     return { pipeline: this.pipeline, judgedBy: this.judgedBy };
   }
 
-  private async decide(gated: Gated, clock: StageClock, listener: PredictionListener): Promise<Decided> {
+  private async decide(gated: Gated, clock: StageClock, listener: PredictionListener, regions?: TextRegions): Promise<Decided> {
     const { pipeline } = this.loaded();
     let result: TaskResult | null = null;
     let models: ModelLineage[] = [];
     if (gated.quality.verdict !== 'fail') {
       clock.expect(pipeline.stages);
-      result = await pipeline.run(gated.frame, { exifOrientation: gated.image.exifOrientation, clock, listener });
+      const context = { exifOrientation: gated.image.exifOrientation, clock, listener };
+      result = regions === undefined ? await pipeline.run(gated.frame, context) : await readRegionsWith(pipeline, regions, context);
       models = pipeline.models;
     }
     const { decision, reasons } = await clock.time('decide', () => pipeline.decision.rule(gated.quality, result, this.path.pipeline));
@@ -229,6 +233,16 @@ export class StageRunner {
       },
     };
   }
+}
+
+function readRegionsWith(pipeline: Pipeline, regions: TextRegions, context: StageContext): Promise<TaskResult> {
+  if (pipeline.readRegions === undefined) throw regionsNotRead(pipeline.name);
+  return pipeline.readRegions(regions, context);
+}
+
+/** INVALID_REQUEST for a regions upload to a pipeline that reads whole images only. */
+export function regionsNotRead(pipeline: string): VisionopsError {
+  return new VisionopsError('INVALID_REQUEST', `The pipeline "${pipeline}" reads whole images only: send the image to POST /v1/predict, or choose a document pipeline with ?pipeline=.`, { problem: 'REGIONS_NOT_READ' });
 }
 
 /** The settings of the stages before the models, for a pipeline configured with `settings`. */

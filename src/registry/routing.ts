@@ -256,6 +256,7 @@ export class RoutedPipeline {
       gate: pipeline.gate,
       sessions: pipeline.sessions,
       run: (frame, context) => pipeline.run(frame, context),
+      readRegions: pipeline.readRegions?.bind(pipeline),
       replay: (result, listener) => pipeline.replay(result, listener),
       close: () => pipeline.close(),
     };

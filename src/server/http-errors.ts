@@ -45,6 +45,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   CANCELLED: 499,
   // An edge client's own outbox (never a server's answer): Insufficient Storage names it.
   OUTBOX_FULL: 507,
+  INVALID_REGIONS: 400,
+  TOO_MANY_REGIONS: 413,
   MODEL_VERSION_NOT_FOUND: 404,
   MODEL_VERSION_EXISTS: 409,
   MODEL_SIGNATURE_MISMATCH: 422,

@@ -3,7 +3,9 @@ import { isVisionopsError, VisionopsError } from '../core/errors.js';
 import type { MonitorMetrics } from '../monitor/metrics.js';
 import type { IdempotentService } from '../pipeline/idempotency.js';
 import type { PredictionServices } from '../pipeline/service.js';
+import { REGIONS_PATH } from '../core/edge/regions.js';
 import type { Admission } from './admission.js';
+
 
 export interface GuardedDeps {
   admission: Admission;
@@ -55,8 +57,8 @@ function guard(service: IdempotentService, deps: GuardedDeps): IdempotentService
     ...service,
     predict: (bytes, source, listener, options = {}) =>
       admitted(options.signal ?? new AbortController().signal, (signal) => service.predict(bytes, source, listener, { ...options, signal })),
-    predictOnce: (bytes, source, key, listener, signal = new AbortController().signal) =>
-      admitted(signal, (slotSignal) => service.predictOnce(bytes, source, key, listener, slotSignal)),
+    predictOnce: (bytes, source, key, listener, signal = new AbortController().signal, regions) =>
+      admitted(signal, (slotSignal) => service.predictOnce(bytes, source, key, listener, slotSignal, regions)),
   };
 }
 
@@ -66,8 +68,8 @@ function count(error: unknown, metrics: MonitorMetrics, clientSignal: AbortSigna
   if (error.code === 'CANCELLED') metrics.cancelled.inc({ reason: clientSignal.aborted ? 'client_gone' : 'shutdown' });
 }
 
-/** The routes whose work takes a slot in the admission queue: predictions, and inference over /v2. */
-const ADMITTED_ROUTES = /^(\/v1\/predict|\/v2\/models\/.*\/infer)$/;
+/** The routes whose work takes a slot in the admission queue: predictions (of a page or of its regions), and inference over /v2. */
+const ADMITTED_ROUTES = new Set(['/v1/predict', REGIONS_PATH, '/v2/models/:model/infer', '/v2/models/:model/versions/:version/infer']);
 
 /**
  * Refuses a prediction before its body is read when the admission queue is full, so that shedding
@@ -75,7 +77,7 @@ const ADMITTED_ROUTES = /^(\/v1\/predict|\/v2\/models\/.*\/infer)$/;
  */
 export function shedWhenFull(app: FastifyInstance, admission: Admission, metrics: MonitorMetrics): void {
   app.addHook('onRequest', async (request) => {
-    if (request.method !== 'POST' || !admission.full || !ADMITTED_ROUTES.test(request.routeOptions.url ?? '')) return;
+    if (request.method !== 'POST' || !admission.full || !ADMITTED_ROUTES.has(request.routeOptions.url ?? '')) return;
     metrics.shed.inc();
     throw admission.overloaded();
   });

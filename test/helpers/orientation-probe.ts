@@ -37,7 +37,7 @@ export async function textLines(urls: ModelUrls, page: Pixels): Promise<{ corner
   const detect = await loadTextDetector(urls);
   const frame = frameOf(page);
   const { boxes, backend } = await detect(frame);
-  return { corners: boxes.map(({ box }) => box[0]), backend, pixelsKept: frame.data.length === page.width * page.height * 4 };
+  return { corners: boxes.map((box) => box[0]), backend, pixelsKept: frame.data.length === page.width * page.height * 4 };
 }
 
 /** What the page's own thread went through while the device's models loaded and voted on each page. */

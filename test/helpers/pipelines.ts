@@ -1,14 +1,23 @@
 import { decideDocument } from '../../src/core/decision/document.js';
 import { VisionopsError } from '../../src/core/errors.js';
 import type { Quad } from '../../src/core/postprocess/geometry.js';
-import type { TextLine } from '../../src/core/records/prediction.js';
+import type { DocumentResult, TextLine } from '../../src/core/records/prediction.js';
 import type { Pipeline } from '../../src/pipeline/contract.js';
 import { documentOf } from './results.js';
 
 const documentDecision: Pipeline['decision'] = { rule: (quality, result, settings) => decideDocument(quality, result === null ? null : documentOf(result), settings.decision), judged: (settings) => settings.decision };
 
+async function fixedReading(): Promise<DocumentResult> {
+  const box: Quad = [[0, 0], [10, 0], [10, 5], [0, 5]];
+  const lines: TextLine[] = [
+    { text: 'Invoice 20417 paid', confidence: 0.99 },
+    { text: 'Total amount: 1250.40', confidence: 0.97 },
+  ].map((line) => ({ ...line, box }));
+  return { text: lines.map((line) => line.text).join('\n'), lines, orientation: { rotation: 0, source: 'none' } };
+}
+
 /**
- * A pipeline that reads every page as the same two lines, in no time, for the monitor tests that
+ * A pipeline that reads every page (or regions upload) as the same two lines, in no time, for the monitor tests that
  * stream hundreds of pages through the gate, the descriptor and the drift tests (none of which
  * read the models' output). The metrics and dashboard tests run the real models.
  */
@@ -22,17 +31,15 @@ export const fixedReadingPipeline: Pipeline = {
   ],
   stages: ['detection', 'recognition'],
   decision: documentDecision,
-  async run() {
-    const box: Quad = [[0, 0], [10, 0], [10, 5], [0, 5]];
-    const lines: TextLine[] = [
-      { text: 'Invoice 20417 paid', confidence: 0.99 },
-      { text: 'Total amount: 1250.40', confidence: 0.97 },
-    ].map((line) => ({ ...line, box }));
-    return { text: lines.map((line) => line.text).join('\n'), lines, orientation: { rotation: 0, source: 'none' } };
-  },
+  run: fixedReading,
+  readRegions: fixedReading,
   replay() {},
   async close() {},
 };
+
+async function noModels(): Promise<never> {
+  throw new VisionopsError('INTERNAL', 'This test server has no models: the test should not reach them.');
+}
 
 /** A pipeline for tests of routes that never reach the models (review, auth): running it is a test's mistake. */
 export const noModelsPipeline: Pipeline = {
@@ -40,7 +47,6 @@ export const noModelsPipeline: Pipeline = {
   version: 'none',
   models: [],
   stages: [],
-  async run() {
-    throw new VisionopsError('INTERNAL', 'This test server has no models: the test should not reach them.');
-  },
+  run: noModels,
+  readRegions: noModels,
 };

@@ -1,4 +1,4 @@
-import type { DetectedBox, Frame } from '../../src/core/device.ts';
+import type { Frame, Quad } from '../../src/core/device.ts';
 import type { ModelAnswer, ModelBackend, ModelName, ModelRequest, ModelUrls, PageOrientation, Runtime } from './model-protocol.ts';
 
 export { DEVICE_DETECTION_SIDE, type ModelBackend, type ModelUrls, type PageOrientation } from './model-protocol.ts';
@@ -8,7 +8,7 @@ export type LineClassifier = (tensor: { data: Float32Array; dims: number[] }) =>
 
 /** The lines the built-in detector finds in a frame (at DEVICE_DETECTION_SIDE), in the frame's coordinates and reading order. */
 export interface DetectedText {
-  boxes: DetectedBox[];
+  boxes: Quad[];
   backend: ModelBackend;
 }
 

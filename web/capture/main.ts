@@ -1,11 +1,12 @@
-import { backoffDelay, DEFAULT_BACKOFF, DOWNSCALED_LONG_SIDE, EDGE_ROUTE_HEADER, hammingDistance, POLICY_PLANS, worthRetrying, type DeviceStage, type EdgePolicy, type EdgeRoute, type Frame, type QualityReport } from '../../src/core/device.ts';
+import { backoffDelay, DEFAULT_BACKOFF, DOWNSCALED_LONG_SIDE, EDGE_ROUTE_HEADER, hammingDistance, POLICY_PLANS, REGIONS_PATH, sentWithoutDetector, worthRetrying, type DeviceStage, type EdgePolicy, type EdgeRoute, type Frame, type QualityReport } from '../../src/core/device.ts';
 import { keyHeaders } from '../shared/api-key.ts';
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import ortWebgpuWasm from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
-import { loadPageOrientation, type ModelBackend, type PageOrientation } from './device-models.ts';
+import { loadPageOrientation, loadTextDetector, type ModelBackend, type PageOrientation } from './device-models.ts';
 import { readEvents } from './events.ts';
 import type { GateAnswer, GateRequest } from './gate-worker.ts';
 import { enqueue, queued, remove, update, type QueuedCapture } from './outbox.ts';
+import { regionsUpload, type RegionFinder } from './regions.ts';
 
 /** The long side live frames are gated at: small enough for every frame on a phone, large enough for print. */
 const WORKING_LONG_SIDE = 800;
@@ -47,7 +48,28 @@ if (plan.deviceModels) {
     })
     .finally(() => (modelsLoading = false));
 }
-$('policy').textContent = `policy: ${policy} (${plan.sent === 'original' ? 'originals sent' : 'originals never leave this device'})`;
+/** Under a policy that sends crops: the device's text detector once loaded; without it (still loading, failed) the downscaled page is sent. */
+let findRegions: RegionFinder | null = null;
+/** The backend the detector last ran on. */
+let detectedOn: ModelBackend | undefined;
+if (plan.sent === 'crops') {
+  modelsLoading = true;
+  loadTextDetector({ detection: '/web/models/detection.onnx', wasm: ortWasm, webgpuWasm: ortWebgpuWasm })
+    .then((detect) => {
+      findRegions = async (frame) => {
+        const { boxes, backend } = await detect(frame);
+        detectedOn = backend;
+        return boxes;
+      };
+      document.body.dataset.models = 'ready';
+    })
+    .catch((error: Error) => {
+      document.body.dataset.models = `failed: ${error.message}`;
+      message.textContent = `The on-device detector did not load (${error.message}): the page will be sent instead of its text.`;
+    })
+    .finally(() => (modelsLoading = false));
+}
+$('policy').textContent = `policy: ${policy} (${plan.sent === 'original' ? 'originals sent' : plan.sent === 'crops' ? 'only the text is sent' : 'originals never leave this device'})`;
 
 const worker = new Worker(new URL('./gate-worker.ts', import.meta.url), { type: 'module' });
 const waitingAnswers: ((answer: GateAnswer) => void)[] = [];
@@ -80,6 +102,12 @@ function encoded(source: CanvasImageSource, width: number, height: number): Prom
   const scale = plan.sent === 'original' ? 1 : Math.min(1, DOWNSCALED_LONG_SIDE / Math.max(width, height));
   const canvas = drawn(source, Math.round(width * scale), Math.round(height * scale));
   return new Promise((resolve, reject) => canvas.toBlob((blob) => (blob === null ? reject(new Error('the frame could not be encoded')) : resolve(blob)), 'image/jpeg', 0.9));
+}
+
+/** The frame at full resolution, as the core takes it: the crops are cut from every pixel the camera gave. */
+function fullFrame(source: CanvasImageSource, width: number, height: number): Frame {
+  const pixels = drawn(source, width, height).getContext('2d')!.getImageData(0, 0, width, height);
+  return { width, height, channels: 4, data: pixels.data };
 }
 
 function showGuidance(report: QualityReport, fallback: string | null): void {
@@ -156,9 +184,20 @@ async function judgeFrame(): Promise<void> {
 
 /** `orientedOn`: the backend that ran the device's orientation check on this capture, when it ran. */
 async function captureFrom(source: CanvasImageSource, width: number, height: number, verdict: QualityReport['verdict'], original?: Blob, orientedOn?: ModelBackend): Promise<void> {
-  const image = original !== undefined && plan.sent === 'original' ? original : await encoded(source, width, height);
-  const device: DeviceStage[] = orientedOn !== undefined ? [...plan.device, 'orientation'] : plan.device;
-  const route: EdgeRoute = { policy, client: 'capture-page', device, sent: plan.sent, deviceVerdict: verdict, capturedAt: new Date().toISOString(), ...(orientedOn === undefined ? {} : { modelBackend: orientedOn }) };
+  // A detector that fails on this frame leaves the page to be sent, as one that never loaded does.
+  const regions = plan.sent === 'crops' && findRegions !== null ? await regionsUpload(fullFrame(source, width, height), findRegions).catch(() => null) : null;
+  const image = regions ?? (original !== undefined && plan.sent === 'original' ? original : await encoded(source, width, height));
+  const device: DeviceStage[] = [...plan.device, ...(orientedOn !== undefined ? (['orientation'] as const) : []), ...(regions !== null ? (['detection'] as const) : [])];
+  const modelBackend = orientedOn ?? (regions !== null ? detectedOn : undefined);
+  const route: EdgeRoute = {
+    policy,
+    client: 'capture-page',
+    device,
+    sent: regions !== null ? 'crops' : sentWithoutDetector(plan.sent),
+    deviceVerdict: verdict,
+    capturedAt: new Date().toISOString(),
+    ...(modelBackend === undefined ? {} : { modelBackend }),
+  };
   const now = Date.now();
   const refused = await enqueue({ key: crypto.randomUUID(), image, route, queuedAt: now, attempts: 0, notBefore: plan.immediate ? now : now + DEFAULT_BACKOFF.maxMs });
   if (refused !== null) {
@@ -227,7 +266,7 @@ async function send(item: QueuedCapture): Promise<boolean> {
   };
   let response: Response;
   try {
-    response = await fetch('/v1/predict?stream=1', {
+    response = await fetch(`${item.route.sent === 'crops' ? REGIONS_PATH : '/v1/predict'}?stream=1`, {
       method: 'POST',
       headers: { 'content-type': item.image.type || 'application/octet-stream', 'idempotency-key': item.key, [EDGE_ROUTE_HEADER]: JSON.stringify(item.route), ...keyHeaders() },
       body: item.image,

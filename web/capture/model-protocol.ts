@@ -1,7 +1,6 @@
-import type { DetectedBox, Frame } from '../../src/core/device.ts';
+import type { Frame, Quad } from '../../src/core/device.ts';
 
-/** The long side the device's detector reads a frame at: the server's is 960; a third of the pixels is enough to find lines to vote with. */
-export const DEVICE_DETECTION_SIDE = 640;
+export { DEVICE_DETECTION_SIDE } from '../../src/core/device.ts';
 
 /** Where onnxruntime-web ran the device's models: WebGPU where the browser has an adapter and the models open on it, else WebAssembly. */
 export type ModelBackend = 'webgpu' | 'wasm';
@@ -43,6 +42,6 @@ export type ModelRequest =
 export type ModelAnswer =
   | { id: number; call: 'load'; backend: ModelBackend }
   | { id: number; call: 'classify'; scores: number[] }
-  | { id: number; call: 'textBoxes'; boxes: DetectedBox[]; backend: ModelBackend }
+  | { id: number; call: 'textBoxes'; boxes: Quad[]; backend: ModelBackend }
   | { id: number; call: 'orientation'; orientation: PageOrientation }
   | { id: number; call: 'failed'; message: string };

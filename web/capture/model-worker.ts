@@ -1,8 +1,8 @@
 import type * as Ort from 'onnxruntime-web';
-import { cropQuad, DETECTION_POSTPROCESS, DETECTION_PREPROCESS, extractTextBoxes, ORIENTATION_PREPROCESS, sortReadingOrder, toTensor, type DetectedBox, type Frame } from '../../src/core/device.ts';
+import { cropQuad, findTextRegions, ORIENTATION_PREPROCESS, toTensor, type Frame, type Quad } from '../../src/core/device.ts';
 import { pipelineConfigSchema } from '../../src/pipeline/config.ts';
 import { isUpsideDown, lineLength, type LineVote } from '../../src/pipeline/orientation.ts';
-import { DEVICE_DETECTION_SIDE, type ModelAnswer, type ModelBackend, type ModelName, type ModelRequest, type Runtime, type TensorData } from './model-protocol.ts';
+import { type ModelAnswer, type ModelBackend, type ModelName, type ModelRequest, type Runtime, type TensorData } from './model-protocol.ts';
 
 /**
  * The capture page's on-device models, off the page's thread: onnxruntime-web compiles its
@@ -76,22 +76,17 @@ async function run(name: ModelName, tensor: TensorData): Promise<Float32Array> {
   return outputs[session.outputNames[0]].data as Float32Array;
 }
 
-const detectionSpec = { ...DETECTION_PREPROCESS, resize: { mode: 'limit-long-side' as const, target: DEVICE_DETECTION_SIDE, multipleOf: 32 } };
-
-/** The text lines the built-in detector finds in a frame at DEVICE_DETECTION_SIDE, in the frame's coordinates and reading order. */
-async function textBoxes(frame: Frame): Promise<DetectedBox[]> {
-  const input = toTensor(frame, detectionSpec);
-  const map = await run('detection', input);
-  const [height, width] = input.dims.slice(2);
-  return sortReadingOrder(extractTextBoxes({ data: Float32Array.from(map), width, height }, DETECTION_POSTPROCESS, frame.width, frame.height));
+/** The text lines the built-in detector finds in a frame (the core's detection at DEVICE_DETECTION_SIDE, as a device's crops are found), in reading order. */
+function textBoxes(frame: Frame): Promise<Quad[]> {
+  return findTextRegions(frame, (input) => run('detection', input));
 }
 
 const orientationSettings = pipelineConfigSchema.parse({}).orientation;
 
 /** The server's document pipeline's turn decision: each line's crop through the 0/180 classifier, the page turned when enough of its text (by length) reads as 180. */
-async function upsideDown(frame: Frame, boxes: DetectedBox[]): Promise<boolean> {
+async function upsideDown(frame: Frame, boxes: Quad[]): Promise<boolean> {
   const votes: LineVote[] = [];
-  for (const { box } of boxes) {
+  for (const box of boxes) {
     const [upright, over] = await run('orientation', toTensor(cropQuad(frame, box), ORIENTATION_PREPROCESS));
     votes.push({ label: over > upright ? '180' : '0', confidence: Math.max(upright, over), length: lineLength(box) });
   }

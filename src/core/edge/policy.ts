@@ -7,14 +7,19 @@ import { z } from 'zod';
 export const EDGE_POLICIES = ['device', 'hybrid', 'cloud'] as const;
 export type EdgePolicy = (typeof EDGE_POLICIES)[number];
 
-/** What a device sends for a capture the gate let through: the file as it was, or a re-encoded, downscaled copy without its metadata. */
-export type Sent = 'original' | 'downscaled';
+/**
+ * What a device sends for a capture the gate let through: the file as it was, a re-encoded,
+ * downscaled copy without its metadata, or only the text regions its detector found (crops cut
+ * from the full-resolution frame, `POST /v1/predict/regions`).
+ */
+export type Sent = 'original' | 'downscaled' | 'crops';
 
 /**
  * Stages a device can run itself: `orientation` is the built-in detector and 0/180 classifier in
- * onnxruntime-web (the capture page only). The cloud always runs its own gate and the models again on what it receives.
+ * onnxruntime-web (the capture page only), `detection` the built-in detector finding the text
+ * regions it sends as crops. The cloud always runs its own gate and, on a page, the models again on what it receives.
  */
-export type DeviceStage = 'gate' | 'duplicates' | 'orientation';
+export type DeviceStage = 'gate' | 'duplicates' | 'orientation' | 'detection';
 
 export interface PolicyPlan {
   /** Stages run on the device before anything is sent. */
@@ -31,11 +36,16 @@ export interface PolicyPlan {
 export const POLICY_PLANS: Record<EdgePolicy, PolicyPlan> = {
   // Everything that can run here runs here; what leaves is a small copy, when the link allows.
   device: { device: ['gate', 'duplicates'], deviceModels: true, gateRefuses: true, sent: 'downscaled', immediate: false },
-  // Gate and filter here, answer at once: the cloud reads a downscaled page, never the original.
-  hybrid: { device: ['gate', 'duplicates'], deviceModels: false, gateRefuses: true, sent: 'downscaled', immediate: true },
+  // Gate, filter and find the text here, answer at once: the cloud reads only the text regions, never the original.
+  hybrid: { device: ['gate', 'duplicates'], deviceModels: false, gateRefuses: true, sent: 'crops', immediate: true },
   // The cloud sees the original; the device's gate only guides the person holding the camera.
   cloud: { device: ['gate'], deviceModels: false, gateRefuses: false, sent: 'original', immediate: true },
 };
+
+/** What a device without a text detector (its models did not load; the Node agent) sends instead of what its plan says. */
+export function sentWithoutDetector(sent: Sent): Sent {
+  return sent === 'crops' ? 'downscaled' : sent;
+}
 
 /** The long side, in pixels, of the copy sent under `device` and `hybrid`: the detector reads pages at 960, so 1600 leaves it room. */
 export const DOWNSCALED_LONG_SIDE = 1600;

@@ -28,8 +28,8 @@ export const edgeRouteSchema: z.ZodType<EdgeRoute> = z
   .object({
     policy: edgePolicySchema,
     client: z.enum(['capture-page', 'agent']),
-    device: z.array(z.enum(['gate', 'duplicates', 'orientation'])).max(3),
-    sent: z.enum(['original', 'downscaled']),
+    device: z.array(z.enum(['gate', 'duplicates', 'orientation', 'detection'])).max(4),
+    sent: z.enum(['original', 'downscaled', 'crops']),
     deviceVerdict: z.enum(['pass', 'warn', 'fail']).optional(),
     capturedAt: z.iso.datetime().optional(),
     modelBackend: z.enum(['webgpu', 'wasm']).optional(),

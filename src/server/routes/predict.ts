@@ -2,10 +2,13 @@ import multipart from '@fastify/multipart';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Config } from '../../config/schema.js';
+import { CROP_FIELD, malformedJson, parseRegionsManifest, REGIONS_FIELD, REGIONS_PATH, tooManyRegions, type RegionLimits, type RegionsManifest, type TextRegions } from '../../core/edge/regions.js';
 import { EDGE_ROUTE_HEADER, parseEdgeRoute } from '../../core/edge/route.js';
 import { isVisionopsError, VisionopsError } from '../../core/errors.js';
 import { EDGE_SOURCE_FIELD } from '../../pipeline/edge-lineage.js';
+import { ingestRegions, type RegionsUpload } from '../../image/regions.js';
 import { requestKey, type IdempotentService } from '../../pipeline/idempotency.js';
+import { regionsNotRead } from '../../pipeline/runner.js';
 import type { PredictionListener } from '../../pipeline/contract.js';
 import type { PredictionServices } from '../../pipeline/service.js';
 import type { PredictionRecord } from '../../core/records/prediction.js';
@@ -70,7 +73,7 @@ export const predictRoutes: FastifyPluginAsync<PredictOptions> = async (app, { c
     const key = readIdempotencyKey(request);
     const headerMetadata = readHeaderMetadata(request.headers[METADATA_HEADER.toLowerCase()]);
     const edge = parseEdgeRoute(request.headers[EDGE_ROUTE_HEADER.toLowerCase()]);
-    const upload = request.isMultipart() ? await readMultipart(request) : readRaw(request);
+    const upload = request.isMultipart() ? await readMultipart(request, () => readParts(request)) : readRaw(request);
     const source = {
       channel: 'http',
       contentType: upload.contentType ?? null,
@@ -80,41 +83,79 @@ export const predictRoutes: FastifyPluginAsync<PredictOptions> = async (app, { c
       // Who is sending, when the client says: a canary is sticky by it (docs/lifecycle.md).
       ...sourceClient(request),
     };
-    const gone = clientGone(reply);
-    if (!wantsStream(request)) {
-      const record = await predictOnce(service, upload.bytes, source, key, reply, {}, gone);
-      request.log.info({ prediction: record.id, decision: record.decision, totalMs: record.timings.total }, 'prediction recorded');
-      return toAnswer(record);
-    }
+    return answerPrediction(request, reply, service, upload.bytes, source, key);
+  });
 
-    const stream = new EventStream(reply);
-    try {
-      const record = await predictOnce(service, upload.bytes, source, key, reply, {
-        quality: (quality) => stream.send('quality', { verdict: quality.verdict, checks: quality.checks, guidance: quality.guidance }),
-        boxes: (boxes, rotation) => stream.send('boxes', { boxes, rotation }),
-        line: (index, line) => stream.send('line', { index, ...line }),
-      }, gone);
-      request.log.info({ prediction: record.id, decision: record.decision, totalMs: record.timings.total, stream: true }, 'prediction recorded');
-      stream.send('record', toAnswer(record));
-    } catch (error) {
-      if (!stream.opened) throw error;
-      const { status, body } = toHttpError(error);
-      if (status >= 500) request.log.error({ err: error }, 'streamed prediction failed');
-      stream.send('error', { status, ...body });
+  /**
+   * `POST /v1/predict/regions`: the text regions a device's detector found instead of the page
+   * (src/core/edge/regions.ts): multipart, the JSON field "regions" and one file field "crop" per
+   * region. The crops are put back on a page of the frame's size, which takes the same path as an
+   * image (gate, decision, record, Idempotency-Key, streaming) except that the pipeline reads the
+   * crops instead of detecting lines. Answered like POST /v1/predict.
+   */
+  app.post(REGIONS_PATH, { bodyLimit, config: { scope: 'predict' }, onRequest: choose }, async (request, reply) => {
+    const service = services.get(pipelineOf(request));
+    if (service.pipeline.readRegions === undefined) throw regionsNotRead(service.pipeline.name);
+    const key = readIdempotencyKey(request);
+    const headerMetadata = readHeaderMetadata(request.headers[METADATA_HEADER.toLowerCase()]);
+    const edge = parseEdgeRoute(request.headers[EDGE_ROUTE_HEADER.toLowerCase()]);
+    if (edge !== undefined && edge.sent !== 'crops') {
+      throw new VisionopsError('INVALID_REQUEST', `A regions upload states "sent": "crops" in ${EDGE_ROUTE_HEADER}, not "${edge.sent}".`);
     }
-    stream.end();
-    return reply;
+    if (!request.isMultipart()) {
+      throw new VisionopsError('UNSUPPORTED_FORMAT', `Send regions as multipart/form-data: ${REGIONS_UPLOAD}.`);
+    }
+    const upload = await readMultipart(request, () => readRegionParts(request, { ...config.edge.regions, maxFramePixels: config.ingest.maxPixels }));
+    const page = await ingestRegions(upload, config.ingest, config.edge.regions);
+    const source = {
+      channel: 'http',
+      contentType: 'image/png',
+      filename: null,
+      metadata: { ...headerMetadata, ...upload.metadata },
+      regions: { crops: upload.crops.length, bytes: upload.crops.reduce((total, crop) => total + crop.length, 0), frame: upload.manifest.frame },
+      ...(edge === undefined ? {} : { [EDGE_SOURCE_FIELD]: edge }),
+      ...sourceClient(request),
+    };
+    return answerPrediction(request, reply, service, page.bytes, source, key, page.regions);
   });
 };
+
+/** A prediction answered as JSON, or, with `?stream=1`, as Server-Sent Events ending in `record` (or `error`). */
+async function answerPrediction(request: FastifyRequest, reply: FastifyReply, service: IdempotentService, bytes: Uint8Array, source: Record<string, unknown>, key: string | null, regions?: TextRegions) {
+  const gone = clientGone(reply);
+  if (!wantsStream(request)) {
+    const record = await predictOnce(service, bytes, source, key, reply, {}, gone, regions);
+    request.log.info({ prediction: record.id, decision: record.decision, totalMs: record.timings.total }, 'prediction recorded');
+    return toAnswer(record);
+  }
+
+  const stream = new EventStream(reply);
+  try {
+    const record = await predictOnce(service, bytes, source, key, reply, {
+      quality: (quality) => stream.send('quality', { verdict: quality.verdict, checks: quality.checks, guidance: quality.guidance }),
+      boxes: (boxes, rotation) => stream.send('boxes', { boxes, rotation }),
+      line: (index, line) => stream.send('line', { index, ...line }),
+    }, gone, regions);
+    request.log.info({ prediction: record.id, decision: record.decision, totalMs: record.timings.total, stream: true }, 'prediction recorded');
+    stream.send('record', toAnswer(record));
+  } catch (error) {
+    if (!stream.opened) throw error;
+    const { status, body } = toHttpError(error);
+    if (status >= 500) request.log.error({ err: error }, 'streamed prediction failed');
+    stream.send('error', { status, ...body });
+  }
+  stream.end();
+  return reply;
+}
 
 /**
  * A prediction, once per key when the request carries one. A replay is marked with
  * `Idempotent-Replayed: true` before anything is sent; its listener hears nothing, so a replayed
  * stream sends the `record` event alone.
  */
-async function predictOnce(service: IdempotentService, bytes: Uint8Array, source: Record<string, unknown>, key: string | null, reply: FastifyReply, listener: PredictionListener, signal: AbortSignal) {
-  if (key === null) return service.predict(bytes, source, listener, { signal });
-  const { record, replayed } = await service.predictOnce(bytes, source, key, listener, signal);
+async function predictOnce(service: IdempotentService, bytes: Uint8Array, source: Record<string, unknown>, key: string | null, reply: FastifyReply, listener: PredictionListener, signal: AbortSignal, regions?: TextRegions) {
+  if (key === null) return service.predict(bytes, source, listener, { signal, regions });
+  const { record, replayed } = await service.predictOnce(bytes, source, key, listener, signal, regions);
   if (replayed) reply.header('Idempotent-Replayed', 'true');
   return record;
 }
@@ -174,9 +215,9 @@ function readRaw(request: FastifyRequest): Upload {
  * (no boundary, a body cut short) that would otherwise answer 500. @fastify/multipart's own limit
  * errors keep their codes for the one error map.
  */
-async function readMultipart(request: FastifyRequest): Promise<Upload> {
+async function readMultipart<T>(request: FastifyRequest, read: () => Promise<T>): Promise<T> {
   try {
-    return await readParts(request);
+    return await read();
   } catch (error) {
     if (isVisionopsError(error) || typeof (error as { code?: unknown }).code === 'string') throw error;
     throw new VisionopsError(
@@ -211,6 +252,56 @@ async function readParts(request: FastifyRequest): Promise<Upload> {
     throw new VisionopsError('INVALID_REQUEST', `The multipart body has no file field "image": ${ACCEPTED_UPLOADS}.`);
   }
   return { ...image, metadata };
+}
+
+const REGIONS_UPLOAD = `the JSON field "${REGIONS_FIELD}" ({"frame": {"width", "height"}, "regions": [{"quad": [[x, y] x 4]}]}) and one file field "${CROP_FIELD}" per region, in its order, and optional JSON in the field "metadata"`;
+
+/**
+ * The parts of a regions upload: the manifest (held to its limits as soon as it arrives), the
+ * crops in order, the metadata. More crops than `maxCrops` are refused as they arrive, before they are read.
+ */
+async function readRegionParts(request: FastifyRequest, limits: RegionLimits): Promise<RegionsUpload & { metadata: Record<string, unknown> }> {
+  let manifest: RegionsManifest | undefined;
+  let metadata: Record<string, unknown> = {};
+  const crops: Uint8Array[] = [];
+  const { maxCrops } = limits;
+  const parts = request.parts({ limits: { files: maxCrops + 1, parts: maxCrops + 3, fields: 2, fieldSize: MAX_METADATA_BYTES } });
+  for await (const part of jsonFieldsChecked(parts)) {
+    if (part.type === 'file' && part.fieldname === CROP_FIELD) {
+      if (crops.length === maxCrops) {
+        part.file.resume();
+        tooManyRegions(crops.length + 1, maxCrops);
+      }
+      crops.push(await part.toBuffer());
+    } else if (part.type === 'field' && part.fieldname === REGIONS_FIELD && manifest === undefined) {
+      if (part.valueTruncated) {
+        throw new VisionopsError('INVALID_REGIONS', `The field "${REGIONS_FIELD}" is longer than ${MAX_METADATA_BYTES} bytes: send fewer regions.`, { problem: 'MALFORMED_REGIONS' });
+      }
+      manifest = parseRegionsManifest(part.value, limits);
+    } else if (part.type === 'field' && part.fieldname === 'metadata') {
+      if (part.valueTruncated) {
+        throw new VisionopsError('INVALID_METADATA', `The multipart field "metadata" is longer than ${MAX_METADATA_BYTES} bytes: send less metadata.`);
+      }
+      metadata = parseMetadata(String(part.value), 'the multipart field "metadata"');
+    } else {
+      if (part.type === 'file') part.file.resume();
+      throw new VisionopsError('INVALID_REGIONS', `Unexpected multipart ${part.type} "${part.fieldname}": send ${REGIONS_UPLOAD}.`, { problem: 'MALFORMED_REGIONS' });
+    }
+  }
+  if (manifest === undefined) {
+    throw new VisionopsError('INVALID_REGIONS', `The multipart body has no field "${REGIONS_FIELD}": send ${REGIONS_UPLOAD}.`, { problem: 'MALFORMED_REGIONS' });
+  }
+  return { manifest, crops, metadata };
+}
+
+/** The parts, a field declared application/json that does not parse (@fastify/multipart's own error) refused as a malformed manifest. */
+async function* jsonFieldsChecked<T>(parts: AsyncIterable<T>): AsyncIterable<T> {
+  try {
+    yield* parts;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'FST_INVALID_JSON_FIELD_ERROR') malformedJson('a field declared application/json does not parse');
+    throw error;
+  }
 }
 
 /** The metadata header, held to the same 64 KiB as the multipart field (the server takes 80 KiB of headers in all). */

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import type { Browser } from 'playwright-core';
+import { createVisionops, type Visionops } from '../src/app/visionops.js';
+import { loadConfig } from '../src/config/load.js';
+import { REGIONS_PATH } from '../src/core/edge/regions.js';
+import sharp from 'sharp';
+import { blurred, characterErrorRate, randomLines, renderDocument, withGrain } from './fixtures/documents.js';
+import { launchChromium } from './helpers/browser.js';
+import { CAMERA, cameraFrame, writeVideo } from './helpers/fake-camera.js';
+
+// The built page (dist/web: `npm run build` first) against a server reading with the real models.
+const work = mkdtempSync(join(tmpdir(), 'visionops-capture-regions-'));
+const LINES = randomLines(71, 7);
+let visionops: Visionops;
+let app: FastifyInstance;
+let address: string;
+let browser: Browser;
+
+/** The page as a camera sees it: on a desk, a little smaller than the frame, with the sensor's grain. */
+async function onDesk(page: Buffer): Promise<Buffer> {
+  const held = await sharp(page).resize({ width: 560 }).png().toBuffer();
+  const { height } = await sharp(held).metadata();
+  const desk = await sharp({ create: { width: CAMERA.width, height: CAMERA.height, channels: 3, background: { r: 120, g: 110, b: 100 } } })
+    .composite([{ input: held, left: 40, top: Math.round((CAMERA.height - height!) / 2) }])
+    .png()
+    .toBuffer();
+  return withGrain(desk, 8, 71);
+}
+
+before(async () => {
+  assert.ok(existsSync(fileURLToPath(new URL('../dist/web/capture/index.html', import.meta.url))), 'run npm run build first: the test loads the built page');
+  const config = loadConfig({ sets: ['server.logLevel="silent"', `data.dir=${JSON.stringify(join(work, 'data'))}`] });
+  visionops = await createVisionops(config, { overrides: { lab: [] } });
+  app = await visionops.server();
+  address = await app.listen({ host: '127.0.0.1', port: 0 });
+  const video = join(work, 'camera.y4m');
+  const document = await onDesk(await renderDocument({ lines: LINES, fontSize: 26, width: 760 }));
+  // Shaken first, so the page is seen moving before it holds still.
+  writeVideo(video, [
+    [await cameraFrame(await blurred(document, 3)), 10],
+    [await cameraFrame(document), 40],
+  ]);
+  browser = await launchChromium({ args: ['--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${video}`, '--use-fake-ui-for-media-stream'] });
+});
+after(async () => {
+  await browser?.close();
+  await visionops?.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+test('under hybrid the page finds the text on the device, uploads only the crops, fewer bytes than the downscaled page, and the record reads the text', async (t) => {
+  const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+  page.on('pageerror', (error) => t.diagnostic(`page error: ${error.message}`));
+  const uploads: Promise<{ url: string; bytes: number }>[] = [];
+  page.on('request', (request) => {
+    // A Blob body is not handed to the test: its size is the Content-Length the browser sent.
+    if (request.method() === 'POST') uploads.push(request.allHeaders().then((headers) => ({ url: request.url(), bytes: Number(headers['content-length']) })));
+  });
+  await page.goto(`${address}/capture`);
+  const deadline = Date.now() + 120_000;
+  while ((await page.locator('#result').getAttribute('data-record')) === null) {
+    assert.ok(Date.now() < deadline, `no capture recorded within two minutes: ${await page.locator('#message').textContent()}; models ${await page.locator('body').getAttribute('data-models')}`);
+    await page.waitForTimeout(100);
+  }
+  assert.equal(await page.locator('body').getAttribute('data-models'), 'ready', 'the detector loaded on the device');
+  assert.equal(uploads.length, 1);
+  const upload = await uploads[0];
+  assert.equal(new URL(upload.url).pathname, REGIONS_PATH, 'the crops went to the regions route');
+
+  const id = await page.locator('#result').getAttribute('data-record');
+  const record = (await app.inject({ method: 'GET', url: `/v1/predictions/${id}` })).json();
+  const { edge } = record.lineage;
+  assert.deepEqual({ sent: edge.sent, device: edge.device }, { sent: 'crops', device: ['gate', 'duplicates', 'detection'] });
+  assert.equal(record.decision, 'accept', JSON.stringify(record.reasons));
+  assert.deepEqual({ width: record.image.width, height: record.image.height }, { width: 640, height: 480 }, 'the lines are in the camera frame\'s coordinates');
+  const error = characterErrorRate(LINES.join('\n'), record.result.text);
+  t.diagnostic(`read from the crops (CER ${error.toFixed(3)}): ${JSON.stringify(record.result.text)}`);
+  assert.ok(error < 0.1, `the record reads the page's text (CER ${error.toFixed(3)})`);
+
+  // What the page sends without its detector: the frame (under 1600 px, so whole) as JPEG at 0.9, from the same still camera.
+  const downscaled = await page.evaluate<number>(`(async () => {
+    const video = document.getElementById('camera');
+    const canvas = new OffscreenCanvas(video.videoWidth, video.videoHeight);
+    canvas.getContext('2d').drawImage(video, 0, 0);
+    return (await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.9 })).size;
+  })()`);
+  t.diagnostic(`sent ${upload.bytes} bytes of crops (${record.source.regions.crops} crops) against ${downscaled} bytes for the downscaled page`);
+  assert.ok(upload.bytes > 0 && upload.bytes < downscaled, `crops ${upload.bytes} bytes < page ${downscaled} bytes`);
+});

@@ -1,0 +1,51 @@
+import { CROP_FIELD, cutRegions, REGIONS_FIELD, type Frame, type Quad, type RegionsManifest } from '../../src/core/device.ts';
+
+/** JPEG quality of each crop: the recogniser reads text at this quality as well as from the original. */
+const CROP_QUALITY = 0.9;
+
+/** Finds a frame's text lines (the device's detector: `loadTextDetector` in device-models.ts). */
+export type RegionFinder = (frame: Frame) => Promise<Quad[]>;
+
+/**
+ * Under `hybrid`: the text regions of a captured frame instead of the page. The detector reads the
+ * frame (at its own reduced size), each region is cut from the frame at full resolution by the
+ * core's `cropQuad` (so the recogniser gets every pixel of the text) and encoded as JPEG, and the
+ * whole is one multipart body for `POST /v1/predict/regions`, kept as a Blob so the outbox can hold
+ * it like a page. Null when the detector finds no text: then the page is sent, and the cloud says what it sees.
+ */
+export async function regionsUpload(frame: Frame, findRegions: RegionFinder): Promise<Blob | null> {
+  const quads = await findRegions(frame);
+  if (quads.length === 0) return null;
+  const crops = await Promise.all(cutRegions(frame, quads).map(encodeCrop));
+  const manifest: RegionsManifest = { frame: { width: frame.width, height: frame.height }, regions: quads.map((quad) => ({ quad })) };
+  return multipartBody([{ name: REGIONS_FIELD, type: 'application/json', body: JSON.stringify(manifest) }, ...crops.map((crop, i) => ({ name: CROP_FIELD, filename: `crop-${i}.jpg`, type: 'image/jpeg', body: crop }))]);
+}
+
+/** One crop as JPEG; the page's frames come from a canvas, so crops are RGBA like them. */
+function encodeCrop(crop: Frame): Promise<Blob> {
+  const canvas = new OffscreenCanvas(crop.width, crop.height);
+  canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(crop.data), crop.width, crop.height), 0, 0);
+  return canvas.convertToBlob({ type: 'image/jpeg', quality: CROP_QUALITY });
+}
+
+interface Part {
+  name: string;
+  filename?: string;
+  type: string;
+  body: string | Blob;
+}
+
+/**
+ * A multipart/form-data body as one Blob whose type carries its boundary: a FormData cannot be
+ * kept in IndexedDB, and the boundary is lower case because a Blob's type is.
+ */
+function multipartBody(parts: Part[]): Blob {
+  const boundary = `visionops-${crypto.randomUUID()}`;
+  const chunks: (string | Blob)[] = [];
+  for (const part of parts) {
+    const filename = part.filename === undefined ? '' : `; filename="${part.filename}"`;
+    chunks.push(`--${boundary}\r\nContent-Disposition: form-data; name="${part.name}"${filename}\r\nContent-Type: ${part.type}\r\n\r\n`, part.body, '\r\n');
+  }
+  chunks.push(`--${boundary}--\r\n`);
+  return new Blob(chunks, { type: `multipart/form-data; boundary=${boundary}` });
+}
