@@ -174,8 +174,9 @@ function median(values: number[]): number {
  * CTCLabelDecode, with the space boosted on blank steps when `spaceBoost` > 1 and full-width forms
  * made ASCII when `asciiForms` asks. A boosted space is written only between two characters, only
  * where the model wrote no space itself, and only where the gap says so too (`sureSpace`: wider
- * than the line's character pitch, seen on two steps at the pitch, beside punctuation, or sure);
- * it does not count towards the confidence, which stays the mean of what the model chose.
+ * than the line's character pitch, seen on two steps at the pitch, beside punctuation, or sure;
+ * on a line with breaks of the model's own, as wide as they are; see `boostedBreak`); it does
+ * not count towards the confidence, which stays the mean of what the model chose.
  */
 function decodeAt(summary: Float32Array, first: number, steps: number, space: number, dictionary: string[], options: CtcOptions): DecodedText {
   const spaceBoost = options.spaceBoost ?? 1;
