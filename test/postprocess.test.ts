@@ -393,6 +393,52 @@ test('CTC space boost: after a comma or a full stop a faint space at the pitch i
   assert.equal(read([4, 6, 4]), 'aba', 'between letters the pitch is no break');
 });
 
+/**
+ * A recogniser's output for a line of cells: a character's class, then `blanks` steps where the
+ * blank wins and the space (the alphabet's last class) rises to `share` of it; a character whose
+ * class is the space is a space the model wrote itself.
+ */
+function spacedLine(alphabet: string[], cells: { cls: number; blanks: number; share: number }[]): { probs: Float32Array; steps: number } {
+  const space = alphabet.length - 1;
+  const rows = cells.flatMap(({ cls, blanks, share }) => [
+    alphabet.map((_, k) => (k === cls ? 0.99 : k === 0 ? 0.01 : 0)),
+    ...Array.from({ length: blanks }, () => alphabet.map((_, k) => (k === 0 ? 1 / (1 + share) : k === space ? share / (1 + share) : 0))),
+  ]);
+  return { probs: new Float32Array(rows.flat()), steps: rows.length };
+}
+
+test('CTC space boost: before a colon a faint space at the pitch is the gap monospaced print sets there', () => {
+  const alphabet = ['blank', 'L', ':', 'A', ' '];
+  const read = (classes: number[]) => {
+    // An even pitch of two steps; the space rises to 0.05 of the blank before the last character.
+    const cells = classes.map((cls, i) => ({ cls, blanks: i === classes.length - 1 ? 0 : 1, share: i === classes.length - 2 ? 0.05 : 0.0009 }));
+    const { probs, steps } = spacedLine(alphabet, cells);
+    return ctcGreedyDecode(probs, steps, alphabet.length, alphabet, { spaceBoost: 100 }).text;
+  };
+  assert.equal(read([3, 1, 1, 2]), 'ALL :');
+  assert.equal(read([3, 1, 1, 3]), 'ALLA', 'between letters the pitch is no break');
+  assert.equal(read([3, 1, 2, 3]), 'AL: A', 'after a colon, as before');
+});
+
+test('CTC space boost: on a line where the model wrote breaks itself, a faint space narrower than they are stays inside the word', () => {
+  const alphabet = ['blank', 'P', 'A', 'R', 'K', ' '];
+  const faint = 0.05;
+  // "PA RK" at a pitch of two steps: the break after A is the model's own space, a whole cell wide
+  // (4 steps, monospaced print) or narrower (3 steps, proportional print), or only a faint boosted
+  // space; between R and K a faint space over `gap` steps.
+  const read = (between: 'cell' | 'narrow' | 'faint', gap: number, share = faint) => {
+    const breakCells = between === 'faint' ? [{ cls: 2, blanks: 3, share }] : [{ cls: 2, blanks: 0, share: 0 }, { cls: 5, blanks: between === 'cell' ? 2 : 1, share: 0.0009 }];
+    const cells = [{ cls: 1, blanks: 1, share: 0.0009 }, ...breakCells, { cls: 3, blanks: gap - 1, share }, { cls: 4, blanks: 1, share: 0.0009 }, { cls: 1, blanks: 0, share: 0 }];
+    const { probs, steps } = spacedLine(alphabet, cells);
+    return ctcGreedyDecode(probs, steps, alphabet.length, alphabet, { spaceBoost: 100 }).text;
+  };
+  assert.equal(read('faint', 3), 'PA R KP', 'no break of its own on the line: a gap wider than the pitch parts');
+  assert.equal(read('cell', 3), 'PA RKP', "the model's own breaks are a whole cell: a faint gap narrower is letter-spacing");
+  assert.equal(read('cell', 4), 'PA R KP', 'as wide as the own break: parts');
+  assert.equal(read('cell', 3, 0.5), 'PA R KP', 'a sure space parts');
+  assert.equal(read('narrow', 3), 'PA R KP', 'proportional print parts words by less than a cell');
+});
+
 test('CTC space boost: no space before the first or after the last character, and none beside one the model wrote', () => {
   const probs = steps([
     [0.9, 0, 0, 0, 0, 0.1],

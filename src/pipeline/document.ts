@@ -33,7 +33,7 @@ import { addTurns, exifClaim, isSideways, isUpsideDown, lineLength, orientationS
 import type { DocumentResult, ModelLineage, TextLine, TextSegment, Timings } from '../core/records/prediction.js';
 
 /** Bumped whenever the steps between the models change what a page reads as. */
-export const DOCUMENT_PIPELINE_VERSION = '1.5.0';
+export const DOCUMENT_PIPELINE_VERSION = '1.6.0';
 
 /** The document pipeline: the runner's contract, and `read` for scripts and tests that call it alone. */
 export interface DocumentPipeline extends Pipeline<DocumentResult> {

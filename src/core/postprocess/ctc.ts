@@ -21,7 +21,9 @@ export interface CtcOptions {
    * space beat the blank on two steps or more, or beside punctuation a space follows; and at any
    * gap when the space's own probability reaches this share of the blank's (default 0.3).
    * Letter-spaced receipt print and scanner noise raise the space a little, on one step, inside
-   * words ("INVO ICE", "1. 44") where the pitch is an ordinary one.
+   * words ("INVO ICE", "1. 44") where the pitch is an ordinary one. On a line where the model wrote
+   * a space itself, a boosted one short of sure needs a gap as wide as the narrowest break the
+   * model wrote (at most twice the pitch), or punctuation beside it.
    */
   sureSpace?: number;
   /**
@@ -124,11 +126,42 @@ interface Kept {
 /**
  * Whether a space between these two characters is likely even at an ordinary pitch: their narrow
  * glyphs shorten the step across a space to about one pitch. After a comma, semicolon, colon,
- * closing bracket or a full stop that is no decimal point (a digit after it), and either side of
- * a dash ("43.51 - card").
+ * closing bracket or a full stop that is no decimal point (a digit after it), either side of a
+ * dash ("43.51 - card"), and before a colon that monospaced print sets a space apart ("TOTAL :").
  */
 function parts(character: string, next: string): boolean {
-  return ',;:)]!?'.includes(character) || (character === '.' && !/[0-9]/.test(next)) || character === '-' || next === '-';
+  return ',;:)]!?'.includes(character) || (character === '.' && !/[0-9]/.test(next)) || character === '-' || next === '-' || next === ':';
+}
+
+/**
+ * The narrowest word break the model wrote itself on the line (steps between the characters either
+ * side of its space), at most twice the pitch; 0 when it wrote none. Such a line shows how its
+ * print parts words: a monospaced receipt by a whole character cell, proportional print by less.
+ */
+function ownBreak(kept: Kept[], space: number, pitch: number): number {
+  let narrowest = 0;
+  kept.forEach((k, i) => {
+    const before = kept[i - 1];
+    const after = kept[i + 1];
+    if (k.cls !== space || before === undefined || after === undefined || before.cls === space || after.cls === space) return;
+    const width = Math.min(2 * pitch, after.step - before.step);
+    narrowest = narrowest === 0 ? width : Math.min(narrowest, width);
+  });
+  return narrowest;
+}
+
+/**
+ * Whether a boosted space between two characters `gap` steps apart is a word break: when it is
+ * sure; beside punctuation at the pitch or wider; on a line where the model wrote breaks itself,
+ * only as wide as the narrowest of them (`partedAt`; a faint space narrower is letter-spacing
+ * inside a word: "CHAR GE", "PARK ING"); elsewhere wider than the pitch, or at it when seen on two
+ * steps.
+ */
+function boostedBreak(k: Kept, gap: number, pitch: number, beside: boolean, partedAt: number, sureSpace: number): boolean {
+  if (k.spaceShare >= sureSpace) return true;
+  if (beside) return gap >= pitch;
+  if (partedAt > 0) return gap >= partedAt;
+  return gap > pitch || (gap === pitch && k.spaceSteps >= 2);
 }
 
 function median(values: number[]): number {
@@ -141,8 +174,9 @@ function median(values: number[]): number {
  * CTCLabelDecode, with the space boosted on blank steps when `spaceBoost` > 1 and full-width forms
  * made ASCII when `asciiForms` asks. A boosted space is written only between two characters, only
  * where the model wrote no space itself, and only where the gap says so too (`sureSpace`: wider
- * than the line's character pitch, seen on two steps at the pitch, beside punctuation, or sure);
- * it does not count towards the confidence, which stays the mean of what the model chose.
+ * than the line's character pitch, seen on two steps at the pitch, beside punctuation, or sure;
+ * on a line with breaks of the model's own, as wide as they are; see `boostedBreak`); it does
+ * not count towards the confidence, which stays the mean of what the model chose.
  */
 function decodeAt(summary: Float32Array, first: number, steps: number, space: number, dictionary: string[], options: CtcOptions): DecodedText {
   const spaceBoost = options.spaceBoost ?? 1;
@@ -169,12 +203,12 @@ function decodeAt(summary: Float32Array, first: number, steps: number, space: nu
   const pitch = median(kept.slice(1).map((k, i) => k.step - kept[i].step));
   const characters: string[] = [];
   let sum = 0;
+  const partedAt = ownBreak(kept, space, pitch);
   kept.forEach((k, i) => {
     const before = kept[i - 1];
     if (spaceBoost > 1 && before !== undefined && k.cls !== space && before.cls !== space && k.spaceShare * spaceBoost > 1) {
-      const gap = k.step - before.step;
-      const atPitch = gap === pitch && (k.spaceSteps >= 2 || parts(dictionary[before.cls], dictionary[k.cls]));
-      if (gap > pitch || atPitch || k.spaceShare >= sureSpace) characters.push(' ');
+      const beside = parts(dictionary[before.cls], dictionary[k.cls]);
+      if (boostedBreak(k, k.step - before.step, pitch, beside, partedAt, sureSpace)) characters.push(' ');
     }
     characters.push(dictionary[k.cls]);
     sum += k.prob;
