@@ -138,15 +138,21 @@ test('in Chromium, detection mode: confirm, relabel and delete boxes with the ke
   await page.close();
 });
 
-test('in Chromium, detection mode: drag the selected box to move it, drag its corner to resize it, Shift+arrows nudge it', async () => {
-  const { image, objects } = await workbench(35, 2, 640, 480);
-  const [first, second] = objects;
+/** A 640 x 480 workbench of two parts, seeded as a detection task the model got right, open in the review page. */
+async function openDetectionTask(seed: number) {
+  const { image, objects } = await workbench(seed, 2, 640, 480);
   const seeded = await seedModelTask(bench.fixture, image, { boxes: objects.map((object) => ({ ...object, score: 0.8 })) });
   const page = await bench.browser.newPage({ viewport: { width: 1300, height: 900 } });
   await bench.signIn(page);
   await page.locator('#objects li').first().waitFor();
   const svg = await page.locator('#boxes').boundingBox();
   assert.ok(svg !== null);
+  return { objects, seeded, page, svg };
+}
+
+test('in Chromium, detection mode: drag the selected box to move it, drag its corner to resize it, Shift+arrows nudge it', async () => {
+  const { objects, seeded, page, svg } = await openDetectionTask(35);
+  const [first, second] = objects;
   const scale = svg.width / 640;
   const toScreen = (x: number, y: number) => [svg.x + x * scale, svg.y + (y / 480) * svg.height] as const;
   const drag = async (from: readonly [number, number], to: readonly [number, number]) => {
@@ -181,13 +187,7 @@ test('in Chromium, detection mode: drag the selected box to move it, drag its co
 });
 
 test('in Chromium, a detection the reviewer only confirms is kept as a confirmation; a click selects a box', async () => {
-  const { image, objects } = await workbench(34, 2, 640, 480);
-  const seeded = await seedModelTask(bench.fixture, image, { boxes: objects.map((object) => ({ ...object, score: 0.8 })) });
-  const page = await bench.browser.newPage({ viewport: { width: 1300, height: 900 } });
-  await bench.signIn(page);
-  await page.locator('#objects li').first().waitFor();
-  const svg = await page.locator('#boxes').boundingBox();
-  assert.ok(svg !== null);
+  const { objects, seeded, page, svg } = await openDetectionTask(34);
   const [x1, y1, x2, y2] = objects[1].box;
   await page.mouse.click(svg.x + (((x1 + x2) / 2) / 640) * svg.width, svg.y + (((y1 + y2) / 2) / 480) * svg.height);
   assert.equal(await page.locator('#objects li').nth(1).getAttribute('aria-current'), 'true', 'clicking inside a box selects it');

@@ -229,6 +229,14 @@ async function readMultipart<T>(request: FastifyRequest, read: () => Promise<T>)
   }
 }
 
+/** The multipart field "metadata": JSON of at most MAX_METADATA_BYTES. */
+function metadataField(part: { value: unknown; valueTruncated: boolean }): Record<string, unknown> {
+  if (part.valueTruncated) {
+    throw new VisionopsError('INVALID_METADATA', `The multipart field "metadata" is longer than ${MAX_METADATA_BYTES} bytes: send less metadata.`);
+  }
+  return parseMetadata(String(part.value), 'the multipart field "metadata"');
+}
+
 async function readParts(request: FastifyRequest): Promise<Upload> {
   let image: Omit<Upload, 'metadata'> | undefined;
   let metadata: Record<string, unknown> = {};
@@ -236,10 +244,7 @@ async function readParts(request: FastifyRequest): Promise<Upload> {
     if (part.type === 'file' && part.fieldname === 'image') {
       image = { bytes: await part.toBuffer(), contentType: part.mimetype, filename: part.filename };
     } else if (part.type === 'field' && part.fieldname === 'metadata') {
-      if (part.valueTruncated) {
-        throw new VisionopsError('INVALID_METADATA', `The multipart field "metadata" is longer than ${MAX_METADATA_BYTES} bytes: send less metadata.`);
-      }
-      metadata = parseMetadata(String(part.value), 'the multipart field "metadata"');
+      metadata = metadataField(part);
     } else {
       if (part.type === 'file') part.file.resume();
       throw new VisionopsError(
@@ -279,10 +284,7 @@ async function readRegionParts(request: FastifyRequest, limits: RegionLimits): P
       }
       manifest = parseRegionsManifest(part.value, limits);
     } else if (part.type === 'field' && part.fieldname === 'metadata') {
-      if (part.valueTruncated) {
-        throw new VisionopsError('INVALID_METADATA', `The multipart field "metadata" is longer than ${MAX_METADATA_BYTES} bytes: send less metadata.`);
-      }
-      metadata = parseMetadata(String(part.value), 'the multipart field "metadata"');
+      metadata = metadataField(part);
     } else {
       if (part.type === 'file') part.file.resume();
       throw new VisionopsError('INVALID_REGIONS', `Unexpected multipart ${part.type} "${part.fieldname}": send ${REGIONS_UPLOAD}.`, { problem: 'MALFORMED_REGIONS' });
