@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { asJpeg, blank, blurred, randomLines, renderDocument } from './fixtures/documents.js';
+import { downscaledCopy } from '../src/edge/agent.js';
+import { asJpeg, blank, blurred, characterErrorRate, randomLines, renderDocument } from './fixtures/documents.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'visionops-edge-agent-'));
@@ -27,9 +28,9 @@ function freePort(): Promise<number> {
   });
 }
 
-/** The cloud as a child process; resolves once it listens. */
+/** The cloud as a child process, reading with the built-in models; resolves once it listens. */
 function startCloud(dataDir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/edge-cloud.ts', dataDir, String(port), '250'], { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/edge-cloud.ts', dataDir, String(port), 'models'], { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -65,11 +66,12 @@ async function until(condition: () => boolean, what: string, timeoutMs = 60_000)
   }
 }
 
-test('the agent gates and filters locally, queues while the cloud is away, and over a cloud killed mid-drain records each capture exactly once', async (t) => {
+test('the agent gates and filters locally, sends only the text lines it finds, queues while the cloud is away, and over a cloud killed mid-drain records each capture exactly once', async (t) => {
   const watch = join(work, 'captures');
   const data = join(work, 'cloud');
   mkdirSync(watch);
-  const pages = await Promise.all([0, 1, 2, 3, 4, 5].map((seed) => renderDocument({ lines: randomLines(100 + seed, 7), fontSize: 28, width: 1400 })));
+  const printed = [0, 1, 2, 3, 4, 5].map((seed) => randomLines(100 + seed, 7));
+  const pages = await Promise.all(printed.map((lines) => renderDocument({ lines, fontSize: 28, width: 1400 })));
   // Camera-box captures: photos as JPEG, a repeat of the first page (re-encoded: other bytes, same scene), a shaken one and a lens cap.
   const files: [string, Buffer][] = [
     ...(await Promise.all(pages.map(async (page, i) => [`page-${i}.jpg`, await asJpeg(page, 92)] as [string, Buffer]))),
@@ -85,6 +87,10 @@ test('the agent gates and filters locally, queues while the cloud is away, and o
   const agent = startAgent(['--cloud', cloud, '--watch', watch, '--policy', 'hybrid', '--once', '--set', 'edge.backoff.baseMs=50', '--set', 'edge.backoff.maxMs=400']);
   const decided = (outcome: string) => agent.lines.filter((line) => line.result?.outcome === outcome);
   await until(() => decided('queued').length === 6 && decided('rejected').length + decided('unreadable').length === 2, 'the agent to gate and queue the folder');
+  for (const line of decided('queued')) {
+    assert.equal(line.result.sent, 'crops', `${line.file} goes as its text lines`);
+    assert.ok(line.result.crops >= 7, `${line.file}: the device finds the page's seven lines (${line.result.crops} regions)`);
+  }
   assert.equal(decided('unchanged').length + decided('duplicate').length, 1, 'the repeated page is dropped');
   const rejected = decided('rejected');
   assert.ok(rejected.every((line) => line.result.guidance.length > 0), 'each rejected capture gets guidance');
@@ -118,16 +124,29 @@ test('the agent gates and filters locally, queues while the cloud is away, and o
   t.diagnostic(stderr.trim());
   assert.equal(report.waiting, 0, 'the outbox is drained');
   assert.equal(report.recorded, 6);
+  assert.deepEqual(report.sentAs, { original: 0, downscaled: 0, crops: 6 });
   assert.ok(report.sentBytes < report.originalBytes, `hybrid sends less than every original (${report.sentBytes} of ${report.originalBytes} bytes)`);
+  // The bytes of the six forwarded captures three ways: what the agent sent (crops), the downscaled pages it sent before, the originals.
+  const forwarded = decided('queued').map((line) => readFileSync(line.file));
+  const cropBytes = decided('queued').reduce((total, line) => total + line.result.sentBytes, 0);
+  const pageBytes = (await Promise.all(forwarded.map((bytes) => downscaledCopy(new Uint8Array(bytes))))).reduce((total, page) => total + page.length, 0);
+  const originalBytes = forwarded.reduce((total, bytes) => total + bytes.length, 0);
+  t.diagnostic(`six forwarded captures: crops ${cropBytes} bytes, downscaled pages ${pageBytes}, originals ${originalBytes}`);
 
   const database = new Database(join(data, 'visionops.db'), { readonly: true });
-  const rows = database.prepare('SELECT id, image_sha256, lineage FROM predictions').all() as { id: string; image_sha256: string; lineage: string }[];
+  const rows = database.prepare('SELECT id, image_sha256, lineage, result FROM predictions').all() as { id: string; image_sha256: string; lineage: string; result: string }[];
   database.close();
   assert.equal(rows.length, 6, 'one record per forwarded capture, none twice');
   assert.equal(new Set(rows.map((row) => row.image_sha256)).size, 6);
+  const fileOf = new Map(decided('recorded').map((line) => [line.result.id, line.file as string]));
+  assert.deepEqual(new Set(fileOf.keys()), new Set(rows.map((row) => row.id)), 'the agent heard of every record, and of no other');
   for (const row of rows) {
     const { edge } = JSON.parse(row.lineage);
-    assert.deepEqual({ policy: edge.policy, client: edge.client, device: edge.device, sent: edge.sent }, { policy: 'hybrid', client: 'agent', device: ['gate', 'duplicates'], sent: 'downscaled' });
+    assert.deepEqual({ policy: edge.policy, client: edge.client, device: edge.device, sent: edge.sent }, { policy: 'hybrid', client: 'agent', device: ['gate', 'duplicates', 'detection'], sent: 'crops' });
+    // page-0-again.jpg is taken before page-0.jpg (names in order), which is then the repeat dropped.
+    const file = fileOf.get(row.id)!;
+    const page = Number(/page-(\d)/.exec(file)![1]);
+    const error = characterErrorRate(printed[page].join('\n'), JSON.parse(row.result).text);
+    assert.ok(error < 0.05, `${file} is read from its crops (CER ${error.toFixed(3)})`);
   }
-  assert.deepEqual(new Set(decided('recorded').map((line) => line.result.id)), new Set(rows.map((row) => row.id)), 'the agent heard of every record, and of no other');
 });

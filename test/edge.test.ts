@@ -58,7 +58,7 @@ test('the folder outbox is bounded: past its limits it refuses with OUTBOX_FULL 
   const dir = join(data, 'outbox');
   const outbox = await new FolderOutbox(dir, { maxItems: 2, maxBytes: 1000 }).open();
   const route = { policy: 'hybrid' as const, client: 'agent' as const, device: ['gate' as const], sent: 'downscaled' as const };
-  const item = (key: string, bytes: number) => ({ key, file: `${key}.jpg`, route, originalBytes: bytes * 4, sentBytes: bytes, attempts: 0, notBefore: 0, queuedAt: Date.now() });
+  const item = (key: string, bytes: number) => ({ key, file: `${key}.jpg`, route, contentType: 'application/octet-stream', originalBytes: bytes * 4, sentBytes: bytes, attempts: 0, notBefore: 0, queuedAt: Date.now() });
   await outbox.add(item('a', 400), new Uint8Array(400));
   await outbox.add(item('a', 400), new Uint8Array(400));
   assert.equal((await outbox.items()).length, 1, 'the same key twice is one upload');

@@ -2,13 +2,15 @@ import { createHash } from 'node:crypto';
 import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { backoffDelay, worthRetrying, type BackoffSettings } from '../core/edge/backoff.js';
-import { DOWNSCALED_LONG_SIDE, POLICY_PLANS, sentWithoutDetector, type EdgePolicy } from '../core/edge/policy.js';
+import { DOWNSCALED_LONG_SIDE, POLICY_PLANS, sentWithoutDetector, type DeviceStage, type EdgePolicy, type Sent } from '../core/edge/policy.js';
 import type { EdgeRoute } from '../core/edge/route.js';
 import { isVisionopsError } from '../core/errors.js';
+import type { Frame } from '../core/frame.js';
 import { hammingDistance } from '../core/hash/perceptual.js';
 import type { QualityReport } from '../core/quality/types.js';
 import { imagesIn } from '../cli/files.js';
 import type { FolderOutbox, OutboxItem } from './outbox.js';
+import { regionsPayload, type NodeTextDetector } from './regions.js';
 import { upload, type CloudTarget } from './upload.js';
 
 /** What the agent decided for one watched file, written next to it as `<file>.visionops.json` and logged. */
@@ -16,12 +18,12 @@ export type FileOutcome =
   | { outcome: 'rejected'; verdict: 'fail'; guidance: string[] }
   | { outcome: 'duplicate' | 'unchanged'; of: string; distance: number }
   | { outcome: 'unreadable'; code: string; message: string }
-  | { outcome: 'queued'; key: string; sentBytes: number }
+  | { outcome: 'queued'; key: string; sent: Sent; sentBytes: number; crops?: number; detectionFailed?: string }
   | { outcome: 'recorded'; key: string; id: string; decision: string; replayed: boolean }
   | { outcome: 'refused'; key: string; status: number | null; message: string };
 
-/** The gate as the agent runs it: the server's own ingest and gate (a StageRunner stopped at the gate). */
-export type LocalGate = (bytes: Uint8Array) => Promise<{ quality: QualityReport; phash: string }>;
+/** The gate as the agent runs it: the server's own ingest and gate (a StageRunner stopped at the gate), with the frame it decoded (RGB, upright, full resolution). */
+export type LocalGate = (bytes: Uint8Array) => Promise<{ quality: QualityReport; phash: string; frame: Frame }>;
 
 export interface AgentSettings {
   watch: string;
@@ -34,9 +36,26 @@ export interface AgentSettings {
   duplicateWindow: number;
   /** A file modified more recently than this is still being written and waits for the next scan. */
   settleMs: number;
+  /** The most text lines sent as crops (the cloud's `edge.regions.maxCrops`): a capture with more goes as the page. */
+  maxCrops: number;
 }
 
 export const SIDECAR_SUFFIX = '.visionops.json';
+
+/** An image upload's Content-Type: the server tells the format from the bytes. */
+const IMAGE_CONTENT_TYPE = 'application/octet-stream';
+
+/** One capture as it will be sent. */
+interface Prepared {
+  key: string;
+  sent: Sent;
+  payload: Uint8Array;
+  contentType: string;
+  /** How many text lines, when crops are sent. */
+  crops?: number;
+  /** Why the detector could not give crops, when it failed. */
+  detectionFailed?: string;
+}
 
 /** What the agent has done since it started; bytes compare sending every original with what it sent. */
 export interface AgentReport {
@@ -49,6 +68,8 @@ export interface AgentReport {
   replayed: number;
   refused: number;
   waiting: number;
+  /** Queued captures by what was sent for them: under `hybrid`, crops, or the page where no text was found. */
+  sentAs: Record<Sent, number>;
   originalBytes: number;
   sentBytes: number;
   savedBytes: number;
@@ -71,12 +92,16 @@ export interface AgentEvent {
 export class EdgeAgent {
   private readonly recent: { file: string; phash: string }[] = [];
   private readonly stats: Omit<AgentReport, 'waiting' | 'savedBytes'> = {
-    files: 0, rejected: 0, duplicates: 0, unreadable: 0, queued: 0, recorded: 0, replayed: 0, refused: 0, originalBytes: 0, sentBytes: 0,
+    files: 0, rejected: 0, duplicates: 0, unreadable: 0, queued: 0, recorded: 0, replayed: 0, refused: 0, sentAs: { original: 0, downscaled: 0, crops: 0 }, originalBytes: 0, sentBytes: 0,
   };
+  private draining: Promise<number> | null = null;
+  private drainNext: Promise<number> | null = null;
 
   constructor(
     private readonly settings: AgentSettings,
     private readonly gate: LocalGate,
+    /** The built-in text detector, for a policy that sends crops; null without one (the page is sent). */
+    private readonly findText: NodeTextDetector | null,
     private readonly outbox: FolderOutbox,
     private readonly log: (event: AgentEvent) => void,
     private readonly now: () => number = Date.now,
@@ -92,6 +117,9 @@ export class EdgeAgent {
       const outcome = await this.take(file);
       if (outcome === null) break;
       taken++;
+      // Sent while the next capture is gated and its text found: an upload waits for no detector but its own.
+      // A failure here (the outbox folder unreadable) recurs in the caller's own drain, which reports it.
+      if (outcome.outcome === 'queued' && POLICY_PLANS[this.settings.policy].immediate) void this.drain().catch(() => undefined);
     }
     return taken;
   }
@@ -99,9 +127,24 @@ export class EdgeAgent {
   /**
    * Sends the due uploads in the order they were queued; stops at the first the cloud could not
    * take (it is away or busy: the rest would fail alike), which waits out its backoff. Returns how
-   * many still wait.
+   * many still wait. One drain runs at a time: a call during one is answered by the next, which
+   * starts when it ends and sees what was queued meanwhile.
    */
-  async drain(): Promise<number> {
+  drain(): Promise<number> {
+    if (this.drainNext !== null) return this.drainNext;
+    if (this.draining !== null) {
+      const next = () => {
+        this.drainNext = null;
+        return this.drain();
+      };
+      this.drainNext = this.draining.then(next, next);
+      return this.drainNext;
+    }
+    this.draining = this.drainOnce().finally(() => (this.draining = null));
+    return this.draining;
+  }
+
+  private async drainOnce(): Promise<number> {
     const items = (await this.outbox.items()).sort((a, b) => a.queuedAt - b.queuedAt);
     let left = items.length;
     for (const item of items) {
@@ -134,7 +177,7 @@ export class EdgeAgent {
 
   async report(): Promise<AgentReport> {
     const waiting = (await this.outbox.items()).length;
-    return { ...this.stats, waiting, savedBytes: this.stats.originalBytes - this.stats.sentBytes };
+    return { ...this.stats, sentAs: { ...this.stats.sentAs }, waiting, savedBytes: this.stats.originalBytes - this.stats.sentBytes };
   }
 
   /** One file's way through the agent; null when the outbox is full (the file waits for a later scan). */
@@ -160,12 +203,12 @@ export class EdgeAgent {
         return this.finish(file, bytes.length, duplicate);
       }
     }
-    // The agent runs no text detector: where the plan sends crops, it sends the downscaled page.
-    const sent = sentWithoutDetector(plan.sent);
-    const payload = sent === 'original' ? bytes : await downscaledCopy(bytes);
-    const route: EdgeRoute = { policy: this.settings.policy, client: 'agent', device: plan.device, sent, deviceVerdict: gated.quality.verdict, capturedAt: new Date((await stat(file)).mtimeMs).toISOString() };
+    const prepared = await this.prepare(bytes, gated.frame, plan.sent);
+    const device: DeviceStage[] = prepared.sent === 'crops' ? [...plan.device, 'detection'] : plan.device;
+    const route: EdgeRoute = { policy: this.settings.policy, client: 'agent', device, sent: prepared.sent, deviceVerdict: gated.quality.verdict, capturedAt: new Date((await stat(file)).mtimeMs).toISOString() };
     const now = this.now();
-    const item: OutboxItem = { key: captureKey(bytes), file, route, originalBytes: bytes.length, sentBytes: payload.length, attempts: 0, notBefore: plan.immediate ? now : now + this.settings.backoff.maxMs, queuedAt: now };
+    const { payload } = prepared;
+    const item: OutboxItem = { key: prepared.key, file, route, contentType: prepared.contentType, originalBytes: bytes.length, sentBytes: payload.length, attempts: 0, notBefore: plan.immediate ? now : now + this.settings.backoff.maxMs, queuedAt: now };
     try {
       await this.outbox.add(item, payload);
     } catch (error) {
@@ -174,8 +217,36 @@ export class EdgeAgent {
     }
     this.remember(file, gated.phash);
     this.stats.queued++;
+    this.stats.sentAs[prepared.sent]++;
     this.stats.sentBytes += payload.length;
-    return this.finish(file, bytes.length, { outcome: 'queued', key: item.key, sentBytes: payload.length });
+    const detection = { ...(prepared.crops === undefined ? {} : { crops: prepared.crops }), ...(prepared.detectionFailed === undefined ? {} : { detectionFailed: prepared.detectionFailed }) };
+    return this.finish(file, bytes.length, { outcome: 'queued', key: item.key, sent: prepared.sent, sentBytes: payload.length, ...detection });
+  }
+
+  /**
+   * What goes up for a capture the gate let through: under a plan that sends crops, the text
+   * lines the detector finds, cut from the full-resolution upright frame; the downscaled page when
+   * it finds none, fails, or there is no detector (said in the route's `sent`); else the plan's.
+   */
+  private async prepare(bytes: Uint8Array, frame: Frame, planned: Sent): Promise<Prepared> {
+    const key = captureKey(bytes);
+    if (planned === 'crops' && this.findText !== null) {
+      try {
+        const quads = await this.findText.find(frame);
+        if (quads.length > 0 && quads.length <= this.settings.maxCrops) {
+          const regions = await regionsPayload(frame, quads, key);
+          return { key, sent: 'crops', payload: regions.body, contentType: regions.contentType, crops: regions.crops };
+        }
+      } catch (error) {
+        // The detector is a saving, not a gate: a capture it cannot read still goes, as the page.
+        return { key, ...(await this.asImage(bytes, 'downscaled')), detectionFailed: (error as Error).message };
+      }
+    }
+    return { key, ...(await this.asImage(bytes, sentWithoutDetector(planned))) };
+  }
+
+  private async asImage(bytes: Uint8Array, sent: Sent): Promise<Pick<Prepared, 'sent' | 'payload' | 'contentType'>> {
+    return { sent, payload: sent === 'original' ? bytes : await downscaledCopy(bytes), contentType: IMAGE_CONTENT_TYPE };
   }
 
   private nearest(phash: string): FileOutcome | null {

@@ -10,6 +10,8 @@ export interface OutboxItem {
   /** The watched file it came from. */
   file: string;
   route: EdgeRoute;
+  /** The payload's Content-Type: an image's, or a regions upload's multipart type with its boundary. */
+  contentType: string;
   /** Bytes of the original and of what is sent. */
   originalBytes: number;
   sentBytes: number;

@@ -1,3 +1,4 @@
+import { REGIONS_PATH } from '../core/edge/regions.js';
 import { EDGE_ROUTE_HEADER } from '../core/edge/route.js';
 import type { OutboxItem } from './outbox.js';
 
@@ -17,12 +18,12 @@ export interface CloudTarget {
   timeoutMs: number;
 }
 
-/** POST /v1/predict with the item's Idempotency-Key and edge route; never throws. */
+/** POST /v1/predict (an image) or /v1/predict/regions (crops) with the item's Idempotency-Key and edge route; never throws. */
 export async function upload(target: CloudTarget, item: OutboxItem, payload: Uint8Array): Promise<UploadOutcome> {
-  const url = new URL('/v1/predict', target.url);
+  const url = new URL(item.route.sent === 'crops' ? REGIONS_PATH : '/v1/predict', target.url);
   if (target.pipeline !== undefined) url.searchParams.set('pipeline', target.pipeline);
   const headers: Record<string, string> = {
-    'content-type': 'application/octet-stream',
+    'content-type': item.contentType,
     'idempotency-key': item.key,
     [EDGE_ROUTE_HEADER.toLowerCase()]: JSON.stringify(item.route),
   };

@@ -2,8 +2,11 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createVisionops } from '../../app/visionops.js';
 import { VisionopsError } from '../../core/errors.js';
+import { POLICY_PLANS } from '../../core/edge/policy.js';
+import type { RuntimeConfig } from '../../runtime/config.js';
 import { EdgeAgent, type AgentReport } from '../../edge/agent.js';
 import { FolderOutbox } from '../../edge/outbox.js';
+import { loadNodeTextDetector, type NodeTextDetector } from '../../edge/regions.js';
 import { EXIT } from '../exit-codes.js';
 import { asString, commandConfig, withConfigOptions, type ConfigOptions } from '../options.js';
 
@@ -45,6 +48,7 @@ export function registerEdge(program: Command): void {
       const settings = config.edge;
       const outbox = await new FolderOutbox(resolve(options.outbox ?? join(options.watch, '.visionops-outbox')), settings.outbox).open();
       const apiKey = options.key ?? process.env.VISIONOPS_API_KEY;
+      const detector = POLICY_PLANS[settings.policy].sent === 'crops' ? await textDetector(config.runtime) : null;
       const agent = new EdgeAgent(
         {
           watch: options.watch,
@@ -54,11 +58,13 @@ export function registerEdge(program: Command): void {
           duplicateDistance: settings.duplicates.maxDistance,
           duplicateWindow: settings.duplicates.window,
           settleMs: options.once ? 0 : settings.settleMs,
+          maxCrops: settings.regions.maxCrops,
         },
         async (bytes) => {
           const { quality, image } = await runner.run(bytes, { until: 'gate' });
-          return { quality, phash: image.phash };
+          return { quality, phash: image.phash, frame: image.frame };
         },
+        detector,
         outbox,
         (event) => process.stdout.write(`${JSON.stringify(event)}\n`),
       );
@@ -74,9 +80,20 @@ export function registerEdge(program: Command): void {
       const report = await agent.report();
       process.stdout.write(`${JSON.stringify({ report })}\n`);
       process.stderr.write(describe(report));
+      await detector?.close();
       await reader.close();
       process.exitCode = EXIT.ok;
     });
+}
+
+/** The built-in text detector, or null when its model will not load: the agent then sends pages, and says why once. */
+async function textDetector(runtime: RuntimeConfig): Promise<NodeTextDetector | null> {
+  try {
+    return await loadNodeTextDetector(runtime);
+  } catch (error) {
+    process.stderr.write(`The text detector did not load (${(error as Error).message}): captures are sent as downscaled pages, not crops.\n`);
+    return null;
+  }
 }
 
 function describe(report: AgentReport): string {
@@ -84,6 +101,7 @@ function describe(report: AgentReport): string {
   return (
     `${report.files} files: ${report.rejected} rejected on the spot, ${report.duplicates} duplicates dropped, ${report.unreadable} unreadable, ` +
     `${report.recorded} recorded (${report.replayed} already were), ${report.refused} refused, ${report.waiting} waiting; ` +
+    `sent as crops ${report.sentAs.crops}, as pages ${report.sentAs.downscaled}, as originals ${report.sentAs.original}; ` +
     `sent ${report.sentBytes} of ${report.originalBytes} bytes (${share.toFixed(1)}% saved)\n`
   );
 }
