@@ -1,15 +1,20 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import sharp from 'sharp';
 import { backoffDelay, worthRetrying } from '../src/core/edge/backoff.js';
 import { parseEdgeRoute } from '../src/core/edge/route.js';
+import { EdgeAgent, type FileOutcome } from '../src/edge/agent.js';
 import { FolderOutbox } from '../src/edge/outbox.js';
+import type { Frame } from '../src/core/frame.js';
+import type { Quad } from '../src/core/postprocess/geometry.js';
+import type { QualityReport } from '../src/core/quality/types.js';
 import { createVisionops, type Visionops } from '../src/app/visionops.js';
 import { loadConfig } from '../src/config/load.js';
 import { fixedReadingPipeline } from './helpers/pipelines.js';
-import { renderDocument } from './fixtures/documents.js';
+import { randomLines, renderDocument } from './fixtures/documents.js';
 
 const systems: Visionops[] = [];
 const data = mkdtempSync(join(tmpdir(), 'visionops-edge-route-'));
@@ -74,4 +79,53 @@ test('the folder outbox is bounded: past its limits it refuses with OUTBOX_FULL 
   await reopened.remove('a');
   await reopened.add(item('c', 10), new Uint8Array(10));
   assert.deepEqual((await reopened.items()).map((queued) => queued.key).sort(), ['b', 'c'], 'room freed is taken');
+});
+
+test('under hybrid the agent sends the crops its detector finds, and the downscaled page when it finds none, too many, or fails, saying which in the route', async () => {
+  const watch = join(data, 'hybrid-watch');
+  mkdirSync(watch);
+  const page = await renderDocument({ lines: randomLines(7, 3), fontSize: 28, width: 900 });
+  const names = ['lines.png', 'no-text.png', 'too-many.png', 'detector-fails.png'];
+  // Four captures of one page, told apart by their names; each its own scene (perceptual hashes far apart), so none is a repeat.
+  for (const [i, name] of names.entries()) writeFileSync(join(watch, name), Buffer.concat([page, Buffer.from([i])]));
+  const { data: pixels, info } = await sharp(page).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const frame: Frame = { width: info.width, height: info.height, channels: 3, data: new Uint8Array(pixels) };
+  const quad: Quad = [[30, 30], [400, 30], [400, 70], [30, 70]];
+  const found: Record<string, () => Quad[]> = {
+    'lines.png': () => [quad],
+    'no-text.png': () => [],
+    'too-many.png': () => [quad, quad, quad],
+    'detector-fails.png': () => {
+      throw new Error('the session could not run');
+    },
+  };
+  const phashes = ['0000000000000000', 'ffffffffffffffff', '00000000ffffffff', 'ffffffff00000000'];
+  const passed = { verdict: 'pass', checks: [], guidance: [] } as unknown as QualityReport;
+  let current = '';
+  const detector = { find: async () => found[current](), close: async () => undefined };
+  const outbox = await new FolderOutbox(join(data, 'hybrid-outbox')).open();
+  const outcomes = new Map<string, FileOutcome>();
+  const settings = { watch, policy: 'hybrid' as const, cloud: { url: 'http://127.0.0.1:9', timeoutMs: 1000 }, backoff: { baseMs: 60_000, maxMs: 60_000 }, duplicateDistance: 4, duplicateWindow: 32, settleMs: 0, maxCrops: 2 };
+  const agent = new EdgeAgent(settings, async (bytes) => {
+    const index = bytes[bytes.length - 1];
+    current = names[index];
+    return { quality: passed, phash: phashes[index], frame };
+  }, detector, outbox, ({ file, result }) => outcomes.set(file.slice(watch.length + 1), result));
+  assert.equal(await agent.scan(), 4);
+  await agent.drain();
+
+  const items = new Map((await outbox.items()).map((item) => [item.file.slice(watch.length + 1), item]));
+  assert.equal(items.size, 4, 'the cloud is away: all four wait');
+  const lines = items.get('lines.png')!;
+  assert.deepEqual([lines.route.sent, lines.route.device], ['crops', ['gate', 'duplicates', 'detection']]);
+  assert.match(lines.contentType, /^multipart\/form-data; boundary=/);
+  assert.match(Buffer.from(await outbox.payload(lines.key)).toString('latin1'), /name="regions"[\s\S]*name="crop"; filename="crop-0.jpg"/);
+  assert.deepEqual(outcomes.get('lines.png'), { outcome: 'queued', key: lines.key, sent: 'crops', sentBytes: lines.sentBytes, crops: 1 });
+  for (const name of ['no-text.png', 'too-many.png', 'detector-fails.png']) {
+    const item = items.get(name)!;
+    assert.deepEqual([item.route.sent, item.route.device, item.contentType], ['downscaled', ['gate', 'duplicates'], 'application/octet-stream'], name);
+    assert.deepEqual([...(await outbox.payload(item.key)).subarray(0, 2)], [0xff, 0xd8], `${name} goes as a JPEG page`);
+  }
+  assert.match((outcomes.get('detector-fails.png') as { detectionFailed?: string }).detectionFailed ?? '', /could not run/);
+  assert.deepEqual((await agent.report()).sentAs, { original: 0, downscaled: 3, crops: 1 });
 });
