@@ -9,6 +9,7 @@ import type { Frame } from '../core/frame.js';
 import { hammingDistance } from '../core/hash/perceptual.js';
 import type { QualityReport } from '../core/quality/types.js';
 import { imagesIn } from '../cli/files.js';
+import type { StageRunner } from '../pipeline/runner.js';
 import type { FolderOutbox, OutboxItem } from './outbox.js';
 import { regionsPayload, type NodeTextDetector } from './regions.js';
 import { upload, type CloudTarget } from './upload.js';
@@ -24,6 +25,14 @@ export type FileOutcome =
 
 /** The gate as the agent runs it: the server's own ingest and gate (a StageRunner stopped at the gate), with the frame it decoded (RGB, upright, full resolution). */
 export type LocalGate = (bytes: Uint8Array) => Promise<{ quality: QualityReport; phash: string; frame: Frame }>;
+
+/** The agent's gate from a stage runner: ingest (limits, EXIF orientation) and the gate, one decode whose frame the crops are cut from. */
+export function runnerGate(runner: StageRunner): LocalGate {
+  return async (bytes) => {
+    const { quality, image } = await runner.run(bytes, { until: 'gate' });
+    return { quality, phash: image.phash, frame: image.frame };
+  };
+}
 
 export interface AgentSettings {
   watch: string;

@@ -4,7 +4,7 @@ import { createVisionops } from '../../app/visionops.js';
 import { VisionopsError } from '../../core/errors.js';
 import { POLICY_PLANS } from '../../core/edge/policy.js';
 import type { RuntimeConfig } from '../../runtime/config.js';
-import { EdgeAgent, type AgentReport } from '../../edge/agent.js';
+import { EdgeAgent, runnerGate, type AgentReport } from '../../edge/agent.js';
 import { FolderOutbox } from '../../edge/outbox.js';
 import { loadNodeTextDetector, type NodeTextDetector } from '../../edge/regions.js';
 import { EXIT } from '../exit-codes.js';
@@ -60,10 +60,7 @@ export function registerEdge(program: Command): void {
           settleMs: options.once ? 0 : settings.settleMs,
           maxCrops: settings.regions.maxCrops,
         },
-        async (bytes) => {
-          const { quality, image } = await runner.run(bytes, { until: 'gate' });
-          return { quality, phash: image.phash, frame: image.frame };
-        },
+        runnerGate(runner),
         detector,
         outbox,
         (event) => process.stdout.write(`${JSON.stringify(event)}\n`),
