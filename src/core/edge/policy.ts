@@ -42,7 +42,7 @@ export const POLICY_PLANS: Record<EdgePolicy, PolicyPlan> = {
   cloud: { device: ['gate'], deviceModels: false, gateRefuses: false, sent: 'original', immediate: true },
 };
 
-/** What a device without a text detector (its models did not load; the Node agent) sends instead of what its plan says. */
+/** What a device without a text detector (its model did not load) sends instead of what its plan says. */
 export function sentWithoutDetector(sent: Sent): Sent {
   return sent === 'crops' ? 'downscaled' : sent;
 }
