@@ -42,7 +42,7 @@ export const edgeConfigSchema = z
     /** What the server takes in a regions upload (`POST /v1/predict/regions`), each crop also within `ingest`'s limits. */
     regions: z
       .object({
-        /** Crops in one upload: a dense page has a few dozen lines. */
+        /** Crops in one upload: a dense page has a few dozen lines. The agent sends a capture with more as the page. */
         maxCrops: z.number().int().positive().default(256),
         /** Pixels of one crop: a line across a 4032 px wide frame is about 4000 x 150. */
         maxCropPixels: z.number().int().positive().default(4_000_000),
