@@ -8,7 +8,14 @@
  * - `gt/*.txt` (SROIE: `x1,y1,...,y4,text` a line): word F1 of the page;
  * - `annotations/*.json` (FUNSD: form[].words[].text): word F1 of the page;
  * - `gt/*.json` with `"granularity": "anchors"`: key lines found, each anchor counting when one
- *   line of the output holds it (case and whitespace ignored).
+ *   line of the output holds it (case and whitespace ignored);
+ * - `gt/*.json` with `"granularity": "segments"`: the same for every annotated text segment
+ *   (`items[].text`), and for those marked `"key": true` apart;
+ * - `gt/*.json` with `"granularity": "text"`: word F1 of the page against `text`;
+ * - `gt/*.json` with `"granularity": "exposure"` and `"label": "over" | "under" | "normal"`: the
+ *   gate alone, counting photos whose exposure finding goes the labelled way (none for normal);
+ *   with `"content": "scene"` the image meets the scene gate (a photograph for a scene pipeline).
+ * `scripts/make-captures.ts` writes generated captures of each kind issue 12 lists in these forms.
  * Word F1 compares multisets of upper-cased whitespace-separated words: 2 x matched / (read + truth),
  * per image, and the table gives the mean over images (and the pooled figure). Every folder counts
  * the images the gate refuses (verdict fail), which must be none: every image here is usable.
@@ -20,7 +27,9 @@ import { parseArgs } from 'node:util';
 import { createProgress } from '../src/cli/progress.js';
 import { configSchema, type Config } from '../src/config/schema.js';
 import { decideDocument } from '../src/core/decision/document.js';
-import { runQualityGate } from '../src/core/quality/gate.js';
+import { runContentGate } from '../src/core/quality/content-gate.js';
+import { gateSettingsSchema } from '../src/core/quality/gate-settings.js';
+import { TOO_DARK } from '../src/core/quality/exposure.js';
 import type { QualityReport } from '../src/core/quality/types.js';
 import { ingestImage } from '../src/image/ingest.js';
 import { loadDocumentPipeline, type DocumentPipeline } from '../src/pipeline/document.js';
@@ -37,14 +46,23 @@ const { values: args, positionals } = parseArgs({
   },
 });
 
-type Kind = 'sroie' | 'funsd' | 'anchors';
+type Kind = 'sroie' | 'funsd' | 'anchors' | 'segments' | 'text' | 'exposure';
+type ExposureLabel = 'over' | 'under' | 'normal';
+
+const SCENE_GATE = gateSettingsSchema.parse({ content: 'scene' });
 
 interface Sample {
   kind: Kind;
   folder: string;
   image: string;
-  /** Words of the page (word F1) or key lines (anchors). */
+  /** Words of the page (word F1), key lines (anchors) or text segments. */
   truth: string[];
+  /** Segments kind: which of `truth` are key lines. */
+  keys?: boolean[];
+  /** Exposure kind: how the photo is exposed. */
+  label?: ExposureLabel;
+  /** `scene` for a photograph that is not a document: it meets the gate a scene pipeline runs. */
+  content?: 'scene';
 }
 
 interface Scored {
@@ -55,8 +73,10 @@ interface Scored {
   decision?: string;
   /** Word F1 kinds: matched, read and true word counts. */
   words?: { matched: number; read: number; truth: number; f1: number };
-  /** Anchor kind: each anchor and whether one line held it. */
-  anchors?: { text: string; found: boolean }[];
+  /** Anchor and segment kinds: each anchor or segment and whether one line held it. */
+  anchors?: { text: string; found: boolean; key: boolean }[];
+  /** Exposure kind: the label and whether the gate's exposure finding went that way. */
+  exposure?: { label: ExposureLabel; right: boolean };
   lines?: string[];
   ms: number;
 }
@@ -98,9 +118,13 @@ async function samplesOf(folder: string): Promise<Sample[]> {
         });
         samples.push({ kind: 'sroie', folder, image: await imageFor(folder, basename(name, '.txt')), truth });
       } else if (name.endsWith('.json')) {
-        const gt = JSON.parse(text) as { granularity?: string; image: string; items: { text: string }[] };
-        if (gt.granularity !== 'anchors') continue;
-        samples.push({ kind: 'anchors', folder, image: join(folder, gt.image), truth: gt.items.map((item) => item.text) });
+        const gt = JSON.parse(text) as { granularity?: string; image: string; items?: { text: string; key?: boolean }[]; text?: string; label?: ExposureLabel; content?: 'scene' };
+        const image = join(folder, gt.image);
+        const items = gt.items ?? [];
+        if (gt.granularity === 'anchors') samples.push({ kind: 'anchors', folder, image, truth: items.map((item) => item.text) });
+        else if (gt.granularity === 'segments') samples.push({ kind: 'segments', folder, image, truth: items.map((item) => item.text), keys: items.map((item) => item.key === true) });
+        else if (gt.granularity === 'text') samples.push({ kind: 'text', folder, image, truth: words(gt.text ?? '') });
+        else if (gt.granularity === 'exposure' && gt.label !== undefined) samples.push({ kind: 'exposure', folder, image, truth: [], label: gt.label, ...(gt.content === 'scene' ? { content: 'scene' as const } : {}) });
       }
     }
     return samples;
@@ -143,22 +167,30 @@ function summarise(report: QualityReport) {
 async function score(sample: Sample, config: Config, pipeline: DocumentPipeline | null): Promise<Scored> {
   const started = performance.now();
   const image = await ingestImage(await readFile(sample.image), config.ingest, { file: sample.image });
-  const quality = runQualityGate(image.frame, config.quality, image.luma);
+  const quality = runContentGate(image.frame, config.quality, sample.content === 'scene' ? SCENE_GATE : undefined, image.luma);
   const scored: Scored = { image: sample.image, kind: sample.kind, refused: quality.verdict === 'fail', quality: summarise(quality), ms: 0 };
-  if (pipeline !== null) {
+  if (sample.label !== undefined) scored.exposure = { label: sample.label, right: exposureFinding(quality) === sample.label };
+  else if (pipeline !== null) {
     // Refused or not, the page is read: a refusal is counted, and the reading says what it cost.
     const { result } = await pipeline.read(image.frame, { exifOrientation: image.exifOrientation });
     scored.decision = decideDocument(quality, result, { reviewThreshold: config.pipeline.decision.reviewThreshold }).decision;
     scored.lines = result.lines.map((line) => line.text);
-    if (sample.kind === 'anchors') {
+    if (sample.kind === 'anchors' || sample.kind === 'segments') {
       const lines = scored.lines.map(squeeze);
-      scored.anchors = sample.truth.map((text) => ({ text, found: lines.some((line) => line.includes(squeeze(text))) }));
+      scored.anchors = sample.truth.map((text, i) => ({ text, found: lines.some((line) => line.includes(squeeze(text))), key: sample.keys?.[i] ?? true }));
     } else {
       scored.words = wordMatch(words(result.text), sample.truth);
     }
   }
   scored.ms = Math.round(performance.now() - started);
   return scored;
+}
+
+/** Which way the gate's exposure check says the image is exposed: its guidance names the direction. */
+function exposureFinding(report: QualityReport): ExposureLabel {
+  const exposure = report.checks.find((c) => c.name === 'exposure');
+  if (exposure === undefined || exposure.verdict === 'pass') return 'normal';
+  return exposure.guidance === TOO_DARK ? 'under' : 'over';
 }
 
 interface Row {
@@ -176,10 +208,22 @@ function rows(results: Scored[], samples: Sample[]): Row[] {
     const mine = results.filter((_, i) => samples[i].folder === folder);
     const kind = mine[0].kind;
     const base = { folder: basename(folder), kind, images: mine.length, refused: mine.filter((r) => r.refused).length };
+    if (kind === 'exposure') {
+      const labelled = mine.filter((r) => r.exposure?.label !== 'normal');
+      const normal = mine.filter((r) => r.exposure?.label === 'normal');
+      const flagged = `${labelled.filter((r) => r.exposure?.right).length} of ${labelled.length}`;
+      return { ...base, measure: 'over/under-exposed flagged the right way; normal ones left alone', value: `${flagged}; ${normal.filter((r) => r.exposure?.right).length} of ${normal.length}` };
+    }
     if (mine.some((r) => r.lines === undefined)) return { ...base, measure: 'gate only', value: '' };
     if (kind === 'anchors') {
       const anchors = mine.flatMap((r) => r.anchors ?? []);
       return { ...base, measure: 'key lines found as one line', value: `${anchors.filter((a) => a.found).length} of ${anchors.length}` };
+    }
+    if (kind === 'segments') {
+      const segments = mine.flatMap((r) => r.anchors ?? []);
+      const keys = segments.filter((s) => s.key);
+      const share = (100 * segments.filter((s) => s.found).length) / Math.max(1, segments.length);
+      return { ...base, measure: 'segments found as one line; key lines', value: `${share.toFixed(1)}% of ${segments.length}; ${keys.filter((s) => s.found).length} of ${keys.length}` };
     }
     const f1 = mine.reduce((sum, r) => sum + (r.words?.f1 ?? 0), 0) / mine.length;
     const pooled = mine.reduce((p, r) => ({ matched: p.matched + (r.words?.matched ?? 0), total: p.total + (r.words?.read ?? 0) + (r.words?.truth ?? 0) }), { matched: 0, total: 0 });
