@@ -83,6 +83,16 @@ test('exposure: clipped highlights and black frames are refused with the exposur
   assert.ok(black.guidance.includes(TOO_DARK));
 });
 
+test('exposure: a scene pushed up into the clip (under a stop over) warns, while a white ground with dark tones and a scene half a stop bright pass', async () => {
+  for (const seed of [3, 5]) {
+    const over = check(await judge(await photograph(seed, 1.8)), 'exposure');
+    assert.equal(over.verdict, 'warn', `x1.8: ${JSON.stringify(over.details)}`);
+    assert.ok(over.details!.clippedShare < 0.15, 'found by its lifted darks at the clip, not by its clipped share');
+    assert.equal(check(await judge(await photograph(seed, 1.4)), 'exposure').verdict, 'pass', 'half a stop bright is a bright scene, not a fault');
+  }
+  assert.equal(check(await judge(await packshot(2)), 'exposure').verdict, 'pass', 'a packshot on white keeps its dark product');
+});
+
 test('resolution is judged against the model\'s input: enlarging warns, enlarging more than twice refuses', async () => {
   const withModel = gateSettingsSchema.parse({ content: 'scene', modelInput: { width: 224, height: 224 } });
   const at = async (width: number, height: number) => check(await judge((await workbench(5, 2, width, height)).image, withModel), 'resolution');

@@ -35,6 +35,9 @@ export const sceneQualityConfigSchema = z
         clippedFail: z.number().min(0).max(1).default(0.6),
         /** Warn "too bright" when the darkest 2% are lifted to this level (washed out)... */
         liftedBlacksFrom: z.number().min(0).max(255).default(150),
+        /** ...or to this lower level when the highlights (98th percentile) reach `highlightsAtClipFrom`: the whole histogram pushed up against the clip, nothing in the frame left dark. */
+        liftedBlacksAtClipFrom: z.number().min(0).max(255).default(130),
+        highlightsAtClipFrom: z.number().min(0).max(255).default(240),
         /** ...fail when they reach this one (a white frame). */
         whiteFrameFrom: z.number().min(0).max(255).default(235),
         /** Warn "too dark" when this share of the frame is crushed black and the highlights (98th percentile) are dim... */

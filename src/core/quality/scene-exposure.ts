@@ -5,7 +5,8 @@ import type { QualityCheck } from './types.js';
 
 /**
  * Exposure of a photograph, from the ends of its histogram. Too bright: a share of the frame is
- * clipped white, or its darkest tones are lifted (washed out). Too dark: its highlights are dim,
+ * clipped white, or its darkest tones are lifted (washed out; less so when its highlights already
+ * reach the clip: the whole range is pushed up). Too dark: its highlights are dim,
  * with or without crushed shadows. A high-key scene (snow, a white product on white) or a night
  * scene with lights keeps detail at both ends and passes; a finding fails only when the frame holds
  * almost nothing: mostly clipped with no dark tones left (dark ink or a dark subject on a white
@@ -26,7 +27,8 @@ export function checkSceneExposure(histogram: Float64Array, config: SceneQuality
   const p02 = histogramPercentile(histogram, 0.02);
   const p50 = histogramPercentile(histogram, 0.5);
   const p98 = histogramPercentile(histogram, 0.98);
-  const bright = clippedShare >= config.clippedWarn || p02 >= config.liftedBlacksFrom;
+  const lifted = p02 >= config.liftedBlacksFrom || (p02 >= config.liftedBlacksAtClipFrom && p98 >= config.highlightsAtClipFrom);
+  const bright = clippedShare >= config.clippedWarn || lifted;
   const dark = !bright && (p98 < config.darkHighlightsBelow || (crushedShare >= config.crushedWarn && p98 < config.dimHighlightsBelow));
   const details = { clippedShare, crushedShare, p02, p50, p98, dark: dark ? 1 : 0, bright: bright ? 1 : 0 };
   if (bright) {
