@@ -8,7 +8,7 @@ import { canonicalJson } from '../src/core/canonical-json.js';
 import { preprocessHash } from '../src/core/preprocess/hash.js';
 import { addMargin, edgeMedian } from '../src/core/preprocess/margin.js';
 import { resizeBilinear } from '../src/core/preprocess/resize.js';
-import { rotateFrame, rotatePoint, rotateQuad, type QuarterTurn } from '../src/core/preprocess/rotate.js';
+import { rotateFrame, rotateFrameBy, rotatePoint, rotateQuad, type QuarterTurn } from '../src/core/preprocess/rotate.js';
 import { preprocessSpecSchema, type PreprocessSpec } from '../src/core/preprocess/spec.js';
 import { resizedSize, toTensor, toTensorBatch } from '../src/core/preprocess/tensor.js';
 import { DETECTION_PREPROCESS, ORIENTATION_PREPROCESS, RECOGNITION_PREPROCESS } from '../src/runtime/builtin.js';
@@ -420,6 +420,34 @@ test('rotatePoint sends every pixel where rotateFrame puts it', () => {
       }
     }
   }
+});
+
+test('rotateFrameBy turns by any angle on a canvas that holds it all, and toSource carries each pixel back to where it came from', () => {
+  // A smooth ramp, so that bilinear sampling at a point equals the ramp's value there.
+  const ramp = (x: number, y: number) => [4 * x + 2 * y, 3 * y + 10, 100];
+  const frame = makeFrame(40, 30, 3, ramp);
+  for (const degrees of [10, -33, 80, 90]) {
+    const turned = rotateFrameBy(frame, degrees);
+    const radians = (Math.abs(degrees) * Math.PI) / 180;
+    assert.equal(turned.frame.width, Math.ceil(40 * Math.cos(radians) + 30 * Math.sin(radians) - 1e-9), `${degrees}: width`);
+    let inside = 0;
+    for (let y = 0; y < turned.frame.height; y++) {
+      for (let x = 0; x < turned.frame.width; x++) {
+        const [sx, sy] = turned.toSource([x, y]);
+        const pixel = pixelAt(turned.frame, x, y);
+        if (sx < 0 || sy < 0 || sx > 39 || sy > 29) {
+          assert.deepEqual(pixel, [255, 255, 255], `${degrees}: (${x}, ${y}) lies outside the frame and is white`);
+          continue;
+        }
+        inside++;
+        ramp(sx, sy).forEach((v, c) => assert.ok(Math.abs(pixel[c] - v) <= 0.5 + 1e-9, `${degrees}: (${x}, ${y}) from (${sx.toFixed(2)}, ${sy.toFixed(2)}): ${pixel} vs ${ramp(sx, sy)}`));
+      }
+    }
+    assert.ok(Math.abs(inside - 40 * 30) < 0.1 * 40 * 30, `${degrees}: about the frame's area is covered (${inside})`);
+  }
+  // A clockwise turn: the top-left corner of a frame turned 90 degrees lands at its top-right.
+  const [sx, sy] = rotateFrameBy(frame, 90).toSource([29, 0]);
+  assert.ok(Math.abs(sx) < 1e-9 && Math.abs(sy) < 1e-9, `(${sx}, ${sy})`);
 });
 
 test('rotateQuad agrees with rotateFrame and renames corners so the first is the top-left again', () => {

@@ -43,6 +43,11 @@ export const pipelineConfigSchema = z
         lineThreshold: z.number().min(0).max(1).default(0.9),
         /** The page is turned 180 degrees when more than this share of its lines (by length) are upside down. */
         upsideDownShare: z.number().min(0).max(1).default(0.5),
+        /**
+         * A page whose text runs at least this many degrees off level (after any quarter turn) is
+         * straightened and its text found again: tilted lines' boxes run into their neighbours. Null: never.
+         */
+        deskewFromDegrees: z.number().min(0).max(45).nullable().default(4),
       })
       .strict()
       .prefault({}),

@@ -4,10 +4,10 @@ import type { Frame } from '../core/frame.js';
 import { topClass } from '../core/postprocess/classification.js';
 import { ctcDecodeSteps } from '../core/postprocess/ctc.js';
 import { extractTextBoxes, sortReadingOrder, type DetectedBox } from '../core/postprocess/db.js';
-import type { Quad } from '../core/postprocess/geometry.js';
+import { textSkewDegrees, type Quad } from '../core/postprocess/geometry.js';
 import { cropQuad } from '../core/preprocess/crop.js';
 import { preprocessHash } from '../core/preprocess/hash.js';
-import { rotateFrame, rotateQuad, type QuarterTurn } from '../core/preprocess/rotate.js';
+import { rotateFrame, rotateFrameBy, rotateQuad, type QuarterTurn } from '../core/preprocess/rotate.js';
 import type { PreprocessSpec } from '../core/preprocess/spec.js';
 import { resizedSize, toTensor, toTensorBatch } from '../core/preprocess/tensor.js';
 import { readRegisteredModel } from '../registry/local-models.js';
@@ -33,7 +33,7 @@ import { addTurns, exifClaim, isSideways, isUpsideDown, lineLength, orientationS
 import type { DocumentResult, ModelLineage, TextLine, TextSegment, Timings } from '../core/records/prediction.js';
 
 /** Bumped whenever the steps between the models change what a page reads as. */
-export const DOCUMENT_PIPELINE_VERSION = '1.6.0';
+export const DOCUMENT_PIPELINE_VERSION = '1.7.0';
 
 /** The document pipeline: the runner's contract, and `read` for scripts and tests that call it alone. */
 export interface DocumentPipeline extends Pipeline<DocumentResult> {
@@ -156,10 +156,11 @@ class DocumentReader implements DocumentPipeline {
       turnedByBoxes = true;
     }
 
-    listener.boxes?.(page.boxes, page.rotation);
-    const crops = await clock.time('crop', () => page.boxes.map((box) => cropQuad(page.frame, box)));
-    const found: Lines = { rotation: page.rotation, boxes: page.boxes, crops };
+    const straight = await this.straightened(page, clock);
+    const found: Lines = straight ?? { rotation: page.rotation, boxes: page.boxes, crops: await clock.time('crop', () => page.boxes.map((box) => cropQuad(page.frame, box))) };
+    listener.boxes?.(found.boxes, found.rotation);
     const turnedOver = async (): Promise<Lines> => {
+      if (straight !== null) return clock.time('orientation', () => turnLinesOver(straight, page.frame.width, page.frame.height));
       const over = await clock.time('orientation', () => turnOver(page));
       return { rotation: over.rotation, boxes: over.boxes, crops: await clock.time('crop', () => over.boxes.map((box) => cropQuad(over.frame, box))) };
     };
@@ -176,15 +177,7 @@ class DocumentReader implements DocumentPipeline {
     const cascade: CascadeCount = { lines: 0, earlyExits: 0 };
     const found = inReadingOrder({ rotation: 0, boxes: regions.quads, crops: regions.crops });
     listener.boxes?.(found.boxes, found.rotation);
-    const { width, height } = regions.frame;
-    const turnedOver = (): Promise<Lines> =>
-      clock.time('orientation', () =>
-        inReadingOrder({
-          rotation: addTurns(found.rotation, 180),
-          boxes: found.boxes.map((box) => rotateQuad(box, 180, width, height)),
-          crops: found.crops.map((crop) => rotateFrame(crop, 180)),
-        }),
-      );
+    const turnedOver = (): Promise<Lines> => clock.time('orientation', () => turnLinesOver(found, regions.frame.width, regions.frame.height));
     const read = await this.readLines(found, turnedOver, clock, listener, cascade);
     return this.resultOf(read, orientationSource(exifOrientation, false, read.turnedByClassifier), exifOrientation, cascade);
   }
@@ -249,6 +242,23 @@ class DocumentReader implements DocumentPipeline {
 
   private tell(listener: ReadListener, index: number, reading: Reading, box: Quad): void {
     if (listener.line !== undefined && this.kept(reading)) listener.line(index, { text: reading.text, confidence: reading.confidence, box });
+  }
+
+  /**
+   * A page whose text runs off level by `orientation.deskewFromDegrees` or more (a little tilted,
+   * or steeply, as a page lying at 80 degrees whose lines are not tall enough to call it sideways), turned level and
+   * its lines found again, each crop cut from the level frame and its box carried back to the
+   * page's; null for a level page.
+   */
+  private async straightened(page: Page, clock: StageClock): Promise<Lines | null> {
+    const { enabled, deskewFromDegrees } = this.config.orientation;
+    if (!enabled || deskewFromDegrees === null || page.boxes.length === 0) return null;
+    const skew = textSkewDegrees(page.boxes);
+    if (Math.abs(skew) < deskewFromDegrees) return null;
+    const level = await clock.time('orientation', () => rotateFrameBy(page.frame, -skew));
+    const boxes = await clock.time('detection', () => this.detectWithSmallText(level.frame));
+    const crops = await clock.time('crop', () => boxes.map((box) => cropQuad(level.frame, box)));
+    return { rotation: page.rotation, boxes: boxes.map((box) => box.map(level.toSource) as Quad), crops };
   }
 
   /**
@@ -393,6 +403,15 @@ function readingConfidence(readings: Reading[], boxes: Quad[]): number {
 }
 
 /** The page turned 180 degrees with its boxes carried along (cheaper than detecting again). */
+/** Lines of a width x height frame turned over: each crop turned, each box carried to the turned frame, in reading order again. */
+function turnLinesOver(lines: Lines, width: number, height: number): Lines {
+  return inReadingOrder({
+    rotation: addTurns(lines.rotation, 180),
+    boxes: lines.boxes.map((box) => rotateQuad(box, 180, width, height)),
+    crops: lines.crops.map((crop) => rotateFrame(crop, 180)),
+  });
+}
+
 function turnOver(page: Page): Page {
   const { width, height } = page.frame;
   const boxes = page.boxes.map((box) => rotateQuad(box, 180, width, height));

@@ -208,3 +208,29 @@ export function unitSquareToQuad(quad: Quad): Homography {
   const h = ((x1 - x2) * sy - sx * (y1 - y2)) / det;
   return [x1 - x0 + g * x1, x3 - x0 + h * x3, x0, y1 - y0 + g * y1, y3 - y0 + h * y3, y0, g, h, 1];
 }
+
+/**
+ * The direction text runs on a page: the boxes' top and bottom edges summed as vectors, so long
+ * lines decide it and short ones (a lone digit) barely count. A unit vector; [1, 0] when level.
+ */
+export function textDirection(boxes: readonly Quad[]): Point {
+  let x = 0;
+  let y = 0;
+  for (const box of boxes) {
+    for (const [from, to] of [
+      [box[0], box[1]],
+      [box[3], box[2]],
+    ] as const) {
+      x += to[0] - from[0];
+      y += to[1] - from[1];
+    }
+  }
+  const norm = Math.hypot(x, y);
+  return norm === 0 ? [1, 0] : [x / norm, y / norm];
+}
+
+/** How far text runs clockwise of level, in degrees (see `textDirection`). */
+export function textSkewDegrees(boxes: readonly Quad[]): number {
+  const [x, y] = textDirection(boxes);
+  return (Math.atan2(y, x) * 180) / Math.PI;
+}

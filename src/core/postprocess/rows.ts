@@ -1,4 +1,4 @@
-import type { Point, Quad } from './geometry.js';
+import { textDirection, type Point, type Quad } from './geometry.js';
 
 /** A piece of text the detector boxed and the recogniser read: one segment of a printed line. */
 export interface Segment {
@@ -48,25 +48,6 @@ function lengthOf(a: Point, b: Point): number {
   return Math.hypot(b[0] - a[0], b[1] - a[1]);
 }
 
-/**
- * The page's skew: the direction of the segments' top and bottom edges, averaged as unit vectors
- * weighted by their length, so long lines decide it and short ones (a lone digit) barely count.
- */
-function pageDirection(segments: readonly Segment[]): Point {
-  let x = 0;
-  let y = 0;
-  for (const { box } of segments) {
-    for (const [from, to] of [
-      [box[0], box[1]],
-      [box[3], box[2]],
-    ] as const) {
-      x += to[0] - from[0];
-      y += to[1] - from[1];
-    }
-  }
-  const norm = Math.hypot(x, y);
-  return norm === 0 ? [1, 0] : [x / norm, y / norm];
-}
 
 function place<S extends Segment>(segment: S, along: Point): Placed<S> {
   const across: Point = [-along[1], along[0]];
@@ -118,7 +99,7 @@ function overlapShare<S>(a: Placed<S>, b: Placed<S>): number {
  */
 export function groupRows<S extends Segment>(segments: readonly S[], options: RowOptions = DEFAULT_ROW_OPTIONS): Row<S>[] {
   if (segments.length === 0) return [];
-  const along = pageDirection(segments);
+  const along = textDirection(segments.map((segment) => segment.box));
   const placed = segments.map((s) => place(s, along)).sort((a, b) => a.left - b.left || a.centre - b.centre);
   const rows: Placed<S>[][] = [];
   for (const item of placed) {

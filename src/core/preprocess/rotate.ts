@@ -60,3 +60,38 @@ export function rotateQuad(quad: Quad, degrees: QuarterTurn, width: number, heig
   const shift = degrees / 90;
   return [0, 1, 2, 3].map((i) => moved[(i - shift + 4) % 4]) as Quad;
 }
+
+/**
+ * The frame turned clockwise by any angle about its centre, on a canvas grown to hold all of it
+ * (white where no pixel was), sampled bilinearly; `toSource` carries a point of the turned frame
+ * back to the frame it came from.
+ */
+export function rotateFrameBy(frame: Frame, degrees: number): { frame: Frame; toSource: (point: Point) => Point } {
+  const { width, height, channels, data } = frame;
+  const radians = (degrees * Math.PI) / 180;
+  const [cos, sin] = [Math.cos(radians), Math.sin(radians)];
+  // Less a hair: cos(90 degrees) is 6e-17, not 0, and a quarter turn must not grow the canvas by a pixel.
+  const outWidth = Math.ceil(Math.abs(width * cos) + Math.abs(height * sin) - 1e-9);
+  const outHeight = Math.ceil(Math.abs(width * sin) + Math.abs(height * cos) - 1e-9);
+  const [cx, cy, ox, oy] = [(width - 1) / 2, (height - 1) / 2, (outWidth - 1) / 2, (outHeight - 1) / 2];
+  const toSource = ([x, y]: Point): Point => [cx + (x - ox) * cos + (y - oy) * sin, cy - (x - ox) * sin + (y - oy) * cos];
+  const out = new Uint8Array(outWidth * outHeight * channels).fill(255);
+  for (let y = 0, o = 0; y < outHeight; y++) {
+    for (let x = 0; x < outWidth; x++, o += channels) {
+      const sx = cx + (x - ox) * cos + (y - oy) * sin;
+      const sy = cy - (x - ox) * sin + (y - oy) * cos;
+      if (sx < 0 || sy < 0 || sx > width - 1 || sy > height - 1) continue;
+      const x0 = Math.max(0, Math.min(Math.floor(sx), width - 2));
+      const y0 = Math.max(0, Math.min(Math.floor(sy), height - 2));
+      const [fx, fy] = [sx - x0, sy - y0];
+      const i = (y0 * width + x0) * channels;
+      const below = i + width * channels;
+      for (let c = 0; c < channels; c++) {
+        const top = data[i + c] + (data[i + channels + c] - data[i + c]) * fx;
+        const bottom = data[below + c] + (data[below + channels + c] - data[below + c]) * fx;
+        out[o + c] = Math.round(top + (bottom - top) * fy);
+      }
+    }
+  }
+  return { frame: { width: outWidth, height: outHeight, channels, data: out }, toSource };
+}
