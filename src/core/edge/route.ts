@@ -26,6 +26,15 @@ export interface EdgeRoute {
   models?: DeviceModel[];
 }
 
+/** Where a device learns which built-in models the server serves it (`DeviceModelsAnswer`): the weights are at /web/models/{role}.onnx. */
+export const DEVICE_MODELS_PATH = '/web/models/models.json';
+
+export interface DeviceModelsAnswer {
+  models: DeviceModel[];
+  /** The recogniser's CTC alphabet, the blank first. */
+  alphabet: string[];
+}
+
 export interface DeviceModel {
   role: 'detection' | 'orientation' | 'recognition';
   id: string;
