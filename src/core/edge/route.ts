@@ -45,7 +45,10 @@ export const edgeRouteSchema: z.ZodType<EdgeRoute> = z
   .object({
     policy: edgePolicySchema,
     client: z.enum(['capture-page', 'agent']),
-    device: z.array(z.enum(DEVICE_STAGES)).max(DEVICE_STAGES.length),
+    device: z
+      .array(z.enum(DEVICE_STAGES))
+      .max(DEVICE_STAGES.length)
+      .refine((stages) => new Set(stages).size === stages.length, 'each stage once'),
     sent: z.enum(['original', 'downscaled', 'crops']),
     deviceVerdict: z.enum(['pass', 'warn', 'fail']).optional(),
     capturedAt: z.iso.datetime().optional(),
