@@ -185,6 +185,9 @@ test('under the device policy the record keeps the device\'s reading of its crop
     assert.equal(answer.statusCode, 400, `${name}: ${answer.body}`);
     assert.deepEqual({ code: answer.json().error.code, problem: answer.json().error.problem }, { code: 'INVALID_REGIONS', problem }, name);
   }
+  const page = await app.inject({ method: 'POST', url: '/v1/predict', headers: { 'content-type': 'image/png', 'x-visionops-edge': JSON.stringify({ ...route, sent: 'downscaled' }) }, payload: await renderDocument({ lines }) });
+  assert.equal(page.statusCode, 400, page.body);
+  assert.deepEqual({ code: page.json().error.code, problem: page.json().error.problem }, { code: 'INVALID_REQUEST', problem: 'READING_WITHOUT_CROPS' }, 'a page is read by the cloud, not recorded as read on the device');
   assert.equal(recordCount(), before, 'nothing recorded from a refused reading');
 
   const answer = await post(route);

@@ -74,6 +74,9 @@ export const predictRoutes: FastifyPluginAsync<PredictOptions> = async (app, { c
     const key = readIdempotencyKey(request);
     const headerMetadata = readHeaderMetadata(request.headers[METADATA_HEADER.toLowerCase()]);
     const edge = parseEdgeRoute(request.headers[EDGE_ROUTE_HEADER.toLowerCase()]);
+    if (edge?.device.includes('recognition')) {
+      throw new VisionopsError('INVALID_REQUEST', `${EDGE_ROUTE_HEADER} states "recognition" on the device, but a page is read here: send the device's reading with its crops to ${REGIONS_PATH}, or leave "recognition" out.`, { problem: 'READING_WITHOUT_CROPS' });
+    }
     const upload = request.isMultipart() ? await readMultipart(request, () => readParts(request)) : readRaw(request);
     const source = {
       channel: 'http',
