@@ -12,6 +12,7 @@ import { REGIONS_PATH } from '../src/core/edge/regions.js';
 import type { Frame } from '../src/core/frame.js';
 import type { Quad } from '../src/core/postprocess/geometry.js';
 import { loadNodeTextDetector, regionsPayload, type NodeTextDetector } from '../src/edge/regions.js';
+import { modelVersionOf } from '../src/review/queue.js';
 import { deviceModels } from '../src/runtime/builtin.js';
 import { characterErrorRate, randomLines, renderDocument, rotated } from './fixtures/documents.js';
 
@@ -198,6 +199,7 @@ test('under the device policy the record keeps the device\'s reading of its crop
   assert.equal(body.quality.verdict, 'pass', 'the gate judged the page rebuilt from the crops');
   assert.deepEqual(body.lineage.edge, route);
   assert.deepEqual(body.lineage.models, [], 'the server ran no model on this capture');
+  assert.equal(modelVersionOf(body), models.map((model) => `device:${model.id}@${model.version}`).join(' + '), 'reviews of it are counted under the device\'s models');
   assert.ok(!(body.timings.recognition > 0) && !(body.timings.classification > 0), `nothing recognised or classified here: ${JSON.stringify(body.timings)}`);
   assert.equal(recordCount(), before + 1);
 });
