@@ -66,7 +66,7 @@ try {
     return page.evaluate(({ urls, alphabet, frames }) => (globalThis as unknown as Probe).readingProbe.readFrames(urls, alphabet, frames), { urls: URLS, alphabet: served.alphabet, frames });
   };
   const loadBefore = loadavg()[0];
-  // The first read after loading pays the sessions' first runs: the smallest capture, read once before the timed ones.
+  // The first read after loading: the smallest capture, read once before the timed ones (the worker warms its sessions up as it loads them).
   const { loadMs, reads: [warmUp] } = await readOne(chosen.at(-1)!.original);
   const reads: FrameRead[] = [];
   // One capture a call: a 4032 x 3024 frame is 48 MB of pixels on each side.

@@ -120,11 +120,23 @@ async function upsideDown(frame: Frame, boxes: Quad[]): Promise<boolean> {
   return isUpsideDown(votes, orientationSettings.lineThreshold, orientationSettings.upsideDownShare);
 }
 
+/**
+ * The detector and the recogniser run once on a blank frame while the page still says "Preparing":
+ * a session's first runs cost about twice a later one's (scripts/measure-device-reading.ts), and
+ * the person would otherwise wait for them at the first capture.
+ */
+async function warmUp(): Promise<void> {
+  const blank: Frame = { width: 320, height: 48, channels: 4, data: new Uint8ClampedArray(320 * 48 * 4).fill(255) };
+  await textBoxes(blank);
+  await runWithDims('recognition', toTensor(blank, RECOGNITION_PREPROCESS));
+}
+
 async function answer(request: ModelRequest): Promise<ModelAnswer> {
   switch (request.call) {
     case 'load': {
       if (request.alphabet !== undefined) alphabet = request.alphabet;
       const ready = await Promise.all(Object.entries(request.models).map(([name, url]) => model(name as ModelName, url, request.runtime)));
+      if (request.models.recognition !== undefined) await warmUp();
       return { id: request.id, call: 'load', backend: ready.some((one) => one.backend === 'wasm') ? 'wasm' : 'webgpu' };
     }
     case 'classify':
