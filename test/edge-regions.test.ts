@@ -180,6 +180,8 @@ test('under the device policy the record keeps the device\'s reading of its crop
     ['recognition stated without a reading', route, await regionsPayload(frame, quads, 'regions-device-2'), 'READING_NOT_STATED'],
     ['a reading for some regions only', route, await regionsPayload(frame, quads, 'regions-device-3', readings.map((reading, i) => (i === 0 ? undefined : reading)) as typeof readings), 'PARTIAL_READING'],
     ['a recogniser the server does not serve', { ...route, models: models.map((model) => (model.role === 'recognition' ? { ...model, version: '0.0.0-forged' } : model)) }, upload, 'UNKNOWN_DEVICE_MODEL'],
+    ['no recogniser named', { ...route, models: models.filter((model) => model.role !== 'recognition') }, upload, 'UNKNOWN_DEVICE_MODEL'],
+    ['a classifier the server does not serve', { ...route, models: [...models, { role: 'orientation', id: 'forged', version: '1' }] }, upload, 'UNKNOWN_DEVICE_MODEL'],
   ];
   for (const [name, edge, body, problem] of refusals) {
     const answer = await post(edge, body);

@@ -162,9 +162,9 @@ export function parseRegionsManifest(raw: unknown, limits: RegionLimits): Region
  * The device's reading of the regions, when the upload carries one and its route may: every region
  * read (else INVALID_REGIONS `PARTIAL_READING`), a route under the `device` policy stating
  * "recognition" among its device stages (a reading without it, or such a route without a reading,
- * is INVALID_REGIONS `READING_NOT_STATED`), and the device's detector and recogniser named in the
- * route as one of the models the server serves to devices (`served`; else INVALID_REGIONS
- * `UNKNOWN_DEVICE_MODEL`). Undefined when the device did not read: the server reads the crops.
+ * is INVALID_REGIONS `READING_NOT_STATED`), and the route naming the device's detector and
+ * recogniser, every model it names being one the server serves to devices (`served`; else
+ * INVALID_REGIONS `UNKNOWN_DEVICE_MODEL`). Undefined when the device did not read: the server reads the crops.
  */
 export function deviceReadings(manifest: RegionsManifest, route: EdgeRoute | undefined, served: DeviceModel[]): LineReading[] | undefined {
   const read = manifest.regions.filter((region) => region.reading !== undefined).length;
@@ -179,12 +179,14 @@ export function deviceReadings(manifest: RegionsManifest, route: EdgeRoute | und
   if (read === 0) {
     refuse('READING_NOT_STATED', `${EDGE_ROUTE_HEADER} states "recognition" on the device, but no region carries a reading: send each region's {"text", "confidence"} as "reading".`);
   }
-  for (const role of ['detection', 'recognition'] as const) {
-    const used = route!.models?.find((model) => model.role === role);
-    if (used === undefined || !served.some((model) => model.role === role && model.id === used.id && model.version === used.version)) {
-      const known = served.filter((model) => model.role === role).map((model) => `${model.id}@${model.version}`);
-      refuse('UNKNOWN_DEVICE_MODEL', `The device's ${role} model ${used === undefined ? 'is not named' : `${used.id}@${used.version} is not one this server serves`} in ${EDGE_ROUTE_HEADER}'s "models": a device reading is recorded only from ${known.join(' or ')}.`, { role, served: known });
-    }
+  const named = route!.models ?? [];
+  const unnamed = (['detection', 'recognition'] as const).filter((role) => !named.some((model) => model.role === role));
+  const unknown = named.filter((used) => !served.some((model) => model.role === used.role && model.id === used.id && model.version === used.version));
+  if (unnamed.length > 0 || unknown.length > 0) {
+    const role = unnamed[0] ?? unknown[0].role;
+    const known = served.filter((model) => model.role === role).map((model) => `${model.id}@${model.version}`);
+    const problem = unnamed.length > 0 ? 'is not named' : `${unknown[0].id}@${unknown[0].version} is not one this server serves`;
+    refuse('UNKNOWN_DEVICE_MODEL', `The device's ${role} model ${problem} in ${EDGE_ROUTE_HEADER}'s "models": a device reading is recorded only from the models served at /web/models/ (${known.join(' or ')}).`, { role, served: known });
   }
   return manifest.regions.map((region) => region.reading!);
 }
