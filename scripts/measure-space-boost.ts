@@ -17,7 +17,7 @@ import { toTensor, toTensorBatch } from '../src/core/preprocess/tensor.js';
 import { characterErrorRate } from '../src/core/text/error-rate.js';
 import { ingestConfigSchema } from '../src/image/config.js';
 import { ingestImage } from '../src/image/ingest.js';
-import { bucketed } from '../src/pipeline/document.js';
+import { bucketed } from '../src/core/postprocess/recognition.js';
 import { pipelineConfigSchema } from '../src/pipeline/config.js';
 import { builtinManifests, RECOGNITION_POSTPROCESS, RECOGNITION_PREPROCESS } from '../src/runtime/builtin.js';
 import { runtimeConfigSchema } from '../src/runtime/config.js';

@@ -162,8 +162,8 @@ test('under the device policy, the on-device models answer an upside-down page o
     })`)) as EdgeRoute[];
     assert.deepEqual(
       waiting.map((route) => ({ device: route.device, modelBackend: route.modelBackend })),
-      [{ device: ['gate', 'duplicates', 'orientation'], modelBackend: backend }],
-      'the route of the waiting capture records the orientation check and the backend that ran it',
+      [{ device: ['gate', 'duplicates', 'orientation', 'detection', 'recognition'], modelBackend: backend }],
+      'the route of the waiting capture records the orientation check, the reading and the backend that ran them',
     );
   } finally {
     await deviceBrowser.close();

@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import type { Browser } from 'playwright-core';
 import { createVisionops, type Visionops } from '../src/app/visionops.js';
 import { loadConfig } from '../src/config/load.js';
 import { REGIONS_PATH } from '../src/core/edge/regions.js';
+import type { EdgeRoute } from '../src/core/edge/route.js';
 import sharp from 'sharp';
 import { blurred, characterErrorRate, randomLines, renderDocument, withGrain } from './fixtures/documents.js';
 import { launchChromium } from './helpers/browser.js';
@@ -92,4 +94,68 @@ test('under hybrid the page finds the text on the device, uploads only the crops
   })()`);
   t.diagnostic(`sent ${upload.bytes} bytes of crops (${record.source.regions.crops} crops) against ${downscaled} bytes for the downscaled page`);
   assert.ok(upload.bytes > 0 && upload.bytes < downscaled, `crops ${upload.bytes} bytes < page ${downscaled} bytes`);
+});
+
+function recordCount(): number {
+  const database = new Database(join(work, 'data', 'visionops.db'), { readonly: true });
+  try {
+    return (database.prepare('SELECT COUNT(*) AS n FROM predictions').get() as { n: number }).n;
+  } finally {
+    database.close();
+  }
+}
+
+test('under device the page reads the text on the device with the network off, shows it at once, queues the crops with the reading, and the cloud records that reading once the network returns', async (t) => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  try {
+    const page = await context.newPage();
+    page.on('pageerror', (error) => t.diagnostic(`page error: ${error.message}`));
+    const before = recordCount();
+    await page.goto(`${address}/capture?policy=device`);
+    const until = async (what: string, seconds: number, done: () => Promise<boolean>) => {
+      const deadline = Date.now() + seconds * 1000;
+      while (!(await done())) {
+        assert.ok(Date.now() < deadline, `${what} within ${seconds} s: ${await page.locator('#message').textContent()}; models ${await page.locator('body').getAttribute('data-models')}`);
+        await page.waitForTimeout(100);
+      }
+    };
+    // The models come from the cloud once; then the network goes, and everything else happens on the device.
+    await until('the on-device models loaded', 120, async () => (await page.locator('body').getAttribute('data-models')) === 'ready');
+    await context.setOffline(true);
+    await until('the text read on the device', 120, async () => (await page.locator('#result').getAttribute('data-device-read-ms')) !== null);
+    const shown = (await page.locator('#lines li').allTextContents()).join('\n');
+    const shownError = characterErrorRate(LINES.join('\n'), shown);
+    t.diagnostic(`read on the device (CER ${shownError.toFixed(3)}): ${JSON.stringify(shown)}`);
+    assert.ok(shownError < 0.1, `the page shows the text read on the device (CER ${shownError.toFixed(3)})`);
+    await page.locator('#waiting').filter({ hasText: /^1$/ }).waitFor();
+    assert.equal(recordCount(), before, 'nothing recorded while offline');
+    const [queued] = (await page.evaluate(`new Promise((resolve, reject) => {
+      const opening = indexedDB.open('visionops-capture');
+      opening.onerror = () => reject(opening.error);
+      opening.onsuccess = () => {
+        const all = opening.result.transaction('outbox').objectStore('outbox').getAll();
+        all.onerror = () => reject(all.error);
+        all.onsuccess = () => resolve(all.result.map((item) => ({ route: item.route, bytes: item.image.size })));
+      };
+    })`)) as { route: EdgeRoute; bytes: number }[];
+    const readMs = Number(await page.locator('#result').getAttribute('data-device-read-ms'));
+    t.diagnostic(`device reading: ${readMs} ms for the 640 x 480 frame (${LINES.length} lines, load average ${loadavg()[0].toFixed(1)}); queued ${queued.bytes} bytes (crops and reading)`);
+    assert.deepEqual({ sent: queued.route.sent, device: queued.route.device }, { sent: 'crops', device: ['gate', 'duplicates', 'orientation', 'detection', 'recognition'] });
+
+    await context.setOffline(false);
+    // Under device the first try waits out the outbox's longest backoff (a minute).
+    await until('the capture recorded after the network returned', 180, async () => (await page.locator('#result').getAttribute('data-record')) !== null);
+    const id = await page.locator('#result').getAttribute('data-record');
+    const record = (await app.inject({ method: 'GET', url: `/v1/predictions/${id}` })).json();
+    const { edge } = record.lineage;
+    assert.deepEqual({ policy: edge.policy, sent: edge.sent, device: edge.device }, { policy: 'device', sent: 'crops', device: ['gate', 'duplicates', 'orientation', 'detection', 'recognition'] });
+    assert.deepEqual(edge.models.map((model: { role: string }) => model.role), ['detection', 'orientation', 'recognition'], 'the models the device ran, as the server names them');
+    assert.deepEqual(record.lineage.models, [], 'the cloud recognised nothing again');
+    assert.equal(record.result.text, shown, 'the record holds the reading the device showed');
+    assert.ok(characterErrorRate(LINES.join('\n'), record.result.text) < 0.1);
+    assert.equal(recordCount(), before + Number(await page.locator('body').getAttribute('data-captures')), 'one record per capture');
+    assert.equal(recordCount(), before + 1);
+  } finally {
+    await context.close();
+  }
 });

@@ -12,6 +12,8 @@ import { REGIONS_PATH } from '../src/core/edge/regions.js';
 import type { Frame } from '../src/core/frame.js';
 import type { Quad } from '../src/core/postprocess/geometry.js';
 import { loadNodeTextDetector, regionsPayload, type NodeTextDetector } from '../src/edge/regions.js';
+import { modelVersionOf } from '../src/review/queue.js';
+import { deviceModels } from '../src/runtime/builtin.js';
 import { characterErrorRate, randomLines, renderDocument, rotated } from './fixtures/documents.js';
 
 // The real document pipeline reads the crops; the crops are cut in Node by the core functions the capture page runs.
@@ -158,4 +160,48 @@ test('hostile regions uploads are refused with their codes before anything is re
   assert.equal(wrongRoute.statusCode, 400, wrongRoute.body);
   assert.equal(wrongRoute.json().error.code, 'INVALID_REQUEST');
   assert.equal(recordCount(), before, 'nothing recorded');
+});
+
+test('under the device policy the record keeps the device\'s reading of its crops, recognising nothing again; a reading the route does not state is refused', async () => {
+  const lines = randomLines(63, 5);
+  const frame = await frameOf(await renderDocument({ lines, fontSize: 26, width: 900 }));
+  const quads = await detector.find(frame);
+  // Not the printed text: a record holding it was written from the device's reading, not read again here.
+  const readings = quads.map((_, i) => ({ text: `DEVICE LINE ${i}`, confidence: 0.97 }));
+  const models = (await deviceModels()).filter((model) => model.role !== 'orientation');
+  const route = { policy: 'device', client: 'capture-page', device: ['gate', 'duplicates', 'detection', 'recognition'], sent: 'crops', deviceVerdict: 'pass', modelBackend: 'wasm', models };
+  const upload = await regionsPayload(frame, quads, 'regions-device-1', readings);
+  const post = (edge: unknown, body = upload) => app.inject({ method: 'POST', url: REGIONS_PATH, headers: { 'content-type': body.contentType, 'x-visionops-edge': JSON.stringify(edge) }, payload: Buffer.from(body.body) });
+
+  const before = recordCount();
+  const refusals: [string, unknown, typeof upload, string][] = [
+    ['a reading under hybrid', { ...route, policy: 'hybrid' }, upload, 'READING_NOT_STATED'],
+    ['a reading without recognition among the device stages', { ...route, device: ['gate', 'duplicates', 'detection'] }, upload, 'READING_NOT_STATED'],
+    ['recognition stated without a reading', route, await regionsPayload(frame, quads, 'regions-device-2'), 'READING_NOT_STATED'],
+    ['a reading for some regions only', route, await regionsPayload(frame, quads, 'regions-device-3', readings.map((reading, i) => (i === 0 ? undefined : reading)) as typeof readings), 'PARTIAL_READING'],
+    ['a recogniser the server does not serve', { ...route, models: models.map((model) => (model.role === 'recognition' ? { ...model, version: '0.0.0-forged' } : model)) }, upload, 'UNKNOWN_DEVICE_MODEL'],
+    ['no recogniser named', { ...route, models: models.filter((model) => model.role !== 'recognition') }, upload, 'UNKNOWN_DEVICE_MODEL'],
+    ['a classifier the server does not serve', { ...route, models: [...models, { role: 'orientation', id: 'forged', version: '1' }] }, upload, 'UNKNOWN_DEVICE_MODEL'],
+  ];
+  for (const [name, edge, body, problem] of refusals) {
+    const answer = await post(edge, body);
+    assert.equal(answer.statusCode, 400, `${name}: ${answer.body}`);
+    assert.deepEqual({ code: answer.json().error.code, problem: answer.json().error.problem }, { code: 'INVALID_REGIONS', problem }, name);
+  }
+  const page = await app.inject({ method: 'POST', url: '/v1/predict', headers: { 'content-type': 'image/png', 'x-visionops-edge': JSON.stringify({ ...route, sent: 'downscaled' }) }, payload: await renderDocument({ lines }) });
+  assert.equal(page.statusCode, 400, page.body);
+  assert.deepEqual({ code: page.json().error.code, problem: page.json().error.problem }, { code: 'INVALID_REQUEST', problem: 'READING_WITHOUT_CROPS' }, 'a page is read by the cloud, not recorded as read on the device');
+  assert.equal(recordCount(), before, 'nothing recorded from a refused reading');
+
+  const answer = await post(route);
+  assert.equal(answer.statusCode, 200, answer.body);
+  const body = answer.json();
+  assert.equal(body.result.text, readings.map((reading) => reading.text).join('\n'), 'the device\'s reading is the result');
+  assert.equal(body.decision, 'accept', JSON.stringify(body.reasons));
+  assert.equal(body.quality.verdict, 'pass', 'the gate judged the page rebuilt from the crops');
+  assert.deepEqual(body.lineage.edge, route);
+  assert.deepEqual(body.lineage.models, [], 'the server ran no model on this capture');
+  assert.equal(modelVersionOf(body), models.map((model) => `device:${model.id}@${model.version}`).join(' + '), 'reviews of it are counted under the device\'s models');
+  assert.ok(!(body.timings.recognition > 0) && !(body.timings.classification > 0), `nothing recognised or classified here: ${JSON.stringify(body.timings)}`);
+  assert.equal(recordCount(), before + 1);
 });

@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import { CROP_FIELD, cutRegions, findTextRegions, REGIONS_FIELD, type DetectorRun, type RegionsManifest } from '../core/edge/regions.js';
 import type { Frame } from '../core/frame.js';
 import type { Quad } from '../core/postprocess/geometry.js';
+import type { LineReading } from '../core/postprocess/recognition.js';
 import { builtinManifests } from '../runtime/builtin.js';
 import type { RuntimeConfig } from '../runtime/config.js';
 import { createOnnxSession } from '../runtime/onnx-node.js';
@@ -35,9 +36,10 @@ export interface RegionsPayload {
 /**
  * The regions of a frame as a device sends them: each quad cut from the frame at full resolution
  * (`cutRegions`), encoded as JPEG without metadata, with the manifest, in one multipart body. The
- * boundary is derived from `key` so the same capture always makes the same bytes.
+ * boundary is derived from `key` so the same capture always makes the same bytes. `readings`: the
+ * device's reading of each region (policy `device`), sent with it.
  */
-export async function regionsPayload(frame: Frame, quads: Quad[], key: string): Promise<RegionsPayload> {
+export async function regionsPayload(frame: Frame, quads: Quad[], key: string, readings?: LineReading[]): Promise<RegionsPayload> {
   const crops = await Promise.all(
     cutRegions(frame, quads).map((crop) =>
       sharp(Buffer.from(crop.data.buffer, crop.data.byteOffset, crop.data.byteLength), { raw: { width: crop.width, height: crop.height, channels: crop.channels } })
@@ -45,7 +47,7 @@ export async function regionsPayload(frame: Frame, quads: Quad[], key: string): 
         .toBuffer(),
     ),
   );
-  const manifest: RegionsManifest = { frame: { width: frame.width, height: frame.height }, regions: quads.map((quad) => ({ quad })) };
+  const manifest: RegionsManifest = { frame: { width: frame.width, height: frame.height }, regions: quads.map((quad, i) => (readings === undefined ? { quad } : { quad, reading: readings[i] })) };
   const boundary = `visionops-${key.replace(/[^\w-]/g, '').slice(-48)}`;
   const chunks: Buffer[] = [part(boundary, `name="${REGIONS_FIELD}"`, 'application/json'), Buffer.from(JSON.stringify(manifest)), Buffer.from('\r\n')];
   crops.forEach((crop, i) => chunks.push(part(boundary, `name="${CROP_FIELD}"; filename="crop-${i}.jpg"`, 'image/jpeg'), crop, Buffer.from('\r\n')));

@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import { assertCropCount, rebuildPage, type RegionsManifest, type TextRegions } from '../core/edge/regions.js';
 import { isVisionopsError, VisionopsError } from '../core/errors.js';
 import type { Frame } from '../core/frame.js';
+import type { LineReading } from '../core/postprocess/recognition.js';
 import type { EdgeConfig } from '../edge/config.js';
 import type { IngestConfig } from './config.js';
 import { decodeAdmission } from './admission.js';
@@ -23,14 +24,14 @@ export interface RegionsPage {
  * Decodes each crop as ingest decodes an upload (sniffed, within `ingest.maxBytes` and, per crop,
  * `edge.regions.maxCropPixels`, refused before decoding), then rebuilds the page from them
  * (`rebuildPage`) as a PNG: lossless, and the same bytes for the same upload, so a retry under one
- * Idempotency-Key names the same image.
+ * Idempotency-Key names the same image. `readings`: the device's reading of the regions, kept with them.
  */
-export async function ingestRegions({ manifest, crops }: RegionsUpload, config: IngestConfig, limits: EdgeConfig['regions']): Promise<RegionsPage> {
+export async function ingestRegions({ manifest, crops }: RegionsUpload, config: IngestConfig, limits: EdgeConfig['regions'], readings?: LineReading[]): Promise<RegionsPage> {
   assertCropCount(crops.length, manifest.regions.length);
   const cropLimits = { ...config, maxPixels: Math.min(config.maxPixels, limits.maxCropPixels) };
   const frames: Frame[] = [];
   for (const [index, bytes] of crops.entries()) frames.push(await ingestCrop(bytes, index, cropLimits));
-  const regions: TextRegions = { frame: manifest.frame, quads: manifest.regions.map((region) => region.quad), crops: frames };
+  const regions: TextRegions = { frame: manifest.frame, quads: manifest.regions.map((region) => region.quad), crops: frames, ...(readings === undefined ? {} : { readings }) };
   // The page is as many pixels as a decoded upload of the frame's size: it waits for room in the same budget.
   const release = await decodeAdmission.admit(manifest.frame.width * manifest.frame.height, { budget: config.inflightPixels, waitMs: config.inflightWaitMs });
   try {

@@ -2,14 +2,13 @@ import type { TextRegions } from '../core/edge/regions.js';
 import { VisionopsError } from '../core/errors.js';
 import type { Frame } from '../core/frame.js';
 import { topClass } from '../core/postprocess/classification.js';
-import { ctcDecodeSteps } from '../core/postprocess/ctc.js';
+import { bucketed, decodeLine, keptReading, type LineReading } from '../core/postprocess/recognition.js';
 import { extractTextBoxes, sortReadingOrder, type DetectedBox } from '../core/postprocess/db.js';
 import { textSkewDegrees, type Quad } from '../core/postprocess/geometry.js';
 import { cropQuad } from '../core/preprocess/crop.js';
 import { preprocessHash } from '../core/preprocess/hash.js';
 import { rotateFrame, rotateFrameBy, rotateQuad, type QuarterTurn } from '../core/preprocess/rotate.js';
-import type { PreprocessSpec } from '../core/preprocess/spec.js';
-import { resizedSize, toTensor, toTensorBatch } from '../core/preprocess/tensor.js';
+import { toTensor, toTensorBatch } from '../core/preprocess/tensor.js';
 import { readRegisteredModel } from '../registry/local-models.js';
 import { batchedModel, type BatchedModel } from '../runtime/batched-model.js';
 import type { BatchListener } from '../runtime/batcher.js';
@@ -27,7 +26,6 @@ import { decideDocument } from '../core/decision/document.js';
 import { StageClock, type ModelStageName } from './clock.js';
 import type { PipelineConfig } from './config.js';
 import { groupRows } from '../core/postprocess/rows.js';
-import { inCharacterContext } from '../core/text/tokens.js';
 import type { Pipeline, ReadListener, StageContext } from './contract.js';
 import { addTurns, exifClaim, isSideways, isUpsideDown, lineLength, orientationSource } from './orientation.js';
 import type { DocumentResult, ModelLineage, TextLine, TextSegment, Timings } from '../core/records/prediction.js';
@@ -64,10 +62,7 @@ interface CascadeCount {
   earlyExits: number;
 }
 
-interface Reading {
-  text: string;
-  confidence: number;
-}
+type Reading = LineReading;
 
 /** A page's lines as the reader holds them: their boxes in the page's coordinates once turned by `rotation`, and their crops, in the same order. */
 interface Lines {
@@ -78,9 +73,14 @@ interface Lines {
 
 /** The lines sorted into reading order, each crop kept with its box. */
 function inReadingOrder(lines: Lines): Lines {
-  const entries = lines.boxes.map((box) => ({ box, score: 1 }));
-  const order = sortReadingOrder(entries).map((entry) => entries.indexOf(entry));
+  const order = readingOrder(lines.boxes);
   return { rotation: lines.rotation, boxes: order.map((i) => lines.boxes[i]), crops: order.map((i) => lines.crops[i]) };
+}
+
+/** The boxes' indices in reading order. */
+function readingOrder(boxes: Quad[]): number[] {
+  const entries = boxes.map((box) => ({ box, score: 1 }));
+  return sortReadingOrder(entries).map((entry) => entries.indexOf(entry));
 }
 
 /** The page as the pipeline currently holds it: the frame, turned so far by `rotation`, and its lines' boxes. */
@@ -175,8 +175,17 @@ class DocumentReader implements DocumentPipeline {
    */
   async readRegions(regions: TextRegions, { exifOrientation, clock, listener }: StageContext): Promise<DocumentResult> {
     const cascade: CascadeCount = { lines: 0, earlyExits: 0 };
-    const found = inReadingOrder({ rotation: 0, boxes: regions.quads, crops: regions.crops });
+    const order = readingOrder(regions.quads);
+    const found: Lines = { rotation: 0, boxes: order.map((i) => regions.quads[i]), crops: order.map((i) => regions.crops[i]) };
     listener.boxes?.(found.boxes, found.rotation);
+    if (regions.readings !== undefined) {
+      // The device read its crops (policy `device`, docs/edge.md): its reading is the result, kept
+      // and grouped into rows as a reading made here is; nothing is classified or recognised again.
+      const deviceRead = regions.readings;
+      const readings = order.map((i) => deviceRead[i]);
+      readings.forEach((reading, i) => this.tell(listener, i, reading, found.boxes[i]));
+      return this.resultOf({ lines: found, readings }, orientationSource(exifOrientation, false, false), exifOrientation, cascade);
+    }
     const turnedOver = (): Promise<Lines> => clock.time('orientation', () => turnLinesOver(found, regions.frame.width, regions.frame.height));
     const read = await this.readLines(found, turnedOver, clock, listener, cascade);
     return this.resultOf(read, orientationSource(exifOrientation, false, read.turnedByClassifier), exifOrientation, cascade);
@@ -237,7 +246,7 @@ class DocumentReader implements DocumentPipeline {
 
   /** Lines read with too little confidence, or as nothing but spaces, are noise. */
   private kept(reading: Reading): boolean {
-    return reading.confidence >= this.config.recognition.dropScore && reading.text.trim() !== '';
+    return keptReading(reading, this.config.recognition.dropScore);
   }
 
   private tell(listener: ReadListener, index: number, reading: Reading, box: Quad): void {
@@ -363,21 +372,7 @@ async function readLine(model: BatchedModel, data: Float32Array, dims: number[],
   const summary = firstOutput(model, await model.infer({ [inputName(model)]: { data, dims } }));
   const { postprocess } = model.manifest;
   const options = postprocess.kind === 'ctc' ? postprocess : {};
-  const decoded = ctcDecodeSteps(summary.data, 1, summary.dims[1], alphabet, spaceBoost === null ? options : { ...options, spaceBoost })[0];
-  return { text: inCharacterContext(decoded.text), confidence: decoded.confidence };
-}
-
-/**
- * The recognition spec with the crop's padding widened to the next multiple of `bucketWidth`
- * (never under the spec's own padding width): the crop's width bucket.
- */
-export function bucketed(crop: Frame, spec: PreprocessSpec, bucketWidth: number): PreprocessSpec {
-  if (spec.padding === undefined) return spec;
-  const vertical = spec.margin === undefined ? 0 : Math.round(crop.height * spec.margin.vertical);
-  const horizontal = spec.margin === undefined ? 0 : Math.round(crop.height * spec.margin.horizontal);
-  const { width } = resizedSize(crop.width + 2 * horizontal, crop.height + 2 * vertical, spec.resize);
-  const bucket = Math.max(spec.padding.width ?? 0, Math.ceil(width / bucketWidth) * bucketWidth);
-  return { ...spec, padding: { ...spec.padding, width: bucket } };
+  return decodeLine(summary.data, summary.dims[1], alphabet, spaceBoost === null ? options : { ...options, spaceBoost });
 }
 
 /** The median of the boxes' heights (their shorter side), in the frame's pixels. */

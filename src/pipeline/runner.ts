@@ -208,7 +208,8 @@ export class StageRunner {
       clock.expect(pipeline.stages);
       const context = { exifOrientation: gated.image.exifOrientation, clock, listener };
       result = regions === undefined ? await pipeline.run(gated.frame, context) : await readRegionsWith(pipeline, regions, context);
-      models = pipeline.models;
+      // Crops the device read were recorded, not run through the pipeline's models: the device's are in lineage.edge.models.
+      models = regions?.readings === undefined ? pipeline.models : [];
     }
     const { decision, reasons } = await clock.time('decide', () => pipeline.decision.rule(gated.quality, result, this.path.pipeline));
     return { ...gated, result, models, decision, reasons };

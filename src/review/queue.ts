@@ -58,7 +58,14 @@ function kindOf(record: PredictionRecord, auditRate: number, random: () => numbe
   return null;
 }
 
-/** The models that read the image, `id@version` joined by ` + `: what the statistics are grouped by. */
+/**
+ * The models that read the image, `id@version` joined by ` + `: what the statistics are grouped by.
+ * A reading made on the device (policy `device`: the cloud ran no model) is the device's models',
+ * each marked `device:`, so its production accuracy is measured apart from the cloud's.
+ */
 export function modelVersionOf(record: PredictionRecord): string {
+  if (record.lineage.models.length === 0 && record.lineage.edge?.models !== undefined) {
+    return record.lineage.edge.models.map((model) => `device:${model.id}@${model.version}`).join(' + ');
+  }
   return record.lineage.models.map((model) => `${model.id}@${model.version}`).join(' + ');
 }

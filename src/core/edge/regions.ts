@@ -8,6 +8,8 @@ import { cropQuad } from '../preprocess/crop.js';
 import { resizeWith } from '../preprocess/interpolation.js';
 import { rotateFrame } from '../preprocess/rotate.js';
 import { toTensor } from '../preprocess/tensor.js';
+import type { LineReading } from '../postprocess/recognition.js';
+import { EDGE_ROUTE_HEADER, type DeviceModel, type EdgeRoute } from './route.js';
 
 /**
  * A regions upload: the text regions a device's detector found, each cut from the full-resolution
@@ -19,10 +21,13 @@ export const REGIONS_PATH = '/v1/predict/regions';
 export const REGIONS_FIELD = 'regions';
 export const CROP_FIELD = 'crop';
 
-/** Each region's quadrilateral (top-left, top-right, bottom-right, bottom-left) in the coordinates of the frame it was cut from. */
+/**
+ * Each region's quadrilateral (top-left, top-right, bottom-right, bottom-left) in the coordinates
+ * of the frame it was cut from and, from a device that read its crops (policy `device`), its reading.
+ */
 export interface RegionsManifest {
   frame: { width: number; height: number };
-  regions: { quad: Quad }[];
+  regions: { quad: Quad; reading?: LineReading }[];
 }
 
 /** The long side a device's detector reads a frame at: the server's is 960; a third of the pixels is enough to find the lines. */
@@ -63,11 +68,15 @@ export function cutRegions(frame: Frame, quads: Quad[], maxHeight = CROP_MAX_HEI
   });
 }
 
-/** The regions of one frame as the server reads them: the crops decoded, in the manifest's order. */
+/**
+ * The regions of one frame as the server reads them: the crops decoded, in the manifest's order,
+ * and the device's reading of each when the device read them (the pipeline records it instead of reading).
+ */
 export interface TextRegions {
   frame: { width: number; height: number };
   quads: Quad[];
   crops: Frame[];
+  readings?: LineReading[];
 }
 
 export interface RegionLimits {
@@ -79,11 +88,21 @@ export interface RegionLimits {
   maxFramePixels: number;
 }
 
+/** The longest line a device's reading may hold: a line of print is a few hundred characters at most. */
+const MAX_READING_CHARACTERS = 1000;
+
 const point = z.tuple([z.number().finite(), z.number().finite()]);
 const manifestSchema = z
   .object({
     frame: z.object({ width: z.number().int().positive(), height: z.number().int().positive() }).strict(),
-    regions: z.array(z.object({ quad: z.tuple([point, point, point, point]) }).strict()),
+    regions: z.array(
+      z
+        .object({
+          quad: z.tuple([point, point, point, point]),
+          reading: z.object({ text: z.string().max(MAX_READING_CHARACTERS), confidence: z.number().min(0).max(1) }).strict().optional(),
+        })
+        .strict(),
+    ),
   })
   .strict();
 
@@ -137,6 +156,39 @@ export function parseRegionsManifest(raw: unknown, limits: RegionLimits): Region
     refuse('REGIONS_OVERLAP', `The regions cover ${covered.toLocaleString('en-US')} pixels, more than twice the ${width} x ${height} frame: send each text line once.`);
   }
   return manifest;
+}
+
+/**
+ * The device's reading of the regions, when the upload carries one and its route may: every region
+ * read (else INVALID_REGIONS `PARTIAL_READING`), a route under the `device` policy stating
+ * "recognition" among its device stages (a reading without it, or such a route without a reading,
+ * is INVALID_REGIONS `READING_NOT_STATED`), and the route naming the device's detector and
+ * recogniser, every model it names being one the server serves to devices (`served`; else
+ * INVALID_REGIONS `UNKNOWN_DEVICE_MODEL`). Undefined when the device did not read: the server reads the crops.
+ */
+export function deviceReadings(manifest: RegionsManifest, route: EdgeRoute | undefined, served: DeviceModel[]): LineReading[] | undefined {
+  const read = manifest.regions.filter((region) => region.reading !== undefined).length;
+  const stated = route?.policy === 'device' && route.device.includes('recognition');
+  if (read === 0 && !stated) return undefined;
+  if (read > 0 && read < manifest.regions.length) {
+    refuse('PARTIAL_READING', `${read} of ${manifest.regions.length} regions carry a reading: send a reading for every region, or for none and the server reads them.`);
+  }
+  if (!stated) {
+    refuse('READING_NOT_STATED', `Regions carry the device's reading, but ${EDGE_ROUTE_HEADER} does not state "policy": "device" with "recognition" among its "device" stages: state it, or send the regions without readings.`);
+  }
+  if (read === 0) {
+    refuse('READING_NOT_STATED', `${EDGE_ROUTE_HEADER} states "recognition" on the device, but no region carries a reading: send each region's {"text", "confidence"} as "reading".`);
+  }
+  const named = route!.models ?? [];
+  const unnamed = (['detection', 'recognition'] as const).filter((role) => !named.some((model) => model.role === role));
+  const unknown = named.filter((used) => !served.some((model) => model.role === used.role && model.id === used.id && model.version === used.version));
+  if (unnamed.length > 0 || unknown.length > 0) {
+    const role = unnamed[0] ?? unknown[0].role;
+    const known = served.filter((model) => model.role === role).map((model) => `${model.id}@${model.version}`);
+    const problem = unnamed.length > 0 ? 'is not named' : `${unknown[0].id}@${unknown[0].version} is not one this server serves`;
+    refuse('UNKNOWN_DEVICE_MODEL', `The device's ${role} model ${problem} in ${EDGE_ROUTE_HEADER}'s "models": a device reading is recorded only from the models served at /web/models/ (${known.join(' or ')}).`, { role, served: known });
+  }
+  return manifest.regions.map((region) => region.reading!);
 }
 
 /** INVALID_REGIONS (`MALFORMED_REGIONS`) for a manifest that is not JSON. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { VisionopsError } from '../errors.js';
-import { edgePolicySchema, type DeviceStage, type EdgePolicy, type Sent } from './policy.js';
+import { DEVICE_STAGES, edgePolicySchema, type DeviceStage, type EdgePolicy, type Sent } from './policy.js';
 
 /** The header an edge client (the capture page, `visionops edge`) states its route in: one JSON object, `EdgeRoute`. */
 export const EDGE_ROUTE_HEADER = 'X-Visionops-Edge';
@@ -22,17 +22,41 @@ export interface EdgeRoute {
   capturedAt?: string;
   /** Which onnxruntime-web backend ran the device's models (the capture page), when a stage used them. */
   modelBackend?: 'webgpu' | 'wasm';
+  /** The models the device ran (the capture page), by role: the server accepts a device's reading only from the built-in models it serves. */
+  models?: DeviceModel[];
+}
+
+/** Where a device learns which built-in models the server serves it (`DeviceModelsAnswer`): the weights are at /web/models/{role}.onnx. */
+export const DEVICE_MODELS_PATH = '/web/models/models.json';
+
+export interface DeviceModelsAnswer {
+  models: DeviceModel[];
+  /** The recogniser's CTC alphabet, the blank first. */
+  alphabet: string[];
+}
+
+export interface DeviceModel {
+  role: 'detection' | 'orientation' | 'recognition';
+  id: string;
+  version: string;
 }
 
 export const edgeRouteSchema: z.ZodType<EdgeRoute> = z
   .object({
     policy: edgePolicySchema,
     client: z.enum(['capture-page', 'agent']),
-    device: z.array(z.enum(['gate', 'duplicates', 'orientation', 'detection'])).max(4),
+    device: z
+      .array(z.enum(DEVICE_STAGES))
+      .max(DEVICE_STAGES.length)
+      .refine((stages) => new Set(stages).size === stages.length, 'each stage once'),
     sent: z.enum(['original', 'downscaled', 'crops']),
     deviceVerdict: z.enum(['pass', 'warn', 'fail']).optional(),
     capturedAt: z.iso.datetime().optional(),
     modelBackend: z.enum(['webgpu', 'wasm']).optional(),
+    models: z
+      .array(z.object({ role: z.enum(['detection', 'orientation', 'recognition']), id: z.string().min(1).max(200), version: z.string().min(1).max(100) }).strict())
+      .max(3)
+      .optional(),
   })
   .strict();
 

@@ -2,11 +2,12 @@ import multipart from '@fastify/multipart';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Config } from '../../config/schema.js';
-import { CROP_FIELD, malformedJson, parseRegionsManifest, REGIONS_FIELD, REGIONS_PATH, tooManyRegions, type RegionLimits, type RegionsManifest, type TextRegions } from '../../core/edge/regions.js';
+import { CROP_FIELD, deviceReadings, malformedJson, parseRegionsManifest, REGIONS_FIELD, REGIONS_PATH, tooManyRegions, type RegionLimits, type RegionsManifest, type TextRegions } from '../../core/edge/regions.js';
 import { EDGE_ROUTE_HEADER, parseEdgeRoute } from '../../core/edge/route.js';
 import { isVisionopsError, VisionopsError } from '../../core/errors.js';
 import { EDGE_SOURCE_FIELD } from '../../pipeline/edge-lineage.js';
 import { ingestRegions, type RegionsUpload } from '../../image/regions.js';
+import { deviceModels } from '../../runtime/builtin.js';
 import { requestKey, type IdempotentService } from '../../pipeline/idempotency.js';
 import { regionsNotRead } from '../../pipeline/runner.js';
 import type { PredictionListener } from '../../pipeline/contract.js';
@@ -73,6 +74,9 @@ export const predictRoutes: FastifyPluginAsync<PredictOptions> = async (app, { c
     const key = readIdempotencyKey(request);
     const headerMetadata = readHeaderMetadata(request.headers[METADATA_HEADER.toLowerCase()]);
     const edge = parseEdgeRoute(request.headers[EDGE_ROUTE_HEADER.toLowerCase()]);
+    if (edge?.device.includes('recognition')) {
+      throw new VisionopsError('INVALID_REQUEST', `${EDGE_ROUTE_HEADER} states "recognition" on the device, but a page is read here: send the device's reading with its crops to ${REGIONS_PATH}, or leave "recognition" out.`, { problem: 'READING_WITHOUT_CROPS' });
+    }
     const upload = request.isMultipart() ? await readMultipart(request, () => readParts(request)) : readRaw(request);
     const source = {
       channel: 'http',
@@ -91,7 +95,9 @@ export const predictRoutes: FastifyPluginAsync<PredictOptions> = async (app, { c
    * (src/core/edge/regions.ts): multipart, the JSON field "regions" and one file field "crop" per
    * region. The crops are put back on a page of the frame's size, which takes the same path as an
    * image (gate, decision, record, Idempotency-Key, streaming) except that the pipeline reads the
-   * crops instead of detecting lines. Answered like POST /v1/predict.
+   * crops instead of detecting lines. Answered like POST /v1/predict. Under the `device` policy the
+   * regions may carry the device's reading (docs/edge.md, "Reading on the device"): the record keeps
+   * it as the result, the crops as its evidence, and the server recognises nothing again.
    */
   app.post(REGIONS_PATH, { bodyLimit, config: { scope: 'predict' }, onRequest: choose }, async (request, reply) => {
     const service = services.get(pipelineOf(request));
@@ -106,7 +112,8 @@ export const predictRoutes: FastifyPluginAsync<PredictOptions> = async (app, { c
       throw new VisionopsError('UNSUPPORTED_FORMAT', `Send regions as multipart/form-data: ${REGIONS_UPLOAD}.`);
     }
     const upload = await readMultipart(request, () => readRegionParts(request, { ...config.edge.regions, maxFramePixels: config.ingest.maxPixels }));
-    const page = await ingestRegions(upload, config.ingest, config.edge.regions);
+    const readings = deviceReadings(upload.manifest, edge, await deviceModels());
+    const page = await ingestRegions(upload, config.ingest, config.edge.regions, readings);
     const source = {
       channel: 'http',
       contentType: 'image/png',

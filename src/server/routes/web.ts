@@ -3,7 +3,8 @@ import { basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
-import { builtinManifests } from '../../runtime/builtin.js';
+import { DEVICE_MODELS_PATH, type DeviceModelsAnswer } from '../../core/edge/route.js';
+import { builtinManifests, deviceModels } from '../../runtime/builtin.js';
 import { answer } from '../http-errors.js';
 
 /** `npm run build` writes the pages here; the path is the same from src/ (tests) and dist/ (npm start). */
@@ -30,11 +31,17 @@ export const webRoutes: FastifyPluginAsync = async (app) => {
   for (const page of PAGES) {
     app.get(`/${page}`, { config: { scope: 'public' } }, async (_request, reply) => reply.sendFile(`${page}/index.html`));
   }
-  // The light models the capture page runs on the device (docs/edge.md): the built-in weights, as the server reads them (found on the first request).
-  for (const role of ['detection', 'orientation'] as const) {
+  // The models the capture page runs on the device (docs/edge.md): the built-in weights, as the server reads them (found on the first request).
+  for (const role of ['detection', 'orientation', 'recognition'] as const) {
     app.get(`/web/models/${role}.onnx`, { config: { scope: 'public' } }, async (_request, reply) => {
       const { path } = (await builtinManifests())[role];
       return reply.header('cache-control', 'public, max-age=86400').sendFile(basename(path), dirname(path));
     });
   }
+  // What the device names in its route (each model's id and version) and the recogniser's CTC alphabet, so it decodes as the server does.
+  app.get(DEVICE_MODELS_PATH, { config: { scope: 'public' } }, async (_request, reply) => {
+    const manifests = await builtinManifests();
+    const served: DeviceModelsAnswer = { models: await deviceModels(), alphabet: manifests.recognition.labels ?? [] };
+    return reply.header('cache-control', 'public, max-age=86400').send(served);
+  });
 };
