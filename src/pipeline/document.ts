@@ -5,7 +5,7 @@ import { topClass } from '../core/postprocess/classification.js';
 import { ctcDecodeSteps } from '../core/postprocess/ctc.js';
 import { extractTextBoxes, sortReadingOrder, type DetectedBox } from '../core/postprocess/db.js';
 import type { Quad } from '../core/postprocess/geometry.js';
-import { cropQuad } from '../core/preprocess/crop.js';
+import { cropQuad, sideBySide, warpQuad } from '../core/preprocess/crop.js';
 import { preprocessHash } from '../core/preprocess/hash.js';
 import { rotateFrame, rotateQuad, type QuarterTurn } from '../core/preprocess/rotate.js';
 import type { PreprocessSpec } from '../core/preprocess/spec.js';
@@ -27,13 +27,14 @@ import { decideDocument } from '../core/decision/document.js';
 import { StageClock, type ModelStageName } from './clock.js';
 import type { PipelineConfig } from './config.js';
 import { groupRows } from '../core/postprocess/rows.js';
+import { splitPieces } from '../core/postprocess/split-pieces.js';
 import { inCharacterContext } from '../core/text/tokens.js';
 import type { Pipeline, ReadListener, StageContext } from './contract.js';
 import { addTurns, exifClaim, isSideways, isUpsideDown, lineLength, orientationSource } from './orientation.js';
 import type { DocumentResult, ModelLineage, TextLine, TextSegment, Timings } from '../core/records/prediction.js';
 
 /** Bumped whenever the steps between the models change what a page reads as. */
-export const DOCUMENT_PIPELINE_VERSION = '1.6.0';
+export const DOCUMENT_PIPELINE_VERSION = '1.7.0';
 
 /** The document pipeline: the runner's contract, and `read` for scripts and tests that call it alone. */
 export interface DocumentPipeline extends Pipeline<DocumentResult> {
@@ -69,11 +70,16 @@ interface Reading {
   confidence: number;
 }
 
-/** A page's lines as the reader holds them: their boxes in the page's coordinates once turned by `rotation`, and their crops, in the same order. */
+/**
+ * A page's lines as the reader holds them: their boxes in the page's coordinates once turned by
+ * `rotation`, and their crops, in the same order; `frame` is that page when the reader has it
+ * (not for regions a device cut).
+ */
 interface Lines {
   rotation: QuarterTurn;
   boxes: Quad[];
   crops: Frame[];
+  frame?: Frame;
 }
 
 /** The lines sorted into reading order, each crop kept with its box. */
@@ -158,13 +164,13 @@ class DocumentReader implements DocumentPipeline {
 
     listener.boxes?.(page.boxes, page.rotation);
     const crops = await clock.time('crop', () => page.boxes.map((box) => cropQuad(page.frame, box)));
-    const found: Lines = { rotation: page.rotation, boxes: page.boxes, crops };
+    const found: Lines = { rotation: page.rotation, boxes: page.boxes, crops, frame: page.frame };
     const turnedOver = async (): Promise<Lines> => {
       const over = await clock.time('orientation', () => turnOver(page));
-      return { rotation: over.rotation, boxes: over.boxes, crops: await clock.time('crop', () => over.boxes.map((box) => cropQuad(over.frame, box))) };
+      return { rotation: over.rotation, boxes: over.boxes, crops: await clock.time('crop', () => over.boxes.map((box) => cropQuad(over.frame, box))), frame: over.frame };
     };
     const read = await this.readLines(found, turnedOver, clock, listener, cascade);
-    return this.resultOf(read, orientationSource(exifOrientation, turnedByBoxes, read.turnedByClassifier), exifOrientation, cascade);
+    return this.resultOf(read, await this.rejoined(read, clock, cascade), orientationSource(exifOrientation, turnedByBoxes, read.turnedByClassifier), exifOrientation, cascade);
   }
 
   /**
@@ -186,7 +192,7 @@ class DocumentReader implements DocumentPipeline {
         }),
       );
     const read = await this.readLines(found, turnedOver, clock, listener, cascade);
-    return this.resultOf(read, orientationSource(exifOrientation, false, read.turnedByClassifier), exifOrientation, cascade);
+    return this.resultOf(read, this.segmentsOf(read), orientationSource(exifOrientation, false, read.turnedByClassifier), exifOrientation, cascade);
   }
 
   /**
@@ -223,16 +229,45 @@ class DocumentReader implements DocumentPipeline {
     return { lines, readings, turnedByClassifier };
   }
 
-  private resultOf({ lines, readings }: { lines: Lines; readings: Reading[] }, source: DocumentResult['orientation']['source'], exifOrientation: number, cascade: CascadeCount): DocumentResult {
+  /** The readings kept, each with its line's box. */
+  private segmentsOf({ lines, readings }: { lines: Lines; readings: Reading[] }): TextSegment[] {
     const segments: TextSegment[] = [];
     readings.forEach((reading, i) => {
       if (this.kept(reading)) segments.push({ text: reading.text, confidence: reading.confidence, box: lines.boxes[i] });
     });
+    return segments;
+  }
+
+  /**
+   * The readings kept, with the pieces the detector split out of one stretch of a printed row
+   * (src/core/postprocess/split-pieces.ts) read again as one crop of the page; that reading
+   * takes their place when it is kept and at least as confident as the least confident piece.
+   */
+  private async rejoined(read: { lines: Lines; readings: Reading[] }, clock: StageClock, cascade: CascadeCount): Promise<TextSegment[]> {
+    const segments = this.segmentsOf(read);
+    const frame = read.lines.frame;
+    if (frame === undefined) return segments;
+    const runs = groupRows(segments).flatMap((row) => splitPieces(row));
+    if (runs.length === 0) return segments;
+    const crops = await clock.time('crop', () => runs.map((run) => sideBySide(run.readBoxes.map((box) => warpQuad(frame, box)))));
+    const readings = await this.recognise(crops, clock, cascade);
+    const replaced = new Set<TextSegment>();
+    const joined: TextSegment[] = [];
+    runs.forEach((run, i) => {
+      const reading = readings[i];
+      if (!this.kept(reading) || reading.confidence < Math.min(...run.segments.map((s) => s.confidence))) return;
+      run.segments.forEach((segment) => replaced.add(segment));
+      joined.push({ text: reading.text, confidence: reading.confidence, box: run.box });
+    });
+    return [...segments.filter((segment) => !replaced.has(segment)), ...joined];
+  }
+
+  private resultOf({ lines, readings }: { lines: Lines; readings: Reading[] }, segments: TextSegment[], source: DocumentResult['orientation']['source'], exifOrientation: number, cascade: CascadeCount): DocumentResult {
     const printed = printedLines(segments);
     return {
       text: printed.map((line) => line.text).join('\n'),
       lines: printed,
-      unreadLines: readings.length - segments.length,
+      unreadLines: readings.filter((reading) => !this.kept(reading)).length,
       orientation: { rotation: lines.rotation, source, exif: exifClaim(exifOrientation, lines.rotation) },
       ...(this.fastRecognition === null ? {} : { cascade }),
     };
