@@ -241,7 +241,9 @@ class DocumentReader implements DocumentPipeline {
   /**
    * The readings kept, with the pieces the detector split out of one stretch of a printed row
    * (src/core/postprocess/split-pieces.ts) read again as one crop of the page; that reading
-   * takes their place when it is kept and at least as confident as the least confident piece.
+   * takes their place when it is kept and at least as confident as the pieces were, their
+   * confidences weighted by their length: a speck or a line showing through from the back of the
+   * paper, read as a short unsure piece, does not lower the bar for the whole.
    */
   private async rejoined(read: { lines: Lines; readings: Reading[] }, clock: StageClock, cascade: CascadeCount): Promise<TextSegment[]> {
     const segments = this.segmentsOf(read);
@@ -255,7 +257,7 @@ class DocumentReader implements DocumentPipeline {
     const joined: TextSegment[] = [];
     runs.forEach((run, i) => {
       const reading = readings[i];
-      if (!this.kept(reading) || reading.confidence < Math.min(...run.segments.map((s) => s.confidence))) return;
+      if (!this.kept(reading) || reading.confidence < readingConfidence(run.segments, run.segments.map((s) => s.box))) return;
       run.segments.forEach((segment) => replaced.add(segment));
       joined.push({ text: reading.text, confidence: reading.confidence, box: run.box });
     });
