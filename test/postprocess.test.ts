@@ -14,7 +14,7 @@ import {
   type Point,
   type Quad,
 } from '../src/core/postprocess/geometry.js';
-import { cropQuad } from '../src/core/preprocess/crop.js';
+import { cropQuad, sideBySide, warpQuad } from '../src/core/preprocess/crop.js';
 import { seededRandom } from './fixtures/documents.js';
 
 const PADDLE: DbOptions = { threshold: 0.3, boxThreshold: 0.6, unclipRatio: 1.5, maxCandidates: 1000 };
@@ -548,4 +548,16 @@ test('cropQuad turns a tall crop a quarter counter-clockwise, keeps RGBA, and re
   const plain = frameOf(20, 20, 3, () => [7, 8, 9]);
   const outside = cropQuad(plain, [[-5, -5], [25, -5], [25, 10], [-5, 10]]);
   for (let y = 0; y < outside.height; y++) for (let x = 0; x < outside.width; x++) assert.deepEqual(pixel(outside, x, y), [7, 8, 9]);
+});
+
+test('a stepped line cut piece by piece (warpQuad, never turned) and set side by side is one straight line', () => {
+  // Two red bars 10 px tall, the second 6 px lower: cut at their own heights, they line up.
+  const frame = frameOf(60, 40, 3, (x, y) => ((x >= 5 && x < 25 && y >= 10 && y < 20) || (x >= 30 && x < 40 && y >= 16 && y < 26) ? RED : WHITE));
+  const first = warpQuad(frame, [[5, 10], [25, 10], [25, 20], [5, 20]]);
+  // Narrower than tall by more than 1.5 times: cropQuad would turn it, warpQuad does not.
+  const second = warpQuad(frame, [[30, 16], [36, 16], [36, 26], [30, 26]]);
+  assert.deepEqual([second.width, second.height], [6, 10]);
+  const line = sideBySide([first, { ...second, height: 9, data: second.data.subarray(0, 6 * 9 * 3) }]);
+  assert.deepEqual([line.width, line.height, line.channels], [26, 10, 3]);
+  for (let y = 0; y < 10; y++) for (let x = 0; x < 26; x++) assert.deepEqual(pixel(line, x, y), RED, `(${x}, ${y})`);
 });

@@ -31,3 +31,18 @@ test('letter-spaced thermal receipts: words are not broken, amounts keep their d
     );
   }
 });
+
+test('a crease steps the total amount down at its decimal point: the detector cuts it in two, and it is read whole on the total line', async () => {
+  // Stepped by 26 or 28 px on a 40 px line, the amount's two pieces are boxed apart; before
+  // pipeline 1.7.0 they came out as "TOTAL 153" and ".45" on two lines.
+  for (const [seed, step] of [
+    [1, 13],
+    [2, 14],
+    [3, 13],
+  ] as const) {
+    const receipt = await renderThermalReceipt(seed, { creasedTotal: step });
+    const result = await read(receipt.image);
+    const total = result.lines.find((line) => line.text.toUpperCase().startsWith('TOTAL'));
+    assert.equal(total?.text.toUpperCase(), receipt.total, `seed ${seed}:\n${result.lines.map((l) => l.text).join('\n')}`);
+  }
+});

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Point, Quad } from '../src/core/postprocess/geometry.js';
 import { groupRows, type Segment } from '../src/core/postprocess/rows.js';
+import { splitPieces } from '../src/core/postprocess/split-pieces.js';
 
 /** A box `width` x `height` whose top-left corner is at (x, y), turned `degrees` clockwise about that corner. */
 function box(x: number, y: number, width: number, height: number, degrees = 0): Quad {
@@ -111,4 +112,50 @@ test('no segments, no rows; one segment, one row holding it', () => {
   assert.equal(rows.length, 1);
   assert.equal(rows[0].text, 'alone');
   assert.deepEqual(rows[0].segments, [only]);
+});
+
+test('a crease steps an amount down by most of its height: its two pieces, nearly touching, stay on their row', () => {
+  // "153" and ".45" 40 px high, the second 26 px lower (an overlap of 0.35) and 3 px after the first.
+  const rows = groupRows([
+    segment('TOTAL', box(20, 100, 120, 40)),
+    segment('153', box(440, 100, 54, 40)),
+    segment('.45', box(497, 126, 54, 40)),
+    // The next line starts well after the amount above ends: a line of its own.
+    segment('THANK YOU', box(20, 150, 200, 40)),
+    segment('CALL AGAIN', box(300, 176, 200, 40)),
+  ]);
+  assert.deepEqual(
+    rows.map((r) => r.text),
+    ['TOTAL 153 .45', 'THANK YOU', 'CALL AGAIN'],
+  );
+});
+
+test('pieces of a row closer than half their height, or overlapping, are read again as one stretch; a column apart is not', () => {
+  const [row] = groupRows([
+    segment('TOTAL', box(20, 100, 120, 24)),
+    segment('7', box(400, 102, 30, 18)),
+    segment('80', box(440, 98, 70, 26)),
+    segment('S', box(560, 100, 20, 24)),
+  ]);
+  const runs = splitPieces(row);
+  assert.deepEqual(
+    runs.map((run) => run.segments.map((s) => s.text)),
+    [['7', '80']],
+  );
+  const [run] = runs;
+  // One read box a piece, as tall as the tallest, meeting halfway across the 10 px gap; the run
+  // widened by half its height at each end (13 px), as far as its neighbours allow.
+  assert.equal(run.readBoxes.length, 2);
+  const close = (a: number, b: number) => Math.abs(a - b) < 1e-6;
+  const [first, second] = run.readBoxes;
+  assert.ok(close(first[0][0], 400 - 13) && close(first[1][0], 435) && close(second[0][0], 435) && close(second[1][0], 510 + 13), JSON.stringify(run.readBoxes));
+  for (const readBox of run.readBoxes) assert.ok(close(readBox[3][1] - readBox[0][1], 26), JSON.stringify(readBox));
+  assert.ok(close(first[0][1], 111 - 13) && close(second[0][1], 111 - 13), 'each piece at its own height on the page');
+  assert.ok(close(run.box[0][0], 400) && close(run.box[2][0], 510) && close(run.box[0][1], 98) && close(run.box[2][1], 124), JSON.stringify(run.box));
+
+  const [overlapping] = groupRows([segment('71.1', box(400, 100, 80, 24)), segment('80', box(470, 100, 60, 24))]);
+  assert.deepEqual(
+    splitPieces(overlapping).map((r) => r.segments.map((s) => s.text)),
+    [['71.1', '80']],
+  );
 });

@@ -5,7 +5,7 @@ import { topClass } from '../core/postprocess/classification.js';
 import { bucketed, decodeLine, keptReading, type LineReading } from '../core/postprocess/recognition.js';
 import { extractTextBoxes, sortReadingOrder, type DetectedBox } from '../core/postprocess/db.js';
 import { textSkewDegrees, type Quad } from '../core/postprocess/geometry.js';
-import { cropQuad } from '../core/preprocess/crop.js';
+import { cropQuad, sideBySide, warpQuad } from '../core/preprocess/crop.js';
 import { preprocessHash } from '../core/preprocess/hash.js';
 import { rotateFrame, rotateFrameBy, rotateQuad, type QuarterTurn } from '../core/preprocess/rotate.js';
 import { toTensor, toTensorBatch } from '../core/preprocess/tensor.js';
@@ -26,6 +26,7 @@ import { decideDocument } from '../core/decision/document.js';
 import { StageClock, type ModelStageName } from './clock.js';
 import type { PipelineConfig } from './config.js';
 import { groupRows } from '../core/postprocess/rows.js';
+import { splitPieces } from '../core/postprocess/split-pieces.js';
 import type { Pipeline, ReadListener, StageContext } from './contract.js';
 import { addTurns, exifClaim, isSideways, isUpsideDown, lineLength, orientationSource } from './orientation.js';
 import type { DocumentResult, ModelLineage, TextLine, TextSegment, Timings } from '../core/records/prediction.js';
@@ -64,11 +65,16 @@ interface CascadeCount {
 
 type Reading = LineReading;
 
-/** A page's lines as the reader holds them: their boxes in the page's coordinates once turned by `rotation`, and their crops, in the same order. */
+/**
+ * A page's lines as the reader holds them: their boxes in the page's coordinates once turned by
+ * `rotation`, and their crops, in the same order; `frame` is that page when the reader has it
+ * (not for regions a device cut).
+ */
 interface Lines {
   rotation: QuarterTurn;
   boxes: Quad[];
   crops: Frame[];
+  frame?: Frame;
 }
 
 /** The lines sorted into reading order, each crop kept with its box. */
@@ -157,15 +163,15 @@ class DocumentReader implements DocumentPipeline {
     }
 
     const straight = await this.straightened(page, clock);
-    const found: Lines = straight ?? { rotation: page.rotation, boxes: page.boxes, crops: await clock.time('crop', () => page.boxes.map((box) => cropQuad(page.frame, box))) };
+    const found: Lines = straight ?? { rotation: page.rotation, boxes: page.boxes, crops: await clock.time('crop', () => page.boxes.map((box) => cropQuad(page.frame, box))), frame: page.frame };
     listener.boxes?.(found.boxes, found.rotation);
     const turnedOver = async (): Promise<Lines> => {
       if (straight !== null) return clock.time('orientation', () => turnLinesOver(straight, page.frame.width, page.frame.height));
       const over = await clock.time('orientation', () => turnOver(page));
-      return { rotation: over.rotation, boxes: over.boxes, crops: await clock.time('crop', () => over.boxes.map((box) => cropQuad(over.frame, box))) };
+      return { rotation: over.rotation, boxes: over.boxes, crops: await clock.time('crop', () => over.boxes.map((box) => cropQuad(over.frame, box))), frame: over.frame };
     };
     const read = await this.readLines(found, turnedOver, clock, listener, cascade);
-    return this.resultOf(read, orientationSource(exifOrientation, turnedByBoxes, read.turnedByClassifier), exifOrientation, cascade);
+    return this.resultOf(read, await this.rejoined(read, clock, cascade), orientationSource(exifOrientation, turnedByBoxes, read.turnedByClassifier), exifOrientation, cascade);
   }
 
   /**
@@ -184,11 +190,11 @@ class DocumentReader implements DocumentPipeline {
       const deviceRead = regions.readings;
       const readings = order.map((i) => deviceRead[i]);
       readings.forEach((reading, i) => this.tell(listener, i, reading, found.boxes[i]));
-      return this.resultOf({ lines: found, readings }, orientationSource(exifOrientation, false, false), exifOrientation, cascade);
+      return this.resultOf({ lines: found, readings }, this.segmentsOf({ lines: found, readings }), orientationSource(exifOrientation, false, false), exifOrientation, cascade);
     }
     const turnedOver = (): Promise<Lines> => clock.time('orientation', () => turnLinesOver(found, regions.frame.width, regions.frame.height));
     const read = await this.readLines(found, turnedOver, clock, listener, cascade);
-    return this.resultOf(read, orientationSource(exifOrientation, false, read.turnedByClassifier), exifOrientation, cascade);
+    return this.resultOf(read, this.segmentsOf(read), orientationSource(exifOrientation, false, read.turnedByClassifier), exifOrientation, cascade);
   }
 
   /**
@@ -225,16 +231,47 @@ class DocumentReader implements DocumentPipeline {
     return { lines, readings, turnedByClassifier };
   }
 
-  private resultOf({ lines, readings }: { lines: Lines; readings: Reading[] }, source: DocumentResult['orientation']['source'], exifOrientation: number, cascade: CascadeCount): DocumentResult {
+  /** The readings kept, each with its line's box. */
+  private segmentsOf({ lines, readings }: { lines: Lines; readings: Reading[] }): TextSegment[] {
     const segments: TextSegment[] = [];
     readings.forEach((reading, i) => {
       if (this.kept(reading)) segments.push({ text: reading.text, confidence: reading.confidence, box: lines.boxes[i] });
     });
+    return segments;
+  }
+
+  /**
+   * The readings kept, with the pieces the detector split out of one stretch of a printed row
+   * (src/core/postprocess/split-pieces.ts) read again as one crop of the page; that reading
+   * takes their place when it is kept and at least as confident as the pieces were, their
+   * confidences weighted by their length: a speck or a line showing through from the back of the
+   * paper, read as a short unsure piece, does not lower the bar for the whole.
+   */
+  private async rejoined(read: { lines: Lines; readings: Reading[] }, clock: StageClock, cascade: CascadeCount): Promise<TextSegment[]> {
+    const segments = this.segmentsOf(read);
+    const frame = read.lines.frame;
+    if (frame === undefined) return segments;
+    const runs = groupRows(segments).flatMap((row) => splitPieces(row));
+    if (runs.length === 0) return segments;
+    const crops = await clock.time('crop', () => runs.map((run) => sideBySide(run.readBoxes.map((box) => warpQuad(frame, box)))));
+    const readings = await this.recognise(crops, clock, cascade);
+    const replaced = new Set<TextSegment>();
+    const joined: TextSegment[] = [];
+    runs.forEach((run, i) => {
+      const reading = readings[i];
+      if (!this.kept(reading) || reading.confidence < readingConfidence(run.segments, run.segments.map((s) => s.box))) return;
+      run.segments.forEach((segment) => replaced.add(segment));
+      joined.push({ text: reading.text, confidence: reading.confidence, box: run.box });
+    });
+    return [...segments.filter((segment) => !replaced.has(segment)), ...joined];
+  }
+
+  private resultOf({ lines, readings }: { lines: Lines; readings: Reading[] }, segments: TextSegment[], source: DocumentResult['orientation']['source'], exifOrientation: number, cascade: CascadeCount): DocumentResult {
     const printed = printedLines(segments);
     return {
       text: printed.map((line) => line.text).join('\n'),
       lines: printed,
-      unreadLines: readings.length - segments.length,
+      unreadLines: readings.filter((reading) => !this.kept(reading)).length,
       orientation: { rotation: lines.rotation, source, exif: exifClaim(exifOrientation, lines.rotation) },
       ...(this.fastRecognition === null ? {} : { cascade }),
     };
@@ -267,7 +304,7 @@ class DocumentReader implements DocumentPipeline {
     const level = await clock.time('orientation', () => rotateFrameBy(page.frame, -skew));
     const boxes = await clock.time('detection', () => this.detectWithSmallText(level.frame));
     const crops = await clock.time('crop', () => boxes.map((box) => cropQuad(level.frame, box)));
-    return { rotation: page.rotation, boxes: boxes.map((box) => box.map(level.toSource) as Quad), crops };
+    return { rotation: page.rotation, boxes: boxes.map((box) => box.map(level.toSource) as Quad), crops, frame: page.frame };
   }
 
   /**

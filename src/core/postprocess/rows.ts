@@ -24,12 +24,18 @@ export interface RowOptions {
   minOverlap: number;
   /** ...and when the taller is at most this many times as tall as the shorter (a heading is not its neighbour's row). */
   maxHeightRatio: number;
+  /**
+   * A segment that nearly touches the end of the one before it (a gap under `maxGap` of the
+   * taller's height) needs only `minOverlap` of the shorter's height: a crease steps the print
+   * within a word or an amount, and a line's neighbour above or below never starts that close.
+   */
+  touching: { maxGap: number; minOverlap: number };
 }
 
-export const DEFAULT_ROW_OPTIONS: RowOptions = { minOverlap: 0.5, maxHeightRatio: 2.2 };
+export const DEFAULT_ROW_OPTIONS: RowOptions = { minOverlap: 0.5, maxHeightRatio: 2.2, touching: { maxGap: 0.5, minOverlap: 0.25 } };
 
 /** A segment in the page's own frame: `u` along the lines, `v` across them (down the page). */
-interface Placed<S> {
+export interface Placed<S> {
   segment: S;
   left: number;
   right: number;
@@ -49,7 +55,7 @@ function lengthOf(a: Point, b: Point): number {
 }
 
 
-function place<S extends Segment>(segment: S, along: Point): Placed<S> {
+export function place<S extends Segment>(segment: S, along: Point): Placed<S> {
   const across: Point = [-along[1], along[0]];
   const us = segment.box.map((p) => p[0] * along[0] + p[1] * along[1]);
   const vs = segment.box.map((p) => p[0] * across[0] + p[1] * across[1]);
@@ -113,7 +119,8 @@ export function groupRows<S extends Segment>(segments: readonly S[], options: Ro
       const ratio = Math.max(item.half, previous.half) / Math.min(item.half, previous.half);
       if (ratio > options.maxHeightRatio) continue;
       const share = overlapShare(previous, item);
-      if (share < options.minOverlap) continue;
+      const touching = item.left - previous.right < options.touching.maxGap * 2 * Math.max(item.half, previous.half);
+      if (share < (touching ? options.touching.minOverlap : options.minOverlap)) continue;
       // Prefer the best overlap; nearer rows win ties, so a gap across the page is bridged last.
       const score = share - 1e-6 * (item.left - previous.right);
       if (score > bestScore) [best, bestScore] = [row, score];
@@ -128,8 +135,18 @@ export function groupRows<S extends Segment>(segments: readonly S[], options: Ro
 }
 
 function rowOf<S extends Segment>(row: Placed<S>[], along: Point): Row<S> {
-  const across: Point = [-along[1], along[0]];
   const segments = row.map((p) => p.segment);
+  return {
+    text: segments.map((s) => s.text.trim()).join(' '),
+    confidence: Math.min(...segments.map((s) => s.confidence)),
+    box: boxAround(segments, along),
+    segments,
+  };
+}
+
+/** The rectangle around the segments with its sides along `along` and across it. */
+export function boxAround(segments: readonly Segment[], along: Point): Quad {
+  const across: Point = [-along[1], along[0]];
   let [left, right, top, bottom] = [Infinity, -Infinity, Infinity, -Infinity];
   for (const { box } of segments) {
     for (const p of box) {
@@ -138,11 +155,12 @@ function rowOf<S extends Segment>(row: Placed<S>[], along: Point): Row<S> {
       [left, right, top, bottom] = [Math.min(left, u), Math.max(right, u), Math.min(top, v), Math.max(bottom, v)];
     }
   }
+  return quadAlong(along, left, right, top, bottom);
+}
+
+/** The rectangle from `left` to `right` along `along` and from `top` to `bottom` across it (down the page). */
+export function quadAlong(along: Point, left: number, right: number, top: number, bottom: number): Quad {
+  const across: Point = [-along[1], along[0]];
   const point = (u: number, v: number): Point => [u * along[0] + v * across[0], u * along[1] + v * across[1]];
-  return {
-    text: segments.map((s) => s.text.trim()).join(' '),
-    confidence: Math.min(...segments.map((s) => s.confidence)),
-    box: [point(left, top), point(right, top), point(right, bottom), point(left, bottom)],
-    segments,
-  };
+  return [point(left, top), point(right, top), point(right, bottom), point(left, bottom)];
 }

@@ -29,6 +29,12 @@ function rotateCounterClockwise(frame: Frame): Frame {
  * np.rot90. The output has the input's channels.
  */
 export function cropQuad(frame: Frame, quad: Quad): Frame {
+  const crop = warpQuad(frame, quad);
+  return crop.height / crop.width >= 1.5 ? rotateCounterClockwise(crop) : crop;
+}
+
+/** The quad's content as an upright rectangle, as `cropQuad` cuts it but never turned. */
+export function warpQuad(frame: Frame, quad: Quad): Frame {
   const [topLeft, topRight, bottomRight, bottomLeft] = quad;
   const width = Math.max(1, Math.trunc(Math.max(distance(topLeft, topRight), distance(bottomLeft, bottomRight))));
   const height = Math.max(1, Math.trunc(Math.max(distance(topLeft, bottomLeft), distance(topRight, bottomRight))));
@@ -61,6 +67,26 @@ export function cropQuad(frame: Frame, quad: Quad): Frame {
     }
   }
 
-  const crop: Frame = { width, height, channels, data: out };
-  return height / width >= 1.5 ? rotateCounterClockwise(crop) : crop;
+  return { width, height, channels, data: out };
+}
+
+/**
+ * Frames of one height set left to right into one (a line cut piece by piece); a frame a pixel
+ * or two shorter than the tallest has its bottom row repeated. All have the first's channels.
+ */
+export function sideBySide(frames: readonly Frame[]): Frame {
+  const height = Math.max(...frames.map((f) => f.height));
+  const width = frames.reduce((sum, f) => sum + f.width, 0);
+  const { channels } = frames[0];
+  const out = new Uint8Array(width * height * channels);
+  let left = 0;
+  for (const frame of frames) {
+    const rowBytes = frame.width * channels;
+    for (let y = 0; y < height; y++) {
+      const from = Math.min(y, frame.height - 1) * rowBytes;
+      out.set(frame.data.subarray(from, from + rowBytes), (y * width + left) * channels);
+    }
+    left += frame.width;
+  }
+  return { width, height, channels, data: out };
 }
