@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createVisionops, type Visionops } from '../src/app/visionops.js';
@@ -14,6 +13,7 @@ import { blurred, exposed, randomLines, renderDocument, rotated } from './fixtur
 import { launchChromium } from './helpers/browser.js';
 import { cameraFrame, writeVideo } from './helpers/fake-camera.js';
 import { fixedReadingPipeline } from './helpers/pipelines.js';
+import { storedRecords } from './helpers/stored-records.js';
 
 // The page is the built one (dist/web): run `npm run build` first.
 const work = mkdtempSync(join(tmpdir(), 'visionops-capture-'));
@@ -38,14 +38,7 @@ async function writeFakeCamera(path: string): Promise<void> {
   ]);
 }
 
-function records(): { id: string; image_sha256: string; lineage: string }[] {
-  const database = new Database(join(work, 'data', 'visionops.db'), { readonly: true });
-  try {
-    return database.prepare('SELECT id, image_sha256, lineage FROM predictions').all() as { id: string; image_sha256: string; lineage: string }[];
-  } finally {
-    database.close();
-  }
-}
+const records = () => storedRecords(join(work, 'data'));
 
 before(async () => {
   assert.ok(existsSync(fileURLToPath(new URL('../dist/web/capture/index.html', import.meta.url))), 'run npm run build first: the test loads the built page');

@@ -4,7 +4,6 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import type { Browser } from 'playwright-core';
 import { createVisionops, type Visionops } from '../src/app/visionops.js';
@@ -15,6 +14,7 @@ import sharp from 'sharp';
 import { blurred, characterErrorRate, randomLines, renderDocument, withGrain } from './fixtures/documents.js';
 import { launchChromium } from './helpers/browser.js';
 import { CAMERA, cameraFrame, writeVideo } from './helpers/fake-camera.js';
+import { storedRecords } from './helpers/stored-records.js';
 
 // The built page (dist/web: `npm run build` first) against a server reading with the real models.
 const work = mkdtempSync(join(tmpdir(), 'visionops-capture-regions-'));
@@ -96,14 +96,7 @@ test('under hybrid the page finds the text on the device, uploads only the crops
   assert.ok(upload.bytes > 0 && upload.bytes < downscaled, `crops ${upload.bytes} bytes < page ${downscaled} bytes`);
 });
 
-function recordCount(): number {
-  const database = new Database(join(work, 'data', 'visionops.db'), { readonly: true });
-  try {
-    return (database.prepare('SELECT COUNT(*) AS n FROM predictions').get() as { n: number }).n;
-  } finally {
-    database.close();
-  }
-}
+const recordCount = () => storedRecords(join(work, 'data')).length;
 
 test('under device the page reads the text on the device with the network off, shows it at once, queues the crops with the reading, and the cloud records that reading once the network returns', async (t) => {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 } });

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
 import { downscaledCopy } from '../src/edge/agent.js';
 import { asJpeg, blank, blurred, characterErrorRate, randomLines, renderDocument } from './fixtures/documents.js';
+import { storedRecords } from './helpers/stored-records.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'visionops-edge-agent-'));
@@ -133,9 +133,7 @@ test('the agent gates and filters locally, sends only the text lines it finds, q
   const originalBytes = forwarded.reduce((total, bytes) => total + bytes.length, 0);
   t.diagnostic(`six forwarded captures: crops ${cropBytes} bytes, downscaled pages ${pageBytes}, originals ${originalBytes}`);
 
-  const database = new Database(join(data, 'visionops.db'), { readonly: true });
-  const rows = database.prepare('SELECT id, image_sha256, lineage, result FROM predictions').all() as { id: string; image_sha256: string; lineage: string; result: string }[];
-  database.close();
+  const rows = storedRecords(data);
   assert.equal(rows.length, 6, 'one record per forwarded capture, none twice');
   assert.equal(new Set(rows.map((row) => row.image_sha256)).size, 6);
   const fileOf = new Map(decided('recorded').map((line) => [line.result.id, line.file as string]));

@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
 import { createVisionops, type Visionops } from '../src/app/visionops.js';
@@ -15,6 +14,7 @@ import { loadNodeTextDetector, regionsPayload, type NodeTextDetector } from '../
 import { modelVersionOf } from '../src/review/queue.js';
 import { deviceModels } from '../src/runtime/builtin.js';
 import { characterErrorRate, randomLines, renderDocument, rotated } from './fixtures/documents.js';
+import { storedRecords } from './helpers/stored-records.js';
 
 // The real document pipeline reads the crops; the crops are cut in Node by the core functions the capture page runs.
 const work = mkdtempSync(join(tmpdir(), 'visionops-regions-'));
@@ -43,14 +43,7 @@ async function frameOf(png: Buffer): Promise<Frame> {
   return { width: info.width, height: info.height, channels: 3, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
 
-function recordCount(): number {
-  const database = new Database(join(work, 'data', 'visionops.db'), { readonly: true });
-  try {
-    return (database.prepare('SELECT COUNT(*) AS n FROM predictions').get() as { n: number }).n;
-  } finally {
-    database.close();
-  }
-}
+const recordCount = () => storedRecords(join(work, 'data')).length;
 
 const ROUTE = { policy: 'hybrid', client: 'agent', device: ['gate', 'duplicates', 'detection'], sent: 'crops', deviceVerdict: 'pass' };
 
