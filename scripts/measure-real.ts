@@ -13,6 +13,7 @@
  * per image, and the table gives the mean over images (and the pooled figure). Every folder counts
  * the images the gate refuses (verdict fail), which must be none: every image here is usable.
  * `--set path=value` (repeatable) overrides a setting of the configuration (JSON values).
+ * `--gate-only` runs the gate alone as `visionops check` runs it (a large JPEG decodes reduced).
  */
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
@@ -24,6 +25,8 @@ import { runQualityGate } from '../src/core/quality/gate.js';
 import type { QualityReport } from '../src/core/quality/types.js';
 import { ingestImage } from '../src/image/ingest.js';
 import { loadDocumentPipeline, type DocumentPipeline } from '../src/pipeline/document.js';
+import { pathSettings, StageRunner } from '../src/pipeline/runner.js';
+import { checkImage } from '../src/pipeline/service.js';
 import { wordMatch, words } from '../test/fixtures/word-scores.js';
 
 const { values: args, positionals } = parseArgs({
@@ -142,20 +145,23 @@ function summarise(report: QualityReport) {
 
 async function score(sample: Sample, config: Config, pipeline: DocumentPipeline | null): Promise<Scored> {
   const started = performance.now();
+  if (pipeline === null) {
+    // The gate alone, as `visionops check` and the edge agent run it (a large JPEG decodes reduced).
+    const { quality } = await checkImage(new StageRunner(pathSettings(config, config.pipeline), null), await readFile(sample.image));
+    return { image: sample.image, kind: sample.kind, refused: quality.verdict === 'fail', quality: summarise(quality), ms: Math.round(performance.now() - started) };
+  }
   const image = await ingestImage(await readFile(sample.image), config.ingest, { file: sample.image });
   const quality = runQualityGate(image.frame, config.quality, image.luma);
   const scored: Scored = { image: sample.image, kind: sample.kind, refused: quality.verdict === 'fail', quality: summarise(quality), ms: 0 };
-  if (pipeline !== null) {
-    // Refused or not, the page is read: a refusal is counted, and the reading says what it cost.
-    const { result } = await pipeline.read(image.frame, { exifOrientation: image.exifOrientation });
-    scored.decision = decideDocument(quality, result, { reviewThreshold: config.pipeline.decision.reviewThreshold }).decision;
-    scored.lines = result.lines.map((line) => line.text);
-    if (sample.kind === 'anchors') {
-      const lines = scored.lines.map(squeeze);
-      scored.anchors = sample.truth.map((text) => ({ text, found: lines.some((line) => line.includes(squeeze(text))) }));
-    } else {
-      scored.words = wordMatch(words(result.text), sample.truth);
-    }
+  // Refused or not, the page is read: a refusal is counted, and the reading says what it cost.
+  const { result } = await pipeline.read(image.frame, { exifOrientation: image.exifOrientation });
+  scored.decision = decideDocument(quality, result, { reviewThreshold: config.pipeline.decision.reviewThreshold }).decision;
+  scored.lines = result.lines.map((line) => line.text);
+  if (sample.kind === 'anchors') {
+    const lines = scored.lines.map(squeeze);
+    scored.anchors = sample.truth.map((text) => ({ text, found: lines.some((line) => line.includes(squeeze(text))) }));
+  } else {
+    scored.words = wordMatch(words(result.text), sample.truth);
   }
   scored.ms = Math.round(performance.now() - started);
   return scored;

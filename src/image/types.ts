@@ -16,12 +16,14 @@ export interface ImageMetadata {
 }
 
 export interface IngestedImage {
-  /** RGB, EXIF orientation applied: upright as the camera meant it. */
+  /** RGB, EXIF orientation applied: upright as the camera meant it; smaller than `width` x `height` when `reduced`. */
   frame: Frame;
+  /** Decoded at a reduced size for the gate alone (`ingestImage(..., 'reduced')`): `frame` and `luma` are smaller than the image. */
+  reduced: boolean;
   format: ImageFormat;
   /** Size of the uploaded file. */
   bytes: number;
-  /** Of `frame`, so after orientation. */
+  /** Of the image once upright (of `frame` too unless `reduced`). */
   width: number;
   height: number;
   /** 1..8 as found in the file, 1 when absent. */

@@ -56,7 +56,7 @@ export function registerEdge(program: Command): void {
           settleMs: options.once ? 0 : settings.settleMs,
         },
         async (bytes) => {
-          const { quality, image } = await runner.run(bytes, { until: 'gate' });
+          const { quality, image } = await runner.run(bytes, { until: 'gate', decode: 'reduced' });
           return { quality, phash: image.phash };
         },
         outbox,
