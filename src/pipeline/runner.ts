@@ -5,8 +5,7 @@ import { VisionopsError } from '../core/errors.js';
 import { toGray, type Frame, type GrayFrame } from '../core/frame.js';
 import { cropRegion } from '../core/preprocess/region.js';
 import { runContentGate, withEnabledChecks } from '../core/quality/content-gate.js';
-import { judgeSurvey, surveyImage } from '../core/quality/gate.js';
-import { needsFinerLuma } from '../core/quality/text-scale.js';
+import { judgeSurvey, needsFullResolution, surveyImage } from '../core/quality/gate.js';
 import type { QualityKernels } from '../core/quality/kernels.js';
 import type { QualityReport } from '../core/quality/types.js';
 import { qualityKernels, type KernelChoice } from '../core/quality/wasm/kernels.js';
@@ -99,7 +98,7 @@ export interface RunOptions<U extends Until> {
    * `reduced`: a path stopped at the gate may decode a large JPEG at a reduced size (`visionops
    * check`, the edge agent), where nothing needs the whole frame: no region of interest to crop,
    * and the document gate (the scene gate reads the frame itself). The gate's tiles then come from
-   * a full-resolution decode only when the text is too small for the reduced one.
+   * a second, full-resolution decode, made only when the overview found content to read them in.
    */
   decode?: DecodeSize;
 }
@@ -212,12 +211,12 @@ export class StageRunner {
     return { image, frame, gray, quality };
   }
 
-  /** The document gate on a reduced decode: the overview from it, the tiles from it or, for text too small for it, from the full-resolution image. */
+  /** The document gate on a reduced decode: the overview from it, the tiles (when there is content) from the full-resolution image. */
   private async gateReduced(image: IngestedImage, bytes: Uint8Array, clock: StageClock, kernels: QualityKernels): Promise<QualityReport> {
     const { quality } = this.path;
     const survey = await clock.time('gate', () => surveyImage(image.width, image.height, image.luma, quality, kernels));
-    const full = needsFinerLuma(survey.plan, survey.grayScale) ? await clock.time('decode', () => fullResolutionLuma(bytes, image, this.path.ingest, kernels.toGray)) : null;
-    return clock.time('gate', () => withEnabledChecks(full === null ? judgeSurvey(survey, quality, kernels) : judgeSurvey(survey, quality, kernels, full, 1), this.pipeline?.gate));
+    const full = needsFullResolution(survey) ? await clock.time('decode', () => fullResolutionLuma(bytes, image, this.path.ingest, kernels.toGray)) : null;
+    return clock.time('gate', () => withEnabledChecks(judgeSurvey(survey, quality, kernels, full), this.pipeline?.gate));
   }
 
   private loaded(): { pipeline: Pipeline; judgedBy: string } {

@@ -1,3 +1,4 @@
+import { VisionopsError } from '../errors.js';
 import type { Frame, GrayFrame } from '../frame.js';
 import { checkBlur } from './blur.js';
 import type { QualityConfig } from './config.js';
@@ -43,22 +44,28 @@ export function surveyImage(width: number, height: number, gray: GrayFrame, conf
   return { width, height, gray, grayScale, overview, letters, plan };
 }
 
+/** Whether judging a survey made on a reduced decode needs the full-resolution luma: its tiles do, when it has any. */
+export function needsFullResolution(survey: GateSurvey): boolean {
+  return survey.grayScale < 1 && survey.plan.tiles.length > 0;
+}
+
 /**
- * The gate's second half: blur and the ink and paper levels read in the plan's tiles, then every
- * check. The tiles are read from `tiles`, a luma of `tilesScale` pixels per image pixel: the
- * survey's own, unless `needsFinerLuma` asks for the full-resolution one (which the histogram then
- * reads too).
+ * The gate's second half: blur and the ink and paper levels read in the plan's tiles from `full`,
+ * the full-resolution luma, then every check. A survey of the full luma has it already; a survey of
+ * a reduced one without tiles (an empty frame) needs none.
  */
-export function judgeSurvey(survey: GateSurvey, config: QualityConfig, kernels: QualityKernels = javascriptKernels, tiles = survey.gray, tilesScale = survey.grayScale): QualityReport {
+export function judgeSurvey(survey: GateSurvey, config: QualityConfig, kernels: QualityKernels = javascriptKernels, full: GrayFrame | null = survey.grayScale === 1 ? survey.gray : null): QualityReport {
+  if (full === null && needsFullResolution(survey)) {
+    throw new VisionopsError('INTERNAL', 'The gate reads its tiles at full resolution: decode the image whole and pass its luma.');
+  }
   const { overview, letters } = survey;
-  const text = readTextScale(survey.plan, tiles, config.analysis, kernels, tilesScale);
+  const text = readTextScale(survey.plan, full ?? survey.gray, config.analysis, kernels);
   const information = checkInformation(overview.edges, config.information);
   // Sharpness and ink levels are read from the content; an empty image has none to read them from.
   const hasContent = information.verdict !== 'fail' && text.count >= config.blur.minEdges;
   const measuredBlur = checkBlur(text, hasContent, config.analysis, config.blur);
   // The histogram's ends (clipped highlights, crushed shadows) are averaged away in a reduced luma: read them at full resolution where there is one.
-  const histogram = lumaHistogram(tilesScale === 1 ? tiles : survey.gray);
-  const exposure = checkExposure(histogram, text, hasContent, measuredBlur.verdict !== 'pass', config.exposure);
+  const exposure = checkExposure(lumaHistogram(full ?? survey.gray), text, hasContent, measuredBlur.verdict !== 'pass', config.exposure);
   const checks: QualityCheck[] = [checkResolution(survey.width, survey.height, letters, config.resolution), information, underexposedBlur(measuredBlur, exposure), exposure];
   return reportOf(checks);
 }

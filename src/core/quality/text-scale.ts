@@ -91,23 +91,15 @@ export function planTextScale(overview: Overview, width: number, height: number,
 }
 
 /**
- * Whether the plan's tiles need finer pixels than a luma of `grayScale` holds: a reduced decode
- * read at more than its own resolution would blur the text itself, so the tiles then come from
- * the full-resolution image.
+ * Reads the plan's tiles from the full-resolution luma at the text's scale, and measures their
+ * edges. Always full resolution: a reduced decode (half size in the JPEG's DCT, then a linear
+ * kernel) softens thin strokes more than area averaging does, and the ink level read from it came
+ * out lighter even where the text's scale was below the reduction (docs/performance.md).
  */
-export function needsFinerLuma(plan: TextScalePlan, grayScale: number): boolean {
-  return grayScale < 1 && plan.tiles.length > 0 && plan.scale > grayScale;
-}
-
-/**
- * Reads the plan's tiles from `gray` (`grayScale` gray pixels per image pixel, at least the plan's
- * scale) at the text's scale, and measures their edges.
- */
-export function readTextScale(plan: TextScalePlan, gray: GrayFrame, config: AnalysisConfig, kernels: QualityKernels = javascriptKernels, grayScale = 1): TextScaleEdges {
+export function readTextScale(plan: TextScalePlan, gray: GrayFrame, config: AnalysisConfig, kernels: QualityKernels = javascriptKernels): TextScaleEdges {
   const parts: EdgeSamples[] = [];
   for (const tile of plan.tiles) {
-    const region = grayScale === 1 ? tile : scaledRegion(tile, grayScale, gray);
-    const tilePlane = kernels.resampleLuma(gray, region, plan.scale / grayScale);
+    const tilePlane = kernels.resampleLuma(gray, tile, plan.scale);
     parts.push(kernels.sampleEdges(tilePlane, edgeOptions(config)));
   }
   return {
@@ -118,15 +110,6 @@ export function readTextScale(plan: TextScalePlan, gray: GrayFrame, config: Anal
     scale: plan.scale,
     workingPitch: plan.pitch * plan.scale,
   };
-}
-
-/** `region` of the image in the pixels of a luma `scale` times its size, widened to whole pixels. */
-function scaledRegion(region: Region, scale: number, gray: GrayFrame): Region {
-  const x = Math.floor(region.x * scale);
-  const y = Math.floor(region.y * scale);
-  const right = Math.min(gray.width, Math.ceil((region.x + region.width) * scale));
-  const bottom = Math.min(gray.height, Math.ceil((region.y + region.height) * scale));
-  return { x, y, width: right - x, height: bottom - y };
 }
 
 /**
