@@ -51,8 +51,8 @@ export async function readHeader(bytes: Uint8Array, format: ImageFormat): Promis
 /**
  * Decodes the first frame once: upright per EXIF, alpha flattened on white, sRGB, 8-bit RGB; with
  * `size` (upright), reduced to it while decoding: libvips decodes a JPEG at 1/2, 1/4 or 1/8 in
- * its DCT when the reduction allows (shrink-on-load), and reduces the rest with a linear kernel,
- * the nearest of its kernels to the gate's area averaging.
+ * its DCT when the reduction allows (shrink-on-load), and reduces the rest with a linear kernel
+ * rather than sharp's default lanczos3, which sharpens the edges the gate measures.
  */
 export async function decodeUpright(bytes: Uint8Array, format: ImageFormat, maxPixels: number, size?: { width: number; height: number }): Promise<Frame> {
   try {

@@ -87,8 +87,8 @@ function uprightSize(header: Metadata): { width: number; height: number } {
 }
 
 /**
- * The full-resolution luma of an image ingested reduced, for the gate's tiles when its text is too
- * small for the reduced decode; decoded under the same budget of pixels in flight.
+ * The full-resolution luma of an image ingested reduced, for the gate's tiles (always read at full
+ * resolution); decoded under the same budget of pixels in flight.
  */
 export async function fullResolutionLuma(bytes: Uint8Array, image: IngestedImage, config: IngestConfig, luma: (frame: Frame) => GrayFrame = toGray): Promise<GrayFrame> {
   const release = await decodeAdmission.admit(image.width * image.height, { budget: config.inflightPixels, waitMs: config.inflightWaitMs });
