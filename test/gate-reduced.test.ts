@@ -16,11 +16,11 @@ const runner = new StageRunner(pathSettings(config, config.pipeline), null);
  * overview is area-averaged from a JPEG decoded at a third (half in the DCT, then a linear
  * kernel) instead of from the full-resolution luma: the same size, a slightly softer low-pass,
  * which moves the letters and the density of edge pairs read on it, and through them which tiles
- * are densest and the pitch. Blur and the ink and paper levels are read in those tiles from the
- * full-resolution luma as before, so they move only as far as the choice of tiles does. An empty
- * frame has no tiles and is not decoded again: its exposure is read from the reduced luma's
- * histogram, whose averaging narrows the grain, so its separation is not compared (its verdict is;
- * the information check refuses such a frame either way).
+ * are densest and the pitch. Blur and the ink and paper levels are read in those tiles from a
+ * full-resolution decode of their region, so they move only as far as the choice of tiles does.
+ * An empty frame has no tiles and is not decoded again: its exposure is read from the reduced
+ * luma's histogram alone, whose averaging narrows the grain, so its separation is not compared
+ * (its verdict is; the information check refuses such a frame either way).
  */
 const TOLERANCE: Record<string, number> = { information: 0.1, blur: 0.05, exposure: 0.05 };
 /** The height of the print is measured in whole overview pixels (a 4000 px image's 1024 px overview): one either way is the resolution's tolerance. */

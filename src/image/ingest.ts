@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Metadata } from 'sharp';
 import { VisionopsError } from '../core/errors.js';
 import { toGray, type Frame, type GrayFrame } from '../core/frame.js';
+import type { Region } from '../core/quality/luma.js';
 import { perceptualHash } from '../core/hash/perceptual.js';
 import { decodeAdmission } from './admission.js';
 import { declaredExtents } from './bmff.js';
@@ -55,7 +56,7 @@ export async function ingestImage(
   const reduced = reduceTo === null ? null : reducedSize(format, upright, reduceTo.longSide);
   const release = await decodeAdmission.admit(header.width * header.height, { budget: config.inflightPixels, waitMs: config.inflightWaitMs });
   try {
-    const frame = await decodeUpright(bytes, format, config.maxPixels, reduced ?? undefined);
+    const frame = await decodeUpright(bytes, format, config.maxPixels, reduced === null ? undefined : { size: reduced });
     return describe(bytes, format, header, frame, reduced === null ? frame : upright, config, source, luma(frame));
   } finally {
     release();
@@ -87,13 +88,13 @@ function uprightSize(header: Metadata): { width: number; height: number } {
 }
 
 /**
- * The full-resolution luma of an image ingested reduced, for the gate's tiles (always read at full
- * resolution); decoded under the same budget of pixels in flight.
+ * The full-resolution luma of `region` of an image ingested reduced, for the gate's tiles (always
+ * read at full resolution); decoded under the same budget of pixels in flight.
  */
-export async function fullResolutionLuma(bytes: Uint8Array, image: IngestedImage, config: IngestConfig, luma: (frame: Frame) => GrayFrame = toGray): Promise<GrayFrame> {
-  const release = await decodeAdmission.admit(image.width * image.height, { budget: config.inflightPixels, waitMs: config.inflightWaitMs });
+export async function regionLuma(bytes: Uint8Array, image: IngestedImage, region: Region, config: IngestConfig, luma: (frame: Frame) => GrayFrame = toGray): Promise<GrayFrame> {
+  const release = await decodeAdmission.admit(region.width * region.height, { budget: config.inflightPixels, waitMs: config.inflightWaitMs });
   try {
-    return luma(await decodeUpright(bytes, image.format, config.maxPixels));
+    return luma(await decodeUpright(bytes, image.format, config.maxPixels, { region }));
   } finally {
     release();
   }

@@ -5,12 +5,13 @@ import { VisionopsError } from '../core/errors.js';
 import { toGray, type Frame, type GrayFrame } from '../core/frame.js';
 import { cropRegion } from '../core/preprocess/region.js';
 import { runContentGate, withEnabledChecks } from '../core/quality/content-gate.js';
-import { judgeSurvey, needsFullResolution, surveyImage } from '../core/quality/gate.js';
+import { judgeSurvey, surveyImage } from '../core/quality/gate.js';
+import { tilesRegion } from '../core/quality/text-scale.js';
 import type { QualityKernels } from '../core/quality/kernels.js';
 import type { QualityReport } from '../core/quality/types.js';
 import { qualityKernels, type KernelChoice } from '../core/quality/wasm/kernels.js';
 import type { Decision, DecisionReason, ModelLineage, PredictionRecord, TaskResult, Timings } from '../core/records/prediction.js';
-import { fullResolutionLuma, ingestImage, type DecodeSize } from '../image/ingest.js';
+import { ingestImage, regionLuma, type DecodeSize } from '../image/ingest.js';
 import type { IngestedImage } from '../image/types.js';
 import { newRecordId } from '../store/record-id.js';
 import type { BlobStore, PredictionStore } from '../store/store.js';
@@ -98,7 +99,8 @@ export interface RunOptions<U extends Until> {
    * `reduced`: a path stopped at the gate may decode a large JPEG at a reduced size (`visionops
    * check`, the edge agent), where nothing needs the whole frame: no region of interest to crop,
    * and the document gate (the scene gate reads the frame itself). The gate's tiles then come from
-   * a second, full-resolution decode, made only when the overview found content to read them in.
+   * a second decode, at full resolution and of their region only, made only when the overview found
+   * content to read them in.
    */
   decode?: DecodeSize;
 }
@@ -211,11 +213,12 @@ export class StageRunner {
     return { image, frame, gray, quality };
   }
 
-  /** The document gate on a reduced decode: the overview from it, the tiles (when there is content) from the full-resolution image. */
+  /** The document gate on a reduced decode: the overview from it, the tiles (when there is content) from a full-resolution decode of their region. */
   private async gateReduced(image: IngestedImage, bytes: Uint8Array, clock: StageClock, kernels: QualityKernels): Promise<QualityReport> {
     const { quality } = this.path;
     const survey = await clock.time('gate', () => surveyImage(image.width, image.height, image.luma, quality, kernels));
-    const full = needsFullResolution(survey) ? await clock.time('decode', () => fullResolutionLuma(bytes, image, this.path.ingest, kernels.toGray)) : null;
+    const region = tilesRegion(survey.plan);
+    const full = region === null ? null : { gray: await clock.time('decode', () => regionLuma(bytes, image, region, this.path.ingest, kernels.toGray)), x: region.x, y: region.y };
     return clock.time('gate', () => withEnabledChecks(judgeSurvey(survey, quality, kernels, full), this.pipeline?.gate));
   }
 

@@ -49,23 +49,29 @@ export function needsFullResolution(survey: GateSurvey): boolean {
   return survey.grayScale < 1 && survey.plan.tiles.length > 0;
 }
 
+/** Full-resolution luma holding the image's pixels from (`x`, `y`) on: the whole image, or a decode of only the tiles' region (`tilesRegion`). */
+export interface FullResolution {
+  gray: GrayFrame;
+  x: number;
+  y: number;
+}
+
 /**
  * The gate's second half: blur and the ink and paper levels read in the plan's tiles from `full`,
- * the full-resolution luma, then every check. A survey of the full luma has it already; a survey of
- * a reduced one without tiles (an empty frame) needs none.
+ * then every check. A survey of the full luma has it already; a survey of a reduced one without
+ * tiles (an empty frame) needs none. Exposure's histogram is the survey's luma's.
  */
-export function judgeSurvey(survey: GateSurvey, config: QualityConfig, kernels: QualityKernels = javascriptKernels, full: GrayFrame | null = survey.grayScale === 1 ? survey.gray : null): QualityReport {
+export function judgeSurvey(survey: GateSurvey, config: QualityConfig, kernels: QualityKernels = javascriptKernels, full: FullResolution | null = survey.grayScale === 1 ? { gray: survey.gray, x: 0, y: 0 } : null): QualityReport {
   if (full === null && needsFullResolution(survey)) {
-    throw new VisionopsError('INTERNAL', 'The gate reads its tiles at full resolution: decode the image whole and pass its luma.');
+    throw new VisionopsError('INTERNAL', "The gate reads its tiles at full resolution: decode the tiles' region and pass its luma.");
   }
   const { overview, letters } = survey;
-  const text = readTextScale(survey.plan, full ?? survey.gray, config.analysis, kernels);
+  const text = readTextScale(survey.plan, full?.gray ?? survey.gray, config.analysis, kernels, full ?? undefined);
   const information = checkInformation(overview.edges, config.information);
   // Sharpness and ink levels are read from the content; an empty image has none to read them from.
   const hasContent = information.verdict !== 'fail' && text.count >= config.blur.minEdges;
   const measuredBlur = checkBlur(text, hasContent, config.analysis, config.blur);
-  // The histogram's ends (clipped highlights, crushed shadows) are averaged away in a reduced luma: read them at full resolution where there is one.
-  const exposure = checkExposure(lumaHistogram(full ?? survey.gray), text, hasContent, measuredBlur.verdict !== 'pass', config.exposure);
+  const exposure = checkExposure(lumaHistogram(survey.gray), text, hasContent, measuredBlur.verdict !== 'pass', config.exposure);
   const checks: QualityCheck[] = [checkResolution(survey.width, survey.height, letters, config.resolution), information, underexposedBlur(measuredBlur, exposure), exposure];
   return reportOf(checks);
 }

@@ -54,6 +54,16 @@ export function overviewOf(gray: GrayFrame, config: AnalysisConfig, kernels: Qua
   return { plane, scale: fromGray * grayScale, edges: kernels.sampleEdges(plane, edgeOptions(config)) };
 }
 
+/** The rectangle holding every tile of `plan`, in image pixels; null without tiles. */
+export function tilesRegion(plan: TextScalePlan): Region | null {
+  if (plan.tiles.length === 0) return null;
+  const x = Math.min(...plan.tiles.map((t) => t.x));
+  const y = Math.min(...plan.tiles.map((t) => t.y));
+  const right = Math.max(...plan.tiles.map((t) => t.x + t.width));
+  const bottom = Math.max(...plan.tiles.map((t) => t.y + t.height));
+  return { x, y, width: right - x, height: bottom - y };
+}
+
 /** Where and at what scale blur is read: the line pitch found on the overview, and the densest tiles of content in image pixels. */
 export interface TextScalePlan {
   /** Line pitch of the text, in image pixels. */
@@ -92,14 +102,15 @@ export function planTextScale(overview: Overview, width: number, height: number,
 
 /**
  * Reads the plan's tiles from the full-resolution luma at the text's scale, and measures their
- * edges. Always full resolution: a reduced decode (half size in the JPEG's DCT, then a linear
- * kernel) softens thin strokes more than area averaging does, and the ink level read from it came
- * out lighter even where the text's scale was below the reduction (docs/performance.md).
+ * edges; `gray` holds the image's pixels from `origin` on (a decode of the tiles' region only, or
+ * the whole image). Always full resolution: a reduced decode (half size in the JPEG's DCT, then a
+ * linear kernel) softens thin strokes more than area averaging does, and the ink level read from
+ * it came out lighter even where the text's scale was below the reduction (docs/performance.md).
  */
-export function readTextScale(plan: TextScalePlan, gray: GrayFrame, config: AnalysisConfig, kernels: QualityKernels = javascriptKernels): TextScaleEdges {
+export function readTextScale(plan: TextScalePlan, gray: GrayFrame, config: AnalysisConfig, kernels: QualityKernels = javascriptKernels, origin = { x: 0, y: 0 }): TextScaleEdges {
   const parts: EdgeSamples[] = [];
   for (const tile of plan.tiles) {
-    const tilePlane = kernels.resampleLuma(gray, tile, plan.scale);
+    const tilePlane = kernels.resampleLuma(gray, { ...tile, x: tile.x - origin.x, y: tile.y - origin.y }, plan.scale);
     parts.push(kernels.sampleEdges(tilePlane, edgeOptions(config)));
   }
   return {
