@@ -2,7 +2,8 @@
  * The gate in WebAssembly against the gate in JavaScript (the same checks on the same decoded
  * 1080p frames: a photo-like one and a document page), and the whole gate (decode + every check)
  * on a 1080p JPEG against OpenCV's cv2.imdecode + variance of the Laplacian on the same file, run
- * beside it in a python3 process (Debian: apt-get install python3-opencv; "not available" without).
+ * beside it in a python3 process (Debian: apt-get install python3-opencv; "not available" without);
+ * then the gate-only path's reduced decode on 12 MP JPEGs against the full decode and OpenCV.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -16,6 +17,7 @@ import type { Frame } from '../src/core/frame.js';
 import { runQualityGate } from '../src/core/quality/gate.js';
 import { javascriptKernels, type QualityKernels } from '../src/core/quality/kernels.js';
 import { loadWasmKernels } from '../src/core/quality/wasm/kernels.js';
+import type { StageRunner } from '../src/pipeline/runner.js';
 import { checkImage } from '../src/pipeline/service.js';
 import { asJpeg, randomLines, renderDocument } from '../test/fixtures/documents.js';
 import { median, photoLikeJpeg, timeInTurn, type Benchmark, type Figure } from './lib.js';
@@ -70,6 +72,38 @@ async function documentJpeg(width: number, height: number): Promise<Buffer> {
   return asJpeg(await sharp(page).resize(width, height, { fit: 'fill' }).toBuffer(), 85);
 }
 
+/**
+ * The gate-only path on a 12 MP JPEG (4000 x 3000, a phone camera's): decoded at a third for the
+ * overview (and whole again for the tiles when there is content), against the full decode the
+ * predict path makes, and against OpenCV on the same file.
+ */
+async function largeFigures(name: string, jpeg: Buffer, rounds: number, runner: StageRunner, dir: string): Promise<Figure[]> {
+  const file = join(dir, `${name}.jpg`);
+  await writeFile(file, jpeg);
+  const before = await openCvMedians(file, rounds);
+  const reducedAt: boolean[] = [];
+  const samples = await timeInTurn(rounds, {
+    reduced: async () => {
+      const { image } = await runner.run(jpeg, { until: 'gate', decode: 'reduced' });
+      reducedAt.push(image.reduced);
+    },
+    full: () => runner.run(jpeg, { until: 'gate', decode: 'full' }),
+  });
+  const afterwards = await openCvMedians(file, rounds);
+  const reduced = median(samples.reduced);
+  const full = median(samples.full);
+  const figures: Figure[] = [
+    { name: `gate.${name}.reduced_ms`, value: reduced, unit: 'ms', note: reducedAt.every(Boolean) ? 'the gate-only path, decoded at a third' : 'the gate-only path (not reduced: the image is too small for it)' },
+    { name: `gate.${name}.full_decode_ms`, value: full, unit: 'ms', note: 'the same gate after a full decode, as the predict path decodes' },
+    { name: `gate.${name}.reduced_speedup`, value: full / reduced, unit: 'x' },
+  ];
+  if (before !== null && afterwards !== null) {
+    const opencv = (before.whole + afterwards.whole) / 2;
+    figures.push({ name: `gate.${name}.opencv_ms`, value: opencv, unit: 'ms' }, { name: `gate.${name}.ratio_to_opencv`, value: reduced / opencv, unit: 'x', note: 'the gate-only path against OpenCV on this file' });
+  }
+  return figures;
+}
+
 /** The gate from a decoded frame (its luma included), with each kernel set in turn. */
 async function kernelFigures(name: string, frame: Frame, rounds: number, wasm: QualityKernels): Promise<Figure[]> {
   const config = loadConfig({}).quality;
@@ -86,7 +120,7 @@ async function kernelFigures(name: string, frame: Frame, rounds: number, wasm: Q
 
 export const gateBenchmark: Benchmark = {
   name: 'gate',
-  describe: 'gate on decoded 1080p frames, WebAssembly vs JavaScript; decode + gate of a 1080p JPEG vs OpenCV imdecode + Laplacian variance (python3-opencv), same file',
+  describe: 'gate on decoded 1080p frames, WebAssembly vs JavaScript; decode + gate of a 1080p JPEG vs OpenCV imdecode + Laplacian variance (python3-opencv), same file; the gate-only reduced decode of 12 MP JPEGs vs the full decode and OpenCV',
   async run({ quick }) {
     const rounds = quick ? 3 : 21;
     const [width, height] = quick ? [640, 360] : [1920, 1080];
@@ -136,6 +170,12 @@ export const gateBenchmark: Benchmark = {
           { name: 'gate.javascript_ratio_to_opencv', value: median(samples.javascript) / opencv, unit: 'x', note: 'the JavaScript kernels, for comparison' },
         );
       }
+      const [largeWidth, largeHeight] = quick ? [1200, 900] : [4000, 3000];
+      const largeRounds = quick ? 3 : 9;
+      figures.push(
+        ...(await largeFigures('photo12mp', await photoLikeJpeg(largeWidth, largeHeight), largeRounds, withWasm, dir)),
+        ...(await largeFigures('document12mp', await documentJpeg(largeWidth, largeHeight), largeRounds, withWasm, dir)),
+      );
       return figures;
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -7,12 +7,17 @@
  *   node --import tsx scripts/measure-gate.ts --quick    # a third of the pages
  *   node --import tsx scripts/measure-gate.ts --ocr      # also read pages with the OCR pipeline
  *   node --import tsx scripts/measure-gate.ts --details  # every check's details, image by image
+ *   node --import tsx scripts/measure-gate.ts --reduced  # also the gate-only path (`visionops check`), which
+ *                                                        # decodes large JPEGs reduced: its verdicts and scores against these
  *   GATE_CONFIG='{"blur":{"failBelow":0.2}}' node --import tsx scripts/measure-gate.ts
  */
 import sharp, { type Sharp } from 'sharp';
 import { toGray, type Frame } from '../src/core/frame.js';
 import { qualityConfigSchema } from '../src/core/quality/config.js';
 import { runQualityGate } from '../src/core/quality/gate.js';
+import { hammingDistance } from '../src/core/hash/perceptual.js';
+import { ingestConfigSchema } from '../src/image/config.js';
+import { StageRunner } from '../src/pipeline/runner.js';
 import type { QualityReport, Verdict } from '../src/core/quality/types.js';
 import { loadDocumentPipeline } from '../src/pipeline/document.js';
 import { pipelineConfigSchema } from '../src/pipeline/config.js';
@@ -21,6 +26,7 @@ import { characterErrorRate, FONTS, randomLines, renderDocument, seededRandom } 
 
 const config = qualityConfigSchema.parse(JSON.parse(process.env.GATE_CONFIG ?? '{}'));
 const quick = process.argv.includes('--quick');
+const reducedPath = process.argv.includes('--reduced');
 
 interface Page {
   id: string;
@@ -42,6 +48,8 @@ interface Row {
   fontSize: number;
   width: number;
   report: QualityReport;
+  /** With --reduced: the gate-only path's report when it decoded the image reduced, and the Hamming distance of its perceptual hash to the full decode's. */
+  reduced?: { report: QualityReport; hashDistance: number };
 }
 
 const BACKGROUNDS = ['#ffffff', '#f3efe6', '#d9d9d9', '#f6edc4'];
@@ -116,10 +124,42 @@ async function toFrame(image: Buffer): Promise<Frame> {
   return { width: info.width, height: info.height, channels: 3, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
 }
 
+/** The gate-only path as `visionops check` runs it, for --reduced. */
+// Limits wide enough for the largest pages here (x2.5 of 3000 px): this measures the gate, not ingest's refusals.
+const gateOnly = new StageRunner(
+  { ingest: ingestConfigSchema.parse({ maxBytes: 500_000_000, maxPixels: 200_000_000, inflightPixels: 400_000_000 }), quality: config, pipeline: pipelineConfigSchema.parse({}) },
+  null,
+);
+
 async function measure(rows: Row[], family: string, variant: string, page: Page | null, image: Buffer): Promise<QualityReport> {
   const report = runQualityGate(await toFrame(image), config);
-  rows.push({ family, variant, page: page?.id ?? variant, fontSize: page?.fontSize ?? 0, width: page?.width ?? 0, report });
+  rows.push({ family, variant, page: page?.id ?? variant, fontSize: page?.fontSize ?? 0, width: page?.width ?? 0, report, reduced: await measureReduced(image) });
   return report;
+}
+
+async function measureReduced(image: Buffer): Promise<Row['reduced']> {
+  if (!reducedPath) return undefined;
+  const full = await gateOnly.run(image, { until: 'gate', decode: 'full' });
+  const reduced = await gateOnly.run(image, { until: 'gate', decode: 'reduced' });
+  if (!reduced.image.reduced) return undefined;
+  return { report: reduced.quality, hashDistance: hammingDistance(full.image.phash, reduced.image.phash) };
+}
+
+/** The reduced decode against the full one, on every image it applied to: verdicts that moved, and how far each score did. */
+function printReduced(rows: Row[]): void {
+  const reduced = rows.filter((r) => r.reduced !== undefined);
+  console.log(`\n## The gate-only path's reduced decode against the full decode (${reduced.length} of ${rows.length} images decoded reduced)\n`);
+  console.log('| check | verdicts that differ | largest relative score difference | median |');
+  console.log('| --- | --- | --- | --- |');
+  for (const name of ['resolution', 'information', 'blur', 'exposure', 'gate']) {
+    const verdict = (report: QualityReport) => (name === 'gate' ? report.verdict : check(report, name).verdict);
+    const moved = reduced.filter((r) => verdict(r.report) !== verdict(r.reduced!.report));
+    const differences = name === 'gate' ? [] : reduced.map((r) => Math.abs(check(r.reduced!.report, name).score - check(r.report, name).score) / Math.max(1e-6, Math.abs(check(r.report, name).score)));
+    const sorted = differences.sort((a, b) => a - b);
+    console.log(`| ${name} | ${moved.length}${moved.length ? `: ${moved.map((r) => `${r.family} ${r.variant} ${r.page} ${verdict(r.report)} -> ${verdict(r.reduced!.report)}`).join('; ')}` : ''} | ${fmt(sorted[sorted.length - 1] ?? NaN)} | ${fmt(sorted[Math.floor(sorted.length / 2)] ?? NaN)} |`);
+  }
+  const distances = reduced.map((r) => r.reduced!.hashDistance).sort((a, b) => a - b);
+  console.log(`\nPerceptual hash, bits from the full decode's: median ${distances[Math.floor(distances.length / 2)] ?? '-'}, largest ${distances[distances.length - 1] ?? '-'}.`);
 }
 
 async function measurePage(rows: Row[], page: Page): Promise<void> {
@@ -385,6 +425,7 @@ async function main(): Promise<void> {
   printScaleInvariance(rows);
   printBlurMargins(rows);
   printSurprises(rows);
+  if (reducedPath) printReduced(rows);
   if (process.argv.includes('--details')) printDetails(rows);
   if (process.argv.includes('--ocr')) await printOcr();
   await printSpeed();

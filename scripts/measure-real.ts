@@ -20,6 +20,7 @@
  * per image, and the table gives the mean over images (and the pooled figure). Every folder counts
  * the images the gate refuses (verdict fail), which must be none: every image here is usable.
  * `--set path=value` (repeatable) overrides a setting of the configuration (JSON values).
+ * `--gate-only` runs the gate alone as `visionops check` runs it (a large JPEG decodes reduced).
  */
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
@@ -33,6 +34,8 @@ import { TOO_DARK } from '../src/core/quality/exposure.js';
 import type { QualityReport } from '../src/core/quality/types.js';
 import { ingestImage } from '../src/image/ingest.js';
 import { loadDocumentPipeline, type DocumentPipeline } from '../src/pipeline/document.js';
+import { pathSettings, StageRunner } from '../src/pipeline/runner.js';
+import { checkImage } from '../src/pipeline/service.js';
 import { wordMatch, words } from '../test/fixtures/word-scores.js';
 
 const { values: args, positionals } = parseArgs({
@@ -166,6 +169,11 @@ function summarise(report: QualityReport) {
 
 async function score(sample: Sample, config: Config, pipeline: DocumentPipeline | null): Promise<Scored> {
   const started = performance.now();
+  if (pipeline === null && sample.label === undefined) {
+    // The gate alone, as `visionops check` and the edge agent run it (a large JPEG decodes reduced).
+    const { quality } = await checkImage(new StageRunner(pathSettings(config, config.pipeline), null), await readFile(sample.image));
+    return { image: sample.image, kind: sample.kind, refused: quality.verdict === 'fail', quality: summarise(quality), ms: Math.round(performance.now() - started) };
+  }
   const image = await ingestImage(await readFile(sample.image), config.ingest, { file: sample.image });
   const quality = runContentGate(image.frame, config.quality, sample.content === 'scene' ? SCENE_GATE : undefined, image.luma);
   const scored: Scored = { image: sample.image, kind: sample.kind, refused: quality.verdict === 'fail', quality: summarise(quality), ms: 0 };

@@ -9,6 +9,7 @@ import type { Frame } from '../core/frame.js';
 import { hammingDistance } from '../core/hash/perceptual.js';
 import type { QualityReport } from '../core/quality/types.js';
 import { imagesIn } from '../cli/files.js';
+import type { DecodeSize } from '../image/ingest.js';
 import type { StageRunner } from '../pipeline/runner.js';
 import type { FolderOutbox, OutboxItem } from './outbox.js';
 import { regionsPayload, type NodeTextDetector } from './regions.js';
@@ -27,9 +28,9 @@ export type FileOutcome =
 export type LocalGate = (bytes: Uint8Array) => Promise<{ quality: QualityReport; phash: string; frame: Frame }>;
 
 /** The agent's gate from a stage runner: ingest (limits, EXIF orientation) and the gate, one decode whose frame the crops are cut from. */
-export function runnerGate(runner: StageRunner): LocalGate {
+export function runnerGate(runner: StageRunner, decode: DecodeSize = 'full'): LocalGate {
   return async (bytes) => {
-    const { quality, image } = await runner.run(bytes, { until: 'gate' });
+    const { quality, image } = await runner.run(bytes, { until: 'gate', decode });
     return { quality, phash: image.phash, frame: image.frame };
   };
 }

@@ -16,12 +16,14 @@ export interface ImageMetadata {
 }
 
 export interface IngestedImage {
-  /** RGB, EXIF orientation applied: upright as the camera meant it. */
+  /** RGB, EXIF orientation applied: upright as the camera meant it; smaller than `width` x `height` when `reduced`. */
   frame: Frame;
+  /** Decoded at a reduced size for the gate alone (`ingestImage(..., reduceTo)`): `frame` and `luma` are smaller than the image. */
+  reduced: boolean;
   format: ImageFormat;
   /** Size of the uploaded file. */
   bytes: number;
-  /** Of `frame`, so after orientation. */
+  /** Of the image once upright (of `frame` too unless `reduced`). */
   width: number;
   height: number;
   /** 1..8 as found in the file, 1 when absent. */
@@ -29,7 +31,7 @@ export interface IngestedImage {
   metadata: ImageMetadata;
   /** Hex SHA-256 of the uploaded bytes: the exact identity of the file. */
   sha256: string;
-  /** 16 hex chars, 64-bit perceptual hash of the pixels: near-duplicates differ in few bits. */
+  /** 16 hex chars, 64-bit perceptual hash of the pixels (of the reduced frame when `reduced`: within 2 bits of the full decode's on pages): near-duplicates differ in few bits. */
   phash: string;
   /** The frame's luma (BT.601), computed once for the hash, the gate and the monitor's descriptor. */
   luma: GrayFrame;

@@ -4,12 +4,14 @@ import type { TextRegions } from '../core/edge/regions.js';
 import { VisionopsError } from '../core/errors.js';
 import { toGray, type Frame, type GrayFrame } from '../core/frame.js';
 import { cropRegion } from '../core/preprocess/region.js';
-import { runContentGate } from '../core/quality/content-gate.js';
+import { runContentGate, withEnabledChecks } from '../core/quality/content-gate.js';
+import { judgeSurvey, surveyImage } from '../core/quality/gate.js';
+import { tilesRegion } from '../core/quality/text-scale.js';
 import type { QualityKernels } from '../core/quality/kernels.js';
 import type { QualityReport } from '../core/quality/types.js';
 import { qualityKernels, type KernelChoice } from '../core/quality/wasm/kernels.js';
 import type { Decision, DecisionReason, ModelLineage, PredictionRecord, TaskResult, Timings } from '../core/records/prediction.js';
-import { ingestImage } from '../image/ingest.js';
+import { ingestImage, regionLuma, type DecodeSize } from '../image/ingest.js';
 import type { IngestedImage } from '../image/types.js';
 import { newRecordId } from '../store/record-id.js';
 import type { BlobStore, PredictionStore } from '../store/store.js';
@@ -93,6 +95,14 @@ export interface RunOptions<U extends Until> {
   signal?: AbortSignal;
   /** The image is a page rebuilt from these regions (`ingestRegions`): the pipeline reads the regions, not the page. */
   regions?: TextRegions;
+  /**
+   * `reduced`: a path stopped at the gate may decode a large JPEG at a reduced size (`visionops
+   * check`, the edge agent), where nothing needs the whole frame: no region of interest to crop,
+   * and the document gate (the scene gate reads the frame itself). The gate's tiles then come from
+   * a second decode, at full resolution and of their region only, made only when the overview found
+   * content to read them in.
+   */
+  decode?: DecodeSize;
 }
 
 /**
@@ -125,13 +135,19 @@ export class StageRunner {
 
   run<U extends Until = 'record'>(bytes: Uint8Array, options: RunOptions<U> = {}): Promise<RunOutcome<U>> {
     const clock = options.clock ?? new StageClock(options.signal);
-    return this.ingest(bytes, clock, options.source).then((image) => this.resume(image, bytes, { ...options, clock }));
+    return this.ingest(bytes, clock, options.source, this.decodeSize(options)).then((image) => this.resume(image, bytes, { ...options, clock }));
   }
 
   /** The ingest stage: the bytes decoded once, within the limits, upright, hashed. */
-  async ingest(bytes: Uint8Array, clock: StageClock, source: Record<string, unknown> = {}): Promise<IngestedImage> {
+  async ingest(bytes: Uint8Array, clock: StageClock, source: Record<string, unknown> = {}, size: DecodeSize = 'full'): Promise<IngestedImage> {
     const kernels = await this.qualityKernels();
-    return clock.time('decode', () => ingestImage(bytes, this.path.ingest, source, kernels.toGray));
+    const reduceTo = size === 'reduced' ? { longSide: this.path.quality.analysis.overviewLongSide } : null;
+    return clock.time('decode', () => ingestImage(bytes, this.path.ingest, source, kernels.toGray, reduceTo));
+  }
+
+  private decodeSize(options: RunOptions<Until>): DecodeSize {
+    const gateOnly = options.until === 'gate' && this.path.pipeline.roi === null && this.pipeline?.gate?.content !== 'scene';
+    return gateOnly ? (options.decode ?? 'full') : 'full';
   }
 
   /** The gate's kernels, resolved on first use (WebAssembly compiles asynchronously). */
@@ -144,7 +160,7 @@ export class StageRunner {
   async resume<U extends Until = 'record'>(image: IngestedImage, bytes: Uint8Array, options: RunOptions<U> & { clock: StageClock }): Promise<RunOutcome<U>> {
     const { clock, listener = {} } = options;
     const until: Until = options.until ?? 'record';
-    const gated = await this.gate(image, clock, listener);
+    const gated = await this.gate(image, bytes, clock, listener);
     if (until === 'gate') return { ...gated, timings: clock.timings() } as RunOutcome<U>;
     const decided = await this.decide(gated, clock, listener, options.regions);
     if (until === 'decide') return { ...decided, timings: clock.timings() } as RunOutcome<U>;
@@ -187,12 +203,23 @@ export class StageRunner {
     return record;
   }
 
-  private async gate(image: IngestedImage, clock: StageClock, listener: PredictionListener): Promise<Gated> {
+  private async gate(image: IngestedImage, bytes: Uint8Array, clock: StageClock, listener: PredictionListener): Promise<Gated> {
     const { frame, gray } = await this.crop(image, clock);
     const kernels = await this.qualityKernels();
-    const quality = await clock.time('gate', () => runContentGate(frame, this.path.quality, this.pipeline?.gate, gray, kernels));
+    const quality = image.reduced
+      ? await this.gateReduced(image, bytes, clock, kernels)
+      : await clock.time('gate', () => runContentGate(frame, this.path.quality, this.pipeline?.gate, gray, kernels));
     listener.quality?.(quality);
     return { image, frame, gray, quality };
+  }
+
+  /** The document gate on a reduced decode: the overview from it, the tiles (when there is content) from a full-resolution decode of their region. */
+  private async gateReduced(image: IngestedImage, bytes: Uint8Array, clock: StageClock, kernels: QualityKernels): Promise<QualityReport> {
+    const { quality } = this.path;
+    const survey = await clock.time('gate', () => surveyImage(image.width, image.height, image.luma, quality, kernels));
+    const region = tilesRegion(survey.plan);
+    const full = region === null ? null : { gray: await clock.time('decode', () => regionLuma(bytes, image, region, this.path.ingest, kernels.toGray)), x: region.x, y: region.y };
+    return clock.time('gate', () => withEnabledChecks(judgeSurvey(survey, quality, kernels, full), this.pipeline?.gate));
   }
 
   private loaded(): { pipeline: Pipeline; judgedBy: string } {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { canonicalJson } from '../core/canonical-json.js';
 import type { Config } from '../config/schema.js';
 import { setDecodeThreads } from '../image/decode.js';
+import type { DecodeSize } from '../image/ingest.js';
 import type { QualityReport } from '../core/quality/types.js';
 import type { PredictionRecord, Timings } from '../core/records/prediction.js';
 import type { BlobStore, PredictionStore } from '../store/store.js';
@@ -74,9 +75,13 @@ export function createPredictionService({ config, pipeline, store, blobs, observ
   return { pipeline, scope, predict };
 }
 
-/** Ingest and gate as `runner`'s pipeline runs them, without models or a store: `visionops check`. */
-export async function checkImage(runner: StageRunner, bytes: Uint8Array): Promise<CheckOutcome> {
-  const { image, quality, timings } = await runner.run(bytes, { until: 'gate' });
+/**
+ * Ingest and gate as `runner`'s pipeline runs them, without models or a store: `visionops check`.
+ * A large JPEG decodes reduced (see `RunOptions.decode`); `decode: 'full'` gates it as the predict
+ * path does.
+ */
+export async function checkImage(runner: StageRunner, bytes: Uint8Array, decode: DecodeSize = 'reduced'): Promise<CheckOutcome> {
+  const { image, quality, timings } = await runner.run(bytes, { until: 'gate', decode });
   return { image: describeImage(image), quality, timings };
 }
 

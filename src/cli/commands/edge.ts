@@ -60,7 +60,8 @@ export function registerEdge(program: Command): void {
           settleMs: options.once ? 0 : settings.settleMs,
           maxCrops: settings.regions.maxCrops,
         },
-        runnerGate(runner),
+        // The crops are cut from the gate's frame, so a detector wants it whole; without one a large JPEG is gated on a reduced decode.
+        runnerGate(runner, detector === null ? 'reduced' : 'full'),
         detector,
         outbox,
         (event) => process.stdout.write(`${JSON.stringify(event)}\n`),

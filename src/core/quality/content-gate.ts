@@ -19,6 +19,11 @@ import type { QualityReport } from './types.js';
  */
 export function runContentGate(frame: Frame, quality: QualityConfig, settings: GateSettings | undefined, gray: GrayFrame = toGray(frame), kernels?: QualityKernels): QualityReport {
   const report = settings?.content === 'scene' ? runSceneGate(frame, settings.scene, settings.modelInput, gray) : runQualityGate(frame, quality, gray, kernels);
+  return withEnabledChecks(report, settings);
+}
+
+/** `report` with only the checks `settings.checks` chooses able to warn or refuse (all of them without settings). */
+export function withEnabledChecks(report: QualityReport, settings: GateSettings | undefined): QualityReport {
   const enabled = settings?.checks;
   if (enabled === undefined) return report;
   return reportOf(report.checks.map((check) => (enabled.includes(check.name) ? check : { ...check, verdict: 'pass', guidance: null })));

@@ -1,3 +1,4 @@
+import { VisionopsError } from '../errors.js';
 import type { Frame, GrayFrame } from '../frame.js';
 import { checkBlur } from './blur.js';
 import type { QualityConfig } from './config.js';
@@ -7,7 +8,8 @@ import { javascriptKernels, type QualityKernels } from './kernels.js';
 import { lumaHistogram } from './luma.js';
 import { checkResolution } from './resolution.js';
 import { reportOf } from './report.js';
-import { measureAtTextScale, overviewOf } from './text-scale.js';
+import type { LetterSizes } from './letters.js';
+import { overviewOf, planTextScale, readTextScale, type Overview, type TextScalePlan } from './text-scale.js';
 import type { QualityCheck, QualityReport } from './types.js';
 
 /**
@@ -16,6 +18,62 @@ import type { QualityCheck, QualityReport } from './types.js';
  */
 function underexposedBlur(blur: QualityCheck, exposure: QualityCheck): QualityCheck {
   return blur.verdict === 'fail' && exposure.details?.dark === 1 ? { ...blur, verdict: 'warn' } : blur;
+}
+
+/**
+ * What the gate learns from the overview alone: its edges, the letters, and where and at what
+ * scale blur is to be read. `gray` is the image's luma, or a reduced decode of it (`grayScale`
+ * gray pixels per image pixel); `width` and `height` are the image's own.
+ */
+export interface GateSurvey {
+  width: number;
+  height: number;
+  gray: GrayFrame;
+  grayScale: number;
+  overview: Overview;
+  letters: LetterSizes;
+  plan: TextScalePlan;
+}
+
+/** The gate's first half, on the overview: a reduced decode is enough for it. */
+export function surveyImage(width: number, height: number, gray: GrayFrame, config: QualityConfig, kernels: QualityKernels = javascriptKernels): GateSurvey {
+  const grayScale = gray.width === width && gray.height === height ? 1 : Math.max(gray.width, gray.height) / Math.max(width, height);
+  const overview = overviewOf(gray, config.analysis, kernels, grayScale);
+  const letters = kernels.measureLetters(overview.plane, overview.scale, overview.edges.backgroundRange);
+  const plan = planTextScale(overview, width, height, letters, config.resolution.minLetters, config.analysis, kernels);
+  return { width, height, gray, grayScale, overview, letters, plan };
+}
+
+/** Whether judging a survey made on a reduced decode needs the full-resolution luma: its tiles do, when it has any. */
+export function needsFullResolution(survey: GateSurvey): boolean {
+  return survey.grayScale < 1 && survey.plan.tiles.length > 0;
+}
+
+/** Full-resolution luma holding the image's pixels from (`x`, `y`) on: the whole image, or a decode of only the tiles' region (`tilesRegion`). */
+export interface FullResolution {
+  gray: GrayFrame;
+  x: number;
+  y: number;
+}
+
+/**
+ * The gate's second half: blur and the ink and paper levels read in the plan's tiles from `full`,
+ * then every check. A survey of the full luma has it already; a survey of a reduced one without
+ * tiles (an empty frame) needs none. Exposure's histogram is the survey's luma's.
+ */
+export function judgeSurvey(survey: GateSurvey, config: QualityConfig, kernels: QualityKernels = javascriptKernels, full: FullResolution | null = survey.grayScale === 1 ? { gray: survey.gray, x: 0, y: 0 } : null): QualityReport {
+  if (full === null && needsFullResolution(survey)) {
+    throw new VisionopsError('INTERNAL', "The gate reads its tiles at full resolution: decode the tiles' region and pass its luma.");
+  }
+  const { overview, letters } = survey;
+  const text = readTextScale(survey.plan, full?.gray ?? survey.gray, config.analysis, kernels, full ?? undefined);
+  const information = checkInformation(overview.edges, config.information);
+  // Sharpness and ink levels are read from the content; an empty image has none to read them from.
+  const hasContent = information.verdict !== 'fail' && text.count >= config.blur.minEdges;
+  const measuredBlur = checkBlur(text, hasContent, config.analysis, config.blur);
+  const exposure = checkExposure(lumaHistogram(survey.gray), text, hasContent, measuredBlur.verdict !== 'pass', config.exposure);
+  const checks: QualityCheck[] = [checkResolution(survey.width, survey.height, letters, config.resolution), information, underexposedBlur(measuredBlur, exposure), exposure];
+  return reportOf(checks);
 }
 
 /**
@@ -31,14 +89,5 @@ function underexposedBlur(blur: QualityCheck, exposure: QualityCheck): QualityCh
  */
 export function runQualityGate(frame: Frame, config: QualityConfig, luma?: GrayFrame, kernels: QualityKernels = javascriptKernels): QualityReport {
   const gray = luma ?? kernels.toGray(frame);
-  const overview = overviewOf(gray, config.analysis, kernels);
-  const letters = kernels.measureLetters(overview.plane, overview.scale, overview.edges.backgroundRange);
-  const text = measureAtTextScale(gray, overview, letters, config.resolution.minLetters, config.analysis, kernels);
-  const information = checkInformation(overview.edges, config.information);
-  // Sharpness and ink levels are read from the content; an empty image has none to read them from.
-  const hasContent = information.verdict !== 'fail' && text.count >= config.blur.minEdges;
-  const measuredBlur = checkBlur(text, hasContent, config.analysis, config.blur);
-  const exposure = checkExposure(lumaHistogram(gray), text, hasContent, measuredBlur.verdict !== 'pass', config.exposure);
-  const checks: QualityCheck[] = [checkResolution(frame.width, frame.height, letters, config.resolution), information, underexposedBlur(measuredBlur, exposure), exposure];
-  return reportOf(checks);
+  return judgeSurvey(surveyImage(frame.width, frame.height, gray, config, kernels), config, kernels);
 }

@@ -4,7 +4,7 @@ import type { EdgeSamples } from './edges.js';
 import { javascriptKernels, type QualityKernels } from './kernels.js';
 import type { LetterSizes } from './letters.js';
 import { estimateLinePitchEitherWay } from './line-pitch.js';
-import type { LumaPlane } from './luma.js';
+import type { LumaPlane, Region } from './luma.js';
 
 /** The overview: the whole image area-averaged to a fixed long side, and its edges. */
 export interface Overview {
@@ -42,50 +42,84 @@ export function edgeOptions(config: AnalysisConfig) {
   };
 }
 
-export function overviewOf(gray: GrayFrame, config: AnalysisConfig, kernels: QualityKernels = javascriptKernels): Overview {
-  const scale = Math.min(1, config.overviewLongSide / Math.max(gray.width, gray.height));
-  const plane = kernels.resampleLuma(gray, { x: 0, y: 0, width: gray.width, height: gray.height }, scale);
-  return { plane, scale, edges: kernels.sampleEdges(plane, edgeOptions(config)) };
+/**
+ * The overview of an image of long side `max(gray) / grayScale`: `gray` is its luma, or a reduced
+ * decode of it (`grayScale` gray pixels per image pixel, under 1); the overview is area-averaged
+ * from it, or is it when it is already no larger than the overview.
+ */
+export function overviewOf(gray: GrayFrame, config: AnalysisConfig, kernels: QualityKernels = javascriptKernels, grayScale = 1): Overview {
+  const scale = Math.min(1, config.overviewLongSide / (Math.max(gray.width, gray.height) / grayScale));
+  const fromGray = Math.min(1, scale / grayScale);
+  const plane = kernels.resampleLuma(gray, { x: 0, y: 0, width: gray.width, height: gray.height }, fromGray);
+  return { plane, scale: fromGray * grayScale, edges: kernels.sampleEdges(plane, edgeOptions(config)) };
+}
+
+/** The rectangle holding every tile of `plan`, in image pixels; null without tiles. */
+export function tilesRegion(plan: TextScalePlan): Region | null {
+  if (plan.tiles.length === 0) return null;
+  const x = Math.min(...plan.tiles.map((t) => t.x));
+  const y = Math.min(...plan.tiles.map((t) => t.y));
+  const right = Math.max(...plan.tiles.map((t) => t.x + t.width));
+  const bottom = Math.max(...plan.tiles.map((t) => t.y + t.height));
+  return { x, y, width: right - x, height: bottom - y };
+}
+
+/** Where and at what scale blur is read: the line pitch found on the overview, and the densest tiles of content in image pixels. */
+export interface TextScalePlan {
+  /** Line pitch of the text, in image pixels. */
+  pitch: number;
+  pitchFound: number;
+  pitchConfidence: number;
+  /** Working pixels per image pixel. */
+  scale: number;
+  /** The tiles, margins included, in image pixels. */
+  tiles: Region[];
 }
 
 /**
- * Finds the line pitch on the overview, then re-reads the densest tiles of content from the
- * full-resolution luma at the scale that puts lines `canonicalLinePitch` pixels apart. Blur then
- * means the same thing for 16 px print on a 3000 px scan as for 48 px print on an 800 px photo:
- * how far the edges spread compared with the size of the text, which is what reading it needs.
+ * Finds the line pitch on the overview, then chooses the densest tiles of content and the scale
+ * that puts lines `canonicalLinePitch` pixels apart there. Blur then means the same thing for 16
+ * px print on a 3000 px scan as for 48 px print on an 800 px photo: how far the edges spread
+ * compared with the size of the text, which is what reading it needs.
  */
-export function measureAtTextScale(
-  gray: GrayFrame,
-  overview: Overview,
-  letters: LetterSizes,
-  minLetters: number,
-  config: AnalysisConfig,
-  kernels: QualityKernels = javascriptKernels,
-): TextScaleEdges {
+export function planTextScale(overview: Overview, width: number, height: number, letters: LetterSizes, minLetters: number, config: AnalysisConfig, kernels: QualityKernels = javascriptKernels): TextScalePlan {
   const { plane } = overview;
   const found = estimateLinePitchEitherWay(overview.edges, plane.width, plane.height, config.minLinePitchConfidence, kernels.stripProfiler);
   const useFound = found !== null && found.confidence >= config.minLinePitchConfidence;
   const overviewPitch = useFound ? found.pitch : config.fallbackLinePitch * Math.max(plane.width, plane.height);
   const pitch = Math.max(overviewPitch / overview.scale, pitchFloor(letters, minLetters, overview, config));
   const scale = Math.min(1, config.canonicalLinePitch / pitch);
-  const tiles = densestTiles(overview, (config.tileSize * overview.scale) / scale, config.tiles);
   const margin = Math.ceil((config.edgeWindow + 2) / scale);
-  const parts: EdgeSamples[] = [];
-  for (const tile of tiles) {
+  const tiles = densestTiles(overview, (config.tileSize * overview.scale) / scale, config.tiles).map((tile) => {
     const x = Math.max(0, Math.floor(tile.x / overview.scale) - margin);
     const y = Math.max(0, Math.floor(tile.y / overview.scale) - margin);
-    const right = Math.min(gray.width, Math.ceil((tile.x + tile.size) / overview.scale) + margin);
-    const bottom = Math.min(gray.height, Math.ceil((tile.y + tile.size) / overview.scale) + margin);
-    const tilePlane = kernels.resampleLuma(gray, { x, y, width: right - x, height: bottom - y }, scale);
+    const right = Math.min(width, Math.ceil((tile.x + tile.size) / overview.scale) + margin);
+    const bottom = Math.min(height, Math.ceil((tile.y + tile.size) / overview.scale) + margin);
+    return { x, y, width: right - x, height: bottom - y };
+  });
+  return { pitch, pitchFound: useFound ? 1 : 0, pitchConfidence: found?.confidence ?? 0, scale, tiles };
+}
+
+/**
+ * Reads the plan's tiles from the full-resolution luma at the text's scale, and measures their
+ * edges; `gray` holds the image's pixels from `origin` on (a decode of the tiles' region only, or
+ * the whole image). Always full resolution: a reduced decode (half size in the JPEG's DCT, then a
+ * linear kernel) softens thin strokes more than area averaging does, and the ink level read from
+ * it came out lighter even where the text's scale was below the reduction (docs/performance.md).
+ */
+export function readTextScale(plan: TextScalePlan, gray: GrayFrame, config: AnalysisConfig, kernels: QualityKernels = javascriptKernels, origin = { x: 0, y: 0 }): TextScaleEdges {
+  const parts: EdgeSamples[] = [];
+  for (const tile of plan.tiles) {
+    const tilePlane = kernels.resampleLuma(gray, { ...tile, x: tile.x - origin.x, y: tile.y - origin.y }, plan.scale);
     parts.push(kernels.sampleEdges(tilePlane, edgeOptions(config)));
   }
   return {
     ...concatenate(parts),
-    pitch,
-    pitchFound: useFound ? 1 : 0,
-    pitchConfidence: found?.confidence ?? 0,
-    scale,
-    workingPitch: pitch * scale,
+    pitch: plan.pitch,
+    pitchFound: plan.pitchFound,
+    pitchConfidence: plan.pitchConfidence,
+    scale: plan.scale,
+    workingPitch: plan.pitch * plan.scale,
   };
 }
 
