@@ -129,3 +129,39 @@ test('under hybrid the agent sends the crops its detector finds, and the downsca
   assert.match((outcomes.get('detector-fails.png') as { detectionFailed?: string }).detectionFailed ?? '', /could not run/);
   assert.deepEqual((await agent.report()).sentAs, { original: 0, downscaled: 3, crops: 1 });
 });
+
+test('an agent that lost its answers and sends a capture otherwise than the first time finds the record its key made, and writes it down as recorded, not refused', async () => {
+  const system = await createVisionops(loadConfig({ sets: ['server.logLevel="silent"', `data.dir=${JSON.stringify(join(data, 'reused'))}`] }), { overrides: { pipelines: [fixedReadingPipeline], lab: [] } });
+  systems.push(system);
+  const app = await system.server();
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address() as { port: number };
+  const watch = join(data, 'reused-watch');
+  mkdirSync(watch);
+  const page = await renderDocument({ lines: randomLines(8, 3), fontSize: 28, width: 900 });
+  writeFileSync(join(watch, 'page.png'), page);
+  const { data: pixels, info } = await sharp(page).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const frame: Frame = { width: info.width, height: info.height, channels: 3, data: new Uint8Array(pixels) };
+  const passed = { verdict: 'pass', checks: [], guidance: [] } as unknown as QualityReport;
+  const settings = { watch, policy: 'hybrid' as const, cloud: { url: `http://127.0.0.1:${address.port}`, timeoutMs: 10_000 }, backoff: { baseMs: 1, maxMs: 1 }, duplicateDistance: 4, duplicateWindow: 32, settleMs: 0, maxCrops: 8 };
+  const run = async (detector: { find: () => Promise<Quad[]>; close: () => Promise<void> } | null) => {
+    const outcomes: FileOutcome[] = [];
+    const outbox = await new FolderOutbox(join(data, `reused-outbox-${detector === null ? 'page' : 'crops'}`)).open();
+    const agent = new EdgeAgent(settings, async () => ({ quality: passed, phash: '0f0f0f0f0f0f0f0f', frame }), detector, outbox, ({ result }) => outcomes.push(result));
+    await agent.scan();
+    await agent.drain();
+    return outcomes.filter((outcome) => outcome.outcome !== 'queued');
+  };
+
+  // First without a detector (it did not load): the page goes, and the cloud records it.
+  const [first] = await run(null);
+  assert.equal(first.outcome, 'recorded', JSON.stringify(first));
+  // The answers beside the file are lost; now the detector loads and the same capture goes as crops, under the same key.
+  for (const name of readdirSync(watch).filter((name) => name !== 'page.png')) rmSync(join(watch, name));
+  const [second] = await run({ find: async () => [[[30, 30], [400, 30], [400, 70], [30, 70]]], close: async () => undefined });
+  assert.deepEqual(second, { outcome: 'recorded', key: (first as { key: string }).key, id: (first as { id: string }).id, decision: null, replayed: true });
+
+  const reused = await app.inject({ method: 'POST', url: '/v1/predict', headers: { 'content-type': 'image/png', 'idempotency-key': (first as { key: string }).key }, payload: await renderDocument({ lines: ['another page'] }) });
+  assert.equal(reused.statusCode, 422);
+  assert.deepEqual([reused.json().error.code, reused.json().error.record], ['IDEMPOTENCY_KEY_REUSED', (first as { id: string }).id], 'the refusal names the record the key made');
+});

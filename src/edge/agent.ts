@@ -21,7 +21,8 @@ export type FileOutcome =
   | { outcome: 'duplicate' | 'unchanged'; of: string; distance: number }
   | { outcome: 'unreadable'; code: string; message: string }
   | { outcome: 'queued'; key: string; sent: Sent; sentBytes: number; crops?: number; detectionFailed?: string }
-  | { outcome: 'recorded'; key: string; id: string; decision: string; replayed: boolean }
+  /** `decision` null: recorded before from what the agent sent then, which the cloud's answer does not describe (see `UploadOutcome`). */
+  | { outcome: 'recorded'; key: string; id: string; decision: string | null; replayed: boolean }
   | { outcome: 'refused'; key: string; status: number | null; message: string };
 
 /** The gate as the agent runs it: the server's own ingest and gate (a StageRunner stopped at the gate), with the frame it decoded (RGB, upright, full resolution). */

@@ -2,9 +2,14 @@ import { REGIONS_PATH } from '../core/edge/regions.js';
 import { EDGE_ROUTE_HEADER } from '../core/edge/route.js';
 import type { OutboxItem } from './outbox.js';
 
-/** What the cloud said to one upload: a record (new or the one its key already made), or a failure with its status (null: the cloud was not reached). */
+/**
+ * What the cloud said to one upload: a record (new or the one its key already made), or a failure
+ * with its status (null: the cloud was not reached). A key the cloud holds a record for, made from
+ * other bytes (the agent keys a capture by its file, and sends it otherwise after losing its
+ * answers), is that record, replayed: its decision is then not said (null).
+ */
 export type UploadOutcome =
-  | { ok: true; record: { id: string; decision: string }; replayed: boolean }
+  | { ok: true; record: { id: string; decision: string | null }; replayed: boolean }
   | { ok: false; status: number | null; message: string };
 
 export interface CloudTarget {
@@ -30,9 +35,12 @@ export async function upload(target: CloudTarget, item: OutboxItem, payload: Uin
   if (target.apiKey !== undefined) headers.authorization = `Bearer ${target.apiKey}`;
   try {
     const response = await fetch(url, { method: 'POST', headers, body: payload as Uint8Array<ArrayBuffer>, signal: AbortSignal.timeout(target.timeoutMs) });
-    const body = (await response.json().catch(() => null)) as { id?: string; decision?: string; error?: { message?: string } } | null;
+    const body = (await response.json().catch(() => null)) as { id?: string; decision?: string; error?: { code?: string; message?: string; record?: string } } | null;
     if (response.ok && typeof body?.id === 'string') {
       return { ok: true, record: { id: body.id, decision: String(body.decision) }, replayed: response.headers.get('idempotent-replayed') === 'true' };
+    }
+    if (body?.error?.code === 'IDEMPOTENCY_KEY_REUSED' && typeof body.error.record === 'string') {
+      return { ok: true, record: { id: body.error.record, decision: null }, replayed: true };
     }
     return { ok: false, status: response.status, message: body?.error?.message ?? `HTTP ${response.status}` };
   } catch (error) {

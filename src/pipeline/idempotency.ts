@@ -53,6 +53,7 @@ export function withIdempotency(service: PredictionService, store: Pick<Predicti
     throw new VisionopsError(
       'IDEMPOTENCY_KEY_REUSED',
       `This Idempotency-Key was used for another image or pipeline (record ${record.id}): use a new key for each new request, and the same key only to retry it.`,
+      { record: record.id },
     );
   }
 

@@ -56,8 +56,11 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
 
 /** The body of every error answer. */
 export interface ErrorBody {
-  /** `problem`: a stable name for what was wrong, where one code covers many cases (a refused review answer's `BOX_OUTSIDE_IMAGE`, say). */
-  error: { code: ErrorCode; message: string; problem?: string };
+  /**
+   * `problem`: a stable name for what was wrong, where one code covers many cases (a refused review answer's `BOX_OUTSIDE_IMAGE`, say).
+   * `record`: the record an `Idempotency-Key` already names (IDEMPOTENCY_KEY_REUSED), so a client that lost its answer still finds it.
+   */
+  error: { code: ErrorCode; message: string; problem?: string; record?: string };
 }
 
 export interface HttpError {
@@ -84,9 +87,10 @@ export const ACCEPTED_UPLOADS =
 export function toHttpError(error: unknown, context: ErrorContext = {}): HttpError {
   if (isVisionopsError(error)) {
     const retryAfterSeconds = error.details?.retryAfterSeconds;
-    const problem = error.details?.problem;
+    const { problem, record } = error.details ?? {};
     const coded = answer(error.code, error.message);
-    const http = typeof problem === 'string' ? { ...coded, body: { error: { ...coded.body.error, problem } } } : coded;
+    const named = { ...(typeof problem === 'string' ? { problem } : {}), ...(typeof record === 'string' ? { record } : {}) };
+    const http = Object.keys(named).length > 0 ? { ...coded, body: { error: { ...coded.body.error, ...named } } } : coded;
     return typeof retryAfterSeconds === 'number' ? { ...http, retryAfterSeconds } : http;
   }
   const upload = context.uploadMaxBytes !== undefined;
