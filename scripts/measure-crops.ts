@@ -12,18 +12,15 @@
  *
  *   nice node --import tsx scripts/measure-crops.ts [--limit N] [--agent]
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { createVisionops } from '../src/app/visionops.js';
-import { loadConfig } from '../src/config/load.js';
 import { REGIONS_PATH } from '../src/core/edge/regions.js';
 import { downscaledCopy, EdgeAgent, runnerGate, type FileOutcome } from '../src/edge/agent.js';
 import { FolderOutbox } from '../src/edge/outbox.js';
 import { loadNodeTextDetector, regionsPayload } from '../src/edge/regions.js';
 import { characterErrorRate } from '../test/fixtures/documents.js';
-import { captures, type Capture } from './edge-captures.js';
+import { captureLimit, captures, measuringServer, type Capture } from './edge-captures.js';
 
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 const cerOf = (capture: Capture, answer: { result?: { text: string } | null; error?: { code: string } }) => (answer.result ? characterErrorRate(capture.lines.join('\n'), answer.result.text).toFixed(3) : (answer.error?.code ?? 'no result'));
@@ -71,18 +68,12 @@ async function throughAgent(all: Capture[]): Promise<void> {
   console.log(`\nthe agent's report: sent ${report.sentBytes} of ${report.originalBytes} bytes (${((100 * report.savedBytes) / report.originalBytes).toFixed(1)}% saved), as ${JSON.stringify(report.sentAs)}`);
 }
 
-const limitAt = process.argv.indexOf('--limit');
-const limit = limitAt === -1 ? Infinity : Number(process.argv[limitAt + 1]);
-const work = mkdtempSync(join(tmpdir(), 'visionops-measure-crops-'));
-const config = loadConfig({ sets: ['server.logLevel="silent"', `data.dir=${JSON.stringify(join(work, 'data'))}`, 'cache.enabled=false'] });
-const visionops = await createVisionops(config, { overrides: { lab: [] } });
-const app = await visionops.server();
+const { work, config, visionops, app, close } = await measuringServer('measure-crops');
 const detector = await loadNodeTextDetector(config.runtime);
 try {
-  const all = (await captures()).slice(0, limit);
+  const all = (await captures()).slice(0, captureLimit());
   await (process.argv.includes('--agent') ? throughAgent(all) : uploadsCompared(all));
 } finally {
   await detector.close();
-  await visionops.close();
-  rmSync(work, { recursive: true, force: true });
+  await close();
 }

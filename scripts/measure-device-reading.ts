@@ -8,13 +8,10 @@
  *
  *   nice node --import tsx scripts/measure-device-reading.ts [--limit N]
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { createVisionops } from '../src/app/visionops.js';
-import { loadConfig } from '../src/config/load.js';
 import { REGIONS_PATH } from '../src/core/edge/regions.js';
 import { DEVICE_MODELS_PATH, EDGE_ROUTE_HEADER, type DeviceModelsAnswer } from '../src/core/edge/route.js';
 import { downscaledCopy } from '../src/edge/agent.js';
@@ -22,20 +19,16 @@ import { builtinManifests } from '../src/runtime/builtin.js';
 import { characterErrorRate } from '../test/fixtures/documents.js';
 import { launchChromium } from '../test/helpers/browser.js';
 import { browserModule } from '../test/helpers/device-core.js';
-import { captures } from './edge-captures.js';
+import { captureLimit, captures, measuringServer } from './edge-captures.js';
 
 const ORIGIN = 'http://localhost:1';
 /** What test/helpers/reading-probe.ts takes and answers (it is type-checked with the pages). */
 type Pixels = { width: number; height: number; rgba: string };
 type FrameRead = { ms: number; rows: string[]; lines: number; body: string; contentType: string; bytes: number };
 const URLS = { detection: '/detection.onnx', recognition: '/recognition.onnx', wasm: '/ort.wasm' };
-const limitAt = process.argv.indexOf('--limit');
-const limit = limitAt === -1 ? Infinity : Number(process.argv[limitAt + 1]);
+const limit = captureLimit();
 
-const work = mkdtempSync(join(tmpdir(), 'visionops-measure-device-reading-'));
-const config = loadConfig({ sets: ['server.logLevel="silent"', `data.dir=${JSON.stringify(join(work, 'data'))}`, 'cache.enabled=false'] });
-const visionops = await createVisionops(config, { overrides: { lab: [] } });
-const app = await visionops.server();
+const { app, close } = await measuringServer('measure-device-reading');
 const browser = await launchChromium();
 try {
   const manifests = await builtinManifests();
@@ -85,6 +78,5 @@ try {
   }
 } finally {
   await browser.close();
-  await visionops.close();
-  rmSync(work, { recursive: true, force: true });
+  await close();
 }

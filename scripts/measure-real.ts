@@ -167,11 +167,11 @@ function summarise(report: QualityReport) {
   };
 }
 
-async function score(sample: Sample, config: Config, pipeline: DocumentPipeline | null): Promise<Scored> {
+async function score(sample: Sample, config: Config, pipeline: DocumentPipeline | null, gateOnly: StageRunner): Promise<Scored> {
   const started = performance.now();
   if (pipeline === null && sample.label === undefined) {
     // The gate alone, as `visionops check` and the edge agent run it (a large JPEG decodes reduced).
-    const { quality } = await checkImage(new StageRunner(pathSettings(config, config.pipeline), null), await readFile(sample.image));
+    const { quality } = await checkImage(gateOnly, await readFile(sample.image));
     return { image: sample.image, kind: sample.kind, refused: quality.verdict === 'fail', quality: summarise(quality), ms: Math.round(performance.now() - started) };
   }
   const image = await ingestImage(await readFile(sample.image), config.ingest, { file: sample.image });
@@ -259,6 +259,7 @@ async function main(): Promise<void> {
     samples = folders.flatMap((f) => samples.filter((s) => s.folder === f).slice(0, limit));
   }
   if (samples.length === 0) throw new Error(`No ground truth found under ${positionals.join(', ')}.`);
+  const gateOnly = new StageRunner(pathSettings(config, config.pipeline), null);
   const pipeline = args['gate-only'] ? null : await loadDocumentPipeline(config.pipeline, config.runtime);
   const progress = createProgress(samples.length);
   const results: Scored[] = new Array(samples.length);
@@ -267,7 +268,7 @@ async function main(): Promise<void> {
   const worker = async () => {
     while (next < samples.length) {
       const index = next++;
-      results[index] = await score(samples[index], config, pipeline);
+      results[index] = await score(samples[index], config, pipeline, gateOnly);
       const r = results[index];
       if (r.refused) progress.note(`${basename(r.image)}: refused (${r.quality.failed.join(', ')})`);
       progress.tick(basename(r.image));

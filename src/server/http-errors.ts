@@ -89,8 +89,7 @@ export function toHttpError(error: unknown, context: ErrorContext = {}): HttpErr
     const retryAfterSeconds = error.details?.retryAfterSeconds;
     const { problem, record } = error.details ?? {};
     const coded = answer(error.code, error.message);
-    const named = { ...(typeof problem === 'string' ? { problem } : {}), ...(typeof record === 'string' ? { record } : {}) };
-    const http = Object.keys(named).length > 0 ? { ...coded, body: { error: { ...coded.body.error, ...named } } } : coded;
+    const http = { ...coded, body: { error: { ...coded.body.error, ...(typeof problem === 'string' ? { problem } : {}), ...(typeof record === 'string' ? { record } : {}) } } };
     return typeof retryAfterSeconds === 'number' ? { ...http, retryAfterSeconds } : http;
   }
   const upload = context.uploadMaxBytes !== undefined;
