@@ -65,6 +65,23 @@ export const pipelineConfigSchema = z
         spaceBoost: z.number().min(1).nullable().default(null),
         /** Lines read with less confidence than this are dropped as noise (PaddleOCR's drop_score). */
         dropScore: z.number().min(0).max(1).default(0.5),
+        /**
+         * Words misread by one character set right from the recogniser's own runner-up and an
+         * English lexicon (src/core/text/spelling.ts, docs/document-pipeline.md); null reads as
+         * the model wrote.
+         */
+        spelling: z
+          .object({
+            /** The least share of the chosen character's probability the runner-up needs (measured in docs/real-world.md). */
+            least: z.number().min(0).max(1).default(0.1),
+            /** Words with fewer letters stay as read: abbreviations ("Amt", "SDN") lie one letter from common words. */
+            shortest: z.number().int().min(2).default(4),
+            /** Words of the deployment's own (product names, codes in letters) the lexicon knows and offers besides English. */
+            words: z.array(z.string().min(1)).default([]),
+          })
+          .strict()
+          .nullable()
+          .prefault({}),
         cascade: z
           .object({
             /**

@@ -27,12 +27,14 @@ import { StageClock, type ModelStageName } from './clock.js';
 import type { PipelineConfig } from './config.js';
 import { groupRows } from '../core/postprocess/rows.js';
 import { splitPieces } from '../core/postprocess/split-pieces.js';
+import type { Spelling } from '../core/text/spelling.js';
+import { englishLexicon } from './lexicon.js';
 import type { Pipeline, ReadListener, StageContext } from './contract.js';
 import { addTurns, exifClaim, isSideways, isUpsideDown, lineLength, orientationSource } from './orientation.js';
 import type { DocumentResult, ModelLineage, TextLine, TextSegment, Timings } from '../core/records/prediction.js';
 
 /** Bumped whenever the steps between the models change what a page reads as. */
-export const DOCUMENT_PIPELINE_VERSION = '1.7.0';
+export const DOCUMENT_PIPELINE_VERSION = '1.8.0';
 
 /** The document pipeline: the runner's contract, and `read` for scripts and tests that call it alone. */
 export interface DocumentPipeline extends Pipeline<DocumentResult> {
@@ -127,6 +129,7 @@ class DocumentReader implements DocumentPipeline {
     private readonly orientation: BatchedModel,
     private readonly recognition: BatchedModel,
     private readonly fastRecognition: BatchedModel | null,
+    private readonly spelling: Spelling | undefined,
     private readonly release: () => Promise<void>,
   ) {
     this.stages = ['orientation', 'detection', 'crop', 'classification', ...(fastRecognition === null ? [] : (['recognitionFast'] as const)), 'recognition'];
@@ -368,7 +371,7 @@ class DocumentReader implements DocumentPipeline {
         Promise.all(
           tensors.map(async ({ data, dims }, i) => {
             cascade.lines++;
-            const fast = await readLine(fastModel, data, dims, spaceBoost);
+            const fast = await readLine(fastModel, data, dims, spaceBoost, this.spelling);
             if (fast.confidence < acceptAbove) return;
             cascade.earlyExits++;
             readings[i] = fast;
@@ -381,7 +384,7 @@ class DocumentReader implements DocumentPipeline {
       Promise.all(
         tensors.map(async ({ data, dims }, i) => {
           if (readings[i] !== undefined) return;
-          const reading = await readLine(this.recognition, data, dims, spaceBoost);
+          const reading = await readLine(this.recognition, data, dims, spaceBoost, this.spelling);
           readings[i] = reading;
           onRead?.(i, reading);
         }),
@@ -403,13 +406,13 @@ function printedLines(segments: TextSegment[]): TextLine[] {
  * One line's tensor through a CTC recogniser (whose session answers step summaries): its text,
  * each token read in its character class's context (src/core/text/tokens.ts), and confidence.
  */
-async function readLine(model: BatchedModel, data: Float32Array, dims: number[], spaceBoost: number | null): Promise<Reading> {
+async function readLine(model: BatchedModel, data: Float32Array, dims: number[], spaceBoost: number | null, spelling: Spelling | undefined): Promise<Reading> {
   const alphabet = model.manifest.labels;
   if (alphabet === undefined) throw new VisionopsError('INTERNAL', `The recognition model ${model.manifest.id} needs its CTC alphabet as labels.`);
   const summary = firstOutput(model, await model.infer({ [inputName(model)]: { data, dims } }));
   const { postprocess } = model.manifest;
   const options = postprocess.kind === 'ctc' ? postprocess : {};
-  return decodeLine(summary.data, summary.dims[1], alphabet, spaceBoost === null ? options : { ...options, spaceBoost });
+  return decodeLine(summary.data, summary.dims[1], alphabet, spaceBoost === null ? options : { ...options, spaceBoost }, spelling);
 }
 
 /** The median of the boxes' heights (their shorter side), in the frame's pixels. */
@@ -544,6 +547,8 @@ export async function loadDocumentPipeline(config: PipelineConfig, runtime: Runt
     manifests.push((await readRegisteredModel(options.modelsDir, fastModel)).manifest);
   }
   const roles = ['detection', 'orientation', 'recognition', 'recognition-fast'].slice(0, manifests.length).map((role, i) => ({ role, manifest: manifests[i] }));
+  const spelling = config.recognition.spelling;
+  const lexicon = spelling === null ? undefined : await englishLexicon(spelling.words);
   const { sessions, raw, release } = await openSessions(roles, runtime, options.onRemote);
   const [detection, orientation, recognition, fast] = sessions;
   // Local runs at once: one per worker; remote ones: as many as the endpoints take together.
@@ -567,6 +572,7 @@ export async function loadDocumentPipeline(config: PipelineConfig, runtime: Runt
     batched(orientation, runtime.batching.orientation, 'orientation'),
     batched(recognition, runtime.batching.recognition, 'recognition'),
     fast === undefined ? null : batched(fast, runtime.batching.recognition, 'recognition'),
+    spelling === null || lexicon === undefined ? undefined : { lexicon, least: spelling.least, shortest: spelling.shortest },
     release,
   );
 }

@@ -1,4 +1,5 @@
 import { VisionopsError } from '../errors.js';
+import { spellWords, type Alternative, type ReadCharacter, type Spelling } from '../text/spelling.js';
 
 export interface DecodedText {
   text: string;
@@ -44,16 +45,16 @@ function isAscii(character: string | undefined): boolean {
 }
 
 /** The nearest character that is not a space, from `from` stepping by `step`. */
-function nearestInk(characters: string[], from: number, step: 1 | -1): string | undefined {
-  for (let i = from; i >= 0 && i < characters.length; i += step) if (characters[i] !== ' ') return characters[i];
+function nearestInk(characters: ReadCharacter[], from: number, step: 1 | -1): string | undefined {
+  for (let i = from; i >= 0 && i < characters.length; i += step) if (characters[i].character !== ' ') return characters[i].character;
   return undefined;
 }
 
-function asciiFormsBesideAscii(characters: string[]): void {
+function asciiFormsBesideAscii(characters: ReadCharacter[]): void {
   for (let i = 0; i < characters.length; i++) {
-    const code = characters[i].charCodeAt(0);
+    const code = characters[i].character.charCodeAt(0);
     if (code < FULL_WIDTH_FIRST || code > FULL_WIDTH_LAST) continue;
-    if (isAscii(nearestInk(characters, i - 1, -1)) || isAscii(nearestInk(characters, i + 1, 1))) characters[i] = String.fromCharCode(code - FULL_WIDTH_OFFSET);
+    if (isAscii(nearestInk(characters, i - 1, -1)) || isAscii(nearestInk(characters, i + 1, 1))) characters[i] = { character: String.fromCharCode(code - FULL_WIDTH_OFFSET) };
   }
 }
 
@@ -79,14 +80,15 @@ function spaceClass(dictionary: string[], classes: number): number {
   return dictionary.lastIndexOf(' ', classes - 1);
 }
 
-/** Numbers per step in a `ctcStepSummary`: the most probable class, its probability and the space's. */
-export const CTC_STEP_FIELDS = 3;
+/** Numbers per step in a `ctcStepSummary`: the most probable class, its probability, the space's, the runner-up class and its probability. */
+export const CTC_STEP_FIELDS = 5;
 
 /**
  * All that greedy decoding reads of a [batch, steps, classes] probability matrix, per step: the
- * most probable class, its probability (the blank's, when the blank wins) and the space's (0
- * without a space class). Three numbers a step instead of 6,625: an inference worker sends this,
- * not the matrix, back to the thread that decodes.
+ * most probable class, its probability (the blank's, when the blank wins), the space's (0
+ * without a space class), and the runner-up class with its probability (what spelling may read
+ * instead). Five numbers a step instead of 6,625: an inference worker sends this, not the matrix,
+ * back to the thread that decodes.
  */
 export function ctcStepSummary(probs: Float32Array, batch: number, steps: number, classes: number, dictionary: string[]): Float32Array {
   checkShape(probs, batch, steps, classes, dictionary);
@@ -95,15 +97,25 @@ export function ctcStepSummary(probs: Float32Array, batch: number, steps: number
   for (let row = 0, base = 0, out = 0; row < batch * steps; row++, base += classes, out += CTC_STEP_FIELDS) {
     let best = 0;
     let bestProb = probs[base];
+    let second = -1;
+    let secondProb = 0;
     for (let c = 1; c < classes; c++) {
-      if (probs[base + c] > bestProb) {
-        bestProb = probs[base + c];
+      const prob = probs[base + c];
+      if (prob > bestProb) {
+        second = best;
+        secondProb = bestProb;
         best = c;
+        bestProb = prob;
+      } else if (second < 0 || prob > secondProb) {
+        second = c;
+        secondProb = prob;
       }
     }
     summary[out] = best;
     summary[out + 1] = bestProb;
     summary[out + 2] = space > 0 ? probs[base + space] : 0;
+    summary[out + 3] = second;
+    summary[out + 4] = secondProb;
   }
   return summary;
 }
@@ -121,6 +133,20 @@ interface Kept {
   step: number;
   spaceShare: number;
   spaceSteps: number;
+  /** The best runner-up letter on its own steps, and on the blank steps before it (class -1: none). */
+  instead: RunnerUp;
+  before: RunnerUp;
+}
+
+interface RunnerUp {
+  cls: number;
+  share: number;
+}
+
+const NO_RUNNER_UP: RunnerUp = { cls: -1, share: 0 };
+
+function alternative(runnerUp: RunnerUp, dictionary: string[]): Alternative | undefined {
+  return runnerUp.cls < 0 ? undefined : { character: dictionary[runnerUp.cls], share: runnerUp.share };
 }
 
 /**
@@ -178,47 +204,59 @@ function median(values: number[]): number {
  * on a line with breaks of the model's own, as wide as they are; see `boostedBreak`); it does
  * not count towards the confidence, which stays the mean of what the model chose.
  */
-function decodeAt(summary: Float32Array, first: number, steps: number, space: number, dictionary: string[], options: CtcOptions): DecodedText {
+function decodeAt(summary: Float32Array, first: number, steps: number, space: number, dictionary: string[], options: CtcOptions, spelling?: Spelling): DecodedText {
   const spaceBoost = options.spaceBoost ?? 1;
   const sureSpace = options.sureSpace ?? DEFAULT_SURE_SPACE;
   const kept: Kept[] = [];
   let previous = -1;
   let spaceShare = 0;
   let spaceSteps = 0;
+  let before = NO_RUNNER_UP;
   for (let t = 0, at = first * CTC_STEP_FIELDS; t < steps; t++, at += CTC_STEP_FIELDS) {
     const best = summary[at];
     const bestProb = summary[at + 1];
+    const second = summary[at + 3];
+    const share = bestProb > 0 ? summary[at + 4] / bestProb : 0;
+    const secondIsCharacter = second > 0 && second !== space;
     if (best === 0 && space > 0 && bestProb > 0) {
       spaceShare = Math.max(spaceShare, summary[at + 2] / bestProb);
       if (summary[at + 2] * spaceBoost > bestProb) spaceSteps++;
     }
+    if (best === 0 && secondIsCharacter && share > before.share) before = { cls: second, share };
     // Class 0 is the blank: it ends a run of the same class, which is how double letters survive.
     if (best !== 0 && best !== previous) {
-      kept.push({ cls: best, prob: bestProb, step: t, spaceShare, spaceSteps });
+      kept.push({ cls: best, prob: bestProb, step: t, spaceShare, spaceSteps, instead: NO_RUNNER_UP, before });
       spaceShare = 0;
       spaceSteps = 0;
+      before = NO_RUNNER_UP;
     }
+    const last = kept[kept.length - 1];
+    if (best !== 0 && secondIsCharacter && second !== best && share > last.instead.share) last.instead = { cls: second, share };
     previous = best;
   }
   const pitch = median(kept.slice(1).map((k, i) => k.step - kept[i].step));
-  const characters: string[] = [];
+  const characters: ReadCharacter[] = [];
   let sum = 0;
   const partedAt = ownBreak(kept, space, pitch);
   kept.forEach((k, i) => {
     const before = kept[i - 1];
     if (spaceBoost > 1 && before !== undefined && k.cls !== space && before.cls !== space && k.spaceShare * spaceBoost > 1) {
       const beside = parts(dictionary[before.cls], dictionary[k.cls]);
-      if (boostedBreak(k, k.step - before.step, pitch, beside, partedAt, sureSpace)) characters.push(' ');
+      if (boostedBreak(k, k.step - before.step, pitch, beside, partedAt, sureSpace)) characters.push({ character: ' ' });
     }
-    characters.push(dictionary[k.cls]);
+    characters.push({ character: dictionary[k.cls], instead: alternative(k.instead, dictionary), before: alternative(k.before, dictionary) });
     sum += k.prob;
   });
   if (options.asciiForms === true) asciiFormsBesideAscii(characters);
-  return { text: characters.join(''), confidence: kept.length === 0 ? 0 : sum / kept.length };
+  const text = spelling === undefined ? characters.map((c) => c.character).join('') : spellWords(characters, spelling);
+  return { text, confidence: kept.length === 0 ? 0 : sum / kept.length };
 }
 
-/** Greedy decoding of a `ctcStepSummary` of `batch` sequences of `steps` steps, one result per sequence. */
-export function ctcDecodeSteps(summary: Float32Array, batch: number, steps: number, dictionary: string[], options: CtcOptions = {}): DecodedText[] {
+/**
+ * Greedy decoding of a `ctcStepSummary` of `batch` sequences of `steps` steps, one result per
+ * sequence; with `spelling`, words misread by one character are set right (src/core/text/spelling.ts).
+ */
+export function ctcDecodeSteps(summary: Float32Array, batch: number, steps: number, dictionary: string[], options: CtcOptions = {}, spelling?: Spelling): DecodedText[] {
   if (summary.length !== batch * steps * CTC_STEP_FIELDS) {
     throw new VisionopsError(
       'INFERENCE_FAILED',
@@ -228,7 +266,7 @@ export function ctcDecodeSteps(summary: Float32Array, batch: number, steps: numb
   }
   const space = spaceClass(dictionary, dictionary.length);
   const results: DecodedText[] = [];
-  for (let n = 0; n < batch; n++) results.push(decodeAt(summary, n * steps, steps, space, dictionary, options));
+  for (let n = 0; n < batch; n++) results.push(decodeAt(summary, n * steps, steps, space, dictionary, options, spelling));
   return results;
 }
 

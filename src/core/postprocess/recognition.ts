@@ -2,6 +2,7 @@ import type { Frame } from '../frame.js';
 import type { PreprocessSpec } from '../preprocess/spec.js';
 import { resizedSize, toTensorBatch } from '../preprocess/tensor.js';
 import { inCharacterContext } from '../text/tokens.js';
+import type { Spelling } from '../text/spelling.js';
 import { CTC_STEP_FIELDS, ctcDecodeSteps, ctcStepSummary, type CtcOptions } from './ctc.js';
 
 /** One text line as the recogniser read it. */
@@ -24,9 +25,13 @@ export function bucketed(crop: Frame, spec: PreprocessSpec, bucketWidth: number)
   return { ...spec, padding: { ...spec.padding, width: bucket } };
 }
 
-/** One line's CTC step summary (`ctcStepSummary`, [1, steps, 3]) decoded, each token read in its character class's context (src/core/text/tokens.ts). */
-export function decodeLine(summary: Float32Array, steps: number, alphabet: string[], options: CtcOptions): LineReading {
-  const decoded = ctcDecodeSteps(summary, 1, steps, alphabet, options)[0];
+/**
+ * One line's CTC step summary (`ctcStepSummary`, [1, steps, CTC_STEP_FIELDS]) decoded, words
+ * misread by one character set right when `spelling` is given, each token read in its character
+ * class's context (src/core/text/tokens.ts).
+ */
+export function decodeLine(summary: Float32Array, steps: number, alphabet: string[], options: CtcOptions, spelling?: Spelling): LineReading {
+  const decoded = ctcDecodeSteps(summary, 1, steps, alphabet, options, spelling)[0];
   return { text: inCharacterContext(decoded.text), confidence: decoded.confidence };
 }
 
