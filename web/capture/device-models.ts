@@ -54,9 +54,9 @@ class ModelWorker {
 
 let shared: ModelWorker | null = null;
 
-async function load(models: Partial<Record<ModelName, string>>, { wasm, webgpuWasm }: Runtime, alphabet?: string[]): Promise<ModelWorker> {
+async function load(models: Partial<Record<ModelName, string>>, { wasm, webgpuWasm }: Runtime, recogniser?: { alphabet: string[]; lexicon: string }): Promise<ModelWorker> {
   shared ??= new ModelWorker();
-  await shared.ask({ call: 'load', models, runtime: { wasm, webgpuWasm }, ...(alphabet === undefined ? {} : { alphabet }) });
+  await shared.ask({ call: 'load', models, runtime: { wasm, webgpuWasm }, ...recogniser });
   return shared;
 }
 
@@ -101,11 +101,12 @@ export async function loadPageOrientation(urls: Pick<ModelUrls, 'detection' | 'o
 /**
  * The text of a frame read on the device (policy `device`), as the server reads a regions upload:
  * the built-in detector finds the lines, each is cut as it is sent, and the built-in recogniser
- * reads it with the core's preprocessing and CTC decoding, in the model worker. `alphabet` is the
- * recogniser's, as the server serves it (DEVICE_MODELS_PATH). The frame is copied to the worker
- * and stays the caller's; the crops come back with the reading.
+ * reads it with the core's preprocessing, CTC decoding and spelling, in the model worker.
+ * `alphabet` is the recogniser's and `lexicon` the URL of the spelling pass's words, as the server
+ * serves them (DEVICE_MODELS_PATH, DEVICE_LEXICON_PATH). The frame is copied to the worker and
+ * stays the caller's; the crops come back with the reading.
  */
-export async function loadDeviceReader(urls: Pick<ModelUrls, 'detection' | 'recognition' | 'wasm' | 'webgpuWasm'>, alphabet: string[]): Promise<(frame: Frame) => Promise<DeviceReading>> {
-  const worker = await load({ detection: urls.detection, recognition: urls.recognition }, urls, alphabet);
+export async function loadDeviceReader(urls: Pick<ModelUrls, 'detection' | 'recognition' | 'wasm' | 'webgpuWasm'>, alphabet: string[], lexicon: string): Promise<(frame: Frame) => Promise<DeviceReading>> {
+  const worker = await load({ detection: urls.detection, recognition: urls.recognition }, urls, { alphabet, lexicon });
   return async (frame) => (await worker.ask({ call: 'read', frame })).reading;
 }

@@ -1,4 +1,4 @@
-import { backoffDelay, DEFAULT_BACKOFF, DEVICE_MODELS_PATH, DOWNSCALED_LONG_SIDE, EDGE_ROUTE_HEADER, hammingDistance, POLICY_PLANS, REGIONS_PATH, sentWithoutDetector, worthRetrying, type DeviceModel, type DeviceModelsAnswer, type DeviceStage, type EdgePolicy, type EdgeRoute, type Frame, type QualityReport } from '../../src/core/device.ts';
+import { backoffDelay, DEFAULT_BACKOFF, DEVICE_LEXICON_PATH, DEVICE_MODELS_PATH, DOWNSCALED_LONG_SIDE, EDGE_ROUTE_HEADER, hammingDistance, POLICY_PLANS, REGIONS_PATH, sentWithoutDetector, worthRetrying, type DeviceModel, type DeviceModelsAnswer, type DeviceStage, type EdgePolicy, type EdgeRoute, type Frame, type QualityReport } from '../../src/core/device.ts';
 import { keyHeaders } from '../shared/api-key.ts';
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import ortWebgpuWasm from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
@@ -47,7 +47,7 @@ async function loadReader(): Promise<void> {
   const response = await fetch(DEVICE_MODELS_PATH);
   if (!response.ok) throw new Error(`${DEVICE_MODELS_PATH} answered HTTP ${response.status}`);
   const served = (await response.json()) as DeviceModelsAnswer;
-  readOnDevice = await loadDeviceReader(MODELS, served.alphabet);
+  readOnDevice = await loadDeviceReader(MODELS, served.alphabet, DEVICE_LEXICON_PATH);
   servedModels = served.models;
 }
 

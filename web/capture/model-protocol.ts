@@ -51,7 +51,7 @@ export type Runtime = Pick<ModelUrls, 'wasm' | 'webgpuWasm'>;
 
 /** What the page asks the model worker; each request carries an id its answer repeats. */
 export type ModelRequest =
-  | { id: number; call: 'load'; models: Partial<Record<ModelName, string>>; runtime: Runtime; alphabet?: string[] }
+  | { id: number; call: 'load'; models: Partial<Record<ModelName, string>>; runtime: Runtime; alphabet?: string[]; lexicon?: string }
   | { id: number; call: 'classify'; tensor: TensorData }
   | { id: number; call: 'textBoxes'; frame: Frame }
   | { id: number; call: 'orientation'; frame: Frame }

@@ -1,5 +1,7 @@
 import type * as Ort from 'onnxruntime-web';
-import { cropQuad, cutRegions, findTextRegions, groupRows, keptReading, ORIENTATION_PREPROCESS, readCrops, RECOGNITION_POSTPROCESS, RECOGNITION_PREPROCESS, toTensor, type Frame, type LineReader, type Quad } from '../../src/core/device.ts';
+import { cropQuad, cutRegions, findTextRegions, groupRows, keptReading, ORIENTATION_PREPROCESS, readCrops, RECOGNITION_POSTPROCESS, RECOGNITION_PREPROCESS, toTensor, type Frame, type LineReader, type Quad, type Spelling } from '../../src/core/device.ts';
+// Only the model worker spells, so only its bundle carries Hunspell.
+import { lexiconOf, type LexiconSource } from '../../src/core/text/lexicon.ts';
 import { pipelineConfigSchema } from '../../src/pipeline/config.ts';
 import { isUpsideDown, lineLength, type LineVote } from '../../src/pipeline/orientation.ts';
 import { type DeviceReading, type ModelAnswer, type ModelBackend, type ModelName, type ModelRequest, type Runtime, type TensorData } from './model-protocol.ts';
@@ -89,6 +91,18 @@ function textBoxes(frame: Frame): Promise<Quad[]> {
 const { orientation: orientationSettings, recognition: recognitionSettings } = pipelineConfigSchema.parse({});
 /** The recogniser's CTC alphabet, from the load that asked for the recogniser. */
 let alphabet: string[] | null = null;
+/** The spelling pass with the server's lexicon, from the same load; none when the pipeline's defaults turn spelling off. */
+let spelling: Spelling | undefined;
+
+/** The pipeline's default spelling with the lexicon the server serves at `url`. */
+async function spellingFrom(url: string): Promise<Spelling | undefined> {
+  const settings = recognitionSettings.spelling;
+  if (settings === null) return undefined;
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}`);
+  const lexicon = lexiconOf((await response.json()) as LexiconSource)(settings.words);
+  return { lexicon, least: settings.least, shortest: settings.shortest };
+}
 
 /**
  * A frame read as the server's document pipeline reads a regions upload: the lines found
@@ -102,7 +116,7 @@ async function readFrame(frame: Frame): Promise<DeviceReading> {
   const boxes = await textBoxes(frame);
   const crops = cutRegions(frame, boxes);
   const { spaceBoost, bucketWidth, dropScore } = recognitionSettings;
-  const reader: LineReader = { spec: RECOGNITION_PREPROCESS, alphabet, options: spaceBoost === null ? RECOGNITION_POSTPROCESS : { ...RECOGNITION_POSTPROCESS, spaceBoost }, bucketWidth };
+  const reader: LineReader = { spec: RECOGNITION_PREPROCESS, alphabet, options: spaceBoost === null ? RECOGNITION_POSTPROCESS : { ...RECOGNITION_POSTPROCESS, spaceBoost }, bucketWidth, spelling };
   const readings = crops.length === 0 ? [] : await readCrops(crops, (input) => runWithDims('recognition', input), reader);
   const kept = readings.flatMap((reading, i) => (keptReading(reading, dropScore) ? [{ ...reading, box: boxes[i] }] : []));
   const rows = groupRows(kept).map((row) => row.text);
@@ -135,6 +149,7 @@ async function answer(request: ModelRequest): Promise<ModelAnswer> {
   switch (request.call) {
     case 'load': {
       if (request.alphabet !== undefined) alphabet = request.alphabet;
+      if (request.lexicon !== undefined) spelling = await spellingFrom(request.lexicon);
       const ready = await Promise.all(Object.entries(request.models).map(([name, url]) => model(name as ModelName, url, request.runtime)));
       if (request.models.recognition !== undefined) await warmUp();
       return { id: request.id, call: 'load', backend: ready.some((one) => one.backend === 'wasm') ? 'wasm' : 'webgpu' };

@@ -29,6 +29,9 @@ export interface EdgeRoute {
 /** Where a device learns which built-in models the server serves it (`DeviceModelsAnswer`): the weights are at /web/models/{role}.onnx. */
 export const DEVICE_MODELS_PATH = '/web/models/models.json';
 
+/** Where a device gets the server's lexicon (a `LexiconSource`, src/core/text/lexicon.ts), so it spells its readings as the server does. */
+export const DEVICE_LEXICON_PATH = '/web/models/lexicon.json';
+
 export interface DeviceModelsAnswer {
   models: DeviceModel[];
   /** The recogniser's CTC alphabet, the blank first. */

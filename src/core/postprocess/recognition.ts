@@ -50,6 +50,8 @@ export interface LineReader {
   /** The decoding options: the model's post-processing with the pipeline's `recognition.spaceBoost` when set. */
   options: CtcOptions;
   bucketWidth: number;
+  /** The spelling pass, as the pipeline's `recognition.spelling` sets it; none reads as the model wrote. */
+  spelling?: Spelling;
 }
 
 /**
@@ -64,7 +66,7 @@ export async function readCrops(crops: Frame[], run: RecognizerRun, reader: Line
     const output = await run(input);
     const [, steps, classes] = output.dims;
     const summary = ctcStepSummary(output.data, 1, steps, classes, reader.alphabet);
-    readings.push(decodeLine(summary, summary.length / CTC_STEP_FIELDS, reader.alphabet, reader.options));
+    readings.push(decodeLine(summary, summary.length / CTC_STEP_FIELDS, reader.alphabet, reader.options, reader.spelling));
   }
   return readings;
 }

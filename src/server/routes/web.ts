@@ -3,7 +3,8 @@ import { basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
-import { DEVICE_MODELS_PATH, type DeviceModelsAnswer } from '../../core/edge/route.js';
+import { DEVICE_LEXICON_PATH, DEVICE_MODELS_PATH, type DeviceModelsAnswer } from '../../core/edge/route.js';
+import { englishSource } from '../../pipeline/lexicon.js';
 import { builtinManifests, deviceModels } from '../../runtime/builtin.js';
 import { answer } from '../http-errors.js';
 
@@ -44,4 +45,6 @@ export const webRoutes: FastifyPluginAsync = async (app) => {
     const served: DeviceModelsAnswer = { models: await deviceModels(), alphabet: manifests.recognition.labels ?? [] };
     return reply.header('cache-control', 'public, max-age=86400').send(served);
   });
+  // The lexicon the spelling pass reads with, so a device spells its readings as the server does.
+  app.get(DEVICE_LEXICON_PATH, { config: { scope: 'public' } }, async (_request, reply) => reply.header('cache-control', 'public, max-age=86400').send(await englishSource()));
 };
