@@ -17,8 +17,9 @@ import { oipBenchmark } from './oip.js';
 import type { Benchmark, Figure } from './lib.js';
 import { pipelineBenchmark, threadsBenchmark } from './pipeline.js';
 import { resizeBenchmark } from './resize.js';
+import { spellingBenchmark } from './spelling.js';
 
-export const BENCHMARKS: Benchmark[] = [gateBenchmark, ingestBenchmark, cacheBenchmark, batchingBenchmark, pipelineBenchmark, httpBenchmark, int8Benchmark, threadsBenchmark, resizeBenchmark, oipBenchmark, edgeBenchmark];
+export const BENCHMARKS: Benchmark[] = [gateBenchmark, ingestBenchmark, cacheBenchmark, batchingBenchmark, pipelineBenchmark, httpBenchmark, int8Benchmark, threadsBenchmark, resizeBenchmark, oipBenchmark, edgeBenchmark, spellingBenchmark];
 
 export interface BenchResults {
   quick: boolean;
