@@ -49,7 +49,7 @@ async function throughAgent(all: Capture[]): Promise<void> {
   const outcomes = new Map<string, FileOutcome[]>();
   const settings = { watch, policy: 'hybrid' as const, cloud: { url, timeoutMs: 600_000 }, backoff: config.edge.backoff, duplicateDistance: config.edge.duplicates.maxDistance, duplicateWindow: config.edge.duplicates.window, settleMs: 0, maxCrops: config.edge.regions.maxCrops };
   const outbox = await new FolderOutbox(join(work, 'outbox')).open();
-  const agent = new EdgeAgent(settings, runnerGate(visionops.runner()), detector, outbox, ({ file, result }) => outcomes.set(file, [...(outcomes.get(file) ?? []), result]));
+  const agent = new EdgeAgent(settings, runnerGate(visionops.runner()), detector, null, outbox, ({ file, result }) => outcomes.set(file, [...(outcomes.get(file) ?? []), result]));
   await agent.scan();
   while ((await agent.drain()) > 0) await new Promise((done) => setTimeout(done, 200));
   console.log('| capture | original | sent by the agent | as | its record: CER, decision |');

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
 import { downscaledCopy } from '../src/edge/agent.js';
 import { asJpeg, blank, blurred, characterErrorRate, randomLines, renderDocument } from './fixtures/documents.js';
 import { storedRecords } from './helpers/stored-records.js';
@@ -146,5 +147,49 @@ test('the agent gates and filters locally, sends only the text lines it finds, q
     const page = Number(/page-(\d)/.exec(file)![1]);
     const error = characterErrorRate(printed[page].join('\n'), JSON.parse(row.result).text);
     assert.ok(error < 0.05, `${file} is read from its crops (CER ${error.toFixed(3)})`);
+  }
+});
+
+test('under device the agent reads the text on the device, a page upside down too, and the cloud records that reading without recognising again', async (t) => {
+  const watch = join(work, 'device-captures');
+  const data = join(work, 'device-cloud');
+  mkdirSync(watch);
+  const printed = [0, 1].map((seed) => randomLines(300 + seed, 6));
+  const pages = await Promise.all(printed.map((lines) => renderDocument({ lines, fontSize: 28, width: 1400 })));
+  writeFileSync(join(watch, 'page-0.jpg'), await asJpeg(pages[0], 92));
+  // Fed into the scanner the wrong way round: the device's 0/180 vote turns it before reading.
+  writeFileSync(join(watch, 'page-1-upside-down.jpg'), await asJpeg(await sharp(pages[1]).rotate(180).toBuffer(), 92));
+
+  const port = await freePort();
+  const server = await startCloud(data, port);
+  const agent = startAgent(['--cloud', `http://127.0.0.1:${port}`, '--watch', watch, '--policy', 'device', '--once', '--set', 'edge.backoff.baseMs=50', '--set', 'edge.backoff.maxMs=200']);
+  const { code, stderr } = await agent.exited;
+  server.kill('SIGKILL');
+  await new Promise((done) => server.once('exit', done));
+  assert.equal(code, 0, stderr);
+
+  const queued = agent.lines.filter((line) => line.result?.outcome === 'queued');
+  assert.equal(queued.length, 2);
+  for (const line of queued) {
+    const page = Number(/page-(\d)/.exec(line.file)![1]);
+    const error = characterErrorRate(printed[page].join('\n'), line.result.read.join('\n'));
+    t.diagnostic(`${line.file} read on the device (CER ${error.toFixed(3)}), ${line.result.crops} crops, ${line.result.sentBytes} bytes`);
+    assert.equal(line.result.sent, 'crops');
+    assert.ok(error < 0.05, `${line.file}: the agent shows the text it read (CER ${error.toFixed(3)})`);
+  }
+  const rows = storedRecords(data);
+  assert.equal(rows.length, 2, 'one record per capture');
+  for (const row of rows) {
+    const lineage = JSON.parse(row.lineage);
+    const { edge } = lineage;
+    assert.deepEqual(
+      { policy: edge.policy, client: edge.client, device: edge.device, sent: edge.sent },
+      { policy: 'device', client: 'agent', device: ['gate', 'duplicates', 'orientation', 'detection', 'recognition'], sent: 'crops' },
+    );
+    assert.deepEqual(edge.models.map((model: { role: string }) => model.role), ['detection', 'orientation', 'recognition'], 'the models the agent ran, as the server names them');
+    assert.deepEqual(lineage.models, [], 'the cloud recognised nothing again');
+    const text = JSON.parse(row.result).text;
+    const page = printed.findIndex((lines) => characterErrorRate(lines.join('\n'), text) < 0.05);
+    assert.ok(page >= 0, `the record holds the device's reading of one of the pages: ${JSON.stringify(text)}`);
   }
 });

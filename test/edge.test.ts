@@ -110,7 +110,7 @@ test('under hybrid the agent sends the crops its detector finds, and the downsca
     const index = bytes[bytes.length - 1];
     current = names[index];
     return { quality: passed, phash: phashes[index], frame };
-  }, detector, outbox, ({ file, result }) => outcomes.set(file.slice(watch.length + 1), result));
+  }, detector, null, outbox, ({ file, result }) => outcomes.set(file.slice(watch.length + 1), result));
   assert.equal(await agent.scan(), 4);
   await agent.drain();
 
@@ -147,7 +147,7 @@ test('an agent that lost its answers and sends a capture otherwise than the firs
   const run = async (detector: { find: () => Promise<Quad[]>; close: () => Promise<void> } | null) => {
     const outcomes: FileOutcome[] = [];
     const outbox = await new FolderOutbox(join(data, `reused-outbox-${detector === null ? 'page' : 'crops'}`)).open();
-    const agent = new EdgeAgent(settings, async () => ({ quality: passed, phash: '0f0f0f0f0f0f0f0f', frame }), detector, outbox, ({ result }) => outcomes.push(result));
+    const agent = new EdgeAgent(settings, async () => ({ quality: passed, phash: '0f0f0f0f0f0f0f0f', frame }), detector, null, outbox, ({ result }) => outcomes.push(result));
     await agent.scan();
     await agent.drain();
     return outcomes.filter((outcome) => outcome.outcome !== 'queued');

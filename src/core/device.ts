@@ -21,6 +21,7 @@ export { backoffDelay, DEFAULT_BACKOFF, worthRetrying } from './edge/backoff.js'
 export { DETECTION_POSTPROCESS, DETECTION_PREPROCESS, ORIENTATION_PREPROCESS, RECOGNITION_POSTPROCESS, RECOGNITION_PREPROCESS } from './preprocess/builtin-specs.js';
 export { keptReading, readCrops, type LineReading, type LineReader, type RecognizerRun } from './postprocess/recognition.js';
 export { groupRows } from './postprocess/rows.js';
+export { readLinesOnDevice, type DeviceLines } from './edge/device-reading.js';
 export type { Spelling } from './text/spelling.js';
 export { extractTextBoxes, sortReadingOrder, type DetectedBox } from './postprocess/db.js';
 export { cropQuad } from './preprocess/crop.js';

@@ -6,13 +6,15 @@ import { DOWNSCALED_LONG_SIDE, POLICY_PLANS, sentWithoutDetector, type DeviceSta
 import type { EdgeRoute } from '../core/edge/route.js';
 import { isVisionopsError } from '../core/errors.js';
 import type { Frame } from '../core/frame.js';
+import type { Quad } from '../core/postprocess/geometry.js';
+import type { LineReading } from '../core/postprocess/recognition.js';
 import { hammingDistance } from '../core/hash/perceptual.js';
 import type { QualityReport } from '../core/quality/types.js';
 import { imagesIn } from '../cli/files.js';
 import type { DecodeSize } from '../image/ingest.js';
 import type { StageRunner } from '../pipeline/runner.js';
 import type { FolderOutbox, OutboxItem } from './outbox.js';
-import { regionsPayload, type NodeTextDetector } from './regions.js';
+import { regionsPayload, type NodeTextDetector, type NodeTextReader } from './regions.js';
 import { upload, type CloudTarget } from './upload.js';
 
 /** What the agent decided for one watched file, written next to it as `<file>.visionops.json` and logged. */
@@ -20,7 +22,8 @@ export type FileOutcome =
   | { outcome: 'rejected'; verdict: 'fail'; guidance: string[] }
   | { outcome: 'duplicate' | 'unchanged'; of: string; distance: number }
   | { outcome: 'unreadable'; code: string; message: string }
-  | { outcome: 'queued'; key: string; sent: Sent; sentBytes: number; crops?: number; detectionFailed?: string }
+  /** `read`: under `device`, the text read on the device, as the record will print it. */
+  | { outcome: 'queued'; key: string; sent: Sent; sentBytes: number; crops?: number; read?: string[]; detectionFailed?: string }
   /** `decision` null: recorded before from what the agent sent then, which the cloud's answer does not describe (see `UploadOutcome`). */
   | { outcome: 'recorded'; key: string; id: string; decision: string | null; replayed: boolean }
   | { outcome: 'refused'; key: string; status: number | null; message: string };
@@ -56,6 +59,14 @@ export const SIDECAR_SUFFIX = '.visionops.json';
 /** An image upload's Content-Type: the server tells the format from the bytes. */
 const IMAGE_CONTENT_TYPE = 'application/octet-stream';
 
+/** A capture's text lines in `frame` (the upright frame they are cut from), with their readings and rows when read on the device. */
+interface FoundLines {
+  frame: Frame;
+  boxes: Quad[];
+  readings?: LineReading[];
+  rows?: string[];
+}
+
 /** One capture as it will be sent. */
 interface Prepared {
   key: string;
@@ -64,6 +75,8 @@ interface Prepared {
   contentType: string;
   /** How many text lines, when crops are sent. */
   crops?: number;
+  /** The rows read on the device, when the crops carry their readings (policy `device`). */
+  read?: string[];
   /** Why the detector could not give crops, when it failed. */
   detectionFailed?: string;
 }
@@ -113,6 +126,8 @@ export class EdgeAgent {
     private readonly gate: LocalGate,
     /** The built-in text detector, for a policy that sends crops; null without one (the page is sent). */
     private readonly findText: NodeTextDetector | null,
+    /** The built-in models reading the crops, for a policy that reads on the device; null without them (the cloud reads). */
+    private readonly readText: NodeTextReader | null,
     private readonly outbox: FolderOutbox,
     private readonly log: (event: AgentEvent) => void,
     private readonly now: () => number = Date.now,
@@ -215,8 +230,17 @@ export class EdgeAgent {
       }
     }
     const prepared = await this.prepare(bytes, gated.frame, plan.sent);
-    const device: DeviceStage[] = prepared.sent === 'crops' ? [...plan.device, 'detection'] : plan.device;
-    const route: EdgeRoute = { policy: this.settings.policy, client: 'agent', device, sent: prepared.sent, deviceVerdict: gated.quality.verdict, capturedAt: new Date((await stat(file)).mtimeMs).toISOString() };
+    const read = prepared.read !== undefined && this.readText !== null ? { stages: ['orientation', 'detection', 'recognition'] as DeviceStage[], models: this.readText.models } : null;
+    const device: DeviceStage[] = read !== null ? [...plan.device, ...read.stages] : prepared.sent === 'crops' ? [...plan.device, 'detection'] : plan.device;
+    const route: EdgeRoute = {
+      policy: this.settings.policy,
+      client: 'agent',
+      device,
+      sent: prepared.sent,
+      deviceVerdict: gated.quality.verdict,
+      capturedAt: new Date((await stat(file)).mtimeMs).toISOString(),
+      ...(read === null ? {} : { models: read.models }),
+    };
     const now = this.now();
     const { payload } = prepared;
     const item: OutboxItem = { key: prepared.key, file, route, contentType: prepared.contentType, originalBytes: bytes.length, sentBytes: payload.length, attempts: 0, notBefore: plan.immediate ? now : now + this.settings.backoff.maxMs, queuedAt: now };
@@ -230,30 +254,45 @@ export class EdgeAgent {
     this.stats.queued++;
     this.stats.sentAs[prepared.sent]++;
     this.stats.sentBytes += payload.length;
-    const detection = { ...(prepared.crops === undefined ? {} : { crops: prepared.crops }), ...(prepared.detectionFailed === undefined ? {} : { detectionFailed: prepared.detectionFailed }) };
+    const detection = {
+      ...(prepared.crops === undefined ? {} : { crops: prepared.crops }),
+      ...(prepared.read === undefined ? {} : { read: prepared.read }),
+      ...(prepared.detectionFailed === undefined ? {} : { detectionFailed: prepared.detectionFailed }),
+    };
     return this.finish(file, bytes.length, { outcome: 'queued', key: item.key, sent: prepared.sent, sentBytes: payload.length, ...detection });
   }
 
   /**
    * What goes up for a capture the gate let through: under a plan that sends crops, the text
-   * lines the detector finds, cut from the full-resolution upright frame; the downscaled page when
-   * it finds none, fails, or there is no detector (said in the route's `sent`); else the plan's.
+   * lines the detector finds, cut from the full-resolution upright frame (under `device`, read
+   * here too, each crop with its reading); the downscaled page when it finds none, fails, or there
+   * is no detector (said in the route's `sent`); else the plan's.
    */
   private async prepare(bytes: Uint8Array, frame: Frame, planned: Sent): Promise<Prepared> {
     const key = captureKey(bytes);
-    if (planned === 'crops' && this.findText !== null) {
+    const lines = this.linesOf(planned);
+    if (lines !== null) {
       try {
-        const quads = await this.findText.find(frame);
-        if (quads.length > 0 && quads.length <= this.settings.maxCrops) {
-          const regions = await regionsPayload(frame, quads, key);
-          return { key, sent: 'crops', payload: regions.body, contentType: regions.contentType, crops: regions.crops };
+        const found = await lines(frame);
+        if (found.boxes.length > 0 && found.boxes.length <= this.settings.maxCrops) {
+          const regions = await regionsPayload(found.frame, found.boxes, key, found.readings);
+          return { key, sent: 'crops', payload: regions.body, contentType: regions.contentType, crops: regions.crops, ...(found.rows === undefined ? {} : { read: found.rows }) };
         }
       } catch (error) {
-        // The detector is a saving, not a gate: a capture it cannot read still goes, as the page.
+        // The models are a saving, not a gate: a capture they cannot read still goes, as the page.
         return { key, ...(await this.asImage(bytes, 'downscaled')), detectionFailed: (error as Error).message };
       }
     }
     return { key, ...(await this.asImage(bytes, sentWithoutDetector(planned))) };
+  }
+
+  /** How the agent finds a capture's lines for its plan (under `device`, reads them too); null when it sends the page. */
+  private linesOf(planned: Sent): ((frame: Frame) => Promise<FoundLines>) | null {
+    const { findText, readText } = this;
+    if (planned !== 'crops') return null;
+    if (readText !== null && POLICY_PLANS[this.settings.policy].deviceReads) return (frame) => readText.read(frame);
+    if (findText !== null) return async (frame) => ({ frame, boxes: await findText.find(frame) });
+    return null;
   }
 
   private async asImage(bytes: Uint8Array, sent: Sent): Promise<Pick<Prepared, 'sent' | 'payload' | 'contentType'>> {

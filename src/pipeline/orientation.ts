@@ -1,4 +1,6 @@
+import type { Frame } from '../core/frame.js';
 import type { Quad } from '../core/postprocess/geometry.js';
+import { cropQuad } from '../core/preprocess/crop.js';
 import type { QuarterTurn } from '../core/preprocess/rotate.js';
 import type { DocumentResult } from '../core/records/prediction.js';
 
@@ -46,6 +48,22 @@ export function isUpsideDown(votes: LineVote[], threshold: number, share: number
     if (vote.label === '180' && vote.confidence > threshold) flipped += vote.length;
   }
   return total > 0 && flipped / total > share;
+}
+
+/** A crop's scores from the built-in 0/180 classifier, in the order of its labels (0, 180). */
+export type LineClassifier = (crop: Frame) => Promise<ArrayLike<number>>;
+
+/**
+ * The pipeline's turn decision made on a device: each line's crop through the 0/180 classifier,
+ * the page upside down when enough of its text (by length) reads as 180 (`isUpsideDown`).
+ */
+export async function pageUpsideDown(frame: Frame, boxes: Quad[], classify: LineClassifier, settings: { lineThreshold: number; upsideDownShare: number }): Promise<boolean> {
+  const votes: LineVote[] = [];
+  for (const box of boxes) {
+    const [upright, over] = Array.from(await classify(cropQuad(frame, box)));
+    votes.push({ label: over > upright ? '180' : '0', confidence: Math.max(upright, over), length: lineLength(box) });
+  }
+  return isUpsideDown(votes, settings.lineThreshold, settings.upsideDownShare);
 }
 
 /** The length of a line's box along its text: the weight of its vote. */

@@ -1,4 +1,4 @@
-import type { Frame, LineReading, Quad } from '../../src/core/device.ts';
+import type { DeviceLines, Frame, Quad } from '../../src/core/device.ts';
 
 export { DEVICE_DETECTION_SIDE } from '../../src/core/device.ts';
 
@@ -32,15 +32,9 @@ export interface TensorData {
 export type ModelName = 'detection' | 'orientation' | 'recognition';
 
 /** A frame read on the device: the lines the detector found, cut as they are sent, and the recogniser's reading of each. */
-export interface DeviceReading {
+export interface DeviceReading extends DeviceLines {
   /** The lines' quads in the frame's coordinates, in reading order. */
   boxes: Quad[];
-  /** Each line cut from the frame (`cutRegions`: what is sent), in the boxes' order. */
-  crops: Frame[];
-  /** The recogniser's reading of each crop, in the boxes' order. */
-  readings: LineReading[];
-  /** The text as the record will print it: the kept readings grouped into the page's rows. */
-  rows: string[];
   backend: ModelBackend;
   /** How long the detector, the cutting and the recogniser took in the worker, in milliseconds. */
   ms: number;

@@ -1,9 +1,9 @@
 import type * as Ort from 'onnxruntime-web';
-import { cropQuad, cutRegions, findTextRegions, groupRows, keptReading, ORIENTATION_PREPROCESS, readCrops, RECOGNITION_POSTPROCESS, RECOGNITION_PREPROCESS, toTensor, type Frame, type LineReader, type Quad, type Spelling } from '../../src/core/device.ts';
+import { findTextRegions, ORIENTATION_PREPROCESS, readLinesOnDevice, RECOGNITION_POSTPROCESS, RECOGNITION_PREPROCESS, toTensor, type Frame, type LineReader, type Quad, type Spelling } from '../../src/core/device.ts';
 // Only the model worker spells, so only its bundle carries Hunspell.
 import { lexiconOf, type LexiconSource } from '../../src/core/text/lexicon.ts';
 import { pipelineConfigSchema } from '../../src/pipeline/config.ts';
-import { isUpsideDown, lineLength, type LineVote } from '../../src/pipeline/orientation.ts';
+import { pageUpsideDown } from '../../src/pipeline/orientation.ts';
 import { type DeviceReading, type ModelAnswer, type ModelBackend, type ModelName, type ModelRequest, type Runtime, type TensorData } from './model-protocol.ts';
 
 /**
@@ -104,34 +104,21 @@ async function spellingFrom(url: string): Promise<Spelling | undefined> {
   return { lexicon, least: settings.least, shortest: settings.shortest };
 }
 
-/**
- * A frame read as the server's document pipeline reads a regions upload: the lines found
- * (`findTextRegions`), cut as they are sent (`cutRegions`), each read by the built-in recogniser
- * with the server's preprocessing, bucketing, decoding and defaults (`readCrops`), and the kept
- * readings grouped into rows as the record prints them.
- */
+/** A frame read as the server's document pipeline reads a regions upload: the lines found (`findTextRegions`), then read (`readLinesOnDevice`) with the pipeline's defaults. */
 async function readFrame(frame: Frame): Promise<DeviceReading> {
   if (alphabet === null) throw new Error('the recogniser is not loaded: ask for it with its alphabet in a load request first');
   const started = performance.now();
   const boxes = await textBoxes(frame);
-  const crops = cutRegions(frame, boxes);
   const { spaceBoost, bucketWidth, dropScore } = recognitionSettings;
   const reader: LineReader = { spec: RECOGNITION_PREPROCESS, alphabet, options: spaceBoost === null ? RECOGNITION_POSTPROCESS : { ...RECOGNITION_POSTPROCESS, spaceBoost }, bucketWidth, spelling };
-  const readings = crops.length === 0 ? [] : await readCrops(crops, (input) => runWithDims('recognition', input), reader);
-  const kept = readings.flatMap((reading, i) => (keptReading(reading, dropScore) ? [{ ...reading, box: boxes[i] }] : []));
-  const rows = groupRows(kept).map((row) => row.text);
+  const lines = await readLinesOnDevice(frame, boxes, (input) => runWithDims('recognition', input), reader, dropScore);
   const backends = [await loaded('detection'), await loaded('recognition')].map((one) => one.backend);
-  return { boxes, crops, readings, rows, backend: backends.includes('wasm') ? 'wasm' : 'webgpu', ms: performance.now() - started };
+  return { boxes, ...lines, backend: backends.includes('wasm') ? 'wasm' : 'webgpu', ms: performance.now() - started };
 }
 
-/** The server's document pipeline's turn decision: each line's crop through the 0/180 classifier, the page turned when enough of its text (by length) reads as 180. */
-async function upsideDown(frame: Frame, boxes: Quad[]): Promise<boolean> {
-  const votes: LineVote[] = [];
-  for (const box of boxes) {
-    const [upright, over] = await run('orientation', toTensor(cropQuad(frame, box), ORIENTATION_PREPROCESS));
-    votes.push({ label: over > upright ? '180' : '0', confidence: Math.max(upright, over), length: lineLength(box) });
-  }
-  return isUpsideDown(votes, orientationSettings.lineThreshold, orientationSettings.upsideDownShare);
+/** The server's document pipeline's turn decision (`pageUpsideDown`), with the classifier in this worker. */
+function upsideDown(frame: Frame, boxes: Quad[]): Promise<boolean> {
+  return pageUpsideDown(frame, boxes, (crop) => run('orientation', toTensor(crop, ORIENTATION_PREPROCESS)), orientationSettings);
 }
 
 /**

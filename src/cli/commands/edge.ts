@@ -3,10 +3,10 @@ import type { Command } from 'commander';
 import { createVisionops } from '../../app/visionops.js';
 import { VisionopsError } from '../../core/errors.js';
 import { POLICY_PLANS } from '../../core/edge/policy.js';
-import type { RuntimeConfig } from '../../runtime/config.js';
+import type { Config } from '../../config/schema.js';
 import { EdgeAgent, runnerGate, type AgentReport } from '../../edge/agent.js';
 import { FolderOutbox } from '../../edge/outbox.js';
-import { loadNodeTextDetector, type NodeTextDetector } from '../../edge/regions.js';
+import { loadNodeTextDetector, loadNodeTextReader, type NodeTextDetector, type NodeTextReader } from '../../edge/regions.js';
 import { EXIT } from '../exit-codes.js';
 import { asString, commandConfig, withConfigOptions, type ConfigOptions } from '../options.js';
 
@@ -48,7 +48,9 @@ export function registerEdge(program: Command): void {
       const settings = config.edge;
       const outbox = await new FolderOutbox(resolve(options.outbox ?? join(options.watch, '.visionops-outbox')), settings.outbox).open();
       const apiKey = options.key ?? process.env.VISIONOPS_API_KEY;
-      const detector = POLICY_PLANS[settings.policy].sent === 'crops' ? await textDetector(config.runtime) : null;
+      const plan = POLICY_PLANS[settings.policy];
+      const deviceReader = plan.deviceReads ? await textReader(config) : null;
+      const detector = plan.sent === 'crops' && deviceReader === null ? await textDetector(config) : null;
       const agent = new EdgeAgent(
         {
           watch: options.watch,
@@ -60,9 +62,10 @@ export function registerEdge(program: Command): void {
           settleMs: options.once ? 0 : settings.settleMs,
           maxCrops: settings.regions.maxCrops,
         },
-        // The crops are cut from the gate's frame, so a detector wants it whole; without one a large JPEG is gated on a reduced decode.
-        runnerGate(runner, detector === null ? 'reduced' : 'full'),
+        // The crops are cut from the gate's frame, so the models want it whole; without them a large JPEG is gated on a reduced decode.
+        runnerGate(runner, detector === null && deviceReader === null ? 'reduced' : 'full'),
         detector,
+        deviceReader,
         outbox,
         (event) => process.stdout.write(`${JSON.stringify(event)}\n`),
       );
@@ -79,17 +82,28 @@ export function registerEdge(program: Command): void {
       process.stdout.write(`${JSON.stringify({ report })}\n`);
       process.stderr.write(describe(report));
       await detector?.close();
+      await deviceReader?.close();
       await reader.close();
       process.exitCode = EXIT.ok;
     });
 }
 
 /** The built-in text detector, or null when its model will not load: the agent then sends pages, and says why once. */
-async function textDetector(runtime: RuntimeConfig): Promise<NodeTextDetector | null> {
+async function textDetector(config: Config): Promise<NodeTextDetector | null> {
   try {
-    return await loadNodeTextDetector(runtime);
+    return await loadNodeTextDetector(config.runtime);
   } catch (error) {
     process.stderr.write(`The text detector did not load (${(error as Error).message}): captures are sent as downscaled pages, not crops.\n`);
+    return null;
+  }
+}
+
+/** The built-in models that read on the device (policy `device`), or null when they will not load: the cloud then reads the downscaled pages. */
+async function textReader(config: Config): Promise<NodeTextReader | null> {
+  try {
+    return await loadNodeTextReader(config.runtime, config.pipeline);
+  } catch (error) {
+    process.stderr.write(`The models that read on the device did not load (${(error as Error).message}): captures are sent as downscaled pages for the cloud to read.\n`);
     return null;
   }
 }
