@@ -56,6 +56,9 @@ export interface AgentSettings {
 
 export const SIDECAR_SUFFIX = '.visionops.json';
 
+/** The stages a capture read on the device went through beyond the plan's (the route's `device`, as the capture page states them). */
+const READ_ON_DEVICE: DeviceStage[] = ['orientation', 'detection', 'recognition'];
+
 /** An image upload's Content-Type: the server tells the format from the bytes. */
 const IMAGE_CONTENT_TYPE = 'application/octet-stream';
 
@@ -230,8 +233,8 @@ export class EdgeAgent {
       }
     }
     const prepared = await this.prepare(bytes, gated.frame, plan.sent);
-    const read = prepared.read !== undefined && this.readText !== null ? { stages: ['orientation', 'detection', 'recognition'] as DeviceStage[], models: this.readText.models } : null;
-    const device: DeviceStage[] = read !== null ? [...plan.device, ...read.stages] : prepared.sent === 'crops' ? [...plan.device, 'detection'] : plan.device;
+    const read = prepared.read !== undefined && this.readText !== null ? { models: this.readText.models } : null;
+    const device: DeviceStage[] = read !== null ? [...plan.device, ...READ_ON_DEVICE] : prepared.sent === 'crops' ? [...plan.device, 'detection'] : plan.device;
     const route: EdgeRoute = {
       policy: this.settings.policy,
       client: 'agent',
