@@ -8,7 +8,7 @@ import type { LineReader, LineReading } from '../core/postprocess/recognition.js
 import { rotateFrame } from '../core/preprocess/rotate.js';
 import { toTensor } from '../core/preprocess/tensor.js';
 import type { PipelineConfig } from '../pipeline/config.js';
-import { englishLexicon } from '../pipeline/lexicon.js';
+import { spellingOf } from '../pipeline/lexicon.js';
 import { pageUpsideDown } from '../pipeline/orientation.js';
 import { builtinManifests, deviceModels } from '../runtime/builtin.js';
 import type { RuntimeConfig } from '../runtime/config.js';
@@ -62,8 +62,8 @@ function runner(session: ModelSession): (tensor: TensorData) => Promise<TensorDa
  */
 export async function loadNodeTextReader(runtime: RuntimeConfig, pipeline: PipelineConfig): Promise<NodeTextReader> {
   const manifests = await builtinManifests();
-  const { spelling, spaceBoost, bucketWidth, dropScore } = pipeline.recognition;
-  const lexicon = spelling === null ? undefined : await englishLexicon(spelling.words);
+  const { spaceBoost, bucketWidth, dropScore } = pipeline.recognition;
+  const spelling = await spellingOf(pipeline.recognition.spelling);
   const roles: ModelManifest[] = [manifests.detection, manifests.orientation, manifests.recognition];
   const sessions: ModelSession[] = [];
   try {
@@ -81,7 +81,7 @@ export async function loadNodeTextReader(runtime: RuntimeConfig, pipeline: Pipel
     alphabet: labels ?? [],
     options: spaceBoost === null ? options : { ...options, spaceBoost },
     bucketWidth,
-    spelling: lexicon === undefined || spelling === null ? undefined : { lexicon, least: spelling.least, shortest: spelling.shortest },
+    spelling,
   };
   return {
     models: await deviceModels(),

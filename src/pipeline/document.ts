@@ -28,7 +28,7 @@ import type { PipelineConfig } from './config.js';
 import { groupRows } from '../core/postprocess/rows.js';
 import { splitPieces } from '../core/postprocess/split-pieces.js';
 import type { Spelling } from '../core/text/spelling.js';
-import { englishLexicon } from './lexicon.js';
+import { spellingOf } from './lexicon.js';
 import type { Pipeline, ReadListener, StageContext } from './contract.js';
 import { addTurns, exifClaim, isSideways, isUpsideDown, lineLength, orientationSource } from './orientation.js';
 import type { DocumentResult, ModelLineage, TextLine, TextSegment, Timings } from '../core/records/prediction.js';
@@ -547,8 +547,7 @@ export async function loadDocumentPipeline(config: PipelineConfig, runtime: Runt
     manifests.push((await readRegisteredModel(options.modelsDir, fastModel)).manifest);
   }
   const roles = ['detection', 'orientation', 'recognition', 'recognition-fast'].slice(0, manifests.length).map((role, i) => ({ role, manifest: manifests[i] }));
-  const spelling = config.recognition.spelling;
-  const lexicon = spelling === null ? undefined : await englishLexicon(spelling.words);
+  const spelling = await spellingOf(config.recognition.spelling);
   const { sessions, raw, release } = await openSessions(roles, runtime, options.onRemote);
   const [detection, orientation, recognition, fast] = sessions;
   // Local runs at once: one per worker; remote ones: as many as the endpoints take together.
@@ -572,7 +571,7 @@ export async function loadDocumentPipeline(config: PipelineConfig, runtime: Runt
     batched(orientation, runtime.batching.orientation, 'orientation'),
     batched(recognition, runtime.batching.recognition, 'recognition'),
     fast === undefined ? null : batched(fast, runtime.batching.recognition, 'recognition'),
-    spelling === null || lexicon === undefined ? undefined : { lexicon, least: spelling.least, shortest: spelling.shortest },
+    spelling,
     release,
   );
 }

