@@ -25,7 +25,7 @@ const ORIGIN = 'http://localhost:1';
 /** What test/helpers/reading-probe.ts takes and answers (it is type-checked with the pages). */
 type Pixels = { width: number; height: number; rgba: string };
 type FrameRead = { ms: number; rows: string[]; lines: number; body: string; contentType: string; bytes: number };
-const URLS = { detection: '/detection.onnx', recognition: '/recognition.onnx', wasm: '/ort.wasm' };
+const URLS = { detection: '/detection.onnx', orientation: '/orientation.onnx', recognition: '/recognition.onnx', wasm: '/ort.wasm' };
 const limit = captureLimit();
 
 const { app, close } = await measuringServer('measure-device-reading');
@@ -54,11 +54,11 @@ try {
   await page.waitForFunction(() => 'readingProbe' in globalThis);
 
   const chosen = (await captures()).slice(0, limit);
-  type Probe = { readingProbe: { readFrames(urls: typeof URLS, alphabet: string[], lexicon: string, frames: Pixels[]): Promise<{ loadMs: number; reads: FrameRead[] }> } };
+  type Probe = { readingProbe: { readFrames(urls: typeof URLS, settings: DeviceModelsAnswer['settings'], recogniser: { alphabet: string[]; lexicon: string }, frames: Pixels[]): Promise<{ loadMs: number; reads: FrameRead[] }> } };
   const readOne = async (original: Buffer) => {
     const { data, info } = await sharp(original).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
     const frames: Pixels[] = [{ width: info.width, height: info.height, rgba: data.toString('base64') }];
-    return page.evaluate(({ urls, alphabet, lexicon, frames }) => (globalThis as unknown as Probe).readingProbe.readFrames(urls, alphabet, lexicon, frames), { urls: URLS, alphabet: served.alphabet, lexicon: DEVICE_LEXICON_PATH, frames });
+    return page.evaluate(({ urls, settings, recogniser, frames }) => (globalThis as unknown as Probe).readingProbe.readFrames(urls, settings, recogniser, frames), { urls: URLS, settings: served.settings, recogniser: { alphabet: served.alphabet, lexicon: DEVICE_LEXICON_PATH }, frames });
   };
   const loadBefore = loadavg()[0];
   // The first read after loading: the smallest capture, read once before the timed ones (the worker warms its sessions up as it loads them).

@@ -9,7 +9,7 @@ import type { Browser } from 'playwright-core';
 import { createVisionops, type Visionops } from '../src/app/visionops.js';
 import { loadConfig } from '../src/config/load.js';
 import { REGIONS_PATH } from '../src/core/edge/regions.js';
-import { DEVICE_LEXICON_PATH, type EdgeRoute } from '../src/core/edge/route.js';
+import { DEVICE_LEXICON_PATH, DEVICE_MODELS_PATH, type DeviceModelsAnswer, type EdgeRoute } from '../src/core/edge/route.js';
 import { lexiconOf, type LexiconSource } from '../src/core/text/lexicon.js';
 import { englishLexicon } from '../src/pipeline/lexicon.js';
 import sharp from 'sharp';
@@ -21,6 +21,7 @@ import { storedRecords } from './helpers/stored-records.js';
 // The built page (dist/web: `npm run build` first) against a server reading with the real models.
 const work = mkdtempSync(join(tmpdir(), 'visionops-capture-regions-'));
 const LINES = randomLines(71, 7);
+const CONFIGURED = ['pipeline.orientation.upsideDownShare=0.6', 'pipeline.recognition.spelling.words=["Kopitiam"]'];
 let visionops: Visionops;
 let app: FastifyInstance;
 let address: string;
@@ -39,7 +40,8 @@ async function onDesk(page: Buffer): Promise<Buffer> {
 
 before(async () => {
   assert.ok(existsSync(fileURLToPath(new URL('../dist/web/capture/index.html', import.meta.url))), 'run npm run build first: the test loads the built page');
-  const config = loadConfig({ sets: ['server.logLevel="silent"', `data.dir=${JSON.stringify(join(work, 'data'))}`] });
+  // Two settings away from their defaults, to see them served to devices as configured.
+  const config = loadConfig({ sets: ['server.logLevel="silent"', `data.dir=${JSON.stringify(join(work, 'data'))}`, ...CONFIGURED] });
   visionops = await createVisionops(config, { overrides: { lab: [] } });
   app = await visionops.server();
   address = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -99,6 +101,19 @@ test('under hybrid the page finds the text on the device, uploads only the crops
 });
 
 const recordCount = () => storedRecords(join(work, 'data')).length;
+
+test("the models' description serves the pipeline's reading settings as configured, for a device to turn and read as the server does", async () => {
+  const served = await app.inject({ method: 'GET', url: DEVICE_MODELS_PATH });
+  assert.equal(served.statusCode, 200);
+  assert.equal(served.headers['cache-control'], 'no-cache', 'a change of configuration reaches a device at its next load');
+  const { settings, alphabet, models } = served.json() as DeviceModelsAnswer;
+  assert.deepEqual(settings, {
+    orientation: { lineThreshold: 0.9, upsideDownShare: 0.6 },
+    recognition: { bucketWidth: 160, spaceBoost: null, dropScore: 0.5, spelling: { least: 0.1, shortest: 4, words: ['Kopitiam'] } },
+  });
+  assert.ok(alphabet.length > 6000 && alphabet[0] === 'blank', 'the CTC alphabet, the blank first');
+  assert.deepEqual(models.map((model) => model.role), ['detection', 'orientation', 'recognition']);
+});
 
 test('the lexicon served to devices spells as the server does', async () => {
   const served = await app.inject({ method: 'GET', url: DEVICE_LEXICON_PATH });

@@ -6,6 +6,8 @@ import { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { toTensor } from '../src/core/device.js';
+import { deviceReadingSettings, type DeviceReadingSettings } from '../src/core/edge/route.js';
+import { pipelineConfigSchema } from '../src/pipeline/config.js';
 import { builtinManifests, ORIENTATION_PREPROCESS } from '../src/runtime/builtin.js';
 import { randomLines, renderDocument, rotated } from './fixtures/documents.js';
 import { launchChromium } from './helpers/browser.js';
@@ -22,16 +24,19 @@ const TOLERANCE = 1e-4;
 const wasm = fileURLToPath(import.meta.resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm'));
 
 type Pixels = { width: number; height: number; rgba: string };
-type Urls = { detection: string; orientation: string; wasm: string };
+type Urls = { detection: string; orientation: string; recognition: string; wasm: string };
+type Answer = { lines: number; tops: number[]; upsideDown: boolean | null; backend: string };
 type ProbeGlobal = {
   orientationProbe: {
     classifyLines(urls: Urls, spec: unknown, lines: Pixels[]): Promise<number[][]>;
-    pageOrientations(urls: Urls, pages: Pixels[]): Promise<{ lines: number; upsideDown: boolean; ms: number }[]>;
-    textLines(urls: Urls, page: Pixels): Promise<{ corners: [number, number][]; backend: string; pixelsKept: boolean }>;
-    watchMainThread(urls: Urls, pages: Pixels[]): Promise<{ longestStall: number; elapsed: number; answers: { lines: number; upsideDown: boolean; backend: string }[] }>;
+    pageOrientations(urls: Urls, settings: DeviceReadingSettings, pages: Pixels[]): Promise<(Answer & { ms: number })[]>;
+    watchMainThread(urls: Urls, settings: DeviceReadingSettings, pages: Pixels[]): Promise<{ longestStall: number; elapsed: number; answers: Answer[] }>;
   };
 };
-const URLS: Urls = { detection: '/detection.onnx', orientation: '/orientation.onnx', wasm: '/ort.wasm' };
+// The recogniser is never asked for here.
+const URLS: Urls = { detection: '/detection.onnx', orientation: '/orientation.onnx', recognition: '/recognition.onnx', wasm: '/ort.wasm' };
+/** The vote's thresholds as the server serves them by default. */
+const SETTINGS = deviceReadingSettings(pipelineConfigSchema.parse({}));
 
 let browser: Browser;
 let page: Page;
@@ -112,18 +117,19 @@ async function uprightAndUpsideDown(): Promise<Pixels[]> {
   return pages;
 }
 
-test('on the device, the detector at 640 px and the classifier find an upside-down page as the server does, and leave an upright one; loadTextDetector gives the same lines in reading order and leaves the frame to its caller', async (t) => {
+test('on the device, the detector at 640 px and the classifier find an upside-down page as the server does, and leave an upright one; the lines come in reading order', async (t) => {
   const pages = await uprightAndUpsideDown();
-  const [upright, upsideDown] = await page.evaluate(({ urls, pages }) => (globalThis as unknown as ProbeGlobal).orientationProbe.pageOrientations(urls, pages), { urls: URLS, pages });
+  const [upright, upsideDown] = await page.evaluate(({ urls, settings, pages }) => (globalThis as unknown as ProbeGlobal).orientationProbe.pageOrientations(urls, settings, pages), { urls: URLS, settings: SETTINGS, pages });
   t.diagnostic(`on the device: ${upright.ms.toFixed(0)} ms and ${upsideDown.ms.toFixed(0)} ms a page (${upright.lines} and ${upsideDown.lines} lines)`);
   assert.ok(upright.lines >= 4 && upsideDown.lines >= 4, `the device's detector finds the lines (${upright.lines}, ${upsideDown.lines} of 6)`);
   assert.deepEqual([upright.upsideDown, upsideDown.upsideDown], [false, true]);
 
-  const detected = await page.evaluate(({ urls, page }) => (globalThis as unknown as ProbeGlobal).orientationProbe.textLines(urls, page), { urls: URLS, page: pages[0] });
-  assert.equal(detected.corners.length, upright.lines, 'loadTextDetector finds the lines the vote counted');
-  const tops = detected.corners.map(([, y]) => y);
-  assert.deepEqual(tops, [...tops].sort((a, b) => a - b), 'in reading order, top line first');
-  assert.ok(detected.pixelsKept, "the detector's caller keeps its frame to crop from");
+  assert.deepEqual(upright.tops, [...upright.tops].sort((a, b) => a - b), 'in reading order, top line first');
+
+  // The vote follows the settings it is given (the server's): a page turns only when more than all of its text reads upside down, that is never.
+  const never = { ...SETTINGS, orientation: { ...SETTINGS.orientation, upsideDownShare: 1 } };
+  const [asConfigured] = await page.evaluate(({ urls, settings, pages }) => (globalThis as unknown as ProbeGlobal).orientationProbe.pageOrientations(urls, settings, pages), { urls: URLS, settings: never, pages: [pages[1]] });
+  assert.equal(asConfigured.upsideDown, false, 'with upsideDownShare 1 the upside-down page is left as it is');
 });
 
 /**
@@ -140,7 +146,7 @@ test('the models load and vote in a worker: the page fetches neither the models 
   // A fresh page: the worker compiles onnxruntime-web and opens both sessions while the page is watched.
   const fresh = await probePage();
   try {
-    const watch = await fresh.evaluate(({ urls, pages }) => (globalThis as unknown as ProbeGlobal).orientationProbe.watchMainThread(urls, pages), { urls: URLS, pages });
+    const watch = await fresh.evaluate(({ urls, settings, pages }) => (globalThis as unknown as ProbeGlobal).orientationProbe.watchMainThread(urls, settings, pages), { urls: URLS, settings: SETTINGS, pages });
     t.diagnostic(`load and two votes: ${watch.elapsed.toFixed(0)} ms on ${watch.answers[0].backend}; the page's thread stalled at most ${watch.longestStall.toFixed(0)} ms`);
     assert.deepEqual(
       watch.answers.map((answer) => answer.upsideDown),

@@ -16,7 +16,7 @@ export { perceptualHash, hammingDistance } from './hash/perceptual.js';
 export { POLICY_PLANS, DOWNSCALED_LONG_SIDE, sentWithoutDetector, type DeviceStage, type EdgePolicy } from './edge/policy.js';
 export { CROP_FIELD, cutRegions, DEVICE_DETECTION_SIDE, findTextRegions, REGIONS_FIELD, REGIONS_PATH, type DetectorRun, type RegionsManifest } from './edge/regions.js';
 export type { Quad } from './postprocess/geometry.js';
-export { DEVICE_LEXICON_PATH, DEVICE_MODELS_PATH, EDGE_ROUTE_HEADER, type DeviceModel, type DeviceModelsAnswer, type EdgeRoute } from './edge/route.js';
+export { DEVICE_LEXICON_PATH, DEVICE_MODELS_PATH, EDGE_ROUTE_HEADER, type DeviceModel, type DeviceModelsAnswer, type DeviceReadingSettings, type EdgeRoute } from './edge/route.js';
 export { backoffDelay, DEFAULT_BACKOFF, worthRetrying } from './edge/backoff.js';
 export { DETECTION_POSTPROCESS, DETECTION_PREPROCESS, ORIENTATION_PREPROCESS, RECOGNITION_POSTPROCESS, RECOGNITION_PREPROCESS } from './preprocess/builtin-specs.js';
 export { keptReading, readCrops, type LineReading, type LineReader, type RecognizerRun } from './postprocess/recognition.js';

@@ -1,13 +1,12 @@
 import sharp from 'sharp';
 import { readLinesOnDevice, type DeviceLines } from '../core/edge/device-reading.js';
 import { CROP_FIELD, cutRegions, findTextRegions, REGIONS_FIELD, type DetectorRun, type RegionsManifest } from '../core/edge/regions.js';
-import type { DeviceModel } from '../core/edge/route.js';
+import type { DeviceModel, DeviceReadingSettings } from '../core/edge/route.js';
 import type { Frame } from '../core/frame.js';
 import type { Quad } from '../core/postprocess/geometry.js';
 import type { LineReader, LineReading } from '../core/postprocess/recognition.js';
 import { rotateFrame } from '../core/preprocess/rotate.js';
 import { toTensor } from '../core/preprocess/tensor.js';
-import type { PipelineConfig } from '../pipeline/config.js';
 import { spellingOf } from '../pipeline/lexicon.js';
 import { pageUpsideDown } from '../pipeline/orientation.js';
 import { builtinManifests, deviceModels } from '../runtime/builtin.js';
@@ -60,10 +59,10 @@ function runner(session: ModelSession): (tensor: TensorData) => Promise<TensorDa
  * and each line read and spelled as the server reads it (`readLinesOnDevice`, the pipeline's
  * recognition settings), so the cloud can record the reading without recognising again.
  */
-export async function loadNodeTextReader(runtime: RuntimeConfig, pipeline: PipelineConfig): Promise<NodeTextReader> {
+export async function loadNodeTextReader(runtime: RuntimeConfig, settings: DeviceReadingSettings): Promise<NodeTextReader> {
   const manifests = await builtinManifests();
-  const { spaceBoost, bucketWidth, dropScore } = pipeline.recognition;
-  const spelling = await spellingOf(pipeline.recognition.spelling);
+  const { spaceBoost, bucketWidth, dropScore } = settings.recognition;
+  const spelling = await spellingOf(settings.recognition.spelling);
   const roles: ModelManifest[] = [manifests.detection, manifests.orientation, manifests.recognition];
   const sessions: ModelSession[] = [];
   try {
@@ -88,7 +87,7 @@ export async function loadNodeTextReader(runtime: RuntimeConfig, pipeline: Pipel
     async read(frame) {
       let upright = frame;
       let boxes = await find(frame);
-      if (boxes.length > 0 && (await pageUpsideDown(frame, boxes, async (crop) => (await classify(toTensor(crop, manifests.orientation.preprocess))).data, pipeline.orientation))) {
+      if (boxes.length > 0 && (await pageUpsideDown(frame, boxes, async (crop) => (await classify(toTensor(crop, manifests.orientation.preprocess))).data, settings.orientation))) {
         upright = rotateFrame(frame, 180);
         boxes = await find(upright);
       }

@@ -89,7 +89,7 @@ export async function buildServer({ config, services, store, ready, monitor, rev
   if (review !== undefined) await app.register(reviewRoutes, { ...review, predictions: store, config: config.review, limits: config.ingest });
   if (models !== undefined) await app.register(modelRoutes, models);
   if (jobs !== undefined) await app.register(jobRoutes, { ...jobs, config, services });
-  await app.register(webRoutes);
+  await app.register(webRoutes, { reading: config.pipeline });
   return app;
 }
 

@@ -1,5 +1,5 @@
-import { toTensor, type PreprocessSpec } from '../../src/core/device.js';
-import { loadLineClassifier, loadPageOrientation, loadTextDetector, type ModelUrls, type PageOrientation } from '../../web/capture/device-models.js';
+import { toTensor, type DeviceReadingSettings, type PreprocessSpec } from '../../src/core/device.js';
+import { loadDeviceModels, loadLineClassifier, type ModelBackend, type ModelUrls } from '../../web/capture/device-models.js';
 
 /** Base64 RGBA pixels, as a page receives them from the test. */
 export interface Pixels {
@@ -20,24 +20,25 @@ export async function classifyLines(urls: ModelUrls, spec: PreprocessSpec, lines
   return scores;
 }
 
-/** Whether each page is upside down, by the device's detector, classifier and the pipeline's vote, and how long it took. */
-export async function pageOrientations(urls: ModelUrls, pages: Pixels[]): Promise<(PageOrientation & { ms: number })[]> {
-  const orientation = await loadPageOrientation(urls);
+/** What the device's detector and the pipeline's vote made of a page. */
+export interface PageOrientation {
+  lines: number;
+  /** The top of each line found, in the order given. */
+  tops: number[];
+  upsideDown: boolean | null;
+  backend: ModelBackend;
+}
+
+/** Whether each page is upside down, by the device's detector, classifier and the pipeline's vote (`settings`), and how long it took. */
+export async function pageOrientations(urls: ModelUrls, settings: DeviceReadingSettings, pages: Pixels[]): Promise<(PageOrientation & { ms: number })[]> {
+  const examine = await loadDeviceModels(urls, settings, { orientation: true });
   const answers: (PageOrientation & { ms: number })[] = [];
   for (const page of pages) {
     const started = performance.now();
-    const answer = await orientation(frameOf(page));
-    answers.push({ ...answer, ms: performance.now() - started });
+    const { boxes, upsideDown, backend } = await examine(frameOf(page), false);
+    answers.push({ lines: boxes.length, tops: boxes.map((box) => box[0][1]), upsideDown, backend, ms: performance.now() - started });
   }
   return answers;
-}
-
-/** The detector's boxes on a page (the top-left corner of each), and whether the page's pixels were still the caller's afterwards. */
-export async function textLines(urls: ModelUrls, page: Pixels): Promise<{ corners: [number, number][]; backend: string; pixelsKept: boolean }> {
-  const detect = await loadTextDetector(urls);
-  const frame = frameOf(page);
-  const { boxes, backend } = await detect(frame);
-  return { corners: boxes.map((box) => box[0]), backend, pixelsKept: frame.data.length === page.width * page.height * 4 };
 }
 
 /** What the page's own thread went through while the device's models loaded and voted on each page. */
@@ -54,7 +55,7 @@ export interface MainThreadWatch {
  * gaps between its turns (Chromium reported no long-task entry for the stalls of the models on
  * the page's thread; a timer that cannot run shows them). The pixels are decoded before the watch starts.
  */
-export async function watchMainThread(urls: ModelUrls, pages: Pixels[]): Promise<MainThreadWatch> {
+export async function watchMainThread(urls: ModelUrls, settings: DeviceReadingSettings, pages: Pixels[]): Promise<MainThreadWatch> {
   const frames = pages.map(frameOf);
   let lastTurn = performance.now();
   let longestStall = 0;
@@ -65,9 +66,12 @@ export async function watchMainThread(urls: ModelUrls, pages: Pixels[]): Promise
   }, 10);
   const started = performance.now();
   try {
-    const orientation = await loadPageOrientation(urls);
+    const examine = await loadDeviceModels(urls, settings, { orientation: true });
     const answers: PageOrientation[] = [];
-    for (const frame of frames) answers.push(await orientation(frame));
+    for (const frame of frames) {
+      const { boxes, upsideDown, backend } = await examine(frame, false);
+      answers.push({ lines: boxes.length, tops: boxes.map((box) => box[0][1]), upsideDown, backend });
+    }
     const elapsed = performance.now() - started;
     // The timer's next turn measures the stall the last answer may have ended in.
     await new Promise((done) => setTimeout(done, 20));

@@ -1,16 +1,10 @@
-import type { Frame, Quad } from '../../src/core/device.ts';
-import type { DeviceReading, ModelAnswer, ModelBackend, ModelName, ModelRequest, ModelUrls, PageOrientation, Runtime } from './model-protocol.ts';
+import type { DeviceReadingSettings, Frame } from '../../src/core/device.ts';
+import type { Examined, ModelAnswer, ModelName, ModelRequest, ModelUrls, RecogniserSetup, Runtime } from './model-protocol.ts';
 
-export { DEVICE_DETECTION_SIDE, type DeviceReading, type ModelBackend, type ModelUrls, type PageOrientation } from './model-protocol.ts';
+export { DEVICE_DETECTION_SIDE, type Examined, type ModelBackend, type ModelUrls, type RecogniserSetup } from './model-protocol.ts';
 
 /** The built-in 0/180 text-line classifier's scores for one tensor, in the order of its labels (0, 180). */
 export type LineClassifier = (tensor: { data: Float32Array; dims: number[] }) => Promise<number[]>;
-
-/** The lines the built-in detector finds in a frame (at DEVICE_DETECTION_SIDE), in the frame's coordinates and reading order. */
-export interface DetectedText {
-  boxes: Quad[];
-  backend: ModelBackend;
-}
 
 /** Requests without their id: the id is the client's to give. */
 type Request = ModelRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -54,9 +48,9 @@ class ModelWorker {
 
 let shared: ModelWorker | null = null;
 
-async function load(models: Partial<Record<ModelName, string>>, { wasm, webgpuWasm }: Runtime, recogniser?: { alphabet: string[]; lexicon: string }): Promise<ModelWorker> {
+async function load(models: Partial<Record<ModelName, string>>, { wasm, webgpuWasm }: Runtime, setup: { settings?: DeviceReadingSettings; recogniser?: RecogniserSetup } = {}): Promise<ModelWorker> {
   shared ??= new ModelWorker();
-  await shared.ask({ call: 'load', models, runtime: { wasm, webgpuWasm }, ...recogniser });
+  await shared.ask({ call: 'load', models, runtime: { wasm, webgpuWasm }, ...setup });
   return shared;
 }
 
@@ -74,39 +68,27 @@ export async function loadLineClassifier(urls: Pick<ModelUrls, 'orientation' | '
   return async (tensor) => (await worker.ask({ call: 'classify', tensor: { data: tensor.data, dims: tensor.dims } }, handedOver(tensor.data))).scores;
 }
 
-/**
- * The detector in the model worker, for callers that crop from the frame afterwards: the frame is
- * copied to the worker and stays the caller's.
- */
-export async function loadTextDetector(urls: Pick<ModelUrls, 'detection' | 'wasm' | 'webgpuWasm'>): Promise<(frame: Frame) => Promise<DetectedText>> {
-  const worker = await load({ detection: urls.detection }, urls);
-  return async (frame) => {
-    const { boxes, backend } = await worker.ask({ call: 'textBoxes', frame });
-    return { boxes, backend };
-  };
+/** Which models a page runs besides the detector. */
+export interface DeviceModelChoice {
+  /** The 0/180 classifier, so each frame's vote says whether the page is upside down. */
+  orientation: boolean;
+  /** The recogniser (policy `device`), so frames can be read on the device. */
+  recogniser?: RecogniserSetup;
 }
 
 /**
- * Whether the page in a frame is upside down, decided on the device as the server's document
- * pipeline decides it: the built-in detector (at DEVICE_DETECTION_SIDE) finds the lines, each line's
- * crop goes through the 0/180 classifier, and the page turns when more than the configured share
- * of its text (by line length) reads as 180 degrees. The tensors are the core's, the vote the
- * pipeline's; all of it runs in the model worker, and the frame's pixels move there (pass a frame made for the call).
+ * The device's models in the model worker, for one frame at a time: the built-in detector finds
+ * the lines (at DEVICE_DETECTION_SIDE) once; with the classifier, the server's document pipeline's
+ * 0/180 vote says whether the page is upside down; with the recogniser and `read`, each line is cut
+ * as it is sent and read with the core's preprocessing, CTC decoding and spelling, as the server
+ * reads a regions upload. `settings` are the server's (DEVICE_MODELS_PATH), so the device turns and
+ * reads as it is configured to. The frame is copied to the worker and stays the caller's, to cut
+ * crops from; the crops of a reading come back with it.
  */
-export async function loadPageOrientation(urls: Pick<ModelUrls, 'detection' | 'orientation' | 'wasm' | 'webgpuWasm'>): Promise<(frame: Frame) => Promise<PageOrientation>> {
-  const worker = await load({ detection: urls.detection, orientation: urls.orientation }, urls);
-  return async (frame) => (await worker.ask({ call: 'orientation', frame }, handedOver(frame.data))).orientation;
-}
-
-/**
- * The text of a frame read on the device (policy `device`), as the server reads a regions upload:
- * the built-in detector finds the lines, each is cut as it is sent, and the built-in recogniser
- * reads it with the core's preprocessing, CTC decoding and spelling, in the model worker.
- * `alphabet` is the recogniser's and `lexicon` the URL of the spelling pass's words, as the server
- * serves them (DEVICE_MODELS_PATH, DEVICE_LEXICON_PATH). The frame is copied to the worker and
- * stays the caller's; the crops come back with the reading.
- */
-export async function loadDeviceReader(urls: Pick<ModelUrls, 'detection' | 'recognition' | 'wasm' | 'webgpuWasm'>, alphabet: string[], lexicon: string): Promise<(frame: Frame) => Promise<DeviceReading>> {
-  const worker = await load({ detection: urls.detection, recognition: urls.recognition }, urls, { alphabet, lexicon });
-  return async (frame) => (await worker.ask({ call: 'read', frame })).reading;
+export async function loadDeviceModels(urls: ModelUrls, settings: DeviceReadingSettings, choice: DeviceModelChoice): Promise<(frame: Frame, read: boolean) => Promise<Examined>> {
+  const models: Partial<Record<ModelName, string>> = { detection: urls.detection };
+  if (choice.orientation) models.orientation = urls.orientation;
+  if (choice.recogniser !== undefined) models.recognition = urls.recognition;
+  const worker = await load(models, urls, { settings, recogniser: choice.recogniser });
+  return async (frame, read) => (await worker.ask({ call: 'examine', frame, read })).examined;
 }

@@ -2,11 +2,11 @@ import { backoffDelay, DEFAULT_BACKOFF, DEVICE_LEXICON_PATH, DEVICE_MODELS_PATH,
 import { keyHeaders } from '../shared/api-key.ts';
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import ortWebgpuWasm from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
-import { loadDeviceReader, loadPageOrientation, loadTextDetector, type DeviceReading, type ModelBackend, type PageOrientation } from './device-models.ts';
+import { loadDeviceModels, type Examined, type ModelBackend } from './device-models.ts';
 import { readEvents } from './events.ts';
 import type { GateAnswer, GateRequest } from './gate-worker.ts';
 import { enqueue, queued, remove, update, type QueuedCapture } from './outbox.ts';
-import { readRegionsUpload, regionsUpload, type RegionFinder } from './regions.ts';
+import { readRegionsUpload, regionsUpload } from './regions.ts';
 
 /** The long side live frames are gated at: small enough for every frame on a phone, large enough for print. */
 const WORKING_LONG_SIDE = 800;
@@ -33,43 +33,26 @@ const policy: EdgePolicy = (() => {
 })();
 const plan = POLICY_PLANS[policy];
 const MODELS = { detection: '/web/models/detection.onnx', orientation: '/web/models/orientation.onnx', recognition: '/web/models/recognition.onnx', wasm: ortWasm, webgpuWasm: ortWebgpuWasm };
-/** Under a policy with device models: the page's orientation on the device, once the models are loaded (null until then, or without them). */
-let pageOrientation: ((frame: Frame) => Promise<PageOrientation>) | null = null;
-/** Under a policy that sends crops: the device's text detector once loaded; without it (still loading, failed) the downscaled page is sent. */
-let findRegions: RegionFinder | null = null;
-/** The backend the detector last ran on. */
-let detectedOn: ModelBackend | undefined;
-/** Under a policy that reads on the device: the detector and recogniser once loaded, and the models as the server names them. */
-let readOnDevice: ((frame: Frame) => Promise<DeviceReading>) | null = null;
+/** The device's models once loaded, as the policy has them (null until then, without any, or when they failed to load): each frame's lines found once, voted on, read. */
+let examine: ((frame: Frame, read: boolean) => Promise<Examined>) | null = null;
+/** The models as the server names them, for the route of a capture read on the device. */
 let servedModels: DeviceModel[] = [];
 
-async function loadReader(): Promise<void> {
+/** The models the policy runs here (the detector; the classifier and the recogniser under `device`), with the server's settings to turn and read as it does. */
+async function loadModels(): Promise<void> {
   const response = await fetch(DEVICE_MODELS_PATH);
   if (!response.ok) throw new Error(`${DEVICE_MODELS_PATH} answered HTTP ${response.status}`);
   const served = (await response.json()) as DeviceModelsAnswer;
-  readOnDevice = await loadDeviceReader(MODELS, served.alphabet, DEVICE_LEXICON_PATH);
+  const recogniser = plan.deviceReads ? { alphabet: served.alphabet, lexicon: DEVICE_LEXICON_PATH } : undefined;
+  examine = await loadDeviceModels(MODELS, served.settings, { orientation: plan.deviceModels, recogniser });
   servedModels = served.models;
 }
 
-const loads: Promise<void>[] = [];
-if (plan.deviceModels) loads.push(loadPageOrientation(MODELS).then((ready) => void (pageOrientation = ready)));
-if (plan.deviceReads) {
-  loads.push(loadReader());
-} else if (plan.sent === 'crops') {
-  loads.push(
-    loadTextDetector(MODELS).then((detect) => {
-      findRegions = async (frame) => {
-        const { boxes, backend } = await detect(frame);
-        detectedOn = backend;
-        return boxes;
-      };
-    }),
-  );
-}
+const usesModels = plan.deviceModels || plan.sent === 'crops';
 /** Auto-capture waits for the models while they load; if they fail, the cloud does their work as it always does. */
-let modelsLoading = loads.length > 0;
-if (loads.length > 0) {
-  Promise.all(loads)
+let modelsLoading = usesModels;
+if (usesModels) {
+  loadModels()
     .then(() => (document.body.dataset.models = 'ready'))
     .catch((error: Error) => {
       document.body.dataset.models = `failed: ${error.message}`;
@@ -146,13 +129,15 @@ async function watchFrames(): Promise<void> {
 
 const UPSIDE_DOWN = 'The page is upside down: turn it upright.';
 
-/** The device's models on the current frame at the working size; null when the policy has none or they are still loading. */
-async function orientationOnDevice(still: HTMLCanvasElement): Promise<PageOrientation | null> {
-  if (pageOrientation === null) return null;
-  const scale = Math.min(1, WORKING_LONG_SIDE / Math.max(still.width, still.height));
-  const canvas = drawn(still, Math.round(still.width * scale), Math.round(still.height * scale));
-  const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
-  return pageOrientation({ width: pixels.width, height: pixels.height, channels: 4, data: pixels.data });
+/** A frame at full resolution and what the device's models made of it (null without them, or when they failed on it). */
+interface Examination {
+  frame: Frame;
+  examined: Examined | null;
+}
+
+async function examination(source: CanvasImageSource, width: number, height: number): Promise<Examination> {
+  const frame = fullFrame(source, width, height);
+  return { frame, examined: examine === null ? null : await examine(frame, plan.deviceReads).catch(() => null) };
 }
 
 async function judgeFrame(): Promise<void> {
@@ -179,14 +164,14 @@ async function judgeFrame(): Promise<void> {
     showGuidance(answer.report, 'Preparing the on-device check…');
   } else if (held >= STEADY_MS) {
     steadySince = null;
-    const orientation = await orientationOnDevice(still);
-    if (orientation !== null) document.body.dataset.modelsBackend = orientation.backend;
-    if (orientation?.upsideDown) {
+    const seen = await examination(still, still.width, still.height);
+    if (seen.examined !== null) document.body.dataset.modelsBackend = seen.examined.backend;
+    if (seen.examined?.upsideDown === true) {
       showGuidance({ verdict: 'fail', checks: [], guidance: [UPSIDE_DOWN] }, null);
       return;
     }
     capturedHash = answer.phash;
-    await captureFrom(still, still.width, still.height, answer.report.verdict, undefined, orientation?.backend);
+    await captureFrom(still, still.width, still.height, answer.report.verdict, undefined, seen);
   }
 }
 
@@ -200,41 +185,40 @@ interface Prepared {
 
 /**
  * Under `device`: the text read here, shown at once, and the crops with their reading to send; under
- * `hybrid`: the crops the detector found. A model that fails on this frame, or finds no text, leaves
- * the page to be sent, as one that never loaded does.
+ * `hybrid`: the crops the detector found. A model that fails on this frame, finds no text, or finds
+ * the page upside down (a photo taken by hand: the cloud turns it) leaves the page to be sent, as
+ * one that never loaded does. `seen`: the frame as auto-capture already examined it.
  */
-async function prepare(source: CanvasImageSource, width: number, height: number, original?: Blob): Promise<Prepared> {
-  if (readOnDevice !== null) {
-    const frame = fullFrame(source, width, height);
-    const reading = await readOnDevice(frame).catch(() => null);
-    if (reading !== null) showDeviceReading(reading);
-    if (reading !== null && reading.boxes.length > 0) {
-      return { image: await readRegionsUpload(frame, reading), sent: 'crops', stages: ['detection', 'recognition'], backend: reading.backend };
-    }
-  } else if (plan.sent === 'crops' && findRegions !== null) {
-    const regions = await regionsUpload(fullFrame(source, width, height), findRegions).catch(() => null);
-    if (regions !== null) return { image: regions, sent: 'crops', stages: ['detection'], backend: detectedOn };
+async function prepare(source: CanvasImageSource, width: number, height: number, original?: Blob, seen?: Examination): Promise<Prepared> {
+  const { frame, examined } = seen ?? (examine === null ? { frame: null, examined: null } : await examination(source, width, height));
+  const image = () => (original !== undefined && plan.sent === 'original' ? Promise.resolve(original) : encoded(source, width, height));
+  if (frame === null || examined === null) return { image: await image(), sent: sentWithoutDetector(plan.sent), stages: [] };
+  const { boxes, reading, upsideDown, backend } = examined;
+  const voted: DeviceStage[] = upsideDown === null ? [] : ['orientation'];
+  if (reading !== null) showDeviceReading(reading.rows, examined.ms);
+  if (reading !== null && boxes.length > 0) {
+    return { image: await readRegionsUpload(frame, boxes, reading), sent: 'crops', stages: [...voted, 'detection', 'recognition'], backend };
   }
-  const image = original !== undefined && plan.sent === 'original' ? original : await encoded(source, width, height);
-  return { image, sent: sentWithoutDetector(plan.sent), stages: [] };
+  const regions = plan.sent === 'crops' && !plan.deviceReads ? await regionsUpload(frame, boxes).catch(() => null) : null;
+  if (regions !== null) return { image: regions, sent: 'crops', stages: [...voted, 'detection'], backend };
+  return { image: await image(), sent: sentWithoutDetector(plan.sent), stages: voted, ...(voted.length > 0 ? { backend } : {}) };
 }
 
 /** The text the device read, shown before anything is sent: the person has the result without a network. */
-function showDeviceReading(reading: DeviceReading): void {
+function showDeviceReading(rows: string[], ms: number): void {
   const section = $('result');
   section.hidden = false;
   delete section.dataset.record;
-  section.dataset.deviceReadMs = String(Math.round(reading.ms));
+  section.dataset.deviceReadMs = String(Math.round(ms));
   $('result-quality').textContent = '';
-  $('decision').textContent = `read on this device in ${(reading.ms / 1000).toFixed(1)} s (${reading.rows.length} lines); recorded once sent`;
-  $<HTMLOListElement>('lines').replaceChildren(...reading.rows.map((text) => Object.assign(document.createElement('li'), { textContent: text })));
+  $('decision').textContent = `read on this device in ${(ms / 1000).toFixed(1)} s (${rows.length} lines); recorded once sent`;
+  $<HTMLOListElement>('lines').replaceChildren(...rows.map((text) => Object.assign(document.createElement('li'), { textContent: text })));
 }
 
-/** `orientedOn`: the backend that ran the device's orientation check on this capture, when it ran. */
-async function captureFrom(source: CanvasImageSource, width: number, height: number, verdict: QualityReport['verdict'], original?: Blob, orientedOn?: ModelBackend): Promise<void> {
-  const prepared = await prepare(source, width, height, original);
-  const device: DeviceStage[] = [...plan.device, ...(orientedOn !== undefined ? (['orientation'] as const) : []), ...prepared.stages];
-  const modelBackend = orientedOn ?? prepared.backend;
+async function captureFrom(source: CanvasImageSource, width: number, height: number, verdict: QualityReport['verdict'], original?: Blob, seen?: Examination): Promise<void> {
+  const prepared = await prepare(source, width, height, original, seen);
+  const device: DeviceStage[] = [...plan.device, ...prepared.stages];
+  const modelBackend = prepared.backend;
   // The models behind a reading, as the server names them: it records a reading only from the ones it serves.
   const models = prepared.stages.includes('recognition') ? servedModels.filter((model) => device.includes(model.role)) : [];
   const route: EdgeRoute = {

@@ -1,15 +1,15 @@
 import type * as Ort from 'onnxruntime-web';
-import { findTextRegions, ORIENTATION_PREPROCESS, readLinesOnDevice, RECOGNITION_POSTPROCESS, RECOGNITION_PREPROCESS, toTensor, type Frame, type LineReader, type Quad, type Spelling } from '../../src/core/device.ts';
+import { findTextRegions, ORIENTATION_PREPROCESS, readLinesOnDevice, RECOGNITION_POSTPROCESS, RECOGNITION_PREPROCESS, toTensor, type DeviceLines, type DeviceReadingSettings, type Frame, type LineReader, type Quad, type Spelling } from '../../src/core/device.ts';
 // Only the model worker spells, so only its bundle carries Hunspell.
 import { lexiconOf, type LexiconSource } from '../../src/core/text/lexicon.ts';
-import { pipelineConfigSchema } from '../../src/pipeline/config.ts';
 import { pageUpsideDown } from '../../src/pipeline/orientation.ts';
-import { type DeviceReading, type ModelAnswer, type ModelBackend, type ModelName, type ModelRequest, type Runtime, type TensorData } from './model-protocol.ts';
+import { type Examined, type ModelAnswer, type ModelBackend, type ModelName, type ModelRequest, type RecogniserSetup, type Runtime, type TensorData } from './model-protocol.ts';
 
 /**
  * The capture page's on-device models, off the page's thread: onnxruntime-web compiles its
  * WebAssembly, opens the sessions and runs them here, so the page keeps guiding while they load
- * and run. The detector's tensor, its boxes, the line crops and the vote are made here too.
+ * and run. The detector's tensor, its boxes, the vote, the line crops and their reading are made
+ * here too, each frame's lines found once for all of them.
  */
 
 type Ort = typeof Ort;
@@ -88,37 +88,52 @@ function textBoxes(frame: Frame): Promise<Quad[]> {
   return findTextRegions(frame, (input) => run('detection', input));
 }
 
-const { orientation: orientationSettings, recognition: recognitionSettings } = pipelineConfigSchema.parse({});
-/** The recogniser's CTC alphabet, from the load that asked for the recogniser. */
-let alphabet: string[] | null = null;
-/** The spelling pass with the server's lexicon, from the same load; none when the pipeline's defaults turn spelling off. */
-let spelling: Spelling | undefined;
+/** The server's reading settings (DEVICE_MODELS_PATH), from the load that asked for the classifier or the recogniser. */
+let settings: DeviceReadingSettings | null = null;
+/** The recogniser's CTC alphabet and the spelling pass over the server's lexicon, from the load that asked for the recogniser. */
+let recogniser: { alphabet: string[]; spelling: Spelling | undefined } | null = null;
 
-/** The pipeline's default spelling with the lexicon the server serves at `url`. */
-async function spellingFrom(url: string): Promise<Spelling | undefined> {
-  const settings = recognitionSettings.spelling;
-  if (settings === null) return undefined;
+/** The server's spelling pass: its settings, with the lexicon it serves at `url`; none when its settings turn spelling off. */
+async function spellingFrom(spelling: DeviceReadingSettings['recognition']['spelling'], url: string): Promise<Spelling | undefined> {
+  if (spelling === null) return undefined;
   const response = await fetch(url);
   if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}`);
-  const lexicon = lexiconOf((await response.json()) as LexiconSource)(settings.words);
-  return { lexicon, least: settings.least, shortest: settings.shortest };
+  const lexicon = lexiconOf((await response.json()) as LexiconSource)(spelling.words);
+  return { lexicon, least: spelling.least, shortest: spelling.shortest };
 }
 
-/** A frame read as the server's document pipeline reads a regions upload: the lines found (`findTextRegions`), then read (`readLinesOnDevice`) with the pipeline's defaults. */
-async function readFrame(frame: Frame): Promise<DeviceReading> {
-  if (alphabet === null) throw new Error('the recogniser is not loaded: ask for it with its alphabet in a load request first');
-  const started = performance.now();
-  const boxes = await textBoxes(frame);
-  const { spaceBoost, bucketWidth, dropScore } = recognitionSettings;
+/** The lines found, read as the server's document pipeline reads a regions upload (`readLinesOnDevice`), with its settings. */
+function readLines(frame: Frame, boxes: Quad[], { alphabet, spelling }: NonNullable<typeof recogniser>, { bucketWidth, spaceBoost, dropScore }: DeviceReadingSettings['recognition']): Promise<DeviceLines> {
   const reader: LineReader = { spec: RECOGNITION_PREPROCESS, alphabet, options: spaceBoost === null ? RECOGNITION_POSTPROCESS : { ...RECOGNITION_POSTPROCESS, spaceBoost }, bucketWidth, spelling };
-  const lines = await readLinesOnDevice(frame, boxes, (input) => runWithDims('recognition', input), reader, dropScore);
-  const backends = [await loaded('detection'), await loaded('recognition')].map((one) => one.backend);
-  return { boxes, ...lines, backend: backends.includes('wasm') ? 'wasm' : 'webgpu', ms: performance.now() - started };
+  return readLinesOnDevice(frame, boxes, (input) => runWithDims('recognition', input), reader, dropScore);
 }
 
-/** The server's document pipeline's turn decision (`pageUpsideDown`), with the classifier in this worker. */
-function upsideDown(frame: Frame, boxes: Quad[]): Promise<boolean> {
-  return pageUpsideDown(frame, boxes, (crop) => run('orientation', toTensor(crop, ORIENTATION_PREPROCESS)), orientationSettings);
+/**
+ * One frame through the loaded models, its lines found once: the detector, then the server's 0/180
+ * vote (`pageUpsideDown`) when the classifier is loaded, then, when asked and the page is upright,
+ * the lines read.
+ */
+async function examine(frame: Frame, read: boolean): Promise<Examined> {
+  const started = performance.now();
+  const ran = [await loaded('detection')];
+  const boxes = await textBoxes(frame);
+  let upsideDown: boolean | null = null;
+  if (models.has('orientation') && boxes.length > 0) {
+    ran.push(await loaded('orientation'));
+    upsideDown = await pageUpsideDown(frame, boxes, (crop) => run('orientation', toTensor(crop, ORIENTATION_PREPROCESS)), readingSettings().orientation);
+  }
+  let reading: DeviceLines | null = null;
+  if (read && upsideDown !== true) {
+    if (recogniser === null || !models.has('recognition')) throw new Error('the recogniser is not loaded: ask for it with its alphabet and lexicon in a load request first');
+    ran.push(await loaded('recognition'));
+    reading = await readLines(frame, boxes, recogniser, readingSettings().recognition);
+  }
+  return { boxes, upsideDown, reading, backend: ran.some((one) => one.backend === 'wasm') ? 'wasm' : 'webgpu', ms: performance.now() - started };
+}
+
+function readingSettings(): DeviceReadingSettings {
+  if (settings === null) throw new Error("the server's reading settings are not loaded: send them with the load request");
+  return settings;
 }
 
 /**
@@ -132,28 +147,25 @@ async function warmUp(): Promise<void> {
   await runWithDims('recognition', toTensor(blank, RECOGNITION_PREPROCESS));
 }
 
+async function load(models: Partial<Record<ModelName, string>>, runtime: Runtime, setup: { settings?: DeviceReadingSettings; recogniser?: RecogniserSetup }): Promise<ModelBackend> {
+  if (setup.settings !== undefined) settings = setup.settings;
+  if (setup.recogniser !== undefined) {
+    const { alphabet, lexicon } = setup.recogniser;
+    recogniser = { alphabet, spelling: await spellingFrom(readingSettings().recognition.spelling, lexicon) };
+  }
+  const ready = await Promise.all(Object.entries(models).map(([name, url]) => model(name as ModelName, url, runtime)));
+  if (models.recognition !== undefined) await warmUp();
+  return ready.some((one) => one.backend === 'wasm') ? 'wasm' : 'webgpu';
+}
+
 async function answer(request: ModelRequest): Promise<ModelAnswer> {
   switch (request.call) {
-    case 'load': {
-      if (request.alphabet !== undefined) alphabet = request.alphabet;
-      if (request.lexicon !== undefined) spelling = await spellingFrom(request.lexicon);
-      const ready = await Promise.all(Object.entries(request.models).map(([name, url]) => model(name as ModelName, url, request.runtime)));
-      if (request.models.recognition !== undefined) await warmUp();
-      return { id: request.id, call: 'load', backend: ready.some((one) => one.backend === 'wasm') ? 'wasm' : 'webgpu' };
-    }
+    case 'load':
+      return { id: request.id, call: 'load', backend: await load(request.models, request.runtime, request) };
     case 'classify':
       return { id: request.id, call: 'classify', scores: Array.from(await run('orientation', request.tensor)) };
-    case 'textBoxes': {
-      const boxes = await textBoxes(request.frame);
-      return { id: request.id, call: 'textBoxes', boxes, backend: (await loaded('detection')).backend };
-    }
-    case 'orientation': {
-      const boxes = await textBoxes(request.frame);
-      const backends = [await loaded('detection'), await loaded('orientation')].map((one) => one.backend);
-      return { id: request.id, call: 'orientation', orientation: { lines: boxes.length, upsideDown: await upsideDown(request.frame, boxes), backend: backends.includes('wasm') ? 'wasm' : 'webgpu' } };
-    }
-    case 'read':
-      return { id: request.id, call: 'read', reading: await readFrame(request.frame) };
+    case 'examine':
+      return { id: request.id, call: 'examine', examined: await examine(request.frame, request.read) };
   }
 }
 
@@ -165,6 +177,7 @@ self.onmessage = async (event: MessageEvent<ModelRequest>) => {
     reply = { id: event.data.id, call: 'failed', message: error instanceof Error ? error.message : String(error) };
   }
   // A reading's crops were made here for the page: their pixels move, not copied.
-  const transfer = reply.call === 'read' ? [...new Set(reply.reading.crops.map((crop) => crop.data.buffer))].filter((buffer) => buffer instanceof ArrayBuffer) : [];
+  const crops = reply.call === 'examine' ? (reply.examined.reading?.crops ?? []) : [];
+  const transfer = [...new Set(crops.map((crop) => crop.data.buffer))].filter((buffer) => buffer instanceof ArrayBuffer);
   self.postMessage(reply, { transfer });
 };

@@ -1,21 +1,16 @@
-import { CROP_FIELD, cutRegions, REGIONS_FIELD, type Frame, type LineReading, type Quad, type RegionsManifest } from '../../src/core/device.ts';
-import type { DeviceReading } from './device-models.ts';
+import { CROP_FIELD, cutRegions, REGIONS_FIELD, type DeviceLines, type Frame, type LineReading, type Quad, type RegionsManifest } from '../../src/core/device.ts';
 
 /** JPEG quality of each crop: the recogniser reads text at this quality as well as from the original. */
 const CROP_QUALITY = 0.9;
 
-/** Finds a frame's text lines (the device's detector: `loadTextDetector` in device-models.ts). */
-export type RegionFinder = (frame: Frame) => Promise<Quad[]>;
-
 /**
- * Under `hybrid`: the text regions of a captured frame instead of the page. The detector reads the
- * frame (at its own reduced size), each region is cut from the frame at full resolution by the
+ * Under `hybrid`: the text regions of a captured frame instead of the page. The detector found
+ * them (at its own reduced size: `loadDeviceModels`), each is cut from the frame at full resolution by the
  * core's `cropQuad` (so the recogniser gets every pixel of the text) and encoded as JPEG, and the
  * whole is one multipart body for `POST /v1/predict/regions`, kept as a Blob so the outbox can hold
  * it like a page. Null when the detector finds no text: then the page is sent, and the cloud says what it sees.
  */
-export async function regionsUpload(frame: Frame, findRegions: RegionFinder): Promise<Blob | null> {
-  const quads = await findRegions(frame);
+export async function regionsUpload(frame: Frame, quads: Quad[]): Promise<Blob | null> {
   if (quads.length === 0) return null;
   return regionsBody(frame, quads, cutRegions(frame, quads));
 }
@@ -25,7 +20,7 @@ export async function regionsUpload(frame: Frame, findRegions: RegionFinder): Pr
  * (it recognises nothing again) and to keep as the reading's evidence. The frame is only the size
  * the quads are in.
  */
-export function readRegionsUpload(frame: { width: number; height: number }, { boxes, crops, readings }: DeviceReading): Promise<Blob> {
+export function readRegionsUpload(frame: { width: number; height: number }, boxes: Quad[], { crops, readings }: DeviceLines): Promise<Blob> {
   return regionsBody(frame, boxes, crops, readings);
 }
 

@@ -36,6 +36,30 @@ export interface DeviceModelsAnswer {
   models: DeviceModel[];
   /** The recogniser's CTC alphabet, the blank first. */
   alphabet: string[];
+  /** How the server's document pipeline is configured to turn and read a page: a device reads with the same. */
+  settings: DeviceReadingSettings;
+}
+
+/**
+ * The part of a document pipeline's configuration (`pipeline.orientation`, `pipeline.recognition`)
+ * that decides what a device reads: the 0/180 vote's thresholds, the recogniser's bucketing and
+ * decoding, the drop score and the spelling pass.
+ */
+export interface DeviceReadingSettings {
+  orientation: { lineThreshold: number; upsideDownShare: number };
+  recognition: {
+    bucketWidth: number;
+    spaceBoost: number | null;
+    dropScore: number;
+    spelling: { least: number; shortest: number; words: string[] } | null;
+  };
+}
+
+/** Only the reading settings of a pipeline's configuration, as they are served to devices. */
+export function deviceReadingSettings({ orientation, recognition }: DeviceReadingSettings): DeviceReadingSettings {
+  const { lineThreshold, upsideDownShare } = orientation;
+  const { bucketWidth, spaceBoost, dropScore, spelling } = recognition;
+  return { orientation: { lineThreshold, upsideDownShare }, recognition: { bucketWidth, spaceBoost, dropScore, spelling } };
 }
 
 export interface DeviceModel {

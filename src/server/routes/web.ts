@@ -3,7 +3,7 @@ import { basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
-import { DEVICE_LEXICON_PATH, DEVICE_MODELS_PATH, type DeviceModelsAnswer } from '../../core/edge/route.js';
+import { DEVICE_LEXICON_PATH, DEVICE_MODELS_PATH, deviceReadingSettings, type DeviceModelsAnswer, type DeviceReadingSettings } from '../../core/edge/route.js';
 import { englishSource } from '../../pipeline/lexicon.js';
 import { builtinManifests, deviceModels } from '../../runtime/builtin.js';
 import { answer } from '../http-errors.js';
@@ -13,8 +13,13 @@ const builtPages = fileURLToPath(new URL('../../../dist/web/', import.meta.url))
 
 const PAGES = ['review', 'dashboard', 'capture'] as const;
 
+export interface WebRouteOptions {
+  /** The document pipeline's configuration: a device that reads (the capture page under `device`) turns and reads pages as it says. */
+  reading: DeviceReadingSettings;
+}
+
 /** The web pages: each at its own path, their scripts and styles under /web/. */
-export const webRoutes: FastifyPluginAsync = async (app) => {
+export const webRoutes: FastifyPluginAsync<WebRouteOptions> = async (app, { reading }) => {
   if (!existsSync(builtPages)) {
     for (const page of PAGES) {
       app.get(`/${page}`, { config: { scope: 'public' } }, async (_request, reply) => {
@@ -39,11 +44,14 @@ export const webRoutes: FastifyPluginAsync = async (app) => {
       return reply.header('cache-control', 'public, max-age=86400').sendFile(basename(path), dirname(path));
     });
   }
-  // What the device names in its route (each model's id and version) and the recogniser's CTC alphabet, so it decodes as the server does.
+  // What the device names in its route (each model's id and version), the recogniser's CTC alphabet
+  // and the pipeline's reading settings, so it turns, decodes and spells as the server does.
+  const settings = deviceReadingSettings(reading);
   app.get(DEVICE_MODELS_PATH, { config: { scope: 'public' } }, async (_request, reply) => {
     const manifests = await builtinManifests();
-    const served: DeviceModelsAnswer = { models: await deviceModels(), alphabet: manifests.recognition.labels ?? [] };
-    return reply.header('cache-control', 'public, max-age=86400').send(served);
+    const served: DeviceModelsAnswer = { models: await deviceModels(), alphabet: manifests.recognition.labels ?? [], settings };
+    // Asked again on each load: a change of configuration reaches devices at their next load.
+    return reply.header('cache-control', 'no-cache').send(served);
   });
   // The lexicon the spelling pass reads with, so a device spells its readings as the server does:
   // 1.6 MB of JSON, serialised once rather than on every request.
