@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Config } from '../config/schema.js';
 import type { Monitor } from '../monitor/monitor.js';
+import { configuredPipeline } from '../pipeline/pipelines.js';
 import type { PredictionServices } from '../pipeline/service.js';
 import type { PredictionStore } from '../store/store.js';
 import { cachedPing } from '../store/ping-cache.js';
@@ -89,7 +90,8 @@ export async function buildServer({ config, services, store, ready, monitor, rev
   if (review !== undefined) await app.register(reviewRoutes, { ...review, predictions: store, config: config.review, limits: config.ingest });
   if (models !== undefined) await app.register(modelRoutes, models);
   if (jobs !== undefined) await app.register(jobRoutes, { ...jobs, config, services });
-  await app.register(webRoutes, { reading: config.pipeline });
+  // A device's capture goes to the default pipeline (POST /v1/predict/regions without ?pipeline=).
+  await app.register(webRoutes, { reading: configuredPipeline(config).settings });
   return app;
 }
 

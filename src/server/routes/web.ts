@@ -14,7 +14,7 @@ const builtPages = fileURLToPath(new URL('../../../dist/web/', import.meta.url))
 const PAGES = ['review', 'dashboard', 'capture'] as const;
 
 export interface WebRouteOptions {
-  /** The document pipeline's configuration: a device that reads (the capture page under `device`) turns and reads pages as it says. */
+  /** The default pipeline's settings: a device that reads (the capture page under `device`) turns and reads pages as they say. */
   reading: DeviceReadingSettings;
 }
 
