@@ -85,6 +85,21 @@ test('with a fake camera, the guidance follows the frames (too dark, blurry, hol
   assert.ok(overflow <= 390, `the page fits a phone's width (${overflow} px)`);
 });
 
+test("a link asking for cloud where the deployment's policy (hybrid here) never sends originals gets the deployment's, and the page says so", async () => {
+  // A context of its own (its own outbox), whose uploads never reach the server: the other tests count the records.
+  const own = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  await own.route('**/v1/predict**', (route) => route.abort());
+  try {
+    const other = await own.newPage();
+    await other.goto(`${address}/capture?policy=cloud`);
+    await other.locator('#policy').filter({ hasText: /^policy: hybrid/ }).waitFor();
+    assert.equal(await other.locator('body').getAttribute('data-policy'), 'hybrid');
+    assert.match((await other.locator('#policy').textContent()) ?? '', /the link asked for cloud, which this deployment does not allow/);
+  } finally {
+    await own.close();
+  }
+});
+
 test('offline, captures wait in the outbox and the page says so; back online they drain, a lost answer is retried, and each is recorded once', async () => {
   const before = records().length;
   await context.setOffline(true);

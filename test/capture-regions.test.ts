@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Browser } from 'playwright-core';
 import { createVisionops, type Visionops } from '../src/app/visionops.js';
 import { loadConfig } from '../src/config/load.js';
+import { CAPTURE_POLICY_PATH } from '../src/core/edge/policy.js';
 import { REGIONS_PATH } from '../src/core/edge/regions.js';
 import { DEVICE_LEXICON_PATH, DEVICE_MODELS_PATH, type DeviceModelsAnswer, type EdgeRoute } from '../src/core/edge/route.js';
 import { lexiconOf, type LexiconSource } from '../src/core/text/lexicon.js';
@@ -21,7 +22,7 @@ import { storedRecords } from './helpers/stored-records.js';
 // The built page (dist/web: `npm run build` first) against a server reading with the real models.
 const work = mkdtempSync(join(tmpdir(), 'visionops-capture-regions-'));
 const LINES = randomLines(71, 7);
-const CONFIGURED = ['pipeline.orientation.upsideDownShare=0.6', 'pipeline.recognition.spelling.words=["Kopitiam"]'];
+const CONFIGURED = ['pipeline.orientation.upsideDownShare=0.6', 'pipeline.recognition.spelling.words=["Kopitiam"]', 'edge.policy="device"'];
 let visionops: Visionops;
 let app: FastifyInstance;
 let address: string;
@@ -40,7 +41,7 @@ async function onDesk(page: Buffer): Promise<Buffer> {
 
 before(async () => {
   assert.ok(existsSync(fileURLToPath(new URL('../dist/web/capture/index.html', import.meta.url))), 'run npm run build first: the test loads the built page');
-  // Two settings away from their defaults, to see them served to devices as configured.
+  // Settings away from their defaults, to see them served to devices as configured; the deployment's policy is device, which a link may narrow to hybrid.
   const config = loadConfig({ sets: ['server.logLevel="silent"', `data.dir=${JSON.stringify(join(work, 'data'))}`, ...CONFIGURED] });
   visionops = await createVisionops(config, { overrides: { lab: [] } });
   app = await visionops.server();
@@ -68,7 +69,7 @@ test('under hybrid the page finds the text on the device, uploads only the crops
     // A Blob body is not handed to the test: its size is the Content-Length the browser sent.
     if (request.method() === 'POST') uploads.push(request.allHeaders().then((headers) => ({ url: request.url(), bytes: Number(headers['content-length']) })));
   });
-  await page.goto(`${address}/capture`);
+  await page.goto(`${address}/capture?policy=hybrid`);
   const deadline = Date.now() + 120_000;
   while ((await page.locator('#result').getAttribute('data-record')) === null) {
     assert.ok(Date.now() < deadline, `no capture recorded within two minutes: ${await page.locator('#message').textContent()}; models ${await page.locator('body').getAttribute('data-models')}`);
@@ -113,6 +114,8 @@ test("the models' description serves the pipeline's reading settings as configur
   });
   assert.ok(alphabet.length > 6000 && alphabet[0] === 'blank', 'the CTC alphabet, the blank first');
   assert.deepEqual(models.map((model) => model.role), ['detection', 'orientation', 'recognition']);
+  const deployment = await app.inject({ method: 'GET', url: CAPTURE_POLICY_PATH });
+  assert.deepEqual(deployment.json(), { policy: 'device' }, "the capture page's policy is the deployment's edge.policy");
 });
 
 test('the lexicon served to devices spells as the server does', async () => {
@@ -134,7 +137,8 @@ test('under device the page reads the text on the device with the network off, s
     const page = await context.newPage();
     page.on('pageerror', (error) => t.diagnostic(`page error: ${error.message}`));
     const before = recordCount();
-    await page.goto(`${address}/capture?policy=device`);
+    // No policy in the link: the deployment's, device.
+    await page.goto(`${address}/capture`);
     const until = async (what: string, seconds: number, done: () => Promise<boolean>) => {
       const deadline = Date.now() + seconds * 1000;
       while (!(await done())) {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import sharp from 'sharp';
 import { backoffDelay, worthRetrying } from '../src/core/edge/backoff.js';
+import { EDGE_POLICIES, linkPolicy } from '../src/core/edge/policy.js';
 import { parseEdgeRoute } from '../src/core/edge/route.js';
 import { EdgeAgent, type FileOutcome } from '../src/edge/agent.js';
 import { FolderOutbox } from '../src/edge/outbox.js';
@@ -30,6 +31,17 @@ test('an edge route is one JSON object of known fields; anything else is INVALID
   for (const hostile of ['{', '[]', JSON.stringify({ ...route, policy: 'moon' }), JSON.stringify({ ...route, extra: 1 }), JSON.stringify({ ...route, device: ['gate', 'gate', 'gate', 'gate', 'gate'] }), [JSON.stringify(route), JSON.stringify(route)]]) {
     assert.throws(() => parseEdgeRoute(hostile), (error: { code?: string; message?: string }) => error.code === 'INVALID_REQUEST' && /X-Visionops-Edge/.test(error.message ?? ''));
   }
+});
+
+test("a capture link chooses a policy only when it sends no more than the deployment's: never an original where the deployment sends none", () => {
+  const chosen = Object.fromEntries(EDGE_POLICIES.map((deployment) => [deployment, Object.fromEntries(EDGE_POLICIES.map((asked) => [asked, linkPolicy(deployment, asked).policy]))]));
+  assert.deepEqual(chosen, {
+    device: { device: 'device', hybrid: 'hybrid', cloud: 'device' },
+    hybrid: { device: 'device', hybrid: 'hybrid', cloud: 'hybrid' },
+    cloud: { device: 'device', hybrid: 'hybrid', cloud: 'cloud' },
+  });
+  assert.deepEqual(linkPolicy('hybrid', 'cloud'), { policy: 'hybrid', chosen: false });
+  assert.deepEqual(linkPolicy('device', null), { policy: 'device', chosen: true }, "without a choice, the deployment's");
 });
 
 test('backoff grows exponentially to its ceiling with full jitter; only a cloud away or busy is retried', () => {

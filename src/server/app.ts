@@ -91,7 +91,7 @@ export async function buildServer({ config, services, store, ready, monitor, rev
   if (models !== undefined) await app.register(modelRoutes, models);
   if (jobs !== undefined) await app.register(jobRoutes, { ...jobs, config, services });
   // A device's capture goes to the default pipeline (POST /v1/predict/regions without ?pipeline=).
-  await app.register(webRoutes, { reading: configuredPipeline(config).settings });
+  await app.register(webRoutes, { reading: configuredPipeline(config).settings, policy: config.edge.policy });
   return app;
 }
 

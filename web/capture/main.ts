@@ -1,4 +1,4 @@
-import { backoffDelay, DEFAULT_BACKOFF, DEVICE_LEXICON_PATH, DEVICE_MODELS_PATH, DOWNSCALED_LONG_SIDE, EDGE_ROUTE_HEADER, hammingDistance, POLICY_PLANS, REGIONS_PATH, sentWithoutDetector, worthRetrying, type DeviceModel, type DeviceModelsAnswer, type DeviceStage, type EdgePolicy, type EdgeRoute, type Frame, type QualityReport } from '../../src/core/device.ts';
+import { backoffDelay, CAPTURE_POLICY_PATH, DEFAULT_BACKOFF, DEVICE_LEXICON_PATH, DEVICE_MODELS_PATH, DOWNSCALED_LONG_SIDE, EDGE_ROUTE_HEADER, hammingDistance, linkPolicy, POLICY_PLANS, REGIONS_PATH, sentWithoutDetector, worthRetrying, type DeviceModel, type DeviceModelsAnswer, type CapturePolicyAnswer, type DeviceStage, type EdgePolicy, type EdgeRoute, type Frame, type QualityReport } from '../../src/core/device.ts';
 import { keyHeaders } from '../shared/api-key.ts';
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import ortWebgpuWasm from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
@@ -26,12 +26,22 @@ const message = $<HTMLParagraphElement>('message');
 const shutter = $<HTMLButtonElement>('shutter');
 const steadyBar = $<HTMLDivElement>('steady-bar');
 
-/** The deployment's routing policy, from the link it hands out (`/capture?policy=cloud`); hybrid by default. */
-const policy: EdgePolicy = (() => {
+/**
+ * The deployment's routing policy (the server's `edge.policy`), or the one the link asks for
+ * (`/capture?policy=device`) when it sends no more than the deployment's. A page that cannot ask
+ * the server (served from a cache offline) takes `hybrid`'s place: it never sends an original.
+ */
+async function choosePolicy(): Promise<{ policy: EdgePolicy; asked: string | null; chosen: boolean }> {
   const asked = new URLSearchParams(location.search).get('policy');
-  return asked !== null && asked in POLICY_PLANS ? (asked as EdgePolicy) : 'hybrid';
-})();
+  const link = asked !== null && asked in POLICY_PLANS ? (asked as EdgePolicy) : null;
+  const answer = await fetch(CAPTURE_POLICY_PATH).catch(() => null);
+  const deployment = answer?.ok === true ? ((await answer.json()) as CapturePolicyAnswer).policy : 'hybrid';
+  return { ...linkPolicy(deployment, link), asked };
+}
+
+const { policy, asked, chosen } = await choosePolicy();
 const plan = POLICY_PLANS[policy];
+document.body.dataset.policy = policy;
 const MODELS = { detection: '/web/models/detection.onnx', orientation: '/web/models/orientation.onnx', recognition: '/web/models/recognition.onnx', wasm: ortWasm, webgpuWasm: ortWebgpuWasm };
 /** The device's models once loaded, as the policy has them (null until then, without any, or when they failed to load): each frame's lines found once, voted on, read. */
 let examine: ((frame: Frame, read: boolean) => Promise<Examined>) | null = null;
@@ -60,7 +70,7 @@ if (usesModels) {
     })
     .finally(() => (modelsLoading = false));
 }
-$('policy').textContent = `policy: ${policy} (${plan.sent === 'original' ? 'originals sent' : plan.deviceReads ? 'read on this device, sent later' : plan.sent === 'crops' ? 'only the text is sent' : 'originals never leave this device'})`;
+$('policy').textContent = `policy: ${policy} (${plan.sent === 'original' ? 'originals sent' : plan.deviceReads ? 'read on this device, sent later' : plan.sent === 'crops' ? 'only the text is sent' : 'originals never leave this device'})${chosen ? '' : `; the link asked for ${asked}, which this deployment does not allow`}`;
 
 const worker = new Worker(new URL('./gate-worker.ts', import.meta.url), { type: 'module' });
 const waitingAnswers: ((answer: GateAnswer) => void)[] = [];

@@ -48,6 +48,28 @@ export const POLICY_PLANS: Record<EdgePolicy, PolicyPlan> = {
   cloud: { device: ['gate'], deviceModels: false, gateRefuses: false, sent: 'original', deviceReads: false, immediate: true },
 };
 
+/** Where the capture page learns the deployment's policy (`edge.policy` of the server's configuration): `CapturePolicyAnswer`. */
+export const CAPTURE_POLICY_PATH = '/web/capture/policy.json';
+
+export interface CapturePolicyAnswer {
+  policy: EdgePolicy;
+}
+
+/** How much of a capture leaves the device with each kind of upload, least first. */
+const SENT_ORDER: readonly Sent[] = ['crops', 'downscaled', 'original'];
+
+/**
+ * The policy a capture link may choose (`/capture?policy=...`) under the deployment's: one that
+ * sends no more of a capture than the deployment's own. A deployment that never sends originals
+ * (`device`, `hybrid`) keeps a link asking for `cloud` from sending them; without a choice the
+ * deployment's policy holds. `chosen` is false when the link asked for one it may not have.
+ */
+export function linkPolicy(deployment: EdgePolicy, asked: EdgePolicy | null): { policy: EdgePolicy; chosen: boolean } {
+  if (asked === null) return { policy: deployment, chosen: true };
+  const allowed = SENT_ORDER.indexOf(POLICY_PLANS[asked].sent) <= SENT_ORDER.indexOf(POLICY_PLANS[deployment].sent);
+  return allowed ? { policy: asked, chosen: true } : { policy: deployment, chosen: false };
+}
+
 /** What a device without a text detector (its model did not load) sends instead of what its plan says. */
 export function sentWithoutDetector(sent: Sent): Sent {
   return sent === 'crops' ? 'downscaled' : sent;

@@ -3,6 +3,7 @@ import { basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
+import { CAPTURE_POLICY_PATH, type CapturePolicyAnswer, type EdgePolicy } from '../../core/edge/policy.js';
 import { DEVICE_LEXICON_PATH, DEVICE_MODELS_PATH, deviceReadingSettings, type DeviceModelsAnswer, type DeviceReadingSettings } from '../../core/edge/route.js';
 import { englishSource } from '../../pipeline/lexicon.js';
 import { builtinManifests, deviceModels } from '../../runtime/builtin.js';
@@ -16,10 +17,12 @@ const PAGES = ['review', 'dashboard', 'capture'] as const;
 export interface WebRouteOptions {
   /** The default pipeline's settings: a device that reads (the capture page under `device`) turns and reads pages as they say. */
   reading: DeviceReadingSettings;
+  /** The deployment's routing policy (`edge.policy`): the capture page's, and the most a link may send. */
+  policy: EdgePolicy;
 }
 
 /** The web pages: each at its own path, their scripts and styles under /web/. */
-export const webRoutes: FastifyPluginAsync<WebRouteOptions> = async (app, { reading }) => {
+export const webRoutes: FastifyPluginAsync<WebRouteOptions> = async (app, { reading, policy }) => {
   if (!existsSync(builtPages)) {
     for (const page of PAGES) {
       app.get(`/${page}`, { config: { scope: 'public' } }, async (_request, reply) => {
@@ -37,6 +40,8 @@ export const webRoutes: FastifyPluginAsync<WebRouteOptions> = async (app, { read
   for (const page of PAGES) {
     app.get(`/${page}`, { config: { scope: 'public' } }, async (_request, reply) => reply.sendFile(`${page}/index.html`));
   }
+  const deployment: CapturePolicyAnswer = { policy };
+  app.get(CAPTURE_POLICY_PATH, { config: { scope: 'public' } }, async (_request, reply) => reply.header('cache-control', 'no-cache').send(deployment));
   // The models the capture page runs on the device (docs/edge.md): the built-in weights, as the server reads them (found on the first request).
   for (const role of ['detection', 'orientation', 'recognition'] as const) {
     app.get(`/web/models/${role}.onnx`, { config: { scope: 'public' } }, async (_request, reply) => {
