@@ -142,6 +142,40 @@ test('under hybrid the agent sends the crops its detector finds, and the downsca
   assert.deepEqual((await agent.report()).sentAs, { original: 0, downscaled: 3, crops: 1 });
 });
 
+test('a restarted agent still knows the captures it forwarded: the same scene after a restart is dropped; a torn memory starts empty, and nothing fails', async () => {
+  const watch = join(data, 'memory-watch');
+  mkdirSync(watch);
+  const page = await renderDocument({ lines: randomLines(9, 2), fontSize: 28, width: 600 });
+  const { data: pixels, info } = await sharp(page).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const frame: Frame = { width: info.width, height: info.height, channels: 3, data: new Uint8Array(pixels) };
+  const passed = { verdict: 'pass', checks: [], guidance: [] } as unknown as QualityReport;
+  // Each file's last byte picks its perceptual hash: the second is 2 bits from the first (the same scene), the third far from both, the fourth 2 bits from the third.
+  const phashes = ['00000000000000ff', '00000000000000fc', 'ffffffff00000000', 'ffffffff00000003'];
+  // hybrid without a detector: the page goes downscaled.
+  const settings = { watch, policy: 'hybrid' as const, cloud: { url: 'http://127.0.0.1:9', timeoutMs: 1000 }, backoff: { baseMs: 60_000, maxMs: 60_000 }, duplicateDistance: 4, duplicateWindow: 32, settleMs: 0, maxCrops: 2 };
+  const outboxDir = join(data, 'memory-outbox');
+  const outcomes = new Map<string, FileOutcome>();
+  const agent = async () =>
+    new EdgeAgent(settings, async (bytes) => ({ quality: passed, phash: phashes[bytes[bytes.length - 1]], frame }), null, null, await new FolderOutbox(outboxDir).open(), ({ file, result }) => outcomes.set(file.slice(watch.length + 1), result));
+  const capture = (name: string, index: number) => writeFileSync(join(watch, name), Buffer.concat([page, Buffer.from([index])]));
+
+  capture('first.png', 0);
+  assert.equal(await (await agent()).scan(), 1);
+  assert.equal(outcomes.get('first.png')?.outcome, 'queued');
+  // The agent stops; the camera still sees the same scene when it is back.
+  capture('again.png', 1);
+  assert.equal(await (await agent()).scan(), 1);
+  assert.deepEqual(outcomes.get('again.png'), { outcome: 'unchanged', of: join(watch, 'first.png'), distance: 2 }, 'the restarted agent remembers what it forwarded');
+
+  writeFileSync(join(outboxDir, 'recent-captures.state'), '[{"file": "torn');
+  capture('torn-1.png', 2);
+  capture('torn-2.png', 3);
+  assert.equal(await (await agent()).scan(), 2);
+  assert.equal(outcomes.get('torn-1.png')?.outcome, 'queued', 'a memory that cannot be read starts empty');
+  assert.deepEqual(outcomes.get('torn-2.png'), { outcome: 'unchanged', of: join(watch, 'torn-1.png'), distance: 2 }, 'and is written anew from what is forwarded since');
+  assert.deepEqual((await (await new FolderOutbox(outboxDir).open()).items()).map((item) => item.file.slice(watch.length + 1)).sort(), ['first.png', 'torn-1.png'], 'the memory is not an upload: the two forwarded wait');
+});
+
 test('an agent that lost its answers and sends a capture otherwise than the first time finds the record its key made, and writes it down as recorded, not refused', async () => {
   const system = await createVisionops(loadConfig({ sets: ['server.logLevel="silent"', `data.dir=${JSON.stringify(join(data, 'reused'))}`] }), { overrides: { pipelines: [fixedReadingPipeline], lab: [] } });
   systems.push(system);

@@ -117,7 +117,8 @@ export interface AgentEvent {
  * same key, which the outbox and the server both answer once.
  */
 export class EdgeAgent {
-  private readonly recent: { file: string; phash: string }[] = [];
+  /** The captures forwarded last, oldest first: kept in the outbox folder, so a restarted agent still knows the scene it left (null until recalled). */
+  private recent: Remembered[] | null = null;
   private readonly stats: Omit<AgentReport, 'waiting' | 'savedBytes'> = {
     files: 0, rejected: 0, duplicates: 0, unreadable: 0, queued: 0, recorded: 0, replayed: 0, refused: 0, sentAs: { original: 0, downscaled: 0, crops: 0 }, originalBytes: 0, sentBytes: 0,
   };
@@ -138,6 +139,7 @@ export class EdgeAgent {
 
   /** Takes every settled file of the watched folder that has no outcome yet; returns how many. */
   async scan(): Promise<number> {
+    this.recent ??= rememberedOf(await this.outbox.recall(RECENT_STATE));
     let taken = 0;
     for (const file of await imagesIn(this.settings.watch)) {
       if (await exists(`${file}${SIDECAR_SUFFIX}`)) continue;
@@ -253,7 +255,7 @@ export class EdgeAgent {
       if (isVisionopsError(error) && error.code === 'OUTBOX_FULL') return null;
       throw error;
     }
-    this.remember(file, gated.phash);
+    await this.remember(file, gated.phash);
     this.stats.queued++;
     this.stats.sentAs[prepared.sent]++;
     this.stats.sentBytes += payload.length;
@@ -303,19 +305,20 @@ export class EdgeAgent {
   }
 
   private nearest(phash: string): FileOutcome | null {
-    for (let i = this.recent.length - 1; i >= 0; i--) {
-      const distance = hammingDistance(phash, this.recent[i].phash);
+    const recent = this.recent ?? [];
+    for (let i = recent.length - 1; i >= 0; i--) {
+      const distance = hammingDistance(phash, recent[i].phash);
       if (distance <= this.settings.duplicateDistance) {
         // The last capture forwarded: the scene has not changed; an earlier one: the same page again.
-        return { outcome: i === this.recent.length - 1 ? 'unchanged' : 'duplicate', of: this.recent[i].file, distance };
+        return { outcome: i === recent.length - 1 ? 'unchanged' : 'duplicate', of: recent[i].file, distance };
       }
     }
     return null;
   }
 
-  private remember(file: string, phash: string): void {
-    this.recent.push({ file, phash });
-    if (this.recent.length > this.settings.duplicateWindow) this.recent.shift();
+  private async remember(file: string, phash: string): Promise<void> {
+    this.recent = [...(this.recent ?? []), { file, phash }].slice(-this.settings.duplicateWindow);
+    await this.outbox.keep(RECENT_STATE, this.recent);
   }
 
   private async finish(file: string, originalBytes: number, outcome: FileOutcome): Promise<FileOutcome> {
@@ -332,6 +335,24 @@ export class EdgeAgent {
     await this.outbox.remove(item.key);
     this.log({ file: item.file, result: outcome });
   }
+}
+
+/** A capture the agent forwarded, as the duplicate check remembers it. */
+interface Remembered {
+  file: string;
+  phash: string;
+}
+
+/** A perceptualHash as it returns them: 64 bits in hex. */
+const PERCEPTUAL_HASH = /^[0-9a-f]{16}$/;
+
+/** Where the outbox keeps the agent's recent captures. */
+const RECENT_STATE = 'recent-captures';
+
+/** The remembered captures in what the outbox recalls; none when it holds nothing usable (never written, or torn). */
+function rememberedOf(value: unknown): Remembered[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter((entry): entry is Remembered => typeof entry?.file === 'string' && typeof entry?.phash === 'string' && PERCEPTUAL_HASH.test(entry.phash));
 }
 
 /** The Idempotency-Key of a capture: its content, so the same file queued twice (a restart) is recorded once. */

@@ -31,6 +31,7 @@ export const DEFAULT_OUTBOX_LIMITS: OutboxLimits = { maxItems: 1000, maxBytes: 5
 
 const PAYLOAD = '.payload';
 const ENTRY = '.json';
+const STATE = '.state';
 
 /**
  * The agent's outbox: a folder holding, per upload, its payload and an entry describing it, each
@@ -90,6 +91,22 @@ export class FolderOutbox {
   async remove(key: string): Promise<void> {
     await rm(this.name(key, ENTRY), { force: true });
     await rm(this.name(key, PAYLOAD), { force: true });
+  }
+
+  /** A small piece of the agent's own state kept beside the uploads (`<name>.state`, written whole or not at all). */
+  async keep(name: string, value: unknown): Promise<void> {
+    await this.writeAtomically(join(this.dir, `${name}${STATE}`), JSON.stringify(value));
+  }
+
+  /** What `keep` last wrote under `name`; null when nothing was, or it cannot be read as JSON. */
+  async recall(name: string): Promise<unknown> {
+    const text = await readFile(join(this.dir, `${name}${STATE}`), 'utf8').catch(() => null);
+    if (text === null) return null;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return null;
+    }
   }
 
   private name(key: string, suffix: string): string {
