@@ -232,6 +232,26 @@ test('photographs: a well exposed one passes exposure, an overexposed one is too
   }
 });
 
+test('a sharp photograph without text is not called blurry by the document gate; a soft one, and a page blurred past its line pitch, still are', async () => {
+  // Without text the gate guesses the text's scale from grain; the photograph's own outlines say it is sharp.
+  for (const seed of [1, 2]) {
+    const sharpPhoto = await gate(await photograph(seed, 1));
+    const blur = check(sharpPhoto, 'blur');
+    assert.equal(blur.details?.linePitchFound, 0, 'no text: no line pitch');
+    assert.equal(blur.verdict, 'pass', JSON.stringify(blur));
+    assert.ok(Number(blur.details?.outlineSharpness) >= config.blur.withoutLines!.sharpFrom, JSON.stringify(blur.details));
+    assert.equal(sharpPhoto.verdict, 'pass', JSON.stringify(sharpPhoto.checks));
+    const soft = check(await gate(await photograph(seed, 1, 4)), 'blur');
+    assert.equal(soft.verdict, 'fail', `a photograph blurred with sigma 4: ${JSON.stringify(soft)}`);
+  }
+  const threeLines = await renderDocument({ lines: page(16, 16, 1200, 3), fontSize: 16, width: 1200 });
+  const lost = check(await gate(await blurred(threeLines, 4)), 'blur');
+  assert.equal(lost.details?.linePitchFound, 0, 'blurred with sigma 4, three lines of 16 px print lose their pitch');
+  assert.equal(lost.verdict, 'fail', JSON.stringify(lost));
+  const always = qualityConfigSchema.parse({ blur: { withoutLines: null } });
+  assert.equal(check(runQualityGate(await toFrame(await photograph(1, 1)), always), 'blur').verdict, 'fail', 'withoutLines: null lets the finding stand, as before');
+});
+
 test('a browser frame (RGBA) gets the same report as the RGB one', async () => {
   const image = await asJpeg(await exposed(await sharpPage, 0.5), 75);
   const rgb = runQualityGate(await toFrame(image, 3), config);

@@ -65,6 +65,22 @@ export const qualityConfigSchema = z
         strongEdgeFraction: z.number().min(0).max(1).default(0.5),
         /** With fewer measurable edges, sharpness is not judged (the information check speaks instead). */
         minEdges: z.number().int().positive().default(30),
+        /**
+         * Where no line pitch is found there may be no text at all (a photograph sent to a document
+         * pipeline), and the text's scale is guessed from marks that may be texture or grain: a blur
+         * finding then stands only when the image's strongest outlines, read as the scene gate reads
+         * them at `workingLongSide`, are not steeper than `sharpFrom`. Null: the finding always stands.
+         */
+        withoutLines: z
+          .object({
+            /** Fine enough that a page blurred past its line pitch still looks soft (at 512, the scene gate's, it looks sharp). */
+            workingLongSide: z.number().int().min(64).max(4096).default(1024),
+            /** Median steepness of the strong outlines from which the image is sharp (docs/quality-gate.md has the measurements). */
+            sharpFrom: z.number().min(0).max(1).default(0.25),
+          })
+          .strict()
+          .nullable()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

@@ -7,6 +7,7 @@ import { checkInformation } from './information.js';
 import { javascriptKernels, type QualityKernels } from './kernels.js';
 import { lumaHistogram } from './luma.js';
 import { checkResolution } from './resolution.js';
+import { checkSceneSharpness, sceneEdges } from './scene-sharpness.js';
 import { reportOf } from './report.js';
 import type { LetterSizes } from './letters.js';
 import { overviewOf, planTextScale, readTextScale, type Overview, type TextScalePlan } from './text-scale.js';
@@ -18,6 +19,20 @@ import type { QualityCheck, QualityReport } from './types.js';
  */
 function underexposedBlur(blur: QualityCheck, exposure: QualityCheck): QualityCheck {
   return blur.verdict === 'fail' && exposure.details?.dark === 1 ? { ...blur, verdict: 'warn' } : blur;
+}
+
+/**
+ * A blur finding on an image whose line pitch was not found stands only when its outlines are soft
+ * too: a sharp photograph without text (a scene sent to a document pipeline) otherwise reads blurry
+ * at the scale of the grain or texture its letters were guessed from. A page blurred past its line
+ * pitch has no steep outline anywhere, and keeps its finding.
+ */
+function unlessSharpWithoutLines(blur: QualityCheck, gray: GrayFrame, { withoutLines, minEdges }: QualityConfig['blur']): QualityCheck {
+  if (blur.verdict === 'pass' || blur.details?.linePitchFound !== 0 || withoutLines === null) return blur;
+  const { workingLongSide, sharpFrom } = withoutLines;
+  const outlines = checkSceneSharpness(sceneEdges(gray, { workingLongSide }), { workingLongSide, failBelow: sharpFrom, warnBelow: sharpFrom, minEdges });
+  const details = { ...blur.details, outlineSharpness: outlines.score };
+  return outlines.verdict === 'pass' && outlines.score > 0 ? { ...blur, verdict: 'pass', guidance: null, details } : { ...blur, details };
 }
 
 /**
@@ -70,7 +85,7 @@ export function judgeSurvey(survey: GateSurvey, config: QualityConfig, kernels: 
   const information = checkInformation(overview.edges, config.information);
   // Sharpness and ink levels are read from the content; an empty image has none to read them from.
   const hasContent = information.verdict !== 'fail' && text.count >= config.blur.minEdges;
-  const measuredBlur = checkBlur(text, hasContent, config.analysis, config.blur);
+  const measuredBlur = unlessSharpWithoutLines(checkBlur(text, hasContent, config.analysis, config.blur), survey.gray, config.blur);
   const exposure = checkExposure(lumaHistogram(survey.gray), text, hasContent, measuredBlur.verdict !== 'pass', config.exposure);
   const checks: QualityCheck[] = [checkResolution(survey.width, survey.height, letters, config.resolution), information, underexposedBlur(measuredBlur, exposure), exposure];
   return reportOf(checks);

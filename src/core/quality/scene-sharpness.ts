@@ -23,7 +23,7 @@ const STRONG_EDGE_FRACTION = 0.5;
  * The luma area-averaged to `workingLongSide` (never enlarged), and its edges. One working scale
  * for every capture size, so a scene scores the same shot at 12 or at 2 megapixels.
  */
-export function sceneEdges(gray: GrayFrame, config: SceneQualityConfig['sharpness']): SceneEdges {
+export function sceneEdges(gray: GrayFrame, config: Pick<SceneQualityConfig['sharpness'], 'workingLongSide'>): SceneEdges {
   const scale = Math.min(1, config.workingLongSide / Math.max(gray.width, gray.height));
   const plane = resampleLuma(gray, { x: 0, y: 0, width: gray.width, height: gray.height }, scale);
   return { plane, scale, edges: sampleEdges(plane, EDGE_OPTIONS) };
