@@ -228,7 +228,7 @@ export class EdgeAgent {
       return this.finish(file, bytes.length, { outcome: 'rejected', verdict: 'fail', guidance: gated.quality.guidance });
     }
     if (plan.device.includes('duplicates')) {
-      const duplicate = this.nearest(gated.phash);
+      const duplicate = this.nearest(file, gated.phash);
       if (duplicate !== null) {
         this.stats.duplicates++;
         return this.finish(file, bytes.length, duplicate);
@@ -304,8 +304,9 @@ export class EdgeAgent {
     return { sent, payload: sent === 'original' ? bytes : await downscaledCopy(bytes), contentType: IMAGE_CONTENT_TYPE };
   }
 
-  private nearest(phash: string): FileOutcome | null {
-    const recent = this.recent ?? [];
+  /** The latest remembered capture within the duplicate distance; the file's own earlier visit does not count (its key answers for it). */
+  private nearest(file: string, phash: string): FileOutcome | null {
+    const recent = (this.recent ?? []).filter((remembered) => remembered.file !== file);
     for (let i = recent.length - 1; i >= 0; i--) {
       const distance = hammingDistance(phash, recent[i].phash);
       if (distance <= this.settings.duplicateDistance) {
@@ -317,7 +318,7 @@ export class EdgeAgent {
   }
 
   private async remember(file: string, phash: string): Promise<void> {
-    this.recent = [...(this.recent ?? []), { file, phash }].slice(-this.settings.duplicateWindow);
+    this.recent = [...(this.recent ?? []).filter((remembered) => remembered.file !== file), { file, phash }].slice(-this.settings.duplicateWindow);
     await this.outbox.keep(RECENT_STATE, this.recent);
   }
 
