@@ -147,14 +147,14 @@ async function warmUp(): Promise<void> {
   await runWithDims('recognition', toTensor(blank, RECOGNITION_PREPROCESS));
 }
 
-async function load(models: Partial<Record<ModelName, string>>, runtime: Runtime, setup: { settings?: DeviceReadingSettings; recogniser?: RecogniserSetup }): Promise<ModelBackend> {
+async function load(wanted: Partial<Record<ModelName, string>>, runtime: Runtime, setup: { settings?: DeviceReadingSettings; recogniser?: RecogniserSetup }): Promise<ModelBackend> {
   if (setup.settings !== undefined) settings = setup.settings;
   if (setup.recogniser !== undefined) {
     const { alphabet, lexicon } = setup.recogniser;
     recogniser = { alphabet, spelling: await spellingFrom(readingSettings().recognition.spelling, lexicon) };
   }
-  const ready = await Promise.all(Object.entries(models).map(([name, url]) => model(name as ModelName, url, runtime)));
-  if (models.recognition !== undefined) await warmUp();
+  const ready = await Promise.all(Object.entries(wanted).map(([name, url]) => model(name as ModelName, url, runtime)));
+  if (wanted.recognition !== undefined) await warmUp();
   return ready.some((one) => one.backend === 'wasm') ? 'wasm' : 'webgpu';
 }
 
