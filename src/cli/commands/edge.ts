@@ -6,6 +6,7 @@ import { POLICY_PLANS } from '../../core/edge/policy.js';
 import type { Config } from '../../config/schema.js';
 import { EdgeAgent, runnerGate, type AgentReport } from '../../edge/agent.js';
 import { FolderOutbox } from '../../edge/outbox.js';
+import { configuredPipeline } from '../../pipeline/pipelines.js';
 import { loadNodeTextDetector, loadNodeTextReader, type NodeTextDetector, type NodeTextReader } from '../../edge/regions.js';
 import { EXIT } from '../exit-codes.js';
 import { asString, commandConfig, withConfigOptions, type ConfigOptions } from '../options.js';
@@ -89,21 +90,25 @@ export function registerEdge(program: Command): void {
 }
 
 /** The built-in text detector, or null when its model will not load: the agent then sends pages, and says why once. */
-async function textDetector(config: Config): Promise<NodeTextDetector | null> {
-  try {
-    return await loadNodeTextDetector(config.runtime);
-  } catch (error) {
-    process.stderr.write(`The text detector did not load (${(error as Error).message}): captures are sent as downscaled pages, not crops.\n`);
-    return null;
-  }
+function textDetector(config: Config): Promise<NodeTextDetector | null> {
+  return loadedOrNull('The text detector', () => loadNodeTextDetector(config.runtime), 'captures are sent as downscaled pages, not crops');
 }
 
-/** The built-in models that read on the device (policy `device`), or null when they will not load: the cloud then reads the downscaled pages. */
-async function textReader(config: Config): Promise<NodeTextReader | null> {
+/**
+ * The built-in models that read on the device (policy `device`), with the reading settings of the
+ * default pipeline as the server's capture page gets them; null when they will not load: the cloud
+ * then reads the downscaled pages.
+ */
+function textReader(config: Config): Promise<NodeTextReader | null> {
+  return loadedOrNull('The models that read on the device', () => loadNodeTextReader(config.runtime, configuredPipeline(config).settings), 'captures are sent as downscaled pages for the cloud to read');
+}
+
+/** Models are a saving, not a requirement: one that will not load is said once, and the agent goes on without it. */
+async function loadedOrNull<T>(what: string, load: () => Promise<T>, instead: string): Promise<T | null> {
   try {
-    return await loadNodeTextReader(config.runtime, config.pipeline);
+    return await load();
   } catch (error) {
-    process.stderr.write(`The models that read on the device did not load (${(error as Error).message}): captures are sent as downscaled pages for the cloud to read.\n`);
+    process.stderr.write(`${what} did not load (${(error as Error).message}): ${instead}.\n`);
     return null;
   }
 }
