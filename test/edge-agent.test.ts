@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -9,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { downscaledCopy } from '../src/edge/agent.js';
 import { asJpeg, blank, blurred, characterErrorRate, randomLines, renderDocument } from './fixtures/documents.js';
+import { freePort } from './helpers/ports.js';
 import { storedRecords } from './helpers/stored-records.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -19,15 +19,6 @@ after(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 /** The cloud as a child process, reading with the built-in models; resolves once it listens. */
 function startCloud(dataDir: string, port: number): Promise<ChildProcess> {

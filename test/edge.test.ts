@@ -15,6 +15,7 @@ import type { QualityReport } from '../src/core/quality/types.js';
 import { createVisionops, type Visionops } from '../src/app/visionops.js';
 import { loadConfig } from '../src/config/load.js';
 import { fixedReadingPipeline } from './helpers/pipelines.js';
+import { freePort } from './helpers/ports.js';
 import { randomLines, renderDocument } from './fixtures/documents.js';
 
 const systems: Visionops[] = [];
@@ -53,7 +54,7 @@ test('backoff grows exponentially to its ceiling with full jitter; only a cloud 
 });
 
 test('the server keeps the route in lineage.edge (not in the source) and refuses a malformed one before reading the image', async () => {
-  const system = await createVisionops(loadConfig({ sets: ['server.logLevel="silent"', `data.dir=${JSON.stringify(data)}`] }), { overrides: { pipelines: [fixedReadingPipeline], lab: [] } });
+  const system = await createVisionops(loadConfig({ sets: ['server.logLevel="silent"', `data.dir=${JSON.stringify(data)}`, 'edge.policy="cloud"'] }), { overrides: { pipelines: [fixedReadingPipeline], lab: [] } });
   systems.push(system);
   const app = await system.server();
   const image = await renderDocument({ lines: ['Invoice 20417 paid', 'Total amount: 1250.40'] });
@@ -211,3 +212,49 @@ test('an agent that lost its answers and sends a capture otherwise than the firs
   assert.equal(reused.statusCode, 422);
   assert.deepEqual([reused.json().error.code, reused.json().error.record], ['IDEMPOTENCY_KEY_REUSED', (first as { id: string }).id], 'the refusal names the record the key made');
 });
+
+test("a deployment that takes no originals refuses one from an edge device with POLICY_FORBIDS_ORIGINAL; an agent set to cloud that queued originals while the cloud was away follows the deployment and records each capture once, downscaled", async () => {
+  const system = await createVisionops(loadConfig({ sets: ['server.logLevel="silent"', `data.dir=${JSON.stringify(join(data, 'no-originals'))}`] }), { overrides: { pipelines: [fixedReadingPipeline], lab: [] } });
+  systems.push(system);
+  const app = await system.server();
+  const image = await renderDocument({ lines: ['Invoice 20417 paid', 'Total amount: 1250.40'] });
+  const original = { policy: 'cloud', client: 'agent', device: ['gate'], sent: 'original' };
+  const refused = await app.inject({ method: 'POST', url: '/v1/predict', headers: { 'content-type': 'image/png', 'x-visionops-edge': JSON.stringify(original) }, payload: image });
+  assert.equal(refused.statusCode, 403, refused.body);
+  assert.equal(refused.json().error.code, 'POLICY_FORBIDS_ORIGINAL');
+  assert.match(refused.json().error.message, /"hybrid"/, "the refusal names the deployment's policy");
+  const downscaled = await app.inject({ method: 'POST', url: '/v1/predict', headers: { 'content-type': 'image/png', 'x-visionops-edge': JSON.stringify({ ...original, policy: 'hybrid', sent: 'downscaled' }) }, payload: image });
+  assert.equal(downscaled.statusCode, 200, downscaled.body);
+  const plain = await app.inject({ method: 'POST', url: '/v1/predict', headers: { 'content-type': 'image/png' }, payload: image });
+  assert.equal(plain.statusCode, 200, 'an API client that states no edge route is not an edge device');
+
+  const watch = join(data, 'no-originals-watch');
+  mkdirSync(watch);
+  const page = await renderDocument({ lines: randomLines(6, 3), fontSize: 28, width: 900 });
+  for (const [i, name] of ['a.png', 'b.png'].entries()) writeFileSync(join(watch, name), Buffer.concat([page, Buffer.from([i])]));
+  const { data: pixels, info } = await sharp(page).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const frame: Frame = { width: info.width, height: info.height, channels: 3, data: new Uint8Array(pixels) };
+  const passed = { verdict: 'pass', checks: [], guidance: [] } as unknown as QualityReport;
+  const phashes = ['00000000000000ff', 'ffffffff00000000'];
+  // The port is found before the server listens on it: the agent starts with the cloud away.
+  const port = await freePort();
+  const settings = { watch, policy: 'cloud' as const, cloud: { url: `http://127.0.0.1:${port}`, timeoutMs: 10_000 }, backoff: { baseMs: 1, maxMs: 1 }, duplicateDistance: 4, duplicateWindow: 32, settleMs: 0, maxCrops: 8 };
+  const outcomes: FileOutcome[] = [];
+  const agent = new EdgeAgent(settings, async (bytes) => ({ quality: passed, phash: phashes[bytes[bytes.length - 1]], frame }), null, null, await new FolderOutbox(join(data, 'no-originals-outbox')).open(), ({ result }) => outcomes.push(result));
+  assert.equal(await agent.scan(), 2);
+  assert.equal(await agent.drain(), 2, 'the cloud is away: both wait, as originals');
+  assert.deepEqual((await agent.report()).sentAs, { original: 2, downscaled: 0, crops: 0 });
+
+  await app.listen({ host: '127.0.0.1', port });
+  for (let pass = 0; pass < 4 && (await agent.drain()) > 0; pass++);
+  const recorded = outcomes.filter((outcome) => outcome.outcome === 'recorded') as { id: string }[];
+  assert.equal(recorded.length, 2, JSON.stringify(outcomes));
+  assert.equal(outcomes.filter((outcome) => outcome.outcome === 'refused').length, 0, 'nothing accepted is lost');
+  for (const { id } of recorded) {
+    const { lineage } = (await app.inject({ method: 'GET', url: `/v1/predictions/${id}` })).json();
+    assert.deepEqual({ policy: lineage.edge.policy, sent: lineage.edge.sent }, { policy: 'hybrid', sent: 'downscaled' });
+  }
+  const report = await agent.report();
+  assert.deepEqual({ files: report.files, queued: report.queued, recorded: report.recorded, sentAs: report.sentAs }, { files: 2, queued: 2, recorded: 2, sentAs: { original: 0, downscaled: 2, crops: 0 } }, 'a capture taken again is counted once');
+});
+

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +11,7 @@ import { loadConfig } from '../src/config/load.js';
 import { CircuitBreaker } from '../src/runtime/remote/breaker.js';
 import { EndpointPool, RequestRefused } from '../src/runtime/remote/pool.js';
 import { characterErrorRate, renderDocument } from './fixtures/documents.js';
+import { freePort } from './helpers/ports.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 
@@ -87,16 +87,6 @@ describe('the balancer', () => {
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 /** A `visionops serve` from the sources on `port`, its own data folder, one inference worker. */
 function serve(port: number, dataDir: string): ChildProcess {

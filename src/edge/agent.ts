@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { backoffDelay, worthRetrying, type BackoffSettings } from '../core/edge/backoff.js';
-import { DOWNSCALED_LONG_SIDE, POLICY_PLANS, sentWithoutDetector, type DeviceStage, type EdgePolicy, type Sent } from '../core/edge/policy.js';
+import { DOWNSCALED_LONG_SIDE, linkPolicy, POLICY_PLANS, sentWithoutDetector, type DeviceStage, type EdgePolicy, type Sent } from '../core/edge/policy.js';
 import type { EdgeRoute } from '../core/edge/route.js';
 import { isVisionopsError } from '../core/errors.js';
 import type { Frame } from '../core/frame.js';
@@ -15,7 +15,7 @@ import type { DecodeSize } from '../image/ingest.js';
 import type { StageRunner } from '../pipeline/runner.js';
 import type { FolderOutbox, OutboxItem } from './outbox.js';
 import { regionsPayload, type NodeTextDetector, type NodeTextReader } from './regions.js';
-import { upload, type CloudTarget } from './upload.js';
+import { deploymentPolicy, upload, type CloudTarget } from './upload.js';
 
 /** What the agent decided for one watched file, written next to it as `<file>.visionops.json` and logged. */
 export type FileOutcome =
@@ -124,6 +124,9 @@ export class EdgeAgent {
   };
   private draining: Promise<number> | null = null;
   private drainNext: Promise<number> | null = null;
+  /** The policy followed: the configured one, narrowed to the deployment's when the cloud refuses what it sends. */
+  private policy: EdgePolicy;
+  private readonly startedAt: number;
 
   constructor(
     private readonly settings: AgentSettings,
@@ -135,7 +138,10 @@ export class EdgeAgent {
     private readonly outbox: FolderOutbox,
     private readonly log: (event: AgentEvent) => void,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.policy = settings.policy;
+    this.startedAt = now();
+  }
 
   /** Takes every settled file of the watched folder that has no outcome yet; returns how many. */
   async scan(): Promise<number> {
@@ -150,7 +156,7 @@ export class EdgeAgent {
       taken++;
       // Sent while the next capture is gated and its text found: an upload waits for no detector but its own.
       // A failure here (the outbox folder unreadable) recurs in the caller's own drain, which reports it.
-      if (outcome.outcome === 'queued' && POLICY_PLANS[this.settings.policy].immediate) void this.drain().catch(() => undefined);
+      if (outcome.outcome === 'queued' && POLICY_PLANS[this.policy].immediate) void this.drain().catch(() => undefined);
     }
     return taken;
   }
@@ -186,7 +192,15 @@ export class EdgeAgent {
         this.stats.recorded++;
         if (outcome.replayed) this.stats.replayed++;
         left--;
-      } else if (worthRetrying(outcome.status)) {
+      } else if (outcome.code === 'POLICY_FORBIDS_ORIGINAL' && (await this.followDeployment())) {
+        // Queued before the agent knew the deployment's policy: taken again under it, and sent in the next pass.
+        if ((await this.retake(item)) === null) {
+          await this.settle(item, { outcome: 'refused', key: item.key, status: outcome.status, message: `${outcome.message} (the file is gone: it cannot be sent otherwise)` });
+          this.stats.refused++;
+          left--;
+        }
+      } else if (worthRetrying(outcome.status) || outcome.code === 'POLICY_FORBIDS_ORIGINAL') {
+        // A refused original is kept too when the cloud went before it said its policy.
         const attempts = item.attempts + 1;
         await this.outbox.update({ ...item, attempts, notBefore: this.now() + backoffDelay(attempts, this.settings.backoff) });
         break;
@@ -197,6 +211,32 @@ export class EdgeAgent {
       }
     }
     return left;
+  }
+
+  /**
+   * Narrows the policy to what the deployment allows (`linkPolicy`), as the capture page does,
+   * when the cloud refuses an original; false when the cloud does not say its policy.
+   */
+  private async followDeployment(): Promise<boolean> {
+    const deployment = await deploymentPolicy(this.settings.cloud);
+    if (deployment === null) return false;
+    this.policy = linkPolicy(deployment, this.policy).policy;
+    return true;
+  }
+
+  /** A queued capture taken again from its file under the policy now followed (same key); null when the file is gone. */
+  private async retake(item: OutboxItem): Promise<FileOutcome | null> {
+    if (!(await exists(item.file))) return null;
+    await this.outbox.remove(item.key);
+    if (item.queuedAt >= this.startedAt) {
+      // Counted when this run queued it: counted again by the new take.
+      this.stats.files--;
+      this.stats.queued--;
+      this.stats.sentAs[item.route.sent]--;
+      this.stats.originalBytes -= item.originalBytes;
+      this.stats.sentBytes -= item.sentBytes;
+    }
+    return this.take(item.file);
   }
 
   /** Milliseconds until the earliest waiting upload is due (0 when one is), or null when none waits. */
@@ -214,7 +254,7 @@ export class EdgeAgent {
   /** One file's way through the agent; null when the outbox is full (the file waits for a later scan). */
   private async take(file: string): Promise<FileOutcome | null> {
     const bytes = new Uint8Array(await readFile(file));
-    const plan = POLICY_PLANS[this.settings.policy];
+    const plan = POLICY_PLANS[this.policy];
     let gated: Awaited<ReturnType<LocalGate>>;
     try {
       gated = await this.gate(bytes);
@@ -238,7 +278,7 @@ export class EdgeAgent {
     const read = prepared.read !== undefined && this.readText !== null ? { models: this.readText.models } : null;
     const device: DeviceStage[] = read !== null ? [...plan.device, ...READ_ON_DEVICE] : prepared.sent === 'crops' ? [...plan.device, 'detection'] : plan.device;
     const route: EdgeRoute = {
-      policy: this.settings.policy,
+      policy: this.policy,
       client: 'agent',
       device,
       sent: prepared.sent,
@@ -295,7 +335,7 @@ export class EdgeAgent {
   private linesOf(planned: Sent): ((frame: Frame) => Promise<FoundLines>) | null {
     const { findText, readText } = this;
     if (planned !== 'crops') return null;
-    if (readText !== null && POLICY_PLANS[this.settings.policy].deviceReads) return (frame) => readText.read(frame);
+    if (readText !== null && POLICY_PLANS[this.policy].deviceReads) return (frame) => readText.read(frame);
     if (findText !== null) return async (frame) => ({ frame, boxes: await findText.find(frame) });
     return null;
   }

@@ -1,3 +1,4 @@
+import { CAPTURE_POLICY_PATH, edgePolicySchema, type EdgePolicy } from '../core/edge/policy.js';
 import { REGIONS_PATH } from '../core/edge/regions.js';
 import { EDGE_ROUTE_HEADER } from '../core/edge/route.js';
 import type { OutboxItem } from './outbox.js';
@@ -10,7 +11,7 @@ import type { OutboxItem } from './outbox.js';
  */
 export type UploadOutcome =
   | { ok: true; record: { id: string; decision: string | null }; replayed: boolean }
-  | { ok: false; status: number | null; message: string };
+  | { ok: false; status: number | null; message: string; code?: string };
 
 export interface CloudTarget {
   /** The server's base URL, e.g. http://cloud:8080. */
@@ -42,8 +43,19 @@ export async function upload(target: CloudTarget, item: OutboxItem, payload: Uin
     if (body?.error?.code === 'IDEMPOTENCY_KEY_REUSED' && typeof body.error.record === 'string') {
       return { ok: true, record: { id: body.error.record, decision: null }, replayed: true };
     }
-    return { ok: false, status: response.status, message: body?.error?.message ?? `HTTP ${response.status}` };
+    return { ok: false, status: response.status, message: body?.error?.message ?? `HTTP ${response.status}`, ...(body?.error?.code === undefined ? {} : { code: body.error.code }) };
   } catch (error) {
     return { ok: false, status: null, message: (error as Error).message };
+  }
+}
+
+/** The deployment's edge policy, as the capture page learns it; null when the cloud does not answer with one. */
+export async function deploymentPolicy(target: CloudTarget): Promise<EdgePolicy | null> {
+  try {
+    const response = await fetch(new URL(CAPTURE_POLICY_PATH, target.url), { signal: AbortSignal.timeout(target.timeoutMs) });
+    const policy = edgePolicySchema.safeParse(((await response.json()) as { policy?: unknown } | null)?.policy);
+    return response.ok && policy.success ? policy.data : null;
+  } catch {
+    return null;
   }
 }

@@ -2,12 +2,13 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createVisionops } from '../../app/visionops.js';
 import { VisionopsError } from '../../core/errors.js';
-import { POLICY_PLANS } from '../../core/edge/policy.js';
+import { linkPolicy, POLICY_PLANS, type EdgePolicy } from '../../core/edge/policy.js';
 import type { Config } from '../../config/schema.js';
 import { EdgeAgent, runnerGate, type AgentReport } from '../../edge/agent.js';
 import { FolderOutbox } from '../../edge/outbox.js';
 import { configuredPipeline } from '../../pipeline/pipelines.js';
 import { loadNodeTextDetector, loadNodeTextReader, type NodeTextDetector, type NodeTextReader } from '../../edge/regions.js';
+import { deploymentPolicy, type CloudTarget } from '../../edge/upload.js';
 import { EXIT } from '../exit-codes.js';
 import { asString, commandConfig, withConfigOptions, type ConfigOptions } from '../options.js';
 
@@ -49,14 +50,16 @@ export function registerEdge(program: Command): void {
       const settings = config.edge;
       const outbox = await new FolderOutbox(resolve(options.outbox ?? join(options.watch, '.visionops-outbox')), settings.outbox).open();
       const apiKey = options.key ?? process.env.VISIONOPS_API_KEY;
-      const plan = POLICY_PLANS[settings.policy];
+      const target = { url: cloud.href, pipeline: options.pipeline, apiKey, timeoutMs: settings.uploadTimeoutMs };
+      const policy = await followedPolicy(target, settings.policy);
+      const plan = POLICY_PLANS[policy];
       const deviceReader = plan.deviceReads ? await textReader(config) : null;
       const detector = plan.sent === 'crops' && deviceReader === null ? await textDetector(config) : null;
       const agent = new EdgeAgent(
         {
           watch: options.watch,
-          policy: settings.policy,
-          cloud: { url: cloud.href, pipeline: options.pipeline, apiKey, timeoutMs: settings.uploadTimeoutMs },
+          policy,
+          cloud: target,
           backoff: settings.backoff,
           duplicateDistance: settings.duplicates.maxDistance,
           duplicateWindow: settings.duplicates.window,
@@ -87,6 +90,19 @@ export function registerEdge(program: Command): void {
       await reader.close();
       process.exitCode = EXIT.ok;
     });
+}
+
+/**
+ * The configured policy, narrowed to what the deployment allows when the cloud answers (as the
+ * capture page does): a deployment that takes no originals refuses them anyway. An agent that
+ * starts with the cloud away learns it at the first refusal.
+ */
+async function followedPolicy(target: CloudTarget, configured: EdgePolicy): Promise<EdgePolicy> {
+  const deployment = await deploymentPolicy(target);
+  if (deployment === null) return configured;
+  const { policy, chosen } = linkPolicy(deployment, configured);
+  if (!chosen) process.stderr.write(`The cloud's edge policy is "${deployment}": it takes no originals, so this agent follows "${policy}", not "${configured}".\n`);
+  return policy;
 }
 
 /** The built-in text detector, or null when its model will not load: the agent then sends pages, and says why once. */

@@ -70,6 +70,15 @@ export function linkPolicy(deployment: EdgePolicy, asked: EdgePolicy | null): { 
   return allowed ? { policy: asked, chosen: true } : { policy: deployment, chosen: false };
 }
 
+/**
+ * Whether a deployment takes an edge upload sent as `sent`: one that never sends originals
+ * (`device`, `hybrid`) refuses an original from a device set to `cloud`, so a privacy promise
+ * holds at the server whatever each device was configured to do.
+ */
+export function deploymentTakes(deployment: EdgePolicy, sent: Sent): boolean {
+  return sent !== 'original' || POLICY_PLANS[deployment].sent === 'original';
+}
+
 /** What a device without a text detector (its model did not load) sends instead of what its plan says. */
 export function sentWithoutDetector(sent: Sent): Sent {
   return sent === 'crops' ? 'downscaled' : sent;

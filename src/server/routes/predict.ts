@@ -3,6 +3,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Config } from '../../config/schema.js';
 import { CROP_FIELD, deviceReadings, malformedJson, parseRegionsManifest, REGIONS_FIELD, REGIONS_PATH, tooManyRegions, type RegionLimits, type RegionsManifest, type TextRegions } from '../../core/edge/regions.js';
+import { CAPTURE_POLICY_PATH, deploymentTakes } from '../../core/edge/policy.js';
 import { EDGE_ROUTE_HEADER, parseEdgeRoute } from '../../core/edge/route.js';
 import { isVisionopsError, VisionopsError } from '../../core/errors.js';
 import { EDGE_SOURCE_FIELD } from '../../pipeline/edge-lineage.js';
@@ -76,6 +77,13 @@ export const predictRoutes: FastifyPluginAsync<PredictOptions> = async (app, { c
     const edge = parseEdgeRoute(request.headers[EDGE_ROUTE_HEADER.toLowerCase()]);
     if (edge?.device.includes('recognition')) {
       throw new VisionopsError('INVALID_REQUEST', `${EDGE_ROUTE_HEADER} states "recognition" on the device, but a page is read here: send the device's reading with its crops to ${REGIONS_PATH}, or leave "recognition" out.`, { problem: 'READING_WITHOUT_CROPS' });
+    }
+    if (edge !== undefined && !deploymentTakes(config.edge.policy, edge.sent)) {
+      throw new VisionopsError(
+        'POLICY_FORBIDS_ORIGINAL',
+        `This deployment's edge policy is "${config.edge.policy}": it takes no originals from edge devices. Send a downscaled copy or the text regions (set the device's policy to "${config.edge.policy}"; the deployment's is at ${CAPTURE_POLICY_PATH}).`,
+        { policy: config.edge.policy },
+      );
     }
     const upload = request.isMultipart() ? await readMultipart(request, () => readParts(request)) : readRaw(request);
     const source = {

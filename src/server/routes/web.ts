@@ -23,6 +23,9 @@ export interface WebRouteOptions {
 
 /** The web pages: each at its own path, their scripts and styles under /web/. */
 export const webRoutes: FastifyPluginAsync<WebRouteOptions> = async (app, { reading, policy }) => {
+  // Served with or without the pages: the edge agent follows it too.
+  const deployment: CapturePolicyAnswer = { policy };
+  app.get(CAPTURE_POLICY_PATH, { config: { scope: 'public' } }, async (_request, reply) => reply.header('cache-control', 'no-cache').send(deployment));
   if (!existsSync(builtPages)) {
     for (const page of PAGES) {
       app.get(`/${page}`, { config: { scope: 'public' } }, async (_request, reply) => {
@@ -40,8 +43,6 @@ export const webRoutes: FastifyPluginAsync<WebRouteOptions> = async (app, { read
   for (const page of PAGES) {
     app.get(`/${page}`, { config: { scope: 'public' } }, async (_request, reply) => reply.sendFile(`${page}/index.html`));
   }
-  const deployment: CapturePolicyAnswer = { policy };
-  app.get(CAPTURE_POLICY_PATH, { config: { scope: 'public' } }, async (_request, reply) => reply.header('cache-control', 'no-cache').send(deployment));
   // The models the capture page runs on the device (docs/edge.md): the built-in weights, as the server reads them (found on the first request).
   for (const role of ['detection', 'orientation', 'recognition'] as const) {
     app.get(`/web/models/${role}.onnx`, { config: { scope: 'public' } }, async (_request, reply) => {
