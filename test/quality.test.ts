@@ -10,7 +10,7 @@ import { LOOKS_EMPTY } from '../src/core/quality/information.js';
 import { TEXT_TOO_SMALL, TOO_SMALL } from '../src/core/quality/resolution.js';
 import type { QualityCheck, QualityReport } from '../src/core/quality/types.js';
 import { largeWordCrop, photograph, photographedPage } from './fixtures/captures.js';
-import { asJpeg, blank, blurred, exposed, randomLines, renderDocument } from '../test/fixtures/documents.js';
+import { asJpeg, blank, blurred, exposed, randomLines, renderDocument, withGrain } from '../test/fixtures/documents.js';
 
 const config = qualityConfigSchema.parse({});
 
@@ -97,6 +97,28 @@ test('a very dark page of faint thermal-like print is still sharp and still read
   assert.equal(check(report, 'blur').verdict, 'pass', JSON.stringify(check(report, 'blur')));
   assert.equal(check(report, 'information').verdict, 'pass');
   assert.equal(check(report, 'exposure').verdict, 'warn');
+  assert.notEqual(report.verdict, 'fail');
+});
+
+test('faint print photographed in dim light measures the height it has in good light, so it is called too dark, not too small', async () => {
+  const thermal = await renderDocument({ lines: randomLines(2, 14), fontSize: 20, width: 1000, ink: '#b0b0b0', background: '#f3efe6' });
+  const photographed = async (light: number) => gate(await asJpeg(await withGrain(await exposed(thermal, light), 6, 1), 75));
+  const lit = check(await photographed(1), 'resolution');
+  const dim = await photographed(0.3);
+  // Dimmed to 0.3 the print sat under the letters' darkness floor; what was left of it were specks of grain, 2 px high.
+  assert.equal(check(dim, 'resolution').verdict, 'pass', JSON.stringify(check(dim, 'resolution')));
+  assert.ok(Math.abs(check(dim, 'resolution').score - lit.score) <= 1, `the print measures ${check(dim, 'resolution').score} px dim, ${lit.score} px lit`);
+  assert.deepEqual(dim.guidance, [TOO_DARK]);
+});
+
+test('faint print washed out until its letters measure small is not refused as too small: the exposure finding names the cause', async () => {
+  const thermal = await renderDocument({ lines: randomLines(2, 14), fontSize: 28, width: 1000, ink: '#a0a0a0', background: '#f3efe6' });
+  const report = await gate(await asJpeg(await withGrain(await exposed(thermal, 0.45, 150), 8, 1), 75));
+  const resolution = check(report, 'resolution');
+  // What is left of 28 px print once washed out measures a few pixels: small enough to fail, were the cause not named.
+  assert.ok(resolution.score < 3.5, JSON.stringify(resolution));
+  assert.equal(resolution.verdict, 'warn');
+  assert.equal(check(report, 'exposure').details?.bright, 1);
   assert.notEqual(report.verdict, 'fail');
 });
 

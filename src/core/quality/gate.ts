@@ -6,10 +6,10 @@ import { checkExposure } from './exposure.js';
 import { checkInformation } from './information.js';
 import { javascriptKernels, type QualityKernels } from './kernels.js';
 import { lumaHistogram } from './luma.js';
-import { checkResolution } from './resolution.js';
+import { checkResolution, TEXT_TOO_SMALL } from './resolution.js';
 import { checkSceneSharpness, sceneEdges } from './scene-sharpness.js';
 import { reportOf } from './report.js';
-import type { LetterSizes } from './letters.js';
+import { undimmed, type LetterSizes } from './letters.js';
 import { overviewOf, planTextScale, readTextScale, type Overview, type TextScalePlan } from './text-scale.js';
 import type { QualityCheck, QualityReport } from './types.js';
 
@@ -19,6 +19,16 @@ import type { QualityCheck, QualityReport } from './types.js';
  */
 function underexposedBlur(blur: QualityCheck, exposure: QualityCheck): QualityCheck {
   return blur.verdict === 'fail' && exposure.details?.dark === 1 ? { ...blur, verdict: 'warn' } : blur;
+}
+
+/**
+ * Washing out lifts faint print into the paper until what is left of its letters measures small:
+ * where the exposure finding names that cause, the print's size only warns. (Dimming is undone
+ * before the letters are measured, `undimmed`; a lifted black level cannot be, since blur lifts
+ * it too.) A frame too small to hold a line still fails.
+ */
+function washedOutResolution(resolution: QualityCheck, exposure: QualityCheck): QualityCheck {
+  return resolution.verdict === 'fail' && resolution.guidance === TEXT_TOO_SMALL && exposure.details?.bright === 1 ? { ...resolution, verdict: 'warn' } : resolution;
 }
 
 /**
@@ -54,7 +64,8 @@ export interface GateSurvey {
 export function surveyImage(width: number, height: number, gray: GrayFrame, config: QualityConfig, kernels: QualityKernels = javascriptKernels): GateSurvey {
   const grayScale = gray.width === width && gray.height === height ? 1 : Math.max(gray.width, gray.height) / Math.max(width, height);
   const overview = overviewOf(gray, config.analysis, kernels, grayScale);
-  const letters = kernels.measureLetters(overview.plane, overview.scale, overview.edges.backgroundRange);
+  const undimmedPlane = undimmed(overview.plane, overview.edges.backgroundRange);
+  const letters = kernels.measureLetters(undimmedPlane.plane, overview.scale, undimmedPlane.noise);
   const plan = planTextScale(overview, width, height, letters, config.resolution.minLetters, config.analysis, kernels);
   return { width, height, gray, grayScale, overview, letters, plan };
 }
@@ -87,7 +98,8 @@ export function judgeSurvey(survey: GateSurvey, config: QualityConfig, kernels: 
   const hasContent = information.verdict !== 'fail' && text.count >= config.blur.minEdges;
   const measuredBlur = unlessSharpWithoutLines(checkBlur(text, hasContent, config.analysis, config.blur), survey.gray, config.blur);
   const exposure = checkExposure(lumaHistogram(survey.gray), text, hasContent, measuredBlur.verdict !== 'pass', config.exposure);
-  const checks: QualityCheck[] = [checkResolution(survey.width, survey.height, letters, config.resolution), information, underexposedBlur(measuredBlur, exposure), exposure];
+  const resolution = washedOutResolution(checkResolution(survey.width, survey.height, letters, config.resolution), exposure);
+  const checks: QualityCheck[] = [resolution, information, underexposedBlur(measuredBlur, exposure), exposure];
   return reportOf(checks);
 }
 
