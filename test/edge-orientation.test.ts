@@ -22,9 +22,10 @@ import { browserModule } from './helpers/device-core.js';
 const ORIGIN = 'http://localhost:1';
 const TOLERANCE = 1e-4;
 const wasm = fileURLToPath(import.meta.resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm'));
+const webgpuWasm = fileURLToPath(import.meta.resolve('onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm'));
 
 type Pixels = { width: number; height: number; rgba: string };
-type Urls = { detection: string; orientation: string; recognition: string; wasm: string };
+type Urls = { detection: string; orientation: string; recognition: string; wasm: string; webgpuWasm?: string };
 type Answer = { lines: number; tops: number[]; upsideDown: boolean | null; backend: string };
 type ProbeGlobal = {
   orientationProbe: {
@@ -39,17 +40,20 @@ const URLS: Urls = { detection: '/detection.onnx', orientation: '/orientation.on
 const SETTINGS = deviceReadingSettings(pipelineConfigSchema.parse({}));
 
 let browser: Browser;
+/** Chromium with WebGPU on (its SwiftShader adapter: the GPU in software), for the models' WebGPU build. */
+let gpuBrowser: Browser;
 let page: Page;
 let models: { detection: string; orientation: string };
 
 /** A page on ORIGIN with the probe as a module script; the models, onnxruntime-web's WebAssembly and the model worker (bundled as the probe is) are answered from this process. */
-async function probePage(): Promise<Page> {
-  const opened = await browser.newPage();
+async function probePage(on: Browser = browser): Promise<Page> {
+  const opened = await on.newPage();
   await opened.route(`${ORIGIN}/**`, (route) => {
     const path = new URL(route.request().url()).pathname;
     if (path === URLS.detection) return route.fulfill({ contentType: 'application/octet-stream', body: readFileSync(models.detection) });
     if (path === URLS.orientation) return route.fulfill({ contentType: 'application/octet-stream', body: readFileSync(models.orientation) });
     if (path === '/ort.wasm') return route.fulfill({ contentType: 'application/wasm', body: readFileSync(wasm) });
+    if (path === '/ort-webgpu.wasm') return route.fulfill({ contentType: 'application/wasm', body: readFileSync(webgpuWasm) });
     // device-models.ts starts its worker from `new URL('./model-worker.ts', import.meta.url)`: beside the probe's script, the page itself.
     if (path === '/model-worker.ts') return route.fulfill({ contentType: 'text/javascript', body: bundles.worker });
     return route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>orientation</title>' });
@@ -67,10 +71,12 @@ before(async () => {
   models = { detection: manifests.detection.path, orientation: manifests.orientation.path };
   bundles = { probe: await browserModule('test/helpers/orientation-probe.ts', 'orientationProbe'), worker: await browserModule('web/capture/model-worker.ts') };
   browser = await launchChromium();
+  gpuBrowser = await launchChromium({ args: ['--enable-unsafe-webgpu'] });
   page = await probePage();
 });
 after(async () => {
   await browser?.close();
+  await gpuBrowser?.close();
 });
 
 test('onnxruntime-web in Chromium reads a line upright or upside down as onnxruntime-node does, scores within 1e-4', async (t) => {
@@ -165,5 +171,55 @@ test('the models load and vote in a worker: the page fetches neither the models 
     }
   } finally {
     await fresh.close();
+  }
+});
+
+/**
+ * Where the browser has a WebGPU adapter the worker runs the models on onnxruntime-web's WebGPU
+ * build. Chromium's adapter here is SwiftShader (Vulkan in software): the same WebGPU API and
+ * shaders a phone's GPU runs, not its speed. The GPU's kernels sum in another order than the
+ * WebAssembly ones, so the classifier's scores are held to 1e-3, its class and the page's verdict
+ * to equality.
+ */
+test('with a WebGPU adapter the models run on WebGPU and agree with WebAssembly: the same lines, the same votes, scores within 1e-3', async (t) => {
+  const gpuPage = await probePage(gpuBrowser);
+  try {
+    const adapter = await gpuPage.evaluate(async () => {
+      const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string } } | null> } }).gpu;
+      const found = await gpu?.requestAdapter();
+      return found === null || found === undefined ? null : `${found.info?.vendor ?? '?'} ${found.info?.architecture ?? ''}`.trim();
+    });
+    assert.ok(adapter !== null, 'Chromium with --enable-unsafe-webgpu offers an adapter');
+    const urls = { ...URLS, webgpuWasm: '/ort-webgpu.wasm' };
+    const pages = await uprightAndUpsideDown();
+    const run = (on: Page, asked: Urls) => on.evaluate(({ urls, settings, pages }) => (globalThis as unknown as ProbeGlobal).orientationProbe.pageOrientations(urls, settings, pages), { urls: asked, settings: SETTINGS, pages });
+    const onGpu = await run(gpuPage, urls);
+    const onWasm = await run(page, URLS);
+    t.diagnostic(`adapter ${adapter}; WebGPU ${onGpu.map((answer) => answer.ms.toFixed(0)).join(', ')} ms a page, WebAssembly ${onWasm.map((answer) => answer.ms.toFixed(0)).join(', ')} ms`);
+    assert.deepEqual(onGpu.map((answer) => answer.backend), ['webgpu', 'webgpu']);
+    assert.deepEqual(onWasm.map((answer) => answer.backend), ['wasm', 'wasm']);
+    assert.deepEqual(onGpu.map((answer) => answer.upsideDown), [false, true]);
+    assert.deepEqual(onGpu.map((answer) => answer.lines), onWasm.map((answer) => answer.lines), 'the detector finds the same lines');
+    for (const [i, answer] of onGpu.entries()) {
+      const moved = Math.max(...answer.tops.map((top, k) => Math.abs(top - onWasm[i].tops[k])));
+      assert.ok(moved <= 1, `page ${i}: line tops within a pixel of WebAssembly's (${moved})`);
+    }
+
+    const lines = (await Promise.all([5, 6].map((seed) => renderDocument({ lines: randomLines(seed, 1), fontSize: 32, width: 900 })))).map(async (png) => {
+      const line = await sharp(await sharp(png).trim({ threshold: 40 }).toBuffer()).extend({ top: 6, bottom: 6, left: 6, right: 6, background: '#fff' }).png().toBuffer();
+      const { data, info } = await sharp(line).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+      return { width: info.width, height: info.height, rgba: data.toString('base64') };
+    });
+    const crops = await Promise.all(lines);
+    const classify = (on: Page, asked: Urls) => on.evaluate(({ urls, spec, lines }) => (globalThis as unknown as ProbeGlobal).orientationProbe.classifyLines(urls, spec, lines), { urls: asked, spec: ORIENTATION_PREPROCESS, lines: crops });
+    const gpuScores = await classify(gpuPage, urls);
+    const wasmScores = await classify(page, URLS);
+    for (const [i, scores] of gpuScores.entries()) {
+      const difference = Math.max(...scores.map((score, k) => Math.abs(score - wasmScores[i][k])));
+      t.diagnostic(`line ${i}: WebGPU ${scores.map((s) => s.toFixed(5))}, WebAssembly ${wasmScores[i].map((s) => s.toFixed(5))}, max difference ${difference.toExponential(2)}`);
+      assert.ok(difference <= 1e-3, `line ${i}: scores differ by ${difference}`);
+    }
+  } finally {
+    await gpuPage.close();
   }
 });

@@ -44,6 +44,16 @@ function runtimesFor(urls: Runtime): Promise<{ ort: Ort; backend: ModelBackend }
   return runtimes;
 }
 
+/** The session being opened last: onnxruntime-web's WebGPU build refuses to open one while another opens ("another WebGPU EP inference session is being created"). */
+let opening: Promise<unknown> = Promise.resolve();
+
+/** Opens sessions one after another, so that models loaded together all get the WebGPU they asked for. */
+function inTurn<T>(open: () => Promise<T>): Promise<T> {
+  const next = opening.then(open, open);
+  opening = next.catch(() => undefined);
+  return next;
+}
+
 /** A model's session on the first runtime that opens it: a graph WebGPU cannot take falls back to WebAssembly. */
 function model(name: ModelName, url: string, runtime: Runtime): Promise<Model> {
   let loading = models.get(name);
@@ -52,7 +62,7 @@ function model(name: ModelName, url: string, runtime: Runtime): Promise<Model> {
       const failures: string[] = [];
       for (const { ort, backend } of await runtimesFor(runtime)) {
         try {
-          return { session: await ort.InferenceSession.create(url, { executionProviders: [backend] }), ort, backend };
+          return { session: await inTurn(() => ort.InferenceSession.create(url, { executionProviders: [backend] })), ort, backend };
         } catch (error) {
           failures.push(`${backend}: ${(error as Error).message}`);
         }
