@@ -6,7 +6,10 @@
  * server records from that upload (the device's reading, CER against the printed text). The load
  * average is printed beside: this machine is shared. docs/edge.md has the table.
  *
- *   nice node --import tsx scripts/measure-device-reading.ts [--limit N]
+ *   nice node --import tsx scripts/measure-device-reading.ts [--limit N] [--webgpu]
+ *
+ * `--webgpu` starts Chromium with WebGPU on (--enable-unsafe-webgpu: its SwiftShader adapter, a
+ * GPU in software, here) and gives the worker onnxruntime-web's WebGPU build, which it prefers.
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -24,12 +27,13 @@ import { captureLimit, captures, measuringServer } from './edge-captures.js';
 const ORIGIN = 'http://localhost:1';
 /** What test/helpers/reading-probe.ts takes and answers (it is type-checked with the pages). */
 type Pixels = { width: number; height: number; rgba: string };
-type FrameRead = { ms: number; rows: string[]; lines: number; body: string; contentType: string; bytes: number };
-const URLS = { detection: '/detection.onnx', orientation: '/orientation.onnx', recognition: '/recognition.onnx', wasm: '/ort.wasm' };
+type FrameRead = { ms: number; rows: string[]; lines: number; body: string; contentType: string; bytes: number; backend: string };
+const webgpu = process.argv.includes('--webgpu');
+const URLS = { detection: '/detection.onnx', orientation: '/orientation.onnx', recognition: '/recognition.onnx', wasm: '/ort.wasm', ...(webgpu ? { webgpuWasm: '/ort-webgpu.wasm' } : {}) };
 const limit = captureLimit();
 
 const { app, close } = await measuringServer('measure-device-reading');
-const browser = await launchChromium();
+const browser = await launchChromium(webgpu ? { args: ['--enable-unsafe-webgpu'] } : {});
 try {
   const manifests = await builtinManifests();
   const served = (await app.inject({ method: 'GET', url: DEVICE_MODELS_PATH })).json() as DeviceModelsAnswer;
@@ -39,6 +43,7 @@ try {
     [URLS.detection]: { path: manifests.detection.path, type: 'application/octet-stream' },
     [URLS.recognition]: { path: manifests.recognition.path, type: 'application/octet-stream' },
     [URLS.wasm]: { path: fileURLToPath(import.meta.resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm')), type: 'application/wasm' },
+    '/ort-webgpu.wasm': { path: fileURLToPath(import.meta.resolve('onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm')), type: 'application/wasm' },
   };
   const page = await browser.newPage();
   await page.route(`${ORIGIN}/**`, (route) => {
@@ -66,7 +71,7 @@ try {
   const reads: FrameRead[] = [];
   // One capture a call: a 4032 x 3024 frame is 48 MB of pixels on each side.
   for (const capture of chosen) reads.push(...(await readOne(capture.original)).reads);
-  console.log(`models loaded in the worker in ${(loadMs / 1000).toFixed(1)} s, the first read ${(warmUp.ms / 1000).toFixed(2)} s; load average ${loadBefore.toFixed(1)} before the reads, ${loadavg()[0].toFixed(1)} after`);
+  console.log(`models loaded in the worker (${warmUp.backend}) in ${(loadMs / 1000).toFixed(1)} s, the first read ${(warmUp.ms / 1000).toFixed(2)} s; load average ${loadBefore.toFixed(1)} before the reads, ${loadavg()[0].toFixed(1)} after`);
   console.log('| capture | lines | read on the device | queued (crops + reading) | downscaled page | queued / page | CER of the record |');
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
   const route = { policy: 'device', client: 'capture-page', device: ['gate', 'duplicates', 'detection', 'recognition'], sent: 'crops', models: served.models.filter((model) => model.role !== 'orientation') };

@@ -185,7 +185,8 @@ test('with a WebGPU adapter the models run on WebGPU and agree with WebAssembly:
   const gpuPage = await probePage(gpuBrowser);
   try {
     const adapter = await gpuPage.evaluate(async () => {
-      const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string } } | null> } }).gpu;
+      type Adapter = { info?: { vendor?: string; architecture?: string } };
+      const { gpu } = (globalThis as unknown as { navigator: { gpu?: { requestAdapter(): Promise<Adapter | null> } } }).navigator;
       const found = await gpu?.requestAdapter();
       return found === null || found === undefined ? null : `${found.info?.vendor ?? '?'} ${found.info?.architecture ?? ''}`.trim();
     });

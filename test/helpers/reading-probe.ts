@@ -19,6 +19,8 @@ export interface FrameRead {
   body: string;
   contentType: string;
   bytes: number;
+  /** Which onnxruntime-web build ran the models. */
+  backend: string;
 }
 
 export async function readFrames(urls: ModelUrls, settings: DeviceReadingSettings, recogniser: RecogniserSetup, frames: Pixels[]): Promise<{ loadMs: number; reads: FrameRead[] }> {
@@ -28,13 +30,13 @@ export async function readFrames(urls: ModelUrls, settings: DeviceReadingSetting
   const reads: FrameRead[] = [];
   for (const pixels of frames) {
     const frame = { width: pixels.width, height: pixels.height, channels: 4 as const, data: Uint8ClampedArray.from(atob(pixels.rgba), (c) => c.charCodeAt(0)) };
-    const { boxes, reading, ms } = await examine(frame, true);
+    const { boxes, reading, ms, backend } = await examine(frame, true);
     if (reading === null) throw new Error('the recogniser did not read the frame');
     const upload = await readRegionsUpload(frame, boxes, reading);
     const bytes = new Uint8Array(await upload.arrayBuffer());
     let binary = '';
     for (const byte of bytes) binary += String.fromCharCode(byte);
-    reads.push({ ms, rows: reading.rows, lines: boxes.length, body: btoa(binary), contentType: upload.type, bytes: bytes.length });
+    reads.push({ ms, rows: reading.rows, lines: boxes.length, body: btoa(binary), contentType: upload.type, bytes: bytes.length, backend });
   }
   return { loadMs, reads };
 }
