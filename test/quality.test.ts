@@ -9,7 +9,7 @@ import { runQualityGate } from '../src/core/quality/gate.js';
 import { LOOKS_EMPTY } from '../src/core/quality/information.js';
 import { TEXT_TOO_SMALL, TOO_SMALL } from '../src/core/quality/resolution.js';
 import type { QualityCheck, QualityReport } from '../src/core/quality/types.js';
-import { largeWordCrop, photograph, photographedPage } from './fixtures/captures.js';
+import { largeWordCrop, photograph, photographedPage, speckledCounter } from './fixtures/captures.js';
 import { asJpeg, blank, blurred, exposed, randomLines, renderDocument, withGrain } from '../test/fixtures/documents.js';
 
 const config = qualityConfigSchema.parse({});
@@ -157,6 +157,19 @@ test('blank and uniform images fail as empty, with guidance to point at the docu
     assert.equal(report.guidance[0], LOOKS_EMPTY);
     assert.notEqual(check(report, 'blur').verdict, 'fail', 'an empty image is not called blurry');
   }
+});
+
+test('a page filling a third of a frame of speckled granite is not empty: the busy background does not raise the bar above its print', async () => {
+  const counter = await speckledCounter(2000, 1500, 7);
+  const receipt = await renderDocument({ lines: randomLines(4, 34), fontSize: 20, width: 700, background: '#f4f1ea' });
+  const photo = await asJpeg(await sharp(counter).composite([{ input: receipt, left: 650, top: 100 }]).png().toBuffer(), 88);
+  const report = await gate(photo);
+  assert.equal(check(report, 'information').verdict, 'pass', JSON.stringify(check(report, 'information')));
+  assert.notEqual(report.verdict, 'fail', JSON.stringify(report.checks));
+  assert.ok(check(report, 'blur').score > 0, 'sharpness is judged on it, not skipped for want of edges');
+  // Without the bound, the granite's range sets the contrast an edge needs above any print's: nothing counts.
+  const unbounded = runQualityGate(await toFrame(photo), qualityConfigSchema.parse({ analysis: { maxEdgeContrast: 1000 } }));
+  assert.equal(check(unbounded, 'information').verdict, 'fail');
 });
 
 test('small print on a large scan passes', async () => {

@@ -50,6 +50,12 @@ export const qualityConfigSchema = z
         minEdgeContrast: z.number().positive().default(8),
         /** ...and this many times the range of the quieter background (grain, sensor and JPEG noise). */
         backgroundRangeMultiple: z.number().positive().default(5),
+        /**
+         * ...but an edge of this contrast always counts: where a busy background (granite, a
+         * patterned cloth) fills most of the frame, its range would otherwise raise the bar above
+         * the print of the page lying on it, and the page would look empty.
+         */
+        maxEdgeContrast: z.number().positive().default(96),
         /** Opposite edges at most this many overview pixels apart are the two sides of one mark. */
         pairDistance: z.number().int().positive().default(32),
       })

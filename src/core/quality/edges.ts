@@ -36,8 +36,10 @@ export interface EdgeOptions {
   window: number;
   /** An edge counts when its contrast reaches this many luma levels... */
   minContrast: number;
-  /** ...and this many times the background range. */
+  /** ...and this many times the background range... */
   backgroundMultiple: number;
+  /** ...but never more than this: print on a page that fills little of a busy frame (granite, a patterned cloth) still counts. */
+  maxContrast: number;
   /** Opposite edges at most this many pixels apart pair up. */
   pairDistance: number;
 }
@@ -52,7 +54,7 @@ export const MIN_STEEPNESS = 0.03;
 
 export function sampleEdges(plane: LumaPlane, options: EdgeOptions): EdgeSamples {
   const backgroundRange = estimateBackgroundRange(plane, options.window);
-  const significantContrast = Math.max(options.minContrast, options.backgroundMultiple * backgroundRange);
+  const significantContrast = significantContrastOf(backgroundRange, options);
   const samples = Math.min(MAX_SAMPLES, plane.width * plane.height);
   const state: ScanState = {
     position: new Int32Array(samples),
@@ -161,6 +163,11 @@ function scanLines(plane: LumaPlane, state: ScanState, lines: number, length: nu
  * on a page turned near a quarter almost every window along a row crosses a line of text, while
  * windows along its columns fall between the lines.
  */
+/** The contrast an edge needs to count, from the background's range and the options' bounds. */
+export function significantContrastOf(backgroundRange: number, options: EdgeOptions): number {
+  return Math.min(options.maxContrast, Math.max(options.minContrast, options.backgroundMultiple * backgroundRange));
+}
+
 function estimateBackgroundRange(plane: LumaPlane, window: number): number {
   const { width, height } = plane;
   const ranges = [quietRange(plane, window, height, width, width, 1), quietRange(plane, window, width, height, 1, width)].filter((r) => r !== null);

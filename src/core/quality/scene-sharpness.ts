@@ -15,7 +15,7 @@ export interface SceneEdges {
 }
 
 /** The document gate's edge detector settings (quality.analysis defaults): an edge stands out of the image's own noise. */
-const EDGE_OPTIONS = { window: 8, minContrast: 8, backgroundMultiple: 5, pairDistance: 32 };
+const EDGE_OPTIONS = { window: 8, minContrast: 8, backgroundMultiple: 5, maxContrast: Infinity, pairDistance: 32 };
 /** Edges with at least this share of the strong-edge contrast (90th percentile) are measured: object outlines, not shading or texture. */
 const STRONG_EDGE_FRACTION = 0.5;
 

@@ -38,6 +38,7 @@ export function edgeOptions(config: AnalysisConfig) {
     window: config.edgeWindow,
     minContrast: config.minEdgeContrast,
     backgroundMultiple: config.backgroundRangeMultiple,
+    maxContrast: config.maxEdgeContrast,
     pairDistance: config.pairDistance,
   };
 }

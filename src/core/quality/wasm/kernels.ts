@@ -1,5 +1,5 @@
 import type { Frame, GrayFrame } from '../../frame.js';
-import { MAX_SAMPLES, MIN_STEEPNESS, type EdgeOptions, type EdgeSamples } from '../edges.js';
+import { MAX_SAMPLES, MIN_STEEPNESS, significantContrastOf, type EdgeOptions, type EdgeSamples } from '../edges.js';
 import { javascriptKernels, type QualityKernels } from '../kernels.js';
 import { darknessRadius, DARKNESS_SHARE, lettersOf, MIN_DARKNESS, NOISE_MULTIPLE, type LetterSizes } from '../letters.js';
 import { STRIP_SHARE, type Marks, type StripProfiles } from '../line-pitch.js';
@@ -167,7 +167,7 @@ class WasmKernels implements QualityKernels {
     wasm.transpose(data, transposed, width, height);
     const ranges = [wasm.quietRange(data, height, width, options.window, bins), wasm.quietRange(transposed, width, height, options.window, bins)].filter((r) => r >= 0);
     const backgroundRange = ranges.length === 0 ? 0 : Math.min(...ranges);
-    const significantContrast = Math.max(options.minContrast, options.backgroundMultiple * backgroundRange);
+    const significantContrast = significantContrastOf(backgroundRange, options);
     const minGradient = significantContrast / (2 * options.window + 1);
     const scan = (lines: number, length: number, from: number, posLine: number, posStep: number) =>
       wasm.scanLines(from, lines, length, gradient, options.window, minGradient, significantContrast, options.pairDistance, MIN_STEEPNESS, posLine, posStep, samples, position, low, high, steepness);
