@@ -40,7 +40,7 @@ export const qualityConfigSchema = z
         fallbackLinePitch: z.number().positive().max(1).default(0.045),
         /** Line structure weaker than this autocorrelation counts as not found. */
         minLinePitchConfidence: z.number().min(0).max(1).default(0.25),
-        /** Blur is read in this many tiles of the densest content... */
+        /** The ink and paper levels are read in this many tiles of the densest content, blur in this many of the steepest dense content... */
         tiles: z.number().int().positive().default(6),
         /** ...each this many working pixels on a side (four canonical lines). */
         tileSize: z.number().int().min(32).default(160),

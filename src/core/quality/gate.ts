@@ -95,9 +95,9 @@ export function judgeSurvey(survey: GateSurvey, config: QualityConfig, kernels: 
   const text = readTextScale(survey.plan, full?.gray ?? survey.gray, config.analysis, kernels, full ?? undefined);
   const information = checkInformation(overview.edges, config.information);
   // Sharpness and ink levels are read from the content; an empty image has none to read them from.
-  const hasContent = information.verdict !== 'fail' && text.count >= config.blur.minEdges;
-  const measuredBlur = unlessSharpWithoutLines(checkBlur(text, hasContent, config.analysis, config.blur), survey.gray, config.blur);
-  const exposure = checkExposure(lumaHistogram(survey.gray), text, hasContent, measuredBlur.verdict !== 'pass', config.exposure);
+  const hasContent = information.verdict !== 'fail' && text.blur.count >= config.blur.minEdges && text.levels.count >= config.blur.minEdges;
+  const measuredBlur = unlessSharpWithoutLines(checkBlur(text.blur, hasContent, config.analysis, config.blur), survey.gray, config.blur);
+  const exposure = checkExposure(lumaHistogram(survey.gray), text.levels, hasContent, measuredBlur.verdict !== 'pass', config.exposure);
   const resolution = washedOutResolution(checkResolution(survey.width, survey.height, letters, config.resolution), exposure);
   const checks: QualityCheck[] = [resolution, information, underexposedBlur(measuredBlur, exposure), exposure];
   return reportOf(checks);
@@ -106,8 +106,8 @@ export function judgeSurvey(survey: GateSurvey, config: QualityConfig, kernels: 
 /**
  * Runs every quality check on a decoded frame (RGB or RGBA). The luma is computed once (or passed
  * in by a caller that has it); exposure reads its histogram, information and the line pitch read
- * an overview of it, blur and the ink and paper levels read the densest content again at the
- * text's own scale. `kernels` run the passes that touch every pixel: the JavaScript reference by
+ * an overview of it, the ink and paper levels read the densest content again at the text's own
+ * scale, and blur the dense content whose edges are steepest. `kernels` run the passes that touch every pixel: the JavaScript reference by
  * default, or the same passes in WebAssembly (src/core/quality/wasm), which give the same report.
  *
  * @example

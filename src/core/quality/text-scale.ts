@@ -65,7 +65,18 @@ export function tilesRegion(plan: TextScalePlan): Region | null {
   return { x, y, width: right - x, height: bottom - y };
 }
 
-/** Where and at what scale blur is read: the line pitch found on the overview, and the densest tiles of content in image pixels. */
+/** A tile of the plan, and what is read in it: sharpness (`blur`), the ink and paper levels (`levels`), or both. */
+export interface PlannedTile extends Region {
+  blur: boolean;
+  levels: boolean;
+}
+
+/**
+ * Where and at what scale the content is read: the line pitch found on the overview, and the tiles
+ * in image pixels. The ink and paper levels are read in the densest content (the print, where
+ * there is a page); sharpness in the dense content whose edges are steepest, so that a page in
+ * focus is judged by its print and not by a busier background out of focus behind it.
+ */
 export interface TextScalePlan {
   /** Line pitch of the text, in image pixels. */
   pitch: number;
@@ -73,8 +84,8 @@ export interface TextScalePlan {
   pitchConfidence: number;
   /** Working pixels per image pixel. */
   scale: number;
-  /** The tiles, margins included, in image pixels. */
-  tiles: Region[];
+  /** The tiles, margins included, in image pixels: the two choices, a tile both chose once. */
+  tiles: PlannedTile[];
 }
 
 /**
@@ -91,12 +102,16 @@ export function planTextScale(overview: Overview, width: number, height: number,
   const pitch = Math.max(overviewPitch / overview.scale, pitchFloor(letters, minLetters, overview, config));
   const scale = Math.min(1, config.canonicalLinePitch / pitch);
   const margin = Math.ceil((config.edgeWindow + 2) / scale);
-  const tiles = densestTiles(overview, (config.tileSize * overview.scale) / scale, config.tiles).map((tile) => {
-    const x = Math.max(0, Math.floor(tile.x / overview.scale) - margin);
-    const y = Math.max(0, Math.floor(tile.y / overview.scale) - margin);
-    const right = Math.min(width, Math.ceil((tile.x + tile.size) / overview.scale) + margin);
-    const bottom = Math.min(height, Math.ceil((tile.y + tile.size) / overview.scale) + margin);
-    return { x, y, width: right - x, height: bottom - y };
+  const cells = contentCells(overview, (config.tileSize * overview.scale) / scale);
+  const forLevels = new Set(densest(cells, config.tiles));
+  const forBlur = new Set(steepest(cells, config.tiles));
+  const tiles = [...new Set([...forLevels, ...forBlur])].map((c) => {
+    const cell = cellAt(cells, c);
+    const x = Math.max(0, Math.floor(cell.x / overview.scale) - margin);
+    const y = Math.max(0, Math.floor(cell.y / overview.scale) - margin);
+    const right = Math.min(width, Math.ceil((cell.x + cell.size) / overview.scale) + margin);
+    const bottom = Math.min(height, Math.ceil((cell.y + cell.size) / overview.scale) + margin);
+    return { x, y, width: right - x, height: bottom - y, blur: forBlur.has(c), levels: forLevels.has(c) };
   });
   return { pitch, pitchFound: useFound ? 1 : 0, pitchConfidence: found?.confidence ?? 0, scale, tiles };
 }
@@ -108,20 +123,14 @@ export function planTextScale(overview: Overview, width: number, height: number,
  * linear kernel) softens thin strokes more than area averaging does, and the ink level read from
  * it came out lighter even where the text's scale was below the reduction (docs/performance.md).
  */
-export function readTextScale(plan: TextScalePlan, gray: GrayFrame, config: AnalysisConfig, kernels: QualityKernels = javascriptKernels, origin = { x: 0, y: 0 }): TextScaleEdges {
-  const parts: EdgeSamples[] = [];
-  for (const tile of plan.tiles) {
-    const tilePlane = kernels.resampleLuma(gray, { ...tile, x: tile.x - origin.x, y: tile.y - origin.y }, plan.scale);
-    parts.push(kernels.sampleEdges(tilePlane, edgeOptions(config)));
-  }
-  return {
-    ...concatenate(parts),
-    pitch: plan.pitch,
-    pitchFound: plan.pitchFound,
-    pitchConfidence: plan.pitchConfidence,
-    scale: plan.scale,
-    workingPitch: plan.pitch * plan.scale,
-  };
+export function readTextScale(plan: TextScalePlan, gray: GrayFrame, config: AnalysisConfig, kernels: QualityKernels = javascriptKernels, origin = { x: 0, y: 0 }): { blur: TextScaleEdges; levels: TextScaleEdges } {
+  const read = plan.tiles.map((tile) => {
+    const tilePlane = kernels.resampleLuma(gray, { x: tile.x - origin.x, y: tile.y - origin.y, width: tile.width, height: tile.height }, plan.scale);
+    return { tile, edges: kernels.sampleEdges(tilePlane, edgeOptions(config)) };
+  });
+  const scaleOf = { pitch: plan.pitch, pitchFound: plan.pitchFound, pitchConfidence: plan.pitchConfidence, scale: plan.scale, workingPitch: plan.pitch * plan.scale };
+  const of = (role: 'blur' | 'levels') => ({ ...concatenate(read.filter(({ tile }) => tile[role]).map(({ edges }) => edges)), ...scaleOf });
+  return { blur: of('blur'), levels: of('levels') };
 }
 
 /**
@@ -141,30 +150,52 @@ function pitchFloor(letters: LetterSizes, minLetters: number, overview: Overview
   return (config.fallbackLinePitch * Math.max(overview.plane.width, overview.plane.height)) / overview.scale;
 }
 
-interface Tile {
-  x: number;
-  y: number;
+/** The overview cut into square cells (side `size`), with the edges in each and their summed steepness. */
+interface ContentCells {
   size: number;
+  columns: number;
+  counts: Uint32Array;
+  steepnessSums: Float64Array;
 }
 
-/** The `count` grid cells of the overview (side `size`) holding the most edges, densest first. */
-function densestTiles(overview: Overview, size: number, count: number): Tile[] {
+/** A cell as dense as this share of the densest one is content enough to be judged by. */
+const DENSE_SHARE = 0.25;
+
+function contentCells(overview: Overview, size: number): ContentCells {
   const { width, height } = overview.plane;
   const cell = Math.max(8, Math.round(size));
   const columns = Math.ceil(width / cell);
-  const rows = Math.ceil(height / cell);
-  const counts = new Uint32Array(columns * rows);
+  const counts = new Uint32Array(columns * Math.ceil(height / cell));
+  const steepnessSums = new Float64Array(counts.length);
   const { position } = overview.edges;
   for (let e = 0; e < overview.edges.count; e++) {
     const y = (position[e] / width) | 0;
-    const x = position[e] - y * width;
-    counts[((y / cell) | 0) * columns + ((x / cell) | 0)]++;
+    const c = ((y / cell) | 0) * columns + (((position[e] - y * width) / cell) | 0);
+    counts[c]++;
+    steepnessSums[c] += overview.edges.steepness[e];
   }
-  const order = Array.from(counts.keys())
+  return { size: cell, columns, counts, steepnessSums };
+}
+
+function cellAt({ size, columns }: ContentCells, c: number): { x: number; y: number; size: number } {
+  return { x: (c % columns) * size, y: Math.floor(c / columns) * size, size };
+}
+
+/** The `count` cells holding the most edges, densest first. */
+function densest({ counts }: ContentCells, count: number): number[] {
+  return Array.from(counts.keys())
     .filter((c) => counts[c] > 0)
     .sort((a, b) => counts[b] - counts[a])
     .slice(0, count);
-  return order.map((c) => ({ x: (c % columns) * cell, y: Math.floor(c / columns) * cell, size: cell }));
+}
+
+/** The `count` cells, of those at least DENSE_SHARE as dense as the densest, whose edges are steepest on average. */
+function steepest({ counts, steepnessSums }: ContentCells, count: number): number[] {
+  const most = counts.reduce((top, n) => Math.max(top, n), 0);
+  return Array.from(counts.keys())
+    .filter((c) => counts[c] > 0 && counts[c] >= DENSE_SHARE * most)
+    .sort((a, b) => steepnessSums[b] / counts[b] - steepnessSums[a] / counts[a])
+    .slice(0, count);
 }
 
 function concatenate(parts: EdgeSamples[]): Pick<TextScaleEdges, 'count' | 'low' | 'high' | 'steepness'> {
