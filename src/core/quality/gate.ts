@@ -107,8 +107,9 @@ export function judgeSurvey(survey: GateSurvey, config: QualityConfig, kernels: 
  * Runs every quality check on a decoded frame (RGB or RGBA). The luma is computed once (or passed
  * in by a caller that has it); exposure reads its histogram, information and the line pitch read
  * an overview of it, the ink and paper levels read the densest content again at the text's own
- * scale, and blur the dense content whose edges are steepest. `kernels` run the passes that touch every pixel: the JavaScript reference by
- * default, or the same passes in WebAssembly (src/core/quality/wasm), which give the same report.
+ * scale, and blur the dense content whose edges are steepest. `kernels` run the passes that touch
+ * every pixel: the JavaScript reference by default, or the same passes in WebAssembly
+ * (src/core/quality/wasm), which give the same report.
  *
  * @example
  * const report = runQualityGate(frame, qualityConfigSchema.parse({}));
