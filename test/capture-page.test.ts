@@ -100,6 +100,30 @@ test("a link asking for cloud where the deployment's policy (hybrid here) never 
   }
 });
 
+test('an original queued under cloud, which the deployment (hybrid) refuses, is sent again as the downscaled copy under the deployment\'s policy, and recorded once', async () => {
+  // A page that opened while the deployment said cloud: its first answer from policy.json; every later one is the server's.
+  const own = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  let asked = 0;
+  await own.route('**/web/capture/policy.json', (route) => (asked++ === 0 ? route.fulfill({ contentType: 'application/json', body: JSON.stringify({ policy: 'cloud' }) }) : route.continue()));
+  try {
+    const known = new Set(records().map((record) => record.id));
+    const other = await own.newPage();
+    await other.goto(`${address}/capture`);
+    await other.locator('#policy').filter({ hasText: /^policy: cloud/ }).waitFor();
+    const photo = await renderDocument({ lines: randomLines(61, 6), fontSize: 26, width: 900 });
+    await other.locator('#file').setInputFiles({ name: 'page-61.png', mimeType: 'image/png', buffer: photo });
+    await other.locator('#result[data-record]').waitFor({ timeout: 60_000 });
+    const made = records().filter((record) => !known.has(record.id));
+    assert.equal(made.length, 1, 'one record for the capture');
+    const { edge } = JSON.parse(made[0].lineage);
+    assert.deepEqual({ policy: edge.policy, sent: edge.sent }, { policy: 'hybrid', sent: 'downscaled' });
+    assert.ok(asked >= 2, 'the page asked the server for its policy again after the refusal');
+    assert.equal(await other.locator('#waiting').textContent(), '0', 'nothing is left waiting');
+  } finally {
+    await own.close();
+  }
+});
+
 test('offline, captures wait in the outbox and the page says so; back online they drain, a lost answer is retried, and each is recorded once', async () => {
   const before = records().length;
   await context.setOffline(true);

@@ -13,7 +13,7 @@ export { toTensor } from './preprocess/tensor.js';
 export { resizeWith } from './preprocess/interpolation.js';
 export { preprocessHash, sha256Hex } from './preprocess/hash.js';
 export { perceptualHash, hammingDistance } from './hash/perceptual.js';
-export { CAPTURE_POLICY_PATH, linkPolicy, POLICY_PLANS, DOWNSCALED_LONG_SIDE, sentWithoutDetector, type CapturePolicyAnswer, type DeviceStage, type EdgePolicy } from './edge/policy.js';
+export { CAPTURE_POLICY_PATH, linkPolicy, POLICY_PLANS, DOWNSCALED_LONG_SIDE, sentWithoutDetector, type CapturePolicyAnswer, type DeviceStage, type EdgePolicy, type Sent } from './edge/policy.js';
 export { CROP_FIELD, cutRegions, DEVICE_DETECTION_SIDE, findTextRegions, REGIONS_FIELD, REGIONS_PATH, type DetectorRun, type RegionsManifest } from './edge/regions.js';
 export type { Quad } from './postprocess/geometry.js';
 export { DEVICE_LEXICON_PATH, DEVICE_MODELS_PATH, EDGE_ROUTE_HEADER, type DeviceModel, type DeviceModelsAnswer, type DeviceReadingSettings, type EdgeRoute } from './edge/route.js';

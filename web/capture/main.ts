@@ -1,4 +1,4 @@
-import { backoffDelay, CAPTURE_POLICY_PATH, DEFAULT_BACKOFF, DEVICE_LEXICON_PATH, DEVICE_MODELS_PATH, DOWNSCALED_LONG_SIDE, EDGE_ROUTE_HEADER, hammingDistance, linkPolicy, POLICY_PLANS, REGIONS_PATH, sentWithoutDetector, worthRetrying, type DeviceModel, type DeviceModelsAnswer, type CapturePolicyAnswer, type DeviceStage, type EdgePolicy, type EdgeRoute, type Frame, type QualityReport } from '../../src/core/device.ts';
+import { backoffDelay, CAPTURE_POLICY_PATH, DEFAULT_BACKOFF, DEVICE_LEXICON_PATH, DEVICE_MODELS_PATH, DOWNSCALED_LONG_SIDE, EDGE_ROUTE_HEADER, hammingDistance, linkPolicy, POLICY_PLANS, REGIONS_PATH, sentWithoutDetector, worthRetrying, type DeviceModel, type DeviceModelsAnswer, type CapturePolicyAnswer, type DeviceStage, type EdgePolicy, type EdgeRoute, type Frame, type QualityReport, type Sent } from '../../src/core/device.ts';
 import { keyHeaders } from '../shared/api-key.ts';
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import ortWebgpuWasm from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
@@ -98,9 +98,9 @@ function drawn(source: CanvasImageSource, width: number, height: number): HTMLCa
   return canvas;
 }
 
-/** What is sent under the policy: the full frame, or a copy no longer than DOWNSCALED_LONG_SIDE (a canvas re-encode carries no metadata). */
-function encoded(source: CanvasImageSource, width: number, height: number): Promise<Blob> {
-  const scale = plan.sent === 'original' ? 1 : Math.min(1, DOWNSCALED_LONG_SIDE / Math.max(width, height));
+/** What is sent under the policy (or as `sent`): the full frame, or a copy no longer than DOWNSCALED_LONG_SIDE (a canvas re-encode carries no metadata). */
+function encoded(source: CanvasImageSource, width: number, height: number, sent: Sent = plan.sent): Promise<Blob> {
+  const scale = sent === 'original' ? 1 : Math.min(1, DOWNSCALED_LONG_SIDE / Math.max(width, height));
   const canvas = drawn(source, Math.round(width * scale), Math.round(height * scale));
   return new Promise((resolve, reject) => canvas.toBlob((blob) => (blob === null ? reject(new Error('the frame could not be encoded')) : resolve(blob)), 'image/jpeg', 0.9));
 }
@@ -301,6 +301,26 @@ async function drain(): Promise<void> {
   }
 }
 
+/**
+ * An original the deployment refuses (its policy changed since this page asked it): kept under the
+ * same key as the downscaled copy, under the deployment's policy, so nothing captured is lost;
+ * null when the server's policy cannot be read now (the original waits its backoff).
+ */
+async function withoutOriginal(item: QueuedCapture): Promise<QueuedCapture | null> {
+  const answer = await fetch(CAPTURE_POLICY_PATH).catch(() => null);
+  if (answer?.ok !== true) return null;
+  const deployment = ((await answer.json()) as CapturePolicyAnswer).policy;
+  const bitmap = await createImageBitmap(item.image);
+  const smaller: QueuedCapture = {
+    ...item,
+    image: await encoded(bitmap, bitmap.width, bitmap.height, 'downscaled'),
+    route: { ...item.route, policy: linkPolicy(deployment, item.route.policy).policy, sent: 'downscaled' },
+  };
+  await update(smaller);
+  message.textContent = `This deployment (${deployment}) takes no originals: the capture is sent as a smaller copy.`;
+  return smaller;
+}
+
 /** One upload, its results shown as they stream; false when the cloud could not take it (it waits out its backoff). */
 async function send(item: QueuedCapture): Promise<boolean> {
   const retryLater = async () => {
@@ -319,8 +339,12 @@ async function send(item: QueuedCapture): Promise<boolean> {
     return retryLater();
   }
   if (!response.ok || response.body === null) {
-    const body = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
+    const body = (await response.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
     if (worthRetrying(response.status)) return retryLater();
+    if (body?.error?.code === 'POLICY_FORBIDS_ORIGINAL') {
+      const smaller = await withoutOriginal(item);
+      return smaller === null ? retryLater() : send(smaller);
+    }
     await remove(item.key);
     message.textContent = `Not recorded: ${body?.error?.message ?? `HTTP ${response.status}`}`;
     return true;
