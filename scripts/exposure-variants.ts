@@ -19,6 +19,8 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import sharp from 'sharp';
 import { createProgress } from '../src/cli/progress.js';
+import { toGray } from '../src/core/frame.js';
+import { histogramPercentile, lumaHistogram } from '../src/core/quality/luma.js';
 
 type Label = 'over' | 'under' | 'normal';
 
@@ -65,7 +67,9 @@ async function main(): Promise<void> {
   for (const photo of photos) {
     const { data, info } = await sharp(join(folder, photo)).rotate().resize({ width: 2000, height: 2000, fit: 'inside', withoutEnlargement: true }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
     const stem = basename(photo, extname(photo));
-    const base = Math.log2(toLinear(RIGHT_P98 / 255) / toLinear(lumaPercentile(data, info.channels, 0.98) / 255));
+    const luma = toGray({ width: info.width, height: info.height, channels: 3, data: new Uint8Array(data) });
+    const p98 = Math.max(1, histogramPercentile(lumaHistogram(luma), 0.98));
+    const base = Math.log2(toLinear(RIGHT_P98 / 255) / toLinear(p98 / 255));
     for (const variant of VARIANTS) {
       const table = Uint8Array.from({ length: 256 }, (_, value) => Math.round(Math.max(0, Math.min(255, variant.curve(value, base)))));
       const changed = Buffer.from(data.map((value) => table[value]));
@@ -77,19 +81,6 @@ async function main(): Promise<void> {
     }
   }
   progress.stop();
-}
-
-/** The level under which `fraction` of the photo's luma (Rec. 601, as the gate's) lies. */
-function lumaPercentile(data: Buffer, channels: number, fraction: number): number {
-  const counts = new Float64Array(256);
-  for (let i = 0; i + 2 < data.length; i += channels) counts[Math.round(0.299 * data[i] + 0.587 * data[i + 1] + 0.114 * data[i + 2])]++;
-  const target = fraction * (data.length / channels);
-  let seen = 0;
-  for (let level = 0; level < 256; level++) {
-    seen += counts[level];
-    if (seen >= target) return Math.max(1, level);
-  }
-  return 255;
 }
 
 await main();

@@ -79,12 +79,16 @@ after(async () => {
   await gpuBrowser?.close();
 });
 
+/** A line crop as the detector gives it: one line of text with a few pixels of paper around it (PNG). */
+async function lineCrop(seed: number): Promise<Buffer> {
+  const page = await renderDocument({ lines: randomLines(seed, 1), fontSize: 32, width: 900 });
+  return sharp(await sharp(page).trim({ threshold: 40 }).toBuffer()).extend({ top: 6, bottom: 6, left: 6, right: 6, background: '#fff' }).png().toBuffer();
+}
+
 test('onnxruntime-web in Chromium reads a line upright or upside down as onnxruntime-node does, scores within 1e-4', async (t) => {
   const lines = [];
   for (const seed of [3, 4]) {
-    // A line crop as the detector gives it: the text with a few pixels of paper around it.
-    const page = await renderDocument({ lines: randomLines(seed, 1), fontSize: 32, width: 900 });
-    const upright = await sharp(await sharp(page).trim({ threshold: 40 }).toBuffer()).extend({ top: 6, bottom: 6, left: 6, right: 6, background: '#fff' }).png().toBuffer();
+    const upright = await lineCrop(seed);
     for (const png of [upright, await rotated(upright, 180)]) {
       const { data, info } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
       lines.push({ width: info.width, height: info.height, data: new Uint8Array(data) });
@@ -206,12 +210,12 @@ test('with a WebGPU adapter the models run on WebGPU and agree with WebAssembly:
       assert.ok(moved <= 1, `page ${i}: line tops within a pixel of WebAssembly's (${moved})`);
     }
 
-    const lines = (await Promise.all([5, 6].map((seed) => renderDocument({ lines: randomLines(seed, 1), fontSize: 32, width: 900 })))).map(async (png) => {
-      const line = await sharp(await sharp(png).trim({ threshold: 40 }).toBuffer()).extend({ top: 6, bottom: 6, left: 6, right: 6, background: '#fff' }).png().toBuffer();
-      const { data, info } = await sharp(line).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-      return { width: info.width, height: info.height, rgba: data.toString('base64') };
-    });
-    const crops = await Promise.all(lines);
+    const crops = await Promise.all(
+      [5, 6].map(async (seed) => {
+        const { data, info } = await sharp(await lineCrop(seed)).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+        return { width: info.width, height: info.height, rgba: data.toString('base64') };
+      }),
+    );
     const classify = (on: Page, asked: Urls) => on.evaluate(({ urls, spec, lines }) => (globalThis as unknown as ProbeGlobal).orientationProbe.classifyLines(urls, spec, lines), { urls: asked, spec: ORIENTATION_PREPROCESS, lines: crops });
     const gpuScores = await classify(gpuPage, urls);
     const wasmScores = await classify(page, URLS);

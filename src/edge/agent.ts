@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { backoffDelay, worthRetrying, type BackoffSettings } from '../core/edge/backoff.js';
-import { DOWNSCALED_LONG_SIDE, linkPolicy, POLICY_PLANS, sentWithoutDetector, type DeviceStage, type EdgePolicy, type Sent } from '../core/edge/policy.js';
+import { DOWNSCALED_LONG_SIDE, POLICY_PLANS, sentWithoutDetector, type DeviceStage, type EdgePolicy, type Sent } from '../core/edge/policy.js';
 import type { EdgeRoute } from '../core/edge/route.js';
 import { isVisionopsError } from '../core/errors.js';
 import type { Frame } from '../core/frame.js';
@@ -15,7 +15,7 @@ import type { DecodeSize } from '../image/ingest.js';
 import type { StageRunner } from '../pipeline/runner.js';
 import type { FolderOutbox, OutboxItem } from './outbox.js';
 import { regionsPayload, type NodeTextDetector, type NodeTextReader } from './regions.js';
-import { deploymentPolicy, upload, type CloudTarget } from './upload.js';
+import { followDeployment, upload, type CloudTarget } from './upload.js';
 
 /** What the agent decided for one watched file, written next to it as `<file>.visionops.json` and logged. */
 export type FileOutcome =
@@ -192,7 +192,7 @@ export class EdgeAgent {
         this.stats.recorded++;
         if (outcome.replayed) this.stats.replayed++;
         left--;
-      } else if (outcome.code === 'POLICY_FORBIDS_ORIGINAL' && (await this.followDeployment())) {
+      } else if (outcome.code === 'POLICY_FORBIDS_ORIGINAL' && (await this.narrowToDeployment())) {
         // Queued before the agent knew the deployment's policy: taken again under it, and sent in the next pass.
         if ((await this.retake(item)) === null) {
           await this.settle(item, { outcome: 'refused', key: item.key, status: outcome.status, message: `${outcome.message} (the file is gone: it cannot be sent otherwise)` });
@@ -213,14 +213,11 @@ export class EdgeAgent {
     return left;
   }
 
-  /**
-   * Narrows the policy to what the deployment allows (`linkPolicy`), as the capture page does,
-   * when the cloud refuses an original; false when the cloud does not say its policy.
-   */
-  private async followDeployment(): Promise<boolean> {
-    const deployment = await deploymentPolicy(this.settings.cloud);
-    if (deployment === null) return false;
-    this.policy = linkPolicy(deployment, this.policy).policy;
+  /** Narrows the policy to what the deployment allows, when the cloud refuses an original; false when the cloud does not say its policy. */
+  private async narrowToDeployment(): Promise<boolean> {
+    const followed = await followDeployment(this.settings.cloud, this.policy);
+    if (followed === null) return false;
+    this.policy = followed.policy;
     return true;
   }
 

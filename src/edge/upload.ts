@@ -1,4 +1,4 @@
-import { CAPTURE_POLICY_PATH, edgePolicySchema, type EdgePolicy } from '../core/edge/policy.js';
+import { CAPTURE_POLICY_PATH, edgePolicySchema, linkPolicy, type EdgePolicy } from '../core/edge/policy.js';
 import { REGIONS_PATH } from '../core/edge/regions.js';
 import { EDGE_ROUTE_HEADER } from '../core/edge/route.js';
 import type { OutboxItem } from './outbox.js';
@@ -49,12 +49,16 @@ export async function upload(target: CloudTarget, item: OutboxItem, payload: Uin
   }
 }
 
-/** The deployment's edge policy, as the capture page learns it; null when the cloud does not answer with one. */
-export async function deploymentPolicy(target: CloudTarget): Promise<EdgePolicy | null> {
+/**
+ * `own` narrowed to what the deployment allows (`linkPolicy`, as the capture page narrows a link's
+ * choice), with the deployment's policy as the cloud states it; null when the cloud does not answer
+ * with one.
+ */
+export async function followDeployment(target: CloudTarget, own: EdgePolicy): Promise<{ policy: EdgePolicy; deployment: EdgePolicy } | null> {
   try {
     const response = await fetch(new URL(CAPTURE_POLICY_PATH, target.url), { signal: AbortSignal.timeout(target.timeoutMs) });
-    const policy = edgePolicySchema.safeParse(((await response.json()) as { policy?: unknown } | null)?.policy);
-    return response.ok && policy.success ? policy.data : null;
+    const deployment = edgePolicySchema.safeParse(((await response.json()) as { policy?: unknown } | null)?.policy);
+    return response.ok && deployment.success ? { policy: linkPolicy(deployment.data, own).policy, deployment: deployment.data } : null;
   } catch {
     return null;
   }

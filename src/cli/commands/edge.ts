@@ -2,13 +2,13 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createVisionops } from '../../app/visionops.js';
 import { VisionopsError } from '../../core/errors.js';
-import { linkPolicy, POLICY_PLANS, type EdgePolicy } from '../../core/edge/policy.js';
+import { POLICY_PLANS, type EdgePolicy } from '../../core/edge/policy.js';
 import type { Config } from '../../config/schema.js';
 import { EdgeAgent, runnerGate, type AgentReport } from '../../edge/agent.js';
 import { FolderOutbox } from '../../edge/outbox.js';
 import { configuredPipeline } from '../../pipeline/pipelines.js';
 import { loadNodeTextDetector, loadNodeTextReader, type NodeTextDetector, type NodeTextReader } from '../../edge/regions.js';
-import { deploymentPolicy, type CloudTarget } from '../../edge/upload.js';
+import { followDeployment, type CloudTarget } from '../../edge/upload.js';
 import { EXIT } from '../exit-codes.js';
 import { asString, commandConfig, withConfigOptions, type ConfigOptions } from '../options.js';
 
@@ -98,11 +98,10 @@ export function registerEdge(program: Command): void {
  * starts with the cloud away learns it at the first refusal.
  */
 async function followedPolicy(target: CloudTarget, configured: EdgePolicy): Promise<EdgePolicy> {
-  const deployment = await deploymentPolicy(target);
-  if (deployment === null) return configured;
-  const { policy, chosen } = linkPolicy(deployment, configured);
-  if (!chosen) process.stderr.write(`The cloud's edge policy is "${deployment}": it takes no originals, so this agent follows "${policy}", not "${configured}".\n`);
-  return policy;
+  const followed = await followDeployment(target, configured);
+  if (followed === null) return configured;
+  if (followed.policy !== configured) process.stderr.write(`The cloud's edge policy is "${followed.deployment}": it takes no originals, so this agent follows "${followed.policy}", not "${configured}".\n`);
+  return followed.policy;
 }
 
 /** The built-in text detector, or null when its model will not load: the agent then sends pages, and says why once. */
