@@ -5,7 +5,7 @@ import type { QualityConfig } from './config.js';
 import { checkExposure } from './exposure.js';
 import { checkInformation } from './information.js';
 import { javascriptKernels, type QualityKernels } from './kernels.js';
-import { lumaHistogram } from './luma.js';
+import { histogramPercentile, lumaHistogram } from './luma.js';
 import { checkResolution, TEXT_TOO_SMALL } from './resolution.js';
 import { checkSceneSharpness, sceneEdges } from './scene-sharpness.js';
 import { reportOf } from './report.js';
@@ -58,16 +58,19 @@ export interface GateSurvey {
   overview: Overview;
   letters: LetterSizes;
   plan: TextScalePlan;
+  /** Counts of each luma level: exposure's, and where the letters learn whether the image is dim. */
+  histogram: Float64Array;
 }
 
 /** The gate's first half, on the overview: a reduced decode is enough for it. */
 export function surveyImage(width: number, height: number, gray: GrayFrame, config: QualityConfig, kernels: QualityKernels = javascriptKernels): GateSurvey {
   const grayScale = gray.width === width && gray.height === height ? 1 : Math.max(gray.width, gray.height) / Math.max(width, height);
   const overview = overviewOf(gray, config.analysis, kernels, grayScale);
-  const undimmedPlane = undimmed(overview.plane, overview.edges.backgroundRange);
+  const histogram = lumaHistogram(gray);
+  const undimmedPlane = undimmed(overview.plane, overview.edges.backgroundRange, histogramPercentile(histogram, 0.99));
   const letters = kernels.measureLetters(undimmedPlane.plane, overview.scale, undimmedPlane.noise);
   const plan = planTextScale(overview, width, height, letters, config.resolution.minLetters, config.analysis, kernels);
-  return { width, height, gray, grayScale, overview, letters, plan };
+  return { width, height, gray, grayScale, overview, letters, plan, histogram };
 }
 
 /** Whether judging a survey made on a reduced decode needs the full-resolution luma: its tiles do, when it has any. */
@@ -97,7 +100,7 @@ export function judgeSurvey(survey: GateSurvey, config: QualityConfig, kernels: 
   // Sharpness and ink levels are read from the content; an empty image has none to read them from.
   const hasContent = information.verdict !== 'fail' && text.blur.count >= config.blur.minEdges && text.levels.count >= config.blur.minEdges;
   const measuredBlur = unlessSharpWithoutLines(checkBlur(text.blur, hasContent, config.analysis, config.blur), survey.gray, config.blur);
-  const exposure = checkExposure(lumaHistogram(survey.gray), text.levels, hasContent, measuredBlur.verdict !== 'pass', config.exposure);
+  const exposure = checkExposure(survey.histogram, text.levels, hasContent, measuredBlur.verdict !== 'pass', config.exposure);
   const resolution = washedOutResolution(checkResolution(survey.width, survey.height, letters, config.resolution), exposure);
   const checks: QualityCheck[] = [resolution, information, underexposedBlur(measuredBlur, exposure), exposure];
   return reportOf(checks);

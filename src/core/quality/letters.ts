@@ -1,5 +1,4 @@
 import type { LumaPlane } from './luma.js';
-import { binnedQuantile } from './quantile.js';
 
 /** The size of the print, from the marks that look like letters. */
 export interface LetterSizes {
@@ -64,21 +63,20 @@ export function measureLetters(plane: LumaPlane, scale: number, noise: number): 
   return lettersOf(componentBoxes(dark, width, height), width, height, scale);
 }
 
-/** A plane whose bright end (its 99th percentile) is under this was dimmed by its exposure... */
+/** An image whose bright end (its 99th percentile of luma) is under this was dimmed by its exposure... */
 const DIM_BELOW = 192;
 /** ...and is brightened by at most this gain (past it, noise would be lifted into marks). */
 const MAX_GAIN = 4;
 
 /**
- * The plane brightened until its bright end reaches 255, and its noise with it, when exposure
- * dimmed it (an underexposed capture, a page in shadow): a mark's darkness is judged in levels,
- * so print dimmed to a third loses its letters to the noise, and what is left of them measures
- * small. Only the gain of the exposure is undone, never the black level: blur and downscaling
- * lift the ink of a well-lit page too, and must still measure the marks they leave. A plane with
- * a bright end is returned as it is.
+ * The plane brightened until the image's bright end (`bright`) reaches 255, and its noise with
+ * it, when exposure dimmed it (an underexposed capture, a page in shadow): a mark's darkness is
+ * judged in levels, so print dimmed to a third loses its letters to the noise, and what is left of
+ * them measures small. Only the gain of the exposure is undone, never the black level: blur and
+ * downscaling lift the ink of a well-lit page too, and must still measure the marks they leave. A
+ * plane with a bright end is returned as it is.
  */
-export function undimmed(plane: LumaPlane, noise: number): { plane: LumaPlane; noise: number } {
-  const bright = binnedQuantile(plane.data, 0.99, 256, 256);
+export function undimmed(plane: LumaPlane, noise: number, bright: number): { plane: LumaPlane; noise: number } {
   if (bright >= DIM_BELOW) return { plane, noise };
   const gain = Math.min(MAX_GAIN, 255 / Math.max(1, bright));
   const data = new Float32Array(plane.data.length);
